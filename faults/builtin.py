@@ -1,0 +1,1 @@
+"""Built-in faults register here (by importing their modules)."""

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The two quickstart commands, on a fresh machine with only Python 3.11+ and pip.
+
+    python3 tasks.py demo   # run the showcase scenario and print its findings
+    python3 tasks.py test   # lint, type-check and run the whole test suite
+
+Each creates ``.venv`` beside this file on first use (and refreshes it when
+pyproject.toml changes), installs terminal-sim into it with its test extras, then runs.
+Extra arguments after ``demo`` or ``test`` go to ``pos-sim run`` or ``pytest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+SHOWCASE = ROOT / "scenarios" / "happy-day.yaml"
+
+
+def _bin(name: str) -> Path:
+    folder = "Scripts" if os.name == "nt" else "bin"
+    return VENV / folder / name
+
+
+def _ensure_env() -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py runs on whatever python3 is
+        sys.exit(f"terminal-sim needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    stamp = VENV / ".terminal-sim-installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted and _bin("python").exists():
+        return
+    if not _bin("python").exists():
+        print(f"creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("installing terminal-sim and its test tools ...", flush=True)
+    subprocess.run([str(_bin("python")), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
+                   check=True)
+    subprocess.run([str(_bin("python")), "-m", "pip", "install", "--quiet", "-e",
+                    f"{ROOT}[test]"], check=True)
+    stamp.write_text(wanted)
+
+
+def _run(args: list[str]) -> int:
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+def demo(extra: list[str]) -> int:
+    _ensure_env()
+    args = extra or [str(SHOWCASE), "--out", str(ROOT / "out" / "showcase")]
+    return _run([str(_bin("pos-sim")), "run", *args])
+
+
+def test(extra: list[str]) -> int:
+    _ensure_env()
+    failed = 0
+    if not extra:  # the full check: lint and types first, the test runner's verdict last
+        failed |= _run([str(_bin("ruff")), "check", "."]) != 0
+        failed |= _run([str(_bin("mypy"))]) != 0
+    code = _run([str(_bin("python")), "-m", "pytest", *extra])
+    if failed and code == 0:
+        print("tests passed, but ruff or mypy reported problems (see above)")
+        return 1
+    return code
+
+
+def main() -> int:
+    commands = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m terminal_sim`` is ``pos-sim``."""
+
+from terminal_sim.cli import main
+
+main()

@@ -1,0 +1,103 @@
+"""``pos-sim``: a thin command line over the library.
+
+Exit codes: 0 the run's expectations hold, 1 they do not, 2 bad input (a malformed
+scenario, an unknown option value); errors are one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from terminal_sim import __version__
+from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _friendly_errors(func: F) -> F:
+    """Translate our errors into a one-line message and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ScenarioError, ConfigurationError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except TerminalSimError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pos-sim")
+def main() -> None:
+    """terminal-sim: reproduce stray receipts and lost records of a card terminal."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--seed", type=click.IntRange(min=0), help="Override the scenario's seed.")
+@click.option("--profile", type=str, help="Firmware profile: naive or robust.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the run's artifacts (default: out/<scenario name>).")
+@_friendly_errors
+def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None) -> None:
+    """Run SCENARIO and write trace, journal, host ledger, receipts and report."""
+    from terminal_sim.scenario import load_scenario
+    from terminal_sim.simulation import run_scenario
+
+    loaded = load_scenario(scenario)
+    target = out_dir or Path("out") / loaded.name
+    result = run_scenario(loaded, seed=seed, profile=profile, out_dir=target)
+    _summary(result.report, target)
+    sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+
+
+def _summary(report: dict[str, Any], target: Path) -> None:
+    counts = report["counts"]
+    click.echo(f"scenario {report['scenario']}  seed {report['seed']}  "
+               f"profile {report['profile']}  terminals {len(report['terminals'])}")
+    journal = ", ".join(f"{k} {v}" for k, v in counts["journal"].items()) or "empty"
+    host = ", ".join(f"{k} {v}" for k, v in counts["host"].items()) or "empty"
+    click.echo(f"  paper    {counts['receipts']} receipts")
+    click.echo(f"  journal  {counts['journal_records']} records ({journal})")
+    click.echo(f"  host     {counts['host_transactions']} transactions ({host})")
+    if counts["power_cuts"]:
+        click.echo(f"  power    {counts['power_cuts']} cuts")
+    findings = report["findings"]
+    if findings:
+        click.echo(f"findings: {len(findings)}")
+        for code, number in report["findings_by_code"].items():
+            click.echo(f"  {code:<22} {number}")
+        for finding in findings[:5]:
+            click.echo(f"  - {finding['code']}: {finding['summary']}")
+        if len(findings) > 5:
+            click.echo(f"  ... {len(findings) - 5} more in report.json")
+    else:
+        click.echo("findings: none (paper, journal and host ledger agree)")
+    for expectation in report["expectations"]:
+        mark = "ok  " if expectation["passed"] else "FAIL"
+        click.echo(f"  {mark} expect {expectation['code']} {expectation['expect']} "
+                   f"(actual {expectation['actual']})")
+    verdict = "PASSED" if report["passed"] else "FAILED"
+    click.echo(f"{verdict}: artifacts in {target}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files."""
+    from terminal_sim.scenario_schema import SCHEMA
+
+    click.echo(json.dumps(SCHEMA, indent=2, sort_keys=True))

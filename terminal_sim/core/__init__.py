@@ -1,0 +1,54 @@
+"""The terminal core: a sans-I/O state machine. Events in, effects out, no I/O."""
+
+from terminal_sim.core.effects import (
+    CancelTimer,
+    Effect,
+    JournalEntry,
+    PrintSlip,
+    ReadCard,
+    SendToHost,
+    StartTimer,
+    WriteJournal,
+)
+from terminal_sim.core.events import (
+    CardRead,
+    Event,
+    HostReplied,
+    PowerLost,
+    PowerOn,
+    PrintDone,
+    SaleRequested,
+    TimerExpired,
+    VoidRequested,
+)
+from terminal_sim.core.lifecycle import STATES, TRANSITIONS, TerminalCore, TerminalFleet
+from terminal_sim.core.profiles import PROFILES, Profile, get_profile
+from terminal_sim.core.slips import Slip
+
+__all__ = [
+    "PROFILES",
+    "STATES",
+    "TRANSITIONS",
+    "CancelTimer",
+    "CardRead",
+    "Effect",
+    "Event",
+    "HostReplied",
+    "JournalEntry",
+    "PowerLost",
+    "PowerOn",
+    "PrintDone",
+    "PrintSlip",
+    "Profile",
+    "ReadCard",
+    "SaleRequested",
+    "SendToHost",
+    "Slip",
+    "StartTimer",
+    "TerminalCore",
+    "TerminalFleet",
+    "TimerExpired",
+    "VoidRequested",
+    "WriteJournal",
+    "get_profile",
+]

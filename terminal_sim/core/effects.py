@@ -1,0 +1,138 @@
+"""Effects the terminal core asks its runtime to perform, in order.
+
+Every boundary between two effects is a crash point named ``{flow}/after:{step}``
+where ``step`` is the event that started the batch or the effect just done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from terminal_sim.cards import Card
+from terminal_sim.core.slips import Slip
+from terminal_sim.iso.messages import HostRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Base of all effects; ``step`` names it in crash points and the trace."""
+
+    @property
+    def step(self) -> str:
+        raise NotImplementedError
+
+    def trace_data(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCard(Effect):
+    """Ask the reader to read the presented card."""
+
+    sale_id: str
+    card: Card = field(repr=False)
+
+    @property
+    def step(self) -> str:
+        return "read_card"
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"sale_id": self.sale_id}
+
+
+@dataclass(frozen=True, slots=True)
+class SendToHost(Effect):
+    """Send an ISO 8583 request to the acquirer."""
+
+    request: HostRequest
+
+    @property
+    def step(self) -> str:
+        return f"send_{self.request.kind}"
+
+    def trace_data(self) -> dict[str, Any]:
+        return self.request.trace_data()
+
+
+@dataclass(frozen=True, slots=True)
+class StartTimer(Effect):
+    """Deliver ``TimerExpired(timer, token)`` after ``delay_ms`` unless cancelled."""
+
+    timer: str
+    delay_ms: int
+    token: int
+
+    @property
+    def step(self) -> str:
+        return "start_timer"
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"timer": self.timer, "delay_ms": self.delay_ms, "token": self.token}
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer(Effect):
+    """Forget the running timer called ``timer``."""
+
+    timer: str
+
+    @property
+    def step(self) -> str:
+        return "cancel_timer"
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"timer": self.timer}
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One row of the terminal journal, keyed by (terminal_id, stan). No PAN: masked + token."""
+
+    terminal_id: str
+    stan: str
+    sale_id: str
+    type: str  # sale | void | refund
+    state: str  # pending | approved | declined | failed | voided
+    amount_minor: int
+    currency: str
+    masked_pan: str
+    card_token: str
+    created_vt: int
+    updated_vt: int
+    response_code: str = ""
+    rrn: str = ""
+    approval_code: str = ""
+    original_stan: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteJournal(Effect):
+    """Commit one journal row (insert or replace by key)."""
+
+    entry: JournalEntry
+    purpose: str  # intent | commit
+
+    @property
+    def step(self) -> str:
+        return f"journal_{self.purpose}"
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"stan": self.entry.stan, "state": self.entry.state, "type": self.entry.type}
+
+
+@dataclass(frozen=True, slots=True)
+class PrintSlip(Effect):
+    """Print a slip; the runtime answers with ``PrintDone``."""
+
+    slip: Slip
+
+    @property
+    def step(self) -> str:
+        return "print"
+
+    def trace_data(self) -> dict[str, Any]:
+        return self.slip.trace_data()

@@ -1,0 +1,70 @@
+"""Firmware profiles: orderings and recovery policies over the same core, as data.
+
+``naive`` reproduces what field terminals do: it prints and then saves, prints a slip
+for a card it could not read, and gives up on a silent host without telling it.
+``robust`` persists the intent and STAN before it sends and journals before it prints.
+Each safeguard is one setting, so a scenario can switch one off to show what it protects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from terminal_sim.errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One firmware's behaviour."""
+
+    name: str
+    #: write the journal record before the receipt is printed (paper is irreversible)
+    journal_before_print: bool
+    #: write a ``pending`` record with the STAN before the request leaves the terminal
+    persist_intent: bool
+    #: print a slip when the card cannot be read (field behaviour; the slip has no record)
+    print_error_slips: bool
+    #: SQLite ``synchronous`` of the journal: FULL syncs every commit, NORMAL (WAL) does not
+    journal_synchronous: str
+    #: how long the terminal waits for the host before it gives up
+    host_timeout_ms: int = 15_000
+
+    def with_settings(self, **settings: Any) -> Profile:
+        """A copy with some settings changed; unknown names are a ``ConfigurationError``."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"unknown profile setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        return replace(self, **settings)
+
+
+PROFILES: dict[str, Profile] = {
+    "naive": Profile(
+        name="naive",
+        journal_before_print=False,
+        persist_intent=False,
+        print_error_slips=True,
+        journal_synchronous="NORMAL",
+    ),
+    "robust": Profile(
+        name="robust",
+        journal_before_print=True,
+        persist_intent=True,
+        print_error_slips=False,
+        journal_synchronous="FULL",
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called ``name``."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}"
+        ) from None

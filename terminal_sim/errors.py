@@ -1,0 +1,96 @@
+"""The one exception tree of terminal-sim.
+
+Every error the library raises on purpose derives from :class:`TerminalSimError`;
+errors of the libraries underneath (PyYAML, pyiso8583, sqlite3, python-escpos,
+pyserial) are translated at the edge with ``raise ... from`` so callers catch ours
+and keep the original as ``__cause__``::
+
+    TerminalSimError
+    ├── ScenarioError          a scenario file is malformed (file, line, field)
+    ├── ConfigurationError     a bad option: unknown profile, fault, printer URL ...
+    ├── ProtocolError          a byte stream from outside cannot be understood
+    │   ├── FrameError         a 2-byte length-framed message is cut or oversize
+    │   ├── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
+    │   └── EscPosError        an ESC/POS stream is malformed (offset, reason)
+    ├── JournalError           the terminal journal refused an operation
+    └── PowerLost              raised inside the simulation when a power dip cuts a step
+
+The CLI maps them to exit codes: ``ScenarioError`` and ``ConfigurationError`` give 2.
+"""
+
+from __future__ import annotations
+
+
+class TerminalSimError(Exception):
+    """Base class of every error terminal-sim raises on purpose."""
+
+
+class ScenarioError(TerminalSimError):
+    """A scenario file is malformed; the message names the file, the line and the field."""
+
+    def __init__(self, path: str, line: int | None, field: str, reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.reason = reason
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {reason}")
+
+
+class ConfigurationError(TerminalSimError):
+    """An option is not one we know; the message says what is accepted."""
+
+
+class ProtocolError(TerminalSimError):
+    """A byte stream from outside the terminal cannot be understood.
+
+    ``offset`` is the byte offset of the problem within the stream (or message),
+    ``reason`` a short human explanation.
+    """
+
+    def __init__(self, reason: str, offset: int | None = None) -> None:
+        self.reason = reason
+        self.offset = offset
+        where = f" at byte {offset}" if offset is not None else ""
+        super().__init__(f"{reason}{where}")
+
+
+class FrameError(ProtocolError):
+    """A length-prefixed frame is truncated, empty or larger than allowed."""
+
+
+class Iso8583Error(ProtocolError):
+    """An ISO 8583 message could not be encoded or decoded.
+
+    ``field`` names the data element (``"t"`` for the MTI, ``"p"`` the bitmap, ``"39"`` ...);
+    ``partial`` holds the fields decoded before the failure (a host answers a format
+    error to the terminal and STAN it could read).
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        offset: int | None = None,
+        field: str | None = None,
+        partial: dict[str, str] | None = None,
+    ) -> None:
+        self.field = field
+        self.partial = dict(partial or {})
+        prefix = f"field {field}: " if field is not None else ""
+        super().__init__(prefix + reason, offset)
+
+
+class EscPosError(ProtocolError):
+    """An ESC/POS byte stream is malformed at ``offset``."""
+
+
+class JournalError(TerminalSimError):
+    """The terminal journal refused an operation (closed store, unknown record ...)."""
+
+
+class PowerLost(TerminalSimError):
+    """Power was cut at a crash point; the step in progress did not complete."""
+
+    def __init__(self, crash_point: str) -> None:
+        self.crash_point = crash_point
+        super().__init__(f"power lost at {crash_point}")

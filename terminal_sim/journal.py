@@ -1,0 +1,214 @@
+"""The terminal journal: SQLite with explicit durability settings, and a durability model.
+
+SQLite decides what a *process kill* can take: nothing that was committed. A *power
+loss* can take more, and that depends on ``synchronous``:
+
+* ``FULL`` (WAL): every commit is fsynced before it returns; a power loss keeps it.
+* ``NORMAL`` (WAL): commits are fsynced only at a checkpoint; a power loss can lose every
+  commit since the last one. The kernel may still have written them back by itself
+  (after ``writeback_ms`` of virtual time, as Linux's dirty-page expiry does).
+
+The simulator cannot pull a real plug, so :class:`Journal` keeps, per terminal, the
+undo list of commits that are not yet durable (as LazyFS does for real file systems)
+and :meth:`TerminalJournal.power_loss` rolls exactly those back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from terminal_sim.core.effects import JournalEntry
+from terminal_sim.errors import ConfigurationError, JournalError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    terminal_id   TEXT    NOT NULL,
+    stan          TEXT    NOT NULL,
+    sale_id       TEXT    NOT NULL,
+    type          TEXT    NOT NULL CHECK (type IN ('sale', 'void', 'refund')),
+    state         TEXT    NOT NULL,
+    amount_minor  INTEGER NOT NULL,
+    currency      TEXT    NOT NULL,
+    masked_pan    TEXT    NOT NULL,
+    card_token    TEXT    NOT NULL,
+    created_vt    INTEGER NOT NULL,
+    updated_vt    INTEGER NOT NULL,
+    response_code TEXT    NOT NULL DEFAULT '',
+    rrn           TEXT    NOT NULL DEFAULT '',
+    approval_code TEXT    NOT NULL DEFAULT '',
+    original_stan TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (terminal_id, stan)
+);
+"""
+
+_COLUMNS = [f.name for f in fields(JournalEntry)]
+_UPSERT = (
+    f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
+)
+SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+@dataclass(frozen=True, slots=True)
+class Durability:
+    """The durability settings of a journal, explicit."""
+
+    synchronous: str = "FULL"
+    #: NORMAL only: commits between two checkpoints (SQLite's wal_autocheckpoint is pages;
+    #: one journal row is about one page)
+    checkpoint_every: int = 1000
+    #: NORMAL only: virtual ms after which the OS has written a commit back by itself
+    writeback_ms: int = 30_000
+
+    def __post_init__(self) -> None:
+        if self.synchronous not in SYNCHRONOUS:
+            raise ConfigurationError(
+                f"journal synchronous must be one of {', '.join(SYNCHRONOUS)}, "
+                f"got {self.synchronous!r}"
+            )
+
+
+@dataclass(slots=True)
+class _Undo:
+    key: tuple[str, str]
+    before: dict[str, Any] | None  # the row as it was, None when the commit inserted it
+    committed_vt: int
+
+
+class Journal:
+    """One SQLite journal file shared by the simulated terminals (rows carry terminal_id)."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+        self._synchronous = ""
+
+    def terminal(self, terminal_id: str, durability: Durability) -> TerminalJournal:
+        """The journal as one terminal sees it, with that terminal's durability settings."""
+        return TerminalJournal(self, terminal_id, durability)
+
+    def set_synchronous(self, value: str) -> None:
+        # one connection serves all terminals; the pragma is switched per commit only
+        # when terminals with different settings share the file
+        if value != self._synchronous:
+            self._db.execute(f"PRAGMA synchronous={value}")
+            self._synchronous = value
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path}: {exc}") from exc
+
+    def row(self, terminal_id: str, stan: str) -> dict[str, Any] | None:
+        found = self.execute(
+            "SELECT * FROM records WHERE terminal_id = ? AND stan = ?", (terminal_id, stan)
+        ).fetchone()
+        return dict(found) if found is not None else None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every record, in key order."""
+        cursor = self.execute("SELECT * FROM records ORDER BY terminal_id, stan")
+        return [dict(r) for r in cursor.fetchall()]
+
+    def dump(self) -> Iterator[str]:
+        """The SQL dump of the journal (deterministic for the same run)."""
+        return self._db.iterdump()
+
+    def close(self) -> None:
+        """Checkpoint and leave one self-contained file (no -wal/-shm beside it)."""
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA journal_mode=DELETE")
+        self._db.close()
+
+
+class TerminalJournal:
+    """One terminal's view of the journal, with its durability model."""
+
+    def __init__(self, journal: Journal, terminal_id: str, durability: Durability) -> None:
+        self.journal = journal
+        self.terminal_id = terminal_id
+        self.durability = durability
+        self._unsynced: list[_Undo] = []
+        self.commits = 0
+        self.lost: list[tuple[str, str]] = []  # (stan, state) lost by power cuts, for the trace
+
+    def commit(self, entry: JournalEntry, now: int) -> None:
+        """Write ``entry`` in one SQLite transaction."""
+        if entry.terminal_id != self.terminal_id:
+            raise JournalError(f"entry of {entry.terminal_id} given to {self.terminal_id}")
+        self.journal.set_synchronous(self.durability.synchronous)
+        before = self.journal.row(entry.terminal_id, entry.stan)
+        db = self.journal
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(_UPSERT, entry.as_row())
+            db.execute("COMMIT")
+        except JournalError:
+            db.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        if self.durability.synchronous == "NORMAL":
+            self._unsynced.append(_Undo((entry.terminal_id, entry.stan), before, now))
+            if len(self._unsynced) >= self.durability.checkpoint_every:
+                self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Everything committed so far is durable."""
+        self._unsynced.clear()
+
+    def settle(self, now: int) -> None:
+        """Let the OS write back commits older than ``writeback_ms``."""
+        horizon = now - self.durability.writeback_ms
+        keep = [u for u in self._unsynced if u.committed_vt > horizon]
+        if len(keep) != len(self._unsynced):
+            self._unsynced = keep
+
+    @property
+    def unsynced(self) -> int:
+        """Commits a power loss would take now."""
+        return len(self._unsynced)
+
+    def power_loss(self, now: int) -> list[tuple[str, str]]:
+        """Roll back every commit that was not durable; returns the (stan, state) lost."""
+        self.settle(now)
+        lost = []
+        db = self.journal
+        for undo in reversed(self._unsynced):
+            terminal_id, stan = undo.key
+            current = db.row(terminal_id, stan)
+            lost.append((stan, current["state"] if current else "?"))
+            if undo.before is None:
+                db.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?", undo.key)
+            else:
+                db.execute(_UPSERT, undo.before)
+        self._unsynced.clear()
+        lost.reverse()
+        self.lost.extend(lost)
+        return lost
+
+    def process_kill(self) -> list[tuple[str, str]]:
+        """A SIGKILL: SQLite keeps every committed transaction; nothing is lost."""
+        return []
+
+    def last_approved_sale(self) -> JournalEntry | None:
+        found = self.journal.execute(
+            "SELECT * FROM records WHERE terminal_id = ? AND type = 'sale' "
+            "AND state = 'approved' AND NOT EXISTS (SELECT 1 FROM records AS v "
+            "WHERE v.terminal_id = records.terminal_id AND v.type = 'void' "
+            "AND v.state = 'approved' AND v.original_stan = records.stan) "
+            "ORDER BY updated_vt DESC, stan DESC LIMIT 1",
+            (self.terminal_id,),
+        ).fetchone()
+        return JournalEntry(**dict(found)) if found is not None else None

@@ -1,0 +1,1 @@
+"""The deterministic simulator: virtual clock, seeded scheduler, trace, ports, terminals."""

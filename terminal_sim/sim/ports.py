@@ -1,0 +1,131 @@
+"""The ports a terminal's effects run through, and their in-process implementations.
+
+Faults never branch inside the terminal core: they wrap these ports (the way pyserial's
+``spy://`` wraps a port), so each port is a small class with one job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from terminal_sim.acquirer.host import MockAcquirer
+from terminal_sim.cards import Card
+from terminal_sim.clock import VirtualClock
+from terminal_sim.core.events import PrintDone
+from terminal_sim.core.slips import Slip
+from terminal_sim.errors import ProtocolError
+from terminal_sim.iso import codec
+from terminal_sim.iso.framing import frame, unframe
+from terminal_sim.iso.messages import HostReply, HostRequest
+from terminal_sim.seeds import Stream
+from terminal_sim.sim.scheduler import Scheduler
+from terminal_sim.sim.trace import Trace
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """What the card reader reports, and how long it took."""
+
+    delay_ms: int
+    card: Card | None
+    reason: str = ""
+
+
+class CardReader(Protocol):
+    def read(self, card: Card, now: int) -> ReadResult: ...
+
+
+class SimCardReader:
+    """A contactless reader: reads every card, in 300-900 ms."""
+
+    def __init__(self, stream: Stream, *, min_ms: int = 300, max_ms: int = 900) -> None:
+        self.stream = stream
+        self.min_ms = min_ms
+        self.max_ms = max_ms
+
+    def read(self, card: Card, now: int) -> ReadResult:
+        return ReadResult(self.stream.between(self.min_ms, self.max_ms), card)
+
+
+class AcquirerLink(Protocol):
+    """Carries a request to the host; calls ``deliver`` with the reply when (if) it comes."""
+
+    def send(self, terminal_id: str, request: HostRequest,
+             deliver: Callable[[HostReply], None]) -> None: ...
+
+    def drop_connection(self, terminal_id: str) -> None: ...
+
+
+class InProcessLink:
+    """The simulator's link: real ISO 8583 bytes with a 2-byte length frame, no socket.
+
+    The request is encoded and framed by the terminal side, the host handles the
+    unframed bytes at ``now + uplink``, and the reply is decoded by the terminal side
+    at ``+ downlink``; latencies come from the link's own seeded stream.
+    """
+
+    def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
+                 stream: Stream, trace: Trace, *, min_ms: int = 60, max_ms: int = 400) -> None:
+        self.host = host
+        self.scheduler = scheduler
+        self.clock = clock
+        self.stream = stream
+        self.trace = trace
+        self.min_ms = min_ms
+        self.max_ms = max_ms
+        self.bytes_up = 0
+        self.bytes_down = 0
+
+    def latency(self) -> int:
+        return self.stream.between(self.min_ms, self.max_ms)
+
+    def send(self, terminal_id: str, request: HostRequest,
+             deliver: Callable[[HostReply], None]) -> None:
+        wire = frame(codec.encode(request.to_fields()))
+        self.bytes_up += len(wire)
+        self.scheduler.after(self.latency(), lambda: self._at_host(terminal_id, wire, deliver))
+
+    def drop_connection(self, terminal_id: str) -> None:
+        """Nothing to drop in-process; a TCP link closes its socket here."""
+
+    def _at_host(self, terminal_id: str, wire: bytes,
+                 deliver: Callable[[HostReply], None]) -> None:
+        now = self.clock.now()
+        answer = self.host.handle(unframe(wire), now, self.clock.wall())
+        if answer is None:
+            self.trace.write(now, terminal_id, "", "host", "no_reply")
+            return
+        reply_wire = frame(answer)
+        self.bytes_down += len(reply_wire)
+        self.scheduler.after(self.latency(), lambda: self._at_terminal(terminal_id, reply_wire,
+                                                                      deliver))
+
+    def _at_terminal(self, terminal_id: str, wire: bytes,
+                     deliver: Callable[[HostReply], None]) -> None:
+        try:
+            reply = HostReply.from_fields(codec.decode(unframe(wire)))
+        except ProtocolError as exc:
+            self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
+                             reason=str(exc), offset=exc.offset)
+            return
+        deliver(reply)
+
+
+class ReceiptPrinter:
+    """The printer port: a slip through the layout onto an ``escpos.Escpos`` device."""
+
+    def __init__(self, device: Any, *, width: int = 32) -> None:
+        from printer.layout import print_slip  # the printer package is the port's adapter
+
+        self._print_slip = print_slip
+        self.device = device
+        self.width = width
+
+    def print(self, slip: Slip) -> PrintDone:
+        self._print_slip(self.device, slip, width=self.width)
+        state = getattr(self.device, "state", None)
+        if state is not None and getattr(state, "paper", "ok") == "out":
+            return PrintDone(ok=False, status="paper-out")
+        return PrintDone()

@@ -1,0 +1,65 @@
+"""A seeded discrete-event scheduler on a virtual clock.
+
+Ties at the same virtual time run in the order they were scheduled (a sequence number
+breaks them), never in hash or heap-internal order: that is what makes runs repeat.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from terminal_sim.clock import VirtualClock
+
+
+@dataclass(order=True, slots=True)
+class Scheduled:
+    """A pending action; ``cancel()`` makes the scheduler skip it."""
+
+    at: int
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Scheduler:
+    """Runs actions in virtual-time order."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self.clock = clock
+        self._queue: list[Scheduled] = []
+        self._seq = 0
+        self.steps = 0
+
+    def at(self, t: int, action: Callable[[], None]) -> Scheduled:
+        """Run ``action`` at virtual time ``t`` (not before now)."""
+        self._seq += 1
+        item = Scheduled(max(t, self.clock.now()), self._seq, action)
+        heapq.heappush(self._queue, item)
+        return item
+
+    def after(self, delay_ms: int, action: Callable[[], None]) -> Scheduled:
+        return self.at(self.clock.now() + max(0, delay_ms), action)
+
+    def run(self, *, until: int | None = None, max_steps: int = 10_000_000) -> None:
+        """Run until nothing is pending (or virtual time ``until``)."""
+        queue = self._queue
+        while queue:
+            if until is not None and queue[0].at > until:
+                break
+            item = heapq.heappop(queue)
+            if item.cancelled:
+                continue
+            self.clock.advance_to(item.at)
+            item.action()
+            self.steps += 1
+            if self.steps >= max_steps:
+                raise RuntimeError(f"simulation did not settle within {max_steps} steps")
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for item in self._queue if not item.cancelled)

@@ -1,0 +1,47 @@
+"""The trace: every event and effect of a run, one JSON object per line.
+
+Each record has ``id`` (its sequence number, which findings cite), ``t`` (virtual ms),
+``terminal``, ``state`` (the terminal's state once the record happened), ``kind``
+(``event`` | ``effect`` | ``note`` | ``host`` | ``fault``), ``name``, ``flow`` and,
+for events and effects, ``crash_point``: the name of the boundary right after it.
+Keys are sorted and separators fixed, so the same run gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """The canonical JSON of a record."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class Trace:
+    """Writes records as JSON lines and keeps them for reconciliation and reports."""
+
+    def __init__(self, sink: IO[str] | None = None, *, keep: bool = True) -> None:
+        self._sink = sink
+        self._keep = keep
+        self.records: list[dict[str, Any]] = []
+        self._next_id = 0
+
+    def write(self, t: int, terminal: str, state: str, kind: str, name: str,
+              **data: Any) -> int:
+        """Append one record; returns its id."""
+        self._next_id += 1
+        record: dict[str, Any] = {
+            "id": self._next_id,
+            "t": t,
+            "terminal": terminal,
+            "state": state,
+            "kind": kind,
+            "name": name,
+        }
+        record.update({k: v for k, v in data.items() if v is not None})
+        if self._keep:
+            self.records.append(record)
+        if self._sink is not None:
+            self._sink.write(dumps(record) + "\n")
+        return self._next_id

@@ -1,0 +1,188 @@
+"""A run: one scenario, one seed, every component wired, every artifact written.
+
+:class:`Simulation` builds the world from a :class:`~terminal_sim.scenario.Scenario`:
+the virtual clock and scheduler, the seed tree, the mock acquirer with its ledger, and
+per terminal a core, a card reader, a journal view and a virtual printer; then it
+installs the scenario's faults (which wrap those ports), plays the workload, and
+reconciles the evidence.
+
+Artifacts (when ``out_dir`` is given): ``trace.jsonl``, ``journal.sqlite``,
+``host.sqlite``, ``receipts.bin`` (every ESC/POS byte each printer received, terminals
+in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from faults.registry import fault_class
+from terminal_sim.acquirer.host import MockAcquirer
+from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.clock import VirtualClock
+from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
+from terminal_sim.core.profiles import Profile, get_profile
+from terminal_sim.evidence import Evidence, PaperReceipt
+from terminal_sim.journal import Durability, Journal
+from terminal_sim.reconcile import Finding, Reconciler
+from terminal_sim.report import build_report
+from terminal_sim.scenario import Scenario
+from terminal_sim.seeds import SeedTree, derive_seed
+from terminal_sim.sim.node import Ports, TerminalNode
+from terminal_sim.sim.ports import InProcessLink, ReceiptPrinter, SimCardReader
+from terminal_sim.sim.scheduler import Scheduler
+from terminal_sim.sim.trace import Trace
+from terminal_sim.sim.workload import plan
+
+ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "receipts.bin", "receipts.txt",
+             "report.json")
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    scenario: Scenario
+    seed: int
+    profile: Profile
+    findings: list[Finding]
+    report: dict[str, Any]
+    evidence: Evidence
+    out_dir: Path | None = None
+    receipts_bin: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+
+class Simulation:
+    """One deterministic run of a scenario."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None,
+                 profile: str | None = None, out_dir: str | Path | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        base = get_profile(profile or scenario.profile)
+        self.profile = base.with_settings(**scenario.profile_settings)
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.seeds = SeedTree(self.seed)
+        self.clock = VirtualClock(scenario.start)
+        self.scheduler = Scheduler(self.clock)
+        self.token_key = f"{derive_seed(self.seed, 'tokenization'):016x}"
+        self.nodes: dict[str, TerminalNode] = {}
+        self.faults: list[Any] = []
+        self._trace_file: IO[str] | None = None
+
+    # -- building the world --------------------------------------------------------------
+
+    def _path(self, name: str) -> str:
+        if self.out_dir is None:
+            return ":memory:"
+        target = self.out_dir / name
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(target) + suffix).unlink()
+        return str(target)
+
+    def _build(self) -> None:
+        from printer.virtual import VirtualPrinter
+
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._trace_file = open(self.out_dir / "trace.jsonl", "w", encoding="utf-8",  # noqa: SIM115
+                                    newline="\n")
+        self.trace = Trace(self._trace_file)
+        self.ledger = HostLedger(self._path("host.sqlite"))
+        self.journal = Journal(self._path("journal.sqlite"))
+        self.host = MockAcquirer(self.ledger, stream=self.seeds.stream("acquirer"),
+                                 token_key=self.token_key)
+        self.link = InProcessLink(self.host, self.scheduler, self.clock,
+                                  self.seeds.stream("link"), self.trace)
+        durability = Durability(synchronous=self.profile.journal_synchronous)
+        fleet = TerminalFleet()
+        cores = []
+        for spec in self.scenario.terminals:
+            core = TerminalCore(spec.id, merchant_id=spec.merchant_id,
+                                merchant_name=spec.merchant_name, profile=self.profile,
+                                token_key=self.token_key)
+            cores.append(core)
+            ports = Ports(
+                reader=SimCardReader(self.seeds.stream(f"reader/{spec.id}")),
+                link=self.link,
+                journal=self.journal.terminal(spec.id, durability),
+                printer=ReceiptPrinter(VirtualPrinter()),
+            )
+            self.nodes[spec.id] = TerminalNode(core, ports, scheduler=self.scheduler,
+                                               clock=self.clock, trace=self.trace)
+        fleet.add(cores)
+        self.fleet = fleet
+        for index, fault_spec in enumerate(self.scenario.faults):
+            stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
+            fault = fault_class(fault_spec.name).from_spec(fault_spec, stream)
+            fault.install(self)
+            self.faults.append(fault)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Play the scenario to the end and reconcile; writes artifacts when asked."""
+        self._build()
+        try:
+            for node in self.nodes.values():
+                node.power_on()
+            for action in plan(self.scenario, self.seeds):
+                node = self.nodes[action.terminal]
+                self.scheduler.at(action.at_ms, partial(node.request, action.event))
+            self.scheduler.run()
+            return self._finish()
+        finally:
+            if self._trace_file is not None:
+                self._trace_file.close()
+
+    def _finish(self) -> RunResult:
+        receipts_bin: dict[str, bytes] = {}
+        evidence = Evidence(journal=self.journal.rows(), host=self.ledger.transactions(),
+                            trace=self.trace.records)
+        for terminal_id, node in self.nodes.items():
+            device = node.ports.printer.device
+            receipts_bin[terminal_id] = bytes(device.output)
+            for index, receipt in enumerate(device.receipts, start=1):
+                evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
+        findings = Reconciler(evidence).findings()
+        report = build_report(self, evidence, findings)
+        result = RunResult(self.scenario, self.seed, self.profile, findings, report, evidence,
+                           self.out_dir, receipts_bin)
+        if self.out_dir is not None:
+            self._write_artifacts(result)
+        self.journal.close()
+        self.ledger.close()
+        return result
+
+    def _write_artifacts(self, result: RunResult) -> None:
+        out = self.out_dir
+        if out is None:
+            return
+        (out / "receipts.bin").write_bytes(b"".join(result.receipts_bin[t]
+                                                    for t in sorted(result.receipts_bin)))
+        text = io.StringIO()
+        for receipt in result.evidence.receipts:
+            flags = "".join([" TRUNCATED" if receipt.truncated else "",
+                             " BLANK" if receipt.blank else ""])
+            text.write(f"===== {receipt.ref} bytes {receipt.start_offset}-"
+                       f"{receipt.end_offset}{flags} =====\n{receipt.text}\n")
+        (out / "receipts.txt").write_text(text.getvalue(), encoding="utf-8")
+        (out / "report.json").write_text(
+            json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+
+
+def run_scenario(scenario: Scenario, *, seed: int | None = None, profile: str | None = None,
+                 out_dir: str | Path | None = None) -> RunResult:
+    """Run ``scenario`` once (convenience for tests and the CLI)."""
+    return Simulation(scenario, seed=seed, profile=profile, out_dir=out_dir).run()
