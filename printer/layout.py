@@ -86,6 +86,41 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
     device.cut()
 
 
+def render_job(slip: Slip | None, width: int = WIDTH) -> bytes:
+    """The ESC/POS bytes of one print job: ``ESC @``, the slip, the cut.
+
+    ``None`` renders the frame of a job whose data is gone: initialize, feed, cut:
+    what a spooler sends when it replays a job it no longer has the content of.
+    """
+    device = _job_device()
+    device.clear()
+    device.hw("INIT")
+    # ESC @ resets the printer to code page 0: make the encoder announce its page again
+    device.magic.encoding = None
+    if slip is not None:
+        print_slip(device, slip, width=width)
+    else:
+        device.ln(6)
+        device.cut()
+    return bytes(device.output)
+
+
+_JOB_DEVICE: Any = None
+
+
+def _job_device() -> Any:
+    # one reusable python-escpos Dummy: building one rebuilds the code-page table (~100 us)
+    global _JOB_DEVICE
+    if _JOB_DEVICE is None:
+        from printer.escpos_loader import escpos_module
+
+        escpos_module()
+        from escpos.printer import Dummy
+
+        _JOB_DEVICE = Dummy()
+    return _JOB_DEVICE
+
+
 @dataclass(frozen=True, slots=True)
 class SlipFacts:
     """What a printed slip says, read back from its text."""

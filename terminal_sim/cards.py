@@ -30,15 +30,19 @@ def luhn_valid(number: str) -> bool:
 
 
 def find_pans(text: str) -> list[str]:
-    """Every run of 13-19 digits in ``text`` that is Luhn-valid (a possible full PAN)."""
+    """Every run of 13-19 digits in ``text`` that could be a full PAN.
+
+    A candidate is Luhn-valid and starts with a non-zero major industry identifier (no
+    card number starts with 0; without this rule thirteen zeros in a merchant id would
+    count). A longer run of digits is searched at every offset.
+    """
     found = []
     for match in _DIGITS.finditer(text):
         run = match.group()
-        # a longer run of digits may hide a PAN anywhere inside it
         for length in range(13, min(19, len(run)) + 1):
             for start in range(0, len(run) - length + 1):
                 candidate = run[start : start + length]
-                if luhn_valid(candidate):
+                if candidate[0] != "0" and luhn_valid(candidate):
                     found.append(candidate)
     return found
 

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS records (
     rrn           TEXT    NOT NULL DEFAULT '',
     approval_code TEXT    NOT NULL DEFAULT '',
     original_stan TEXT    NOT NULL DEFAULT '',
+    synced_vt     INTEGER NOT NULL DEFAULT -1,
     PRIMARY KEY (terminal_id, stan)
 );
 """
@@ -202,6 +203,49 @@ class TerminalJournal:
         """A SIGKILL: SQLite keeps every committed transaction; nothing is lost."""
         return []
 
+    # -- back-office sync and local eviction ---------------------------------------------
+    # The sync mark and eviction are housekeeping outside the durability model: losing a
+    # sync mark only makes a record sync twice (the back office upserts), and the model
+    # is about what the journal *claims* to have recorded.
+
+    FINAL_STATES = ("approved", "declined", "failed", "voided")
+
+    def unsynced_rows(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Final records the back office has not acknowledged, oldest first."""
+        placeholders = ", ".join("?" for _ in self.FINAL_STATES)
+        cursor = self.journal.execute(
+            f"SELECT * FROM records WHERE terminal_id = ? AND synced_vt < 0 "
+            f"AND state IN ({placeholders}) ORDER BY updated_vt, stan LIMIT ?",
+            (self.terminal_id, *self.FINAL_STATES, limit))
+        return [dict(r) for r in cursor.fetchall()]
+
+    def mark_synced(self, stans: list[str], now: int) -> None:
+        for stan in stans:
+            self.journal.execute(
+                "UPDATE records SET synced_vt = ? WHERE terminal_id = ? AND stan = ?",
+                (now, self.terminal_id, stan))
+
+    def evict(self, capacity: int, *, unsynced_too: bool) -> list[dict[str, Any]]:
+        """Keep at most ``capacity`` records, dropping the oldest; returns what was dropped.
+
+        ``unsynced_too`` is the careless policy: it drops records the back office never
+        received. The careful one only drops synced records and lets the store overflow.
+        """
+        count = self.journal.execute(
+            "SELECT count(*) FROM records WHERE terminal_id = ?", (self.terminal_id,)
+        ).fetchone()[0]
+        excess = count - capacity
+        if capacity <= 0 or excess <= 0:
+            return []
+        condition = "" if unsynced_too else "AND synced_vt >= 0 "
+        victims = [dict(r) for r in self.journal.execute(
+            f"SELECT * FROM records WHERE terminal_id = ? AND state != 'pending' {condition}"
+            "ORDER BY updated_vt, stan LIMIT ?", (self.terminal_id, excess)).fetchall()]
+        for row in victims:
+            self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
+                                 (self.terminal_id, row["stan"]))
+        return victims
+
     def last_approved_sale(self) -> JournalEntry | None:
         found = self.journal.execute(
             "SELECT * FROM records WHERE terminal_id = ? AND type = 'sale' "
@@ -211,4 +255,8 @@ class TerminalJournal:
             "ORDER BY updated_vt DESC, stan DESC LIMIT 1",
             (self.terminal_id,),
         ).fetchone()
-        return JournalEntry(**dict(found)) if found is not None else None
+        if found is None:
+            return None
+        row = dict(found)
+        row.pop("synced_vt", None)
+        return JournalEntry(**row)

@@ -1,8 +1,10 @@
 """Reconciliation: join paper, journal, host ledger (and back office) and name the gaps.
 
 The join key is (terminal id, STAN): the STAN is printed on the slip, stored in the
-journal and sent to the host. Each finding carries a stable code (DESIGN.md), the
-evidence rows it points at, and the trace event ids behind it.
+journal and sent to the host. "The books" are the journal and the back office together:
+a record the terminal evicted after syncing it is not lost. Each finding carries a
+stable code (DESIGN.md), the evidence rows it points at, the trace event ids behind it,
+and its causes: the fault records among those events.
 
 =========================  ==============================================================
 code                       rule
@@ -81,19 +83,66 @@ class Reconciler:
 
     def __init__(self, evidence: Evidence) -> None:
         self.evidence = evidence
-        self._trace_by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._by_stan: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._by_sale: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._print_at: dict[tuple[str, int], dict[str, Any]] = {}
+        self._records: dict[int, dict[str, Any]] = {}
         for record in evidence.trace:
-            data = record.get("data") or {}
-            stan = data.get("stan") if isinstance(data, dict) else None
-            if stan:
-                self._trace_by_key[(record["terminal"], stan)].append(record["id"])
+            data = record.get("data")
+            if not isinstance(data, dict):
+                continue
+            terminal, ident = record["terminal"], record["id"]
+            self._records[ident] = record
+            stans = list(data.get("stans") or [])
+            if data.get("stan"):
+                stans.append(data["stan"])
+            for stan in stans:
+                self._by_stan[(terminal, stan)].append(ident)
+            if data.get("sale_id"):
+                self._by_sale[(terminal, data["sale_id"])].append(ident)
+            if record["kind"] == "effect" and "at_byte" in data:
+                self._print_at[(terminal, data["at_byte"])] = record
 
     def _ids(self, terminal_id: str, stan: str) -> list[int]:
-        return list(self._trace_by_key.get((terminal_id, stan), []))
+        """Trace ids about this STAN, and about the sale it belongs to."""
+        ids = set(self._by_stan.get((terminal_id, stan), []))
+        sales = {self._records[i]["data"].get("sale_id") for i in ids} - {None}
+        for sale_id in sorted(sales):
+            ids.update(self._by_sale.get((terminal_id, sale_id), []))
+        return sorted(ids)
+
+    def _paper_ids(self, receipt: PaperReceipt) -> list[int]:
+        """Trace ids behind a receipt: the print effect that made it, and its sale."""
+        if receipt.facts.stan:
+            found = set(self._ids(receipt.terminal_id, receipt.facts.stan))
+        else:
+            found = set()
+        effect = self._print_at.get((receipt.terminal_id, receipt.start_offset))
+        if effect is not None:
+            found.add(effect["id"])
+            sale_id = effect["data"].get("sale_id")
+            if sale_id:
+                found.update(self._by_sale.get((receipt.terminal_id, sale_id), []))
+        return sorted(found)
+
+    def _causes(self, ids: list[int]) -> list[dict[str, Any]]:
+        causes = []
+        for ident in ids:
+            record = self._records.get(ident)
+            if record is not None and record["kind"] == "fault":
+                data = record.get("data") or {}
+                causes.append({"fault": data.get("fault", record["name"]),
+                               "effect": data.get("effect", record["name"]),
+                               "crash_point": record.get("crash_point") or
+                               data.get("crash_point"),
+                               "trace_id": ident, "t": record["t"]})
+        return causes
 
     def findings(self) -> list[Finding]:
         ev = self.evidence
         journal = {(r["terminal_id"], r["stan"]): r for r in ev.journal}
+        books = {(r["terminal_id"], r["stan"]): r for r in ev.backoffice or []}
+        books.update(journal)
         paper: dict[tuple[str, str], list[PaperReceipt]] = defaultdict(list)
         found: list[Finding] = []
 
@@ -106,38 +155,39 @@ class Reconciler:
                 found.append(Finding(
                     "BLANK_RECEIPT", receipt.terminal_id, "",
                     f"receipt {receipt.ref} came out blank: no transaction data on paper",
-                    {"receipt": _receipt_ref(receipt)}))
+                    {"receipt": _receipt_ref(receipt)}, self._paper_ids(receipt)))
             if receipt.truncated:
                 found.append(Finding(
                     "TRUNCATED_RECEIPT", receipt.terminal_id, facts.stan,
                     f"receipt {receipt.ref} was cut off mid-print",
-                    {"receipt": _receipt_ref(receipt)}, self._ids(*key) if facts.stan else []))
+                    {"receipt": _receipt_ref(receipt)}, self._paper_ids(receipt)))
             if not facts.stan:
                 what = "blank slip" if receipt.blank else (
                     f"'{facts.outcome}' slip" if facts.outcome else "slip without transaction data")
                 found.append(Finding(
                     "STRAY_RECEIPT", receipt.terminal_id, "",
                     f"receipt {receipt.ref} is a {what}: paper with no transaction behind it",
-                    {"receipt": _receipt_ref(receipt)}))
-            elif key not in journal:
+                    {"receipt": _receipt_ref(receipt)}, self._paper_ids(receipt)))
+            elif key not in books:
                 kind = "an APPROVED" if facts.approved else f"a '{facts.outcome}'"
                 found.append(Finding(
                     "STRAY_RECEIPT", receipt.terminal_id, facts.stan,
                     f"receipt {receipt.ref} shows {kind} STAN {facts.stan} the journal "
                     "has no record of",
                     {"receipt": _receipt_ref(receipt), "journal": None},
-                    self._ids(*key)))
+                    self._paper_ids(receipt)))
 
         for row in ev.host:
             if row["type"] != "sale" or row["status"] != "approved":
                 continue
             key = (row["terminal_id"], row["stan"])
-            record = journal.get(key)
+            record = books.get(key)
             if record is None:
                 found.append(Finding(
                     "LOST_RECORD", row["terminal_id"], row["stan"],
                     f"the host approved STAN {row['stan']} "
-                    f"({row['amount_minor']} {row['currency']}) and the journal has no record",
+                    f"({row['amount_minor']} {row['currency']}) and neither the journal nor "
+                    "the back office has a record of it",
                     {"host": _host_ref(row), "journal": None}, self._ids(*key)))
             elif record["state"] != "approved":
                 found.append(Finding(
@@ -172,5 +222,7 @@ class Reconciler:
                     "office does not",
                     {"journal": _journal_ref(record), "backoffice": None}, self._ids(*key)))
 
+        for finding in found:
+            finding.causes = self._causes(finding.trace_ids)
         found.sort(key=lambda f: (f.code, f.terminal_id, f.stan, f.summary))
         return found

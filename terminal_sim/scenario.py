@@ -229,7 +229,8 @@ def _time_ms(value: int | str, start: dt.datetime) -> int:
         return value * 1000
     parts = [int(p) for p in value.split(":")]
     hours, minutes, seconds = [*parts, 0][:3]
-    moment = start.replace(hour=hours, minute=minutes, second=seconds, microsecond=0)
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    moment = midnight + dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
     return int((moment - start).total_seconds() * 1000)
 
 

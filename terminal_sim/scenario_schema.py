@@ -22,9 +22,10 @@ FINDING_CODES = [
 ]
 
 _TIME = {
-    "description": "time of day on the start date (HH:MM or HH:MM:SS), or seconds after start",
+    "description": "time of day on the start date (HH:MM or HH:MM:SS; 24:00-47:59 is the "
+                   "next day), or seconds after start",
     "oneOf": [
-        {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"},
+        {"type": "string", "pattern": r"^([0-3]\d|4[0-7]):[0-5]\d(:[0-5]\d)?$"},
         {"type": "integer", "minimum": 0},
     ],
 }

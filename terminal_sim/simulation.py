@@ -7,7 +7,7 @@ installs the scenario's faults (which wrap those ports), plays the workload, and
 reconciles the evidence.
 
 Artifacts (when ``out_dir`` is given): ``trace.jsonl``, ``journal.sqlite``,
-``host.sqlite``, ``receipts.bin`` (every ESC/POS byte each printer received, terminals
+``host.sqlite``, ``backoffice.sqlite``, ``receipts.bin`` (every ESC/POS byte each printer received, terminals
 in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``.
 """
 
@@ -24,6 +24,7 @@ from typing import IO, Any
 from faults.registry import fault_class
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.backoffice import BackOffice
 from terminal_sim.clock import VirtualClock
 from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
 from terminal_sim.core.profiles import Profile, get_profile
@@ -36,11 +37,15 @@ from terminal_sim.seeds import SeedTree, derive_seed
 from terminal_sim.sim.node import Ports, TerminalNode
 from terminal_sim.sim.ports import InProcessLink, ReceiptPrinter, SimCardReader
 from terminal_sim.sim.scheduler import Scheduler
+from terminal_sim.sim.sync import DirectBackOfficeLink, SyncAgent
 from terminal_sim.sim.trace import Trace
 from terminal_sim.sim.workload import plan
 
-ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "receipts.bin", "receipts.txt",
-             "report.json")
+ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite", "receipts.bin",
+             "receipts.txt", "report.json")
+
+#: After the last customer action the day goes on this long (syncs, retries, reboots).
+SETTLE_MS = 30 * 60_000
 
 
 @dataclass
@@ -78,6 +83,10 @@ class Simulation:
         self.nodes: dict[str, TerminalNode] = {}
         self.faults: list[Any] = []
         self._trace_file: IO[str] | None = None
+        start = scenario.start
+        #: virtual time is counted from the scenario's start; faults speak in time of day
+        self.start_of_day_ms = ((start.hour * 60 + start.minute) * 60 + start.second) * 1000
+        self.horizon_ms = 0
 
     # -- building the world --------------------------------------------------------------
 
@@ -100,6 +109,7 @@ class Simulation:
         self.trace = Trace(self._trace_file)
         self.ledger = HostLedger(self._path("host.sqlite"))
         self.journal = Journal(self._path("journal.sqlite"))
+        self.backoffice = BackOffice(self._path("backoffice.sqlite"))
         self.host = MockAcquirer(self.ledger, stream=self.seeds.stream("acquirer"),
                                  token_key=self.token_key)
         self.link = InProcessLink(self.host, self.scheduler, self.clock,
@@ -116,15 +126,19 @@ class Simulation:
                 reader=SimCardReader(self.seeds.stream(f"reader/{spec.id}")),
                 link=self.link,
                 journal=self.journal.terminal(spec.id, durability),
-                printer=ReceiptPrinter(VirtualPrinter()),
+                printer=ReceiptPrinter(VirtualPrinter(),
+                                       check_status=self.profile.check_printer_status),
             )
-            self.nodes[spec.id] = TerminalNode(core, ports, scheduler=self.scheduler,
-                                               clock=self.clock, trace=self.trace)
+            node = TerminalNode(core, ports, scheduler=self.scheduler, clock=self.clock,
+                                trace=self.trace)
+            node.sync = SyncAgent(node, DirectBackOfficeLink(self.backoffice))
+            self.nodes[spec.id] = node
         fleet.add(cores)
         self.fleet = fleet
         for index, fault_spec in enumerate(self.scenario.faults):
             stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
-            fault = fault_class(fault_spec.name).from_spec(fault_spec, stream)
+            fault = fault_class(fault_spec.name).from_spec(
+                fault_spec, stream, start_offset_ms=self.start_of_day_ms)
             fault.install(self)
             self.faults.append(fault)
 
@@ -134,12 +148,20 @@ class Simulation:
         """Play the scenario to the end and reconcile; writes artifacts when asked."""
         self._build()
         try:
+            actions = plan(self.scenario, self.seeds)
+            last = max((a.at_ms for a in actions), default=0)
+            self.horizon_ms = max(last, *(f.latest_ms() for f in self.faults), 0) + SETTLE_MS
             for node in self.nodes.values():
                 node.power_on()
-            for action in plan(self.scenario, self.seeds):
+                if node.sync is not None:
+                    node.sync.start(self.horizon_ms)
+            for action in actions:
                 node = self.nodes[action.terminal]
                 self.scheduler.at(action.at_ms, partial(node.request, action.event))
             self.scheduler.run()
+            for node in self.nodes.values():  # the end of the day: one last sync round
+                if node.sync is not None and node.powered:
+                    node.sync.sync_once()
             return self._finish()
         finally:
             if self._trace_file is not None:
@@ -148,7 +170,7 @@ class Simulation:
     def _finish(self) -> RunResult:
         receipts_bin: dict[str, bytes] = {}
         evidence = Evidence(journal=self.journal.rows(), host=self.ledger.transactions(),
-                            trace=self.trace.records)
+                            backoffice=self.backoffice.rows(), trace=self.trace.records)
         for terminal_id, node in self.nodes.items():
             device = node.ports.printer.device
             receipts_bin[terminal_id] = bytes(device.output)
@@ -162,6 +184,7 @@ class Simulation:
             self._write_artifacts(result)
         self.journal.close()
         self.ledger.close()
+        self.backoffice.close()
         return result
 
     def _write_artifacts(self, result: RunResult) -> None:

@@ -101,6 +101,19 @@ class VoidRequested(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ReprintRequested(Event):
+    """The admin menu's print key: reprint the last slip, or print one for a keyed amount."""
+
+    trigger: ClassVar[str] = "reprint_requested"
+    keyed_amount: Money | None = None
+
+    def trace_data(self) -> dict[str, Any]:
+        if self.keyed_amount is None:
+            return {}
+        return {"amount": self.keyed_amount.minor, "currency": self.keyed_amount.currency}
+
+
+@dataclass(frozen=True, slots=True)
 class PowerLost(Event):
     """Power is gone; volatile state is lost."""
 

@@ -23,6 +23,8 @@ reading          card_read        (otherwise)                       idle
 authorizing      host_reply       reply is for the pending request  completing
 authorizing      timer_expired    the live host timer               completing
 idle             void_requested   a sale is there to void           voiding
+idle             reprint_requested a slip to reprint, or the        completing
+                                  profile prints without a sale
 voiding          host_reply       reply is for the pending request  completing
 voiding          timer_expired    the live host timer               completing
 completing       print_done                                         idle
@@ -57,6 +59,7 @@ from terminal_sim.core.events import (
     Event,
     HostReplied,
     PowerOn,
+    ReprintRequested,
     SaleRequested,
 )
 from terminal_sim.core.profiles import Profile
@@ -111,6 +114,8 @@ class TerminalCore:
         self.last_stan = 0
         self.current: InFlight | None = None
         self.last_approved: JournalEntry | None = None
+        #: the last slip printed, kept in RAM for the admin menu's reprint
+        self.last_slip: Slip | None = None
         self.timer_seq = 0
         self.now = 0
         self.wall = dt.datetime(2000, 1, 1)
@@ -195,6 +200,7 @@ class TerminalCore:
 
     def finish_with(self, entry: JournalEntry, slip: Slip) -> None:
         """Queue the journal commit and the slip in the order the profile dictates."""
+        self.last_slip = slip
         write = WriteJournal(entry, "commit")
         paper = PrintSlip(slip)
         if self.profile.journal_before_print:
@@ -267,6 +273,11 @@ def timer_is_live(ev: EventData) -> bool:
         and payload.timer == HOST_TIMER
         and payload.token == flight.timer_token
     )
+
+
+def can_reprint(ev: EventData) -> bool:
+    core = _core(ev)
+    return core.last_slip is not None or core.profile.reprint_without_sale
 
 
 def has_sale_to_void(ev: EventData) -> bool:
@@ -375,6 +386,27 @@ def begin_void(ev: EventData) -> None:
     core.send(flight, request)
 
 
+def reprint(ev: EventData) -> None:
+    """The admin menu's print key.
+
+    With a slip in memory it prints a copy marked DUPLICATE (harmless: the sale has its
+    record). Without one, field firmware prints the slip template for the amount the
+    operator keyed: paper that looks like a sale, with no transaction behind it.
+    """
+    core = _core(ev)
+    payload: ReprintRequested = _payload(ev)
+    if core.last_slip is not None:
+        slip = replace(core.last_slip, copy_label="DUPLICATE",
+                       printed_at=core.wall.replace(microsecond=0))
+    else:
+        amount = payload.keyed_amount
+        slip = core.slip("sale", "COPY",
+                         amount_minor=amount.minor if amount else None,
+                         currency=amount.currency if amount else None,
+                         copy_label="COPY")
+    core.outbox.append(PrintSlip(slip))
+
+
 def finish_transaction(ev: EventData) -> None:
     _core(ev).current = None
 
@@ -394,6 +426,7 @@ def lose_volatile_state(ev: EventData) -> None:
     core = _core(ev)
     core.current = None
     core.last_approved = None
+    core.last_slip = None
 
 
 def boot(ev: EventData) -> None:
@@ -419,6 +452,8 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": [timer_is_live], "after": [fail_on_timeout]},
     {"trigger": "void_requested", "source": "idle", "dest": "voiding",
      "conditions": [has_sale_to_void], "after": [begin_void]},
+    {"trigger": "reprint_requested", "source": "idle", "dest": "completing",
+     "conditions": [can_reprint], "after": [reprint]},
     {"trigger": "print_done", "source": "completing", "dest": "idle",
      "after": [finish_transaction]},
     {"trigger": "host_reply", "source": _LIVE, "dest": None, "after": [note_stray_reply]},

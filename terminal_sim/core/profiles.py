@@ -27,6 +27,18 @@ class Profile:
     print_error_slips: bool
     #: SQLite ``synchronous`` of the journal: FULL syncs every commit, NORMAL (WAL) does not
     journal_synchronous: str
+    #: the admin menu's print key prints a slip even when there is no sale to reprint
+    reprint_without_sale: bool = True
+    #: ask the printer for its status (DLE EOT) before printing
+    check_printer_status: bool = False
+    #: mark a record synced only when the back office acknowledged it
+    sync_requires_ack: bool = False
+    #: local eviction may drop records the back office never received
+    evict_unsynced: bool = True
+    #: records the terminal keeps locally (0: no limit)
+    journal_capacity: int = 0
+    #: how often the terminal pushes final records to the back office
+    sync_interval_ms: int = 300_000
     #: how long the terminal waits for the host before it gives up
     host_timeout_ms: int = 15_000
 
@@ -56,6 +68,10 @@ PROFILES: dict[str, Profile] = {
         persist_intent=True,
         print_error_slips=False,
         journal_synchronous="FULL",
+        check_printer_status=True,
+        reprint_without_sale=False,
+        sync_requires_ack=True,
+        evict_unsynced=False,
     ),
 }
 

@@ -21,6 +21,8 @@ def encode(fields: Mapping[str, str]) -> bytes:
         raw, _ = iso8583.encode(dict(fields), SPEC)
     except iso8583.EncodeError as exc:
         raise Iso8583Error(exc.msg, None, exc.field) from exc
+    except (ValueError, TypeError, KeyError) as exc:  # e.g. a non-str value or unknown field
+        raise Iso8583Error(f"unencodable message: {exc!r}", None, None) from exc
     return bytes(raw)
 
 

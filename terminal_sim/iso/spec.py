@@ -1,37 +1,76 @@
 """The ISO 8583 spec of the terminal <-> acquirer link, and how each field is used.
 
 The spec is pyiso8583's ``default_ascii`` (ISO 8583:1987, ASCII, no header), unchanged:
-:data:`DEVIATIONS` is where a change would be written down, and it is empty.
+:data:`DEVIATIONS` is where a change would be written down, and it is empty. pyiso8583
+checks lengths, not content: a numeric field may carry letters on the wire, so the
+typed readers of :mod:`terminal_sim.iso.messages` check digits themselves and name the
+field when they refuse. On the wire each message is preceded by a 2-byte big-endian
+length (:mod:`terminal_sim.iso.framing`).
 
-Field use (request -> reply):
+Messages (request -> reply; ``x1`` is the repeat of an advice ``x0``):
+
+==========  ===================================================================
+MTI         use
+==========  ===================================================================
+0100/0110   authorization (rules decide, like a sale; not part of the totals)
+0200/0210   financial: sale, void, refund, by processing code (field 3)
+0220/0230   financial advice: a sale the terminal approved offline, forwarded
+            later (store-and-forward); the host accepts it (``00``)
+0221        repeat of an 0220 (same STAN), answered 0230
+0400/0410   reversal: cancel the transaction named in field 90
+0420/0430   reversal advice (store-and-forward of a reversal); 0421 its repeat
+0500/0510   reconciliation: terminal totals against host totals, ``95`` when out
+            of balance
+0800/0810   network management: ``001`` sign-on, ``002`` sign-off, ``301`` echo
+==========  ===================================================================
+
+Field use:
 
 =====  ==========================  =============================================================
 field  name                        use
 =====  ==========================  =============================================================
-t      MTI                         0200/0210 financial, 0100/0110 auth, 0400/0410 reversal,
-                                   0420/0430 reversal advice, 0220/0230 advice, 0500/0510
-                                   reconciliation, 0800/0810 network management
+t      MTI                         see the message table above
 2      PAN (LLVAR)                 sent by the terminal only; never logged or stored in full:
                                    the host ledger keeps the masked PAN and a token
-3      processing code             ``000000`` purchase, ``020000`` void, ``200000`` refund
+3      processing code             ``000000`` purchase, ``020000`` void, ``200000`` refund;
+                                   a reversal carries the processing code of its original
 4      amount, transaction         12 digits, minor units of field 49
-7      transmission date/time      MMDDhhmmss, virtual wall clock of the sender
-11     STAN                        6 digits, unique per terminal per message; with field 41 it
-                                   is the idempotency key of the host
+7      transmission date/time      MMDDhhmmss, wall clock of the sender; echoed in 0810
+11     STAN                        6 digits, unique per terminal per message; with field 41 and
+                                   the message class (MTI digits 1-2: 01, 02, 04, 05) it is the
+                                   idempotency key of the host
 12/13  local time / date           hhmmss / MMDD of the terminal
 14     expiry                      YYMM
 22     POS entry mode              ``071`` contactless chip, ``051`` chip, ``901`` magstripe
-25     POS condition code          ``00`` normal
-37     RRN                         12 characters, assigned by the host, echoed on reversal
-38     approval code               6 characters, assigned by the host when approved
+25     POS condition code          ``00`` normal (n2 in the 1987 spec: no room for a reason)
+37     RRN                         12 characters, assigned by the host, echoed by the terminal
+                                   on voids and reversals
+38     approval code               6 characters, assigned by the host when approved; in an
+                                   0220 advice the terminal's own offline approval code
 39     response code               ``00`` approved; ``05``, ``51``, ``54``, ``43`` declines;
-                                   ``30`` format error; ``91``/``96`` host trouble
+                                   ``12`` invalid (e.g. a late original after its reversal);
+                                   ``30`` format error; ``91``/``96`` host trouble; ``95``
+                                   reconciliation out of balance
 41     terminal id                 8 characters
 42     merchant id                 15 characters
 49     currency                    ISO 4217 numeric
-90     original data elements      reversals/voids: original MTI(4) + STAN(6) + date/time(10)
-                                   + acquirer id(11, zeros) + forwarder id(11, zeros)
+60     reserved national (LLLVAR)  reversals: the message reason code, 4 digits, ``4021``
+                                   timeout waiting for the response (the 1993 standard puts the
+                                   reason in field 25; the 1987 field 25 is n2, so field 60)
+70     network management code     ``001`` sign-on, ``002`` sign-off, ``301`` echo test
+74/86  credits number / amount     0500/0510: refunds that stand (approved, not reversed)
+75/87  credits reversal no./amt    0500/0510: refunds reversed; informational, not compared
+76/88  debits number / amount      0500/0510: sales that stand (approved, not voided/reversed)
+77/89  debits reversal no./amt     0500/0510: sales voided or reversed; informational
+90     original data elements      voids/reversals: original MTI(4) + STAN(6) + date/time(10)
+                                   + acquirer id(11, zeros) + forwarder id(11, zeros); a
+                                   reversal without field 90 reverses the message with its own
+                                   STAN (the same-STAN convention)
 =====  ==========================  =============================================================
+
+Counts (74-77) are n10, amounts (86-89) n16, both zero-padded. The host compares only the
+standing totals (74, 76, 86, 88) of the terminal's open batch; the 0510 carries the host's
+eight values back so the terminal can show the difference.
 """
 
 from __future__ import annotations
@@ -53,9 +92,24 @@ PROC_PURCHASE = "000000"
 PROC_VOID = "020000"
 PROC_REFUND = "200000"
 
+#: Network management information codes (field 70).
+NET_SIGN_ON = "001"
+NET_SIGN_OFF = "002"
+NET_ECHO = "301"
+NETWORK_CODES: dict[str, str] = {NET_SIGN_ON: "sign-on", NET_SIGN_OFF: "sign-off",
+                                 NET_ECHO: "echo"}
+
+#: Message reason codes (field 60 of reversals), from the ISO 8583:1993 4000 series.
+REASON_CUSTOMER_CANCELLATION = "4000"
+REASON_INVALID_RESPONSE = "4020"
+REASON_TIMEOUT = "4021"
+
 #: Response codes (field 39) the simulator gives a meaning to.
 RC_APPROVED = "00"
+RC_INVALID_TRANSACTION = "12"
+RC_UNABLE_TO_LOCATE = "25"
 RC_FORMAT_ERROR = "30"
+RC_OUT_OF_BALANCE = "95"
 RESPONSE_TEXT: dict[str, str] = {
     "00": "APPROVED",
     "05": "DO NOT HONOUR",
@@ -69,6 +123,7 @@ RESPONSE_TEXT: dict[str, str] = {
     "54": "EXPIRED CARD",
     "91": "ISSUER UNAVAILABLE",
     "94": "DUPLICATE TRANSMISSION",
+    "95": "RECONCILE ERROR",
     "96": "SYSTEM MALFUNCTION",
 }
 

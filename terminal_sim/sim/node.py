@@ -3,7 +3,8 @@
 :meth:`TerminalNode.deliver` hands an event to the core and performs the returned
 effects in order. Between two effects lies a crash point; each is announced to the
 node's crash-point observers (the fault layer), which may cut the power there by
-raising :class:`~terminal_sim.errors.PowerLost`.
+raising :class:`~terminal_sim.errors.PowerLost`. The node also plays the world around
+the terminal: customers queue, and retry a card the reader could not read.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from terminal_sim.clock import VirtualClock
 from terminal_sim.core.effects import (
@@ -32,15 +34,14 @@ from terminal_sim.core.events import (
     TimerExpired,
     VoidRequested,
 )
-from terminal_sim.core.events import (
-    PowerLost as PowerLostEvent,
-)
+from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
 from terminal_sim.errors import PowerLost
 from terminal_sim.iso.messages import HostReply
 from terminal_sim.journal import TerminalJournal
 from terminal_sim.sim.ports import AcquirerLink, CardReader, ReceiptPrinter
 from terminal_sim.sim.scheduler import Scheduled, Scheduler
+from terminal_sim.sim.sync import SyncAgent
 from terminal_sim.sim.trace import Trace
 
 CrashObserver = Callable[["TerminalNode", str], None]
@@ -55,6 +56,10 @@ _FLOW_OF_TRIGGER = {
 
 #: Pause between two queued customer actions at one terminal (the next customer steps up).
 NEXT_CUSTOMER_MS = 4_000
+#: A customer whose card was not read presents it again after this long...
+RETRY_CARD_MS = 5_000
+#: ...at most this many times.
+CARD_RETRIES = 2
 #: How long a terminal stays dark after a power cut before it boots again.
 REBOOT_MS = 30_000
 
@@ -78,8 +83,11 @@ class TerminalNode:
         self.clock = clock
         self.trace = trace
         self.crash_observers: list[CrashObserver] = []
+        self.boot_hooks: list[Callable[[TerminalNode], None]] = []
         self.timers: dict[str, Scheduled] = {}
         self.backlog: deque[Event] = deque()
+        self.sales: dict[str, tuple[SaleRequested, int]] = {}  # sale_id -> (request, tries)
+        self.sync: SyncAgent | None = None
         self.powered = False
         self.power_cuts = 0
 
@@ -87,10 +95,17 @@ class TerminalNode:
     def terminal_id(self) -> str:
         return self.core.terminal_id
 
+    def note(self, name: str, **data: Any) -> int:
+        """A trace record about this terminal that is neither event nor effect."""
+        return self.trace.write(self.clock.now(), self.terminal_id, self.core.state, "note",
+                                name, data=data or None)
+
     # -- customers and operators ---------------------------------------------------------
 
-    def request(self, event: SaleRequested | VoidRequested) -> None:
+    def request(self, event: Event) -> None:
         """A customer or operator action; it waits its turn if the terminal is busy."""
+        if isinstance(event, SaleRequested) and event.sale_id not in self.sales:
+            self.sales[event.sale_id] = (event, 0)
         self.backlog.append(event)
         self._serve_backlog()
 
@@ -98,10 +113,22 @@ class TerminalNode:
         if self.backlog and self.powered and self.core.state == "idle":
             self.deliver(self.backlog.popleft())
 
+    def _customer_retries(self, event: CardRead) -> None:
+        known = self.sales.get(event.sale_id)
+        if known is None or known[1] >= CARD_RETRIES:
+            return
+        request, tries = known
+        self.sales[event.sale_id] = (request, tries + 1)
+        self.note("customer_retries", sale_id=event.sale_id, attempt=tries + 2)
+        self.scheduler.after(RETRY_CARD_MS, lambda: self.request(request))
+
     # -- the effect loop -----------------------------------------------------------------
 
     def deliver(self, event: Event) -> None:
         """Hand ``event`` to the core and perform its effects; a power cut stops them."""
+        if not self.powered and not isinstance(event, PowerOn):
+            self.note("event_lost", trigger=event.trigger, reason="terminal is off")
+            return
         core = self.core
         flight = core.current
         flow = flight.kind if flight is not None else _FLOW_OF_TRIGGER.get(event.trigger, "idle")
@@ -110,8 +137,7 @@ class TerminalNode:
         self.trace.write(self.clock.now(), core.terminal_id, core.state, "event", event.trigger,
                          flow=flow, crash_point=point, data=event.trace_data() or None)
         if core.ignored:
-            self.trace.write(self.clock.now(), core.terminal_id, core.state, "note", "ignored",
-                             reason=core.ignored)
+            self.note("ignored", reason=core.ignored)
         try:
             if point is not None:
                 self._crash_point(point)
@@ -119,6 +145,8 @@ class TerminalNode:
         except PowerLost as cut:
             self.power_cut(cut.crash_point)
             return
+        if isinstance(event, CardRead) and not event.ok:
+            self._customer_retries(event)
         if self.core.state == "idle" and self.backlog:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 
@@ -126,10 +154,12 @@ class TerminalNode:
         printed: PrintDone | None = None
         for effect in effects:
             point = f"{flow}/after:{effect.step}"
+            data = effect.trace_data()
+            if isinstance(effect, PrintSlip):
+                data = {**data, "at_byte": self.ports.printer.position}
             self.trace.write(self.clock.now(), self.core.terminal_id, self.core.state, "effect",
-                             effect.step, flow=flow, crash_point=point,
-                             data=effect.trace_data() or None)
-            result = self._execute(effect)
+                             effect.step, flow=flow, crash_point=point, data=data or None)
+            result = self._execute(effect, flow)
             if result is not None:
                 printed = result
             self._crash_point(point)
@@ -137,7 +167,7 @@ class TerminalNode:
             done = printed
             self.scheduler.after(0, lambda: self.deliver(done))
 
-    def _execute(self, effect: Effect) -> PrintDone | None:
+    def _execute(self, effect: Effect, flow: str) -> PrintDone | None:
         now = self.clock.now()
         if isinstance(effect, ReadCard):
             result = self.ports.reader.read(effect.card, now)
@@ -155,6 +185,7 @@ class TerminalNode:
         elif isinstance(effect, WriteJournal):
             self.ports.journal.commit(effect.entry, now)
         elif isinstance(effect, PrintSlip):
+            self._crash_point(f"{flow}/during:print")
             return self.ports.printer.print(effect.slip)
         else:  # a new effect type must be taught to the runtime, not ignored
             raise TypeError(f"no port performs {type(effect).__name__}")
@@ -164,8 +195,7 @@ class TerminalNode:
         if self.powered:
             self.deliver(HostReplied(reply))
         else:
-            self.trace.write(self.clock.now(), self.terminal_id, self.core.state, "note",
-                             "reply_lost", reason="terminal is off", stan=reply.stan)
+            self.note("reply_lost", reason="terminal is off", stan=reply.stan)
 
     def _cancel(self, timer: str) -> None:
         running = self.timers.pop(timer, None)
@@ -179,26 +209,39 @@ class TerminalNode:
     # -- power ---------------------------------------------------------------------------
 
     def power_on(self) -> None:
-        """Boot: the core learns from the journal what survived."""
+        """Boot: the spooler resumes its jobs, the core learns what the journal kept."""
         self.powered = True
+        for hook in self.boot_hooks:
+            hook(self)
+        resumed = self.ports.printer.resume()
+        if resumed:
+            self.note("spooler_resumed", jobs=[j.job_id for j in resumed],
+                      empty=[j.job_id for j in resumed if not j.data])
         self.deliver(PowerOn(self.ports.journal.last_approved_sale()))
         self._serve_backlog()
 
-    def power_cut(self, at: str, *, reboot_after_ms: int = REBOOT_MS) -> None:
-        """Power is gone at crash point ``at``: volatile state, timers, unsynced writes."""
+    def power_cut(self, at: str, *, reboot_after_ms: int = REBOOT_MS,
+                  keeps_unsynced: bool = False) -> None:
+        """Power is gone at crash point ``at``: volatile state, timers, unsynced writes.
+
+        ``keeps_unsynced`` is a process restart (a software update, a watchdog): the OS
+        stays up, so committed journal writes survive even when not yet fsynced.
+        """
         now = self.clock.now()
         self.powered = False
         self.power_cuts += 1
         for timer in list(self.timers):
             self._cancel(timer)
-        lost = self.ports.journal.power_loss(now)
+        journal = self.ports.journal
+        lost = journal.process_kill() if keeps_unsynced else journal.power_loss(now)
         self.ports.link.drop_connection(self.terminal_id)
         power_off = getattr(self.ports.printer.device, "power_loss", None)
-        if callable(power_off):
+        if callable(power_off) and not keeps_unsynced:
             power_off()
         self.core.handle(PowerLostEvent(), now, self.clock.wall())
-        self.trace.write(now, self.terminal_id, self.core.state, "fault", "power_cut",
-                         crash_point=at, lost=[f"{stan}:{state}" for stan, state in lost])
+        self.trace.write(now, self.terminal_id, self.core.state, "fault",
+                         "restart" if keeps_unsynced else "power_cut", crash_point=at,
+                         data={"lost": [f"{stan}:{state}" for stan, state in lost]})
         self.scheduler.after(reboot_after_ms, self._restore_power)
 
     def _restore_power(self) -> None:
@@ -206,3 +249,6 @@ class TerminalNode:
         if callable(power_on):
             power_on()
         self.power_on()
+
+
+__all__ = ["CrashObserver", "Ports", "TerminalNode", "VoidRequested"]

@@ -113,19 +113,78 @@ class InProcessLink:
         deliver(reply)
 
 
-class ReceiptPrinter:
-    """The printer port: a slip through the layout onto an ``escpos.Escpos`` device."""
+@dataclass(slots=True)
+class SpoolJob:
+    """One print job as the terminal's spooler keeps it: header and data."""
 
-    def __init__(self, device: Any, *, width: int = 32) -> None:
-        from printer.layout import print_slip  # the printer package is the port's adapter
+    job_id: int
+    kind: str
+    stan: str
+    data: bytes
+    done: bool = False
+
+
+class ReceiptPrinter:
+    """The printer port: slips become ESC/POS jobs, spooled, then sent to a device.
+
+    The spooler keeps the last ``keep_jobs`` jobs (for "reprint last receipt") and, like
+    a real spooler, resumes jobs not marked done when the terminal boots
+    (:meth:`resume`). A job's data is what it sends; a job whose data is gone prints as
+    an empty frame: paper feeds and a cut.
+    """
+
+    def __init__(self, device: Any, *, width: int = 32, keep_jobs: int = 20,
+                 check_status: bool = False) -> None:
+        from printer.layout import print_slip, render_job  # the printer package is the adapter
 
         self._print_slip = print_slip
+        self._render_job = render_job
         self.device = device
         self.width = width
+        self.keep_jobs = keep_jobs
+        self.check_status = check_status
+        self.spool: list[SpoolJob] = []
+        self._job_seq = 0
+
+    @property
+    def position(self) -> int:
+        """Bytes sent to the device so far (receipts are joined to trace records by it)."""
+        return len(self.device.output)
+
+    def status(self) -> str:
+        """``ok``, ``paper-out``, ``cover-open`` or ``offline``, asked the ESC/POS way."""
+        if not self.check_status:
+            return "ok"
+        try:
+            if not self.device.is_online():
+                return "offline"
+            if self.device.paper_status() == 0:
+                return "paper-out"
+        except Exception:  # a device that cannot answer status counts as offline
+            return "offline"
+        return "ok"
 
     def print(self, slip: Slip) -> PrintDone:
-        self._print_slip(self.device, slip, width=self.width)
-        state = getattr(self.device, "state", None)
-        if state is not None and getattr(state, "paper", "ok") == "out":
-            return PrintDone(ok=False, status="paper-out")
+        """Spool ``slip`` and send it; a status check first when the firmware does one."""
+        status = self.status()
+        if status != "ok":
+            return PrintDone(ok=False, status=status)
+        self._job_seq += 1
+        job = SpoolJob(self._job_seq, slip.kind, slip.stan, self._render_job(slip, self.width))
+        self.spool.append(job)
+        del self.spool[: -self.keep_jobs]
+        self.send(job.data)
+        job.done = True
         return PrintDone()
+
+    def send(self, data: bytes) -> None:
+        """Bytes to the device (printer faults wrap this)."""
+        self.device._raw(data)
+
+    def resume(self) -> list[SpoolJob]:
+        """Boot: send every job not marked done, as the spooler has it; returns them."""
+        pending = [job for job in self.spool if not job.done]
+        for job in pending:
+            self.send(self._render_job(None, self.width) if not job.data else job.data)
+            job.done = True
+        return pending

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from terminal_sim.cards import find_pans
 from terminal_sim.cli import main
+from terminal_sim.privacy import scan_run
+from terminal_sim.simulation import ARTIFACTS
 
 ROOT = Path(__file__).resolve().parents[2]
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
@@ -72,15 +73,25 @@ def test_other_seed_other_day(tmp_path: Path) -> None:
 
 
 def test_no_artifact_contains_a_full_card_number(happy_runs: tuple[Path, Path]) -> None:
+    run = happy_runs[0]
+    assert sorted(p.name for p in run.iterdir()) == sorted(ARTIFACTS)
+    assert scan_run(run) == []
+
+
+def test_the_scan_finds_a_planted_card_number(tmp_path: Path) -> None:
+    """The scan above can fail: a PAN planted in any artifact kind is found."""
     import sqlite3
 
-    run = happy_runs[0]
-    for path in sorted(run.iterdir()):
-        if path.suffix == ".sqlite":
-            text = "\n".join(sqlite3.connect(path).iterdump())
-        else:
-            text = path.read_bytes().decode("latin-1")
-        assert find_pans(text) == [], f"{path.name} holds a card number"
+    (tmp_path / "trace.jsonl").write_text('{"data": {"pan": "4111111111111111"}}\n')
+    (tmp_path / "receipts.bin").write_bytes(b"\x1b@CARD: 5555555555554444\n\x1dV\x00")
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("CREATE TABLE t (v TEXT)")
+    db.execute("INSERT INTO t VALUES ('378282246310005')")
+    db.commit()
+    db.close()
+    leaks = scan_run(tmp_path)
+    assert {leak.artifact for leak in leaks} == {"trace.jsonl", "receipts.bin", "journal.sqlite"}
+    assert all("*" in leak.masked for leak in leaks)
 
 
 def test_receipts_show_only_the_last_four(happy_runs: tuple[Path, Path]) -> None:

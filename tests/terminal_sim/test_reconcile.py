@@ -110,7 +110,24 @@ def test_unsynced_record() -> None:
 
 
 def test_findings_cite_trace_ids() -> None:
-    trace = [{"id": 7, "terminal": TID, "data": {"stan": "000003"}},
-             {"id": 8, "terminal": TID, "data": {"stan": "000004"}}]
+    trace = [
+        {"id": 5, "t": 0, "terminal": TID, "kind": "event", "name": "card_read",
+         "data": {"sale_id": "s1"}},
+        {"id": 7, "t": 1, "terminal": TID, "kind": "effect", "name": "send_sale",
+         "data": {"stan": "000003", "sale_id": "s1"}},
+        {"id": 8, "t": 2, "terminal": TID, "kind": "effect", "name": "send_sale",
+         "data": {"stan": "000004"}},
+        {"id": 9, "t": 3, "terminal": TID, "kind": "fault", "name": "power-dip",
+         "crash_point": "sale/after:host_reply",
+         "data": {"fault": "power-dip", "effect": "power cut", "stan": "000003"}},
+    ]
     finding = Reconciler(Evidence(host=[host("000003")], trace=trace)).findings()[0]
-    assert finding.trace_ids == [7]
+    assert finding.trace_ids == [5, 7, 9]  # the STAN's records and its sale's
+    assert finding.causes == [{"fault": "power-dip", "effect": "power cut",
+                               "crash_point": "sale/after:host_reply", "trace_id": 9, "t": 3}]
+
+
+def test_evicted_but_synced_record_is_not_lost() -> None:
+    evidence = Evidence(receipts=[paper(slip_text("000001"))], journal=[],
+                        host=[host("000001")], backoffice=[journal("000001")])
+    assert codes(evidence) == []

@@ -47,7 +47,7 @@ def test_good_scenario() -> None:
     (GOOD.replace("id: T0000001", "id: T1"), 4, "terminals.0.id", "does not match"),
     (GOOD.replace("card: visa-approve", "card: platinum"), 9, "workload.sales.0.card",
      "unknown test card"),
-    (GOOD.replace('"08:01"', '"25:00"'), 7, "workload.sales.0.at", "not valid"),
+    (GOOD.replace('"08:01"', '"48:00"'), 7, "workload.sales.0.at", "not valid"),
     (GOOD.replace('">= 1"', '"about 3"'), 14, "expect.LOST_RECORD", "not valid"),
     (GOOD + "expect:\n  BLANK_RECEIPT: 1\n", 15, "expect", "duplicate key"),
     (GOOD.replace("  generate:", "  generate: [").replace("count: 3", "count: 3"), None,

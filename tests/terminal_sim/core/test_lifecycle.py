@@ -18,6 +18,7 @@ from terminal_sim.core import (
     PrintDone,
     PrintSlip,
     ReadCard,
+    ReprintRequested,
     SaleRequested,
     SendToHost,
     StartTimer,
@@ -203,6 +204,29 @@ def test_void_without_a_sale_is_ignored() -> None:
     core = at("idle")
     assert core.handle(VoidRequested(), 0, WALL) == []
     assert core.state == "idle" and "void_requested" in core.ignored
+
+
+def test_reprint_copies_the_last_slip_as_duplicate() -> None:
+    core = at("completing")
+    fire(core, PrintDone())
+    effects = fire(core, ReprintRequested())
+    assert core.state == "completing" and kinds(effects) == ["PrintSlip"]
+    slip = effects[0].slip
+    assert slip.copy_label == "DUPLICATE" and slip.stan == "000001"
+
+
+def test_naive_prints_a_keyed_slip_without_a_sale() -> None:
+    core = at("idle", "naive")
+    effects = fire(core, ReprintRequested(Money(4200, "EUR")))
+    slip = effects[0].slip
+    assert core.state == "completing"
+    assert slip.stan == "" and slip.amount_minor == 4200 and slip.copy_label == "COPY"
+
+
+def test_robust_refuses_to_print_without_a_sale() -> None:
+    core = at("idle", "robust")
+    assert core.handle(ReprintRequested(Money(4200, "EUR")), 0, WALL) == []
+    assert core.state == "idle" and "reprint_requested" in core.ignored
 
 
 def test_print_done_returns_to_idle() -> None:
