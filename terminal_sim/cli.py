@@ -95,6 +95,44 @@ def _summary(report: dict[str, Any], target: Path) -> None:
     click.echo(f"{verdict}: artifacts in {target}")
 
 
+@main.group()
+def faults() -> None:
+    """The fault catalogue: what can go wrong, and its parameters."""
+
+
+@faults.command("list")
+def faults_list() -> None:
+    """Every fault, with its parameters and a one-line description."""
+    from faults.registry import fault_class, known_fault_names
+
+    for name in known_fault_names():
+        cls = fault_class(name)
+        own = ", ".join(cls.params) or "-"
+        click.echo(f"{name:<20} {cls.summary}")
+        click.echo(f"{'':<20}   parameters: {own}")
+    click.echo("every fault also takes: terminals, from, until, nth, probability, limit")
+
+
+@faults.command("show")
+@click.argument("name")
+@_friendly_errors
+def faults_show(name: str) -> None:
+    """Details of fault NAME: what it does and every parameter."""
+    import inspect
+
+    from faults.registry import fault_class
+
+    cls = fault_class(name)
+    click.echo(f"{cls.name}: {cls.summary}\n")
+    click.echo(inspect.cleandoc(cls.__doc__ or ""))
+    click.echo("\nparameters:")
+    for key, param in cls.all_params().items():
+        kinds = param.kind if isinstance(param.kind, tuple) else (param.kind,)
+        kind = " or ".join(k.__name__ for k in kinds)
+        default = "" if param.default is None else f" (default {param.default!r})"
+        click.echo(f"  {key:<18} {kind:<12} {param.help}{default}")
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files."""

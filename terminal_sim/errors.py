@@ -91,6 +91,7 @@ class JournalError(TerminalSimError):
 class PowerLost(TerminalSimError):
     """Power was cut at a crash point; the step in progress did not complete."""
 
-    def __init__(self, crash_point: str) -> None:
+    def __init__(self, crash_point: str, *, reboot_after_ms: int | None = None) -> None:
         self.crash_point = crash_point
+        self.reboot_after_ms = reboot_after_ms
         super().__init__(f"power lost at {crash_point}")

@@ -9,8 +9,9 @@ and its causes: the fault records among those events.
 =========================  ==============================================================
 code                       rule
 =========================  ==============================================================
-``STRAY_RECEIPT``          a receipt whose STAN has no journal record, or with no
-                           transaction data at all (error slip, blank slip)
+``STRAY_RECEIPT``          a receipt whose STAN has no record in the books, or with no
+                           transaction data at all (error slip, blank slip; a receipt
+                           cut off before its STAN is only ``TRUNCATED_RECEIPT``)
 ``BLANK_RECEIPT``          a receipt with nothing printed on it but feeds and a cut
 ``TRUNCATED_RECEIPT``      a receipt cut off mid-print (no cut at the end of the stream)
 ``LOST_RECORD``            the host approved a sale (not voided or reversed), the journal
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from terminal_sim.evidence import Evidence, PaperReceipt
+from terminal_sim.money import Money
 
 
 @dataclass
@@ -83,47 +85,58 @@ class Reconciler:
 
     def __init__(self, evidence: Evidence) -> None:
         self.evidence = evidence
-        self._by_stan: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._by_sale: dict[tuple[str, str], list[int]] = defaultdict(list)
-        self._print_at: dict[tuple[str, int], dict[str, Any]] = {}
+        # Trace records are linked by keys they share: a STAN, a sale id, a print job id,
+        # or the printer byte offset a job started at (which is where its receipt starts).
+        self._by_key: dict[tuple[str, str, Any], list[int]] = defaultdict(list)
         self._records: dict[int, dict[str, Any]] = {}
         for record in evidence.trace:
             data = record.get("data")
             if not isinstance(data, dict):
                 continue
-            terminal, ident = record["terminal"], record["id"]
+            ident = record["id"]
             self._records[ident] = record
-            stans = list(data.get("stans") or [])
-            if data.get("stan"):
-                stans.append(data["stan"])
-            for stan in stans:
-                self._by_stan[(terminal, stan)].append(ident)
-            if data.get("sale_id"):
-                self._by_sale[(terminal, data["sale_id"])].append(ident)
-            if record["kind"] == "effect" and "at_byte" in data:
-                self._print_at[(terminal, data["at_byte"])] = record
+            for key in self._keys(record):
+                self._by_key[key].append(ident)
+
+    @staticmethod
+    def _keys(record: dict[str, Any]) -> list[tuple[str, str, Any]]:
+        data = record.get("data") or {}
+        terminal = record["terminal"]
+        keys = []
+        for stan in [*(data.get("stans") or []), data.get("stan")]:
+            if stan:
+                keys.append((terminal, "stan", stan))
+        if data.get("sale_id"):
+            keys.append((terminal, "sale", data["sale_id"]))
+        for job in [*(data.get("jobs_damaged") or []), data.get("job_id")]:
+            if job is not None:
+                keys.append((terminal, "job", job))
+        if data.get("at_byte") is not None:
+            keys.append((terminal, "byte", data["at_byte"]))
+        return keys
+
+    def _linked(self, seeds: list[tuple[str, str, Any]]) -> list[int]:
+        """Records sharing a seed key, then records sharing their stan/sale/job keys."""
+        first: set[int] = set()
+        for key in seeds:
+            first.update(self._by_key.get(key, []))
+        found = set(first)
+        for ident in first:
+            for key in self._keys(self._records[ident]):
+                if key[1] != "byte":
+                    found.update(self._by_key.get(key, []))
+        return sorted(found)
 
     def _ids(self, terminal_id: str, stan: str) -> list[int]:
         """Trace ids about this STAN, and about the sale it belongs to."""
-        ids = set(self._by_stan.get((terminal_id, stan), []))
-        sales = {self._records[i]["data"].get("sale_id") for i in ids} - {None}
-        for sale_id in sorted(sales):
-            ids.update(self._by_sale.get((terminal_id, sale_id), []))
-        return sorted(ids)
+        return self._linked([(terminal_id, "stan", stan)])
 
     def _paper_ids(self, receipt: PaperReceipt) -> list[int]:
-        """Trace ids behind a receipt: the print effect that made it, and its sale."""
+        """Trace ids behind a receipt: what printed it (by byte offset), and its sale."""
+        seeds: list[tuple[str, str, Any]] = [(receipt.terminal_id, "byte", receipt.start_offset)]
         if receipt.facts.stan:
-            found = set(self._ids(receipt.terminal_id, receipt.facts.stan))
-        else:
-            found = set()
-        effect = self._print_at.get((receipt.terminal_id, receipt.start_offset))
-        if effect is not None:
-            found.add(effect["id"])
-            sale_id = effect["data"].get("sale_id")
-            if sale_id:
-                found.update(self._by_sale.get((receipt.terminal_id, sale_id), []))
-        return sorted(found)
+            seeds.append((receipt.terminal_id, "stan", receipt.facts.stan))
+        return self._linked(seeds)
 
     def _causes(self, ids: list[int]) -> list[dict[str, Any]]:
         causes = []
@@ -161,6 +174,8 @@ class Reconciler:
                     "TRUNCATED_RECEIPT", receipt.terminal_id, facts.stan,
                     f"receipt {receipt.ref} was cut off mid-print",
                     {"receipt": _receipt_ref(receipt)}, self._paper_ids(receipt)))
+            if not facts.stan and receipt.truncated and not receipt.blank:
+                continue  # cut off before its STAN: TRUNCATED_RECEIPT says it all
             if not facts.stan:
                 what = "blank slip" if receipt.blank else (
                     f"'{facts.outcome}' slip" if facts.outcome else "slip without transaction data")
@@ -186,7 +201,8 @@ class Reconciler:
                 found.append(Finding(
                     "LOST_RECORD", row["terminal_id"], row["stan"],
                     f"the host approved STAN {row['stan']} "
-                    f"({row['amount_minor']} {row['currency']}) and neither the journal nor "
+                    f"({Money(row['amount_minor'], row['currency']).format()}) and neither "
+                    "the journal nor "
                     "the back office has a record of it",
                     {"host": _host_ref(row), "journal": None}, self._ids(*key)))
             elif record["state"] != "approved":

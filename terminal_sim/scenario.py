@@ -21,7 +21,7 @@ import yaml
 from terminal_sim.cards import TEST_CARDS, Card, catalog_card
 from terminal_sim.clock import DEFAULT_EPOCH
 from terminal_sim.core.profiles import PROFILES
-from terminal_sim.errors import ScenarioError
+from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.money import CURRENCIES
 from terminal_sim.scenario_schema import SCHEMA
 
@@ -254,7 +254,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
 
 
 def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
-    from faults.registry import known_fault_names  # the fault layer owns fault names
+    from faults.registry import fault_class, known_fault_names  # the fault layer owns them
 
     profile = data.get("profile", "naive")
     if profile not in PROFILES:
@@ -364,6 +364,14 @@ def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
             raise located.error(["faults", index, "name"],
                                 f"unknown fault {fault_name!r}; known: {listed}")
         params = {k: v for k, v in item.items() if k != "name"}
+        try:
+            fault_class(fault_name).validate(params)
+        except ConfigurationError as exc:
+            param = str(exc).split(":", 1)[0]
+            where: list[Any] = ["faults", index]
+            if param in params:
+                where.append(param)
+            raise located.error(where, str(exc).split(": ", 1)[-1]) from None
         faults.append(FaultSpec(fault_name, params, located.line(["faults", index])))
 
     expect = []

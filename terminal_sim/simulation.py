@@ -7,7 +7,8 @@ installs the scenario's faults (which wrap those ports), plays the workload, and
 reconciles the evidence.
 
 Artifacts (when ``out_dir`` is given): ``trace.jsonl``, ``journal.sqlite``,
-``host.sqlite``, ``backoffice.sqlite``, ``receipts.bin`` (every ESC/POS byte each printer received, terminals
+``host.sqlite``, ``backoffice.sqlite``,
+``receipts.bin`` (every ESC/POS byte each printer received, terminals
 in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``.
 """
 

@@ -3,27 +3,101 @@
 :meth:`MockAcquirer.handle` is transport-free: the in-process link of the simulator
 and the TCP server call the same method. It never raises on input: a message that
 does not decode gets a format-error reply (field 39 = ``30``) when its MTI and
-enough of it parsed, else no reply and a logged reason.
+enough of it parsed, else no reply and a logged reason. The processing of one
+message is one ledger commit, made before the reply is returned: a reply lost on the
+way back is lost *after* the host committed, as on a real link.
 
-Idempotency: a request is keyed by (terminal id, STAN, message class). A
-retransmission gets the stored original reply and no second ledger entry.
+Semantics (field use in :mod:`terminal_sim.iso.spec`):
+
+* **Idempotency**: every transaction message is keyed by (terminal id, STAN, message
+  class = MTI digits 1-2). A retransmission gets the stored original answer under its
+  own reply MTI (an 0421 repeat of an 0420 gets the 0430 of the 0420, an 0420 after an
+  unanswered 0400 with the same STAN is the same reversal) and no second ledger entry.
+  Only a request recorded ``unanswered`` (a ``no-reply`` rule) is processed afresh,
+  in place. 0800s change nothing and are answered on their merits every time.
+* **0100/0200 sale and refund**: decided by :class:`~terminal_sim.acquirer.rules.OutcomeRules`.
+  0100 authorizations are recorded in class ``01`` and left out of the batch totals.
+* **0200 void**: ``25`` when the original sale is unknown, ``12`` when it is not an
+  approved sale any more, else ``00`` and the sale becomes ``voided``.
+* **0220/0221 advice**: the terminal approved offline; the host records the sale (or
+  refund) as approved with the terminal's approval code (field 38) and answers ``00``.
+* **0400/0420/0421 reversal**: the original is the message named by field 90 (MTI and
+  STAN), or without field 90 the 0200 with the reversal's own STAN. The answer is
+  always ``00``; the reversal's ledger row says what happened:
+
+  ======================  ========================================================
+  status                  what the host did
+  ======================  ========================================================
+  applied                 the original (approved or unanswered) is now ``reversed``;
+                          reversing an approved void reinstates its sale
+  no-effect               the original was already reversed, voided or declined
+  unknown-original        nothing arrived to reverse: the reversal is remembered,
+                          and an original that arrives later with that STAN (and,
+                          when field 90 gave it, that transmission time; else within
+                          ``tombstone_ttl_ms`` of host time) is **declined with 12**
+                          and recorded ``declined``, never approved
+  late-original-declined  an unknown-original reversal whose late original came
+  ======================  ========================================================
+
+  The amount of a reversal is recorded, not compared: every reversal is a full one.
+* **0500 reconciliation**: the terminal's totals (fields 74/76/86/88: refunds and
+  sales that stand in its open batch) against the host's, computed from the ledger
+  (0200/0220 rows of that batch). Equal: ``00`` and the batch closes (the next
+  transactions go to the next batch). Different: ``95`` and the batch stays open.
+  The 0510 carries the host's totals in fields 74-77/86-89 either way.
+* **0800 network**: ``001`` sign-on, ``002`` sign-off, ``301`` echo get ``00``; another
+  code ``12``; no field 70 is a format error.
+
+RRNs are ``YDDDhh`` + a 6-digit sequence that continues from the ledger's size when a
+ledger is reopened; approval codes come from the host's seeded stream.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.cards import mask_pan, token_for
 from terminal_sim.errors import Iso8583Error
 from terminal_sim.iso import codec
-from terminal_sim.iso.messages import HostReply, HostRequest, reply_mti
-from terminal_sim.iso.spec import RC_FORMAT_ERROR
+from terminal_sim.iso.messages import (
+    MTI_ADVICE,
+    MTI_ADVICE_REPEAT,
+    MTI_AUTHORIZATION,
+    MTI_FINANCIAL,
+    MTI_NETWORK,
+    MTI_RECONCILIATION,
+    MTI_REVERSAL,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_REPEAT,
+    HostReply,
+    HostRequest,
+    Totals,
+    TotalsRequest,
+    message_class,
+    reply_mti,
+)
+from terminal_sim.iso.spec import (
+    NETWORK_CODES,
+    RC_APPROVED,
+    RC_FORMAT_ERROR,
+    RC_INVALID_TRANSACTION,
+    RC_OUT_OF_BALANCE,
+    RC_UNABLE_TO_LOCATE,
+)
 from terminal_sim.seeds import Stream
 
 log = logging.getLogger(__name__)
+
+#: How long (host milliseconds) a reversal of an unknown original waits for it.
+DEFAULT_TOMBSTONE_TTL_MS = 24 * 3600 * 1000
+
+_TRANSACTION_MTIS = (MTI_AUTHORIZATION, MTI_FINANCIAL, MTI_ADVICE, MTI_ADVICE_REPEAT,
+                     MTI_REVERSAL, MTI_REVERSAL_ADVICE, MTI_REVERSAL_ADVICE_REPEAT)
+_NO_TIME = "0000000000"
 
 
 class MockAcquirer:
@@ -36,124 +110,328 @@ class MockAcquirer:
         rules: OutcomeRules | None = None,
         stream: Stream,
         token_key: str,
+        tombstone_ttl_ms: int = DEFAULT_TOMBSTONE_TTL_MS,
     ) -> None:
         self.ledger = ledger
         self.rules = rules or OutcomeRules()
         self.stream = stream
         self.token_key = token_key
-        self._rrn_seq = 0
+        self.tombstone_ttl_ms = tombstone_ttl_ms
+        # every ledger row took at most one new RRN: continuing from the row count keeps
+        # RRNs unique across a restart on the same ledger
+        self._rrn_seq = ledger.count()
+        self._batches: dict[str, int] = {}
+        self._note = ""  # why the reply is what it is, for the ledger's message log
         self.rejected = 0
 
     def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
         """Process one unframed ISO 8583 message; the reply bytes, or None for no reply."""
-        try:
-            fields = codec.decode(message)
-            mti = fields["t"]
-            if mti == "0800":
-                return self._network(fields, now)
-            if mti == "0200":
-                request = HostRequest.from_fields(fields, year=wall.year)
-                reply = self._financial(request, now, wall)
-                return codec.encode(reply.to_fields()) if reply is not None else None
+        with self.ledger.atomic():
+            try:
+                return self._dispatch(message, now, wall)
+            except Iso8583Error as exc:
+                return self._format_error(message, exc, now)
+
+    def _dispatch(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
+        fields = codec.decode(message)
+        mti = fields["t"]
+        reply: HostReply | None
+        if mti == MTI_NETWORK:
+            return self._network(fields, now)
+        if mti == MTI_RECONCILIATION:
+            reply = self._reconcile(TotalsRequest.from_fields(fields, year=wall.year), now)
+        elif mti in _TRANSACTION_MTIS:
+            reply = self._transaction(HostRequest.from_fields(fields, year=wall.year), now,
+                                      wall)
+        else:
             raise Iso8583Error(f"message type {mti} is not supported", 0, "t", fields)
-        except Iso8583Error as exc:
-            return self._format_error(message, exc, now)
+        return codec.encode(reply.to_fields()) if reply is not None else None
+
+    # -- the idempotent front of every transaction class ---------------------------------
+
+    def _transaction(self, request: HostRequest, now: int, wall: dt.datetime) -> HostReply | None:
+        detail = f"{request.kind} {request.amount_minor} {request.currency}"
+        if request.original is not None:
+            detail += f" original {request.original.mti}/{request.original.stan}"
+        if request.reason:
+            detail += f" reason {request.reason}"
+        self.ledger.log(now, "in", request.mti, request.terminal_id, request.stan, detail=detail)
+        seen = self.ledger.find(request.terminal_id, request.stan, message_class(request.mti))
+        if seen is not None and seen["status"] != "unanswered":
+            return self._repeat(request, seen, now, wall)
+        self._note = ""
+        mti = request.mti
+        if mti in (MTI_REVERSAL, MTI_REVERSAL_ADVICE, MTI_REVERSAL_ADVICE_REPEAT):
+            reply = self._reversal(request, now, wall, seen)
+        elif mti in (MTI_ADVICE, MTI_ADVICE_REPEAT):
+            reply = self._advice(request, now, wall, seen)
+        elif request.kind == "void" and mti == MTI_FINANCIAL:
+            reply = self._void(request, now, wall, seen)
+        elif request.kind == "void":  # an 0100 cannot void: that is an 0200's job
+            reply = self._decline(request, RC_INVALID_TRANSACTION, now, wall, seen)
+        else:
+            reply = self._authorize(request, now, wall, seen)
+        if reply is not None:
+            self.ledger.log(now, "out", reply.mti, reply.terminal_id, reply.stan,
+                            reply.response_code, self._note)
+        return reply
+
+    def _repeat(self, request: HostRequest, seen: dict[str, Any], now: int,
+                wall: dt.datetime) -> HostReply | None:
+        answer_mti = reply_mti(request.mti)
+        stored = seen["reply"]
+        if stored:
+            reply = HostReply.from_fields(codec.decode(stored)).with_mti(answer_mti)
+            note = "retransmission: original reply repeated"
+        else:
+            # recorded without an answer, then reversed: it will never be approved now
+            reply = HostReply(answer_mti, request.stan, request.terminal_id,
+                              RC_INVALID_TRANSACTION, seen["rrn"], "", request.amount_minor,
+                              request.currency)
+            self.ledger.update(request.terminal_id, request.stan, seen["mti_class"], now,
+                               reply=codec.encode(reply.to_fields()),
+                               response_code=RC_INVALID_TRANSACTION)
+            note = f"retransmission of a {seen['status']} request: declined"
+        self.ledger.log(now, "out", answer_mti, request.terminal_id, request.stan,
+                        reply.response_code, note)
+        return reply
 
     # -- message classes -----------------------------------------------------------------
 
-    def _network(self, fields: dict[str, str], now: int) -> bytes:
+    def _network(self, fields: dict[str, str], now: int) -> bytes | None:
         terminal_id, stan = fields.get("41", ""), fields.get("11", "")
-        self.ledger.log(now, "in", "0800", terminal_id, stan, detail=fields.get("70", ""))
-        reply = {"t": "0810", "39": "00"}
+        code = fields.get("70")
+        if code is None:
+            raise Iso8583Error("mandatory field missing", None, "70", fields)
+        self.ledger.log(now, "in", MTI_NETWORK, terminal_id, stan,
+                        detail=f"{code} {NETWORK_CODES.get(code, 'unknown')}")
+        forced = self.rules.override_for(MTI_NETWORK)
+        if forced == NO_REPLY:
+            return None
+        answer = forced or (RC_APPROVED if code in NETWORK_CODES else RC_INVALID_TRANSACTION)
+        reply = {"t": "0810", "39": answer}
         for echo in ("7", "11", "41", "70"):
             if echo in fields:
                 reply[echo] = fields[echo]
-        self.ledger.log(now, "out", "0810", terminal_id, stan, "00")
+        self.ledger.log(now, "out", "0810", terminal_id, stan, answer)
         return codec.encode(reply)
 
-    def _financial(self, request: HostRequest, now: int, wall: dt.datetime) -> HostReply | None:
-        ledger = self.ledger
-        ledger.log(now, "in", request.mti, request.terminal_id, request.stan,
-                   detail=f"{request.kind} {request.amount_minor} {request.currency}")
-        seen = ledger.find(request.terminal_id, request.stan, request.mti[:2])
-        if seen is not None:
-            ledger.log(now, "out", reply_mti(request.mti), request.terminal_id, request.stan,
-                       seen["response_code"], "retransmission: original reply repeated")
-            stored = seen["reply"]
-            return HostReply.from_fields(codec.decode(stored)) if stored else None
-        if request.kind == "void":
-            reply = self._void(request, now, wall)
-        else:
-            reply = self._purchase(request, now, wall)
-        if reply is not None:
-            ledger.log(now, "out", reply.mti, reply.terminal_id, reply.stan, reply.response_code)
-        return reply
-
-    def _purchase(self, request: HostRequest, now: int, wall: dt.datetime) -> HostReply | None:
-        code = self.rules.decide(
-            terminal_id=request.terminal_id, pan=request.pan, amount_minor=request.amount_minor
-        )
-        rrn = self._next_rrn(wall)
+    def _authorize(self, request: HostRequest, now: int, wall: dt.datetime,
+                   seen: dict[str, Any] | None) -> HostReply | None:
+        """0100 and 0200 sale or refund."""
+        tombstone = self._tombstone_for(request, now)
+        if tombstone is not None:
+            self.ledger.update(request.terminal_id, tombstone["stan"], "04", now,
+                               status="late-original-declined")
+            self._note = f"late original: reversal {tombstone['stan']} came first"
+            return self._decline(request, RC_INVALID_TRANSACTION, now, wall, seen)
+        code = self.rules.decide(terminal_id=request.terminal_id, pan=request.pan,
+                                 amount_minor=request.amount_minor, mti=request.mti)
+        rrn = seen["rrn"] if seen is not None else self._next_rrn(wall)
         if code == NO_REPLY:
-            self._record(request, "unanswered", "", rrn, "", now, None)
+            self._record(request, "unanswered", "", rrn, "", now, None, seen)
             return None
-        approval = self.stream.token("0123456789", 6) if code == "00" else ""
-        reply = HostReply(
-            mti=reply_mti(request.mti),
-            stan=request.stan,
-            terminal_id=request.terminal_id,
-            response_code=code,
-            rrn=rrn,
-            approval_code=approval,
-            amount_minor=request.amount_minor,
-            currency=request.currency,
-        )
-        self._record(request, "approved" if code == "00" else "declined", code, rrn, approval,
-                     now, reply)
+        approval = self.stream.token("0123456789", 6) if code == RC_APPROVED else ""
+        reply = self._reply(request, code, rrn, approval)
+        self._record(request, "approved" if code == RC_APPROVED else "declined", code, rrn,
+                     approval, now, reply, seen)
         return reply
 
-    def _void(self, request: HostRequest, now: int, wall: dt.datetime) -> HostReply:
+    def _decline(self, request: HostRequest, code: str, now: int, wall: dt.datetime,
+                 seen: dict[str, Any] | None) -> HostReply:
+        rrn = seen["rrn"] if seen is not None else self._next_rrn(wall)
+        reply = self._reply(request, code, rrn, "")
+        self._record(request, "declined", code, rrn, "", now, reply, seen)
+        return reply
+
+    def _void(self, request: HostRequest, now: int, wall: dt.datetime,
+              seen: dict[str, Any] | None) -> HostReply:
         original_stan = request.original.stan if request.original else ""
         original = self.ledger.find(request.terminal_id, original_stan, "02")
         if original is None:
-            code = "25"  # unable to locate the original
+            code = RC_UNABLE_TO_LOCATE
         elif original["status"] != "approved" or original["type"] != "sale":
-            code = "12"  # already voided/reversed or never approved: invalid transaction
+            code = RC_INVALID_TRANSACTION  # already voided/reversed or never approved
         else:
-            code = "00"
-        approval = self.stream.token("0123456789", 6) if code == "00" else ""
-        rrn = original["rrn"] if original is not None else self._next_rrn(wall)
-        reply = HostReply(
-            mti=reply_mti(request.mti),
-            stan=request.stan,
-            terminal_id=request.terminal_id,
-            response_code=code,
-            rrn=rrn,
-            approval_code=approval,
-            amount_minor=request.amount_minor,
-            currency=request.currency,
-        )
-        if code == "00":
-            self.ledger.set_status(request.terminal_id, original_stan, "02", "voided", now)
-        self._record(request, "approved" if code == "00" else "declined", code, rrn, approval,
-                     now, reply, masked=original["masked_pan"] if original else "",
+            code = RC_APPROVED
+        approval = self.stream.token("0123456789", 6) if code == RC_APPROVED else ""
+        if original is not None:
+            rrn = original["rrn"]
+        else:
+            rrn = seen["rrn"] if seen is not None else self._next_rrn(wall)
+        reply = self._reply(request, code, rrn, approval)
+        if code == RC_APPROVED:
+            self.ledger.update(request.terminal_id, original_stan, "02", now, status="voided")
+        self._record(request, "approved" if code == RC_APPROVED else "declined", code, rrn,
+                     approval, now, reply, seen,
+                     masked=original["masked_pan"] if original else "",
                      token=original["card_token"] if original else "")
         return reply
 
+    def _advice(self, request: HostRequest, now: int, wall: dt.datetime,
+                seen: dict[str, Any] | None) -> HostReply | None:
+        forced = self.rules.override_for(request.mti)
+        if forced is not None:
+            return self._forced(request, forced, now, wall, seen)
+        if request.kind == "void":
+            return self._void(request, now, wall, seen)
+        rrn = seen["rrn"] if seen is not None else self._next_rrn(wall)
+        reply = self._reply(request, RC_APPROVED, rrn, request.approval_code)
+        self._record(request, "approved", RC_APPROVED, rrn, request.approval_code, now, reply,
+                     seen)
+        return reply
+
+    def _reversal(self, request: HostRequest, now: int, wall: dt.datetime,
+                  seen: dict[str, Any] | None) -> HostReply | None:
+        forced = self.rules.override_for(request.mti)
+        if forced is not None:
+            return self._forced(request, forced, now, wall, seen, kind="reversal")
+        terminal_id = request.terminal_id
+        if request.original is not None:
+            target_stan = request.original.stan
+            target_class = message_class(request.original.mti)
+        else:  # the same-STAN convention: reverse the 0200 that carried this STAN
+            target_stan, target_class = request.stan, message_class(MTI_FINANCIAL)
+        original = self.ledger.find(terminal_id, target_stan, target_class)
+        if original is None:
+            status = "unknown-original"
+            self._note = f"original {target_stan} unknown: remembered"
+        elif original["type"] in ("sale", "void", "refund") and original["status"] in (
+                "approved", "unanswered"):
+            status = "applied"
+            self.ledger.update(terminal_id, target_stan, target_class, now, status="reversed")
+            if original["type"] == "void" and original["status"] == "approved":
+                # reversing a void puts its sale back: the void never happened
+                sale = self.ledger.find(terminal_id, original["original_stan"], "02")
+                if sale is not None and sale["status"] == "voided":
+                    self.ledger.update(terminal_id, sale["stan"], "02", now, status="approved")
+        else:
+            status = "no-effect"
+            self._note = f"original {target_stan} is {original['status']}: no effect"
+        if original is not None:
+            rrn = original["rrn"]
+        else:
+            rrn = request.rrn or (seen["rrn"] if seen is not None else self._next_rrn(wall))
+        reply = self._reply(request, RC_APPROVED, rrn, "")
+        self._record(request, status, RC_APPROVED, rrn, "", now, reply, seen, kind="reversal",
+                     original_stan=target_stan,
+                     masked=original["masked_pan"] if original else "",
+                     token=original["card_token"] if original else "")
+        return reply
+
+    def _forced(self, request: HostRequest, forced: str, now: int, wall: dt.datetime,
+                seen: dict[str, Any] | None, *, kind: str | None = None) -> HostReply | None:
+        """A ``message_overrides`` answer: no effect, just the code (or silence)."""
+        rrn = seen["rrn"] if seen is not None else self._next_rrn(wall)
+        original_stan = request.original.stan if request.original else ""
+        if forced == NO_REPLY:
+            self._record(request, "unanswered", "", rrn, "", now, None, seen, kind=kind,
+                         original_stan=original_stan)
+            return None
+        reply = self._reply(request, forced, rrn, "")
+        self._record(request, "declined", forced, rrn, "", now, reply, seen, kind=kind,
+                     original_stan=original_stan)
+        return reply
+
+    def _reconcile(self, request: TotalsRequest, now: int) -> HostReply | None:
+        terminal_id, stan = request.terminal_id, request.stan
+        self.ledger.log(now, "in", request.mti, terminal_id, stan,
+                        detail=" ".join(f"{k}={v}" for k, v in request.trace_data().items()
+                                        if k.isdigit()))
+        seen = self.ledger.find(terminal_id, stan, message_class(request.mti))
+        answer_mti = reply_mti(request.mti)
+        if seen is not None and seen["status"] != "unanswered" and seen["reply"]:
+            stored = HostReply.from_fields(codec.decode(seen["reply"])).with_mti(answer_mti)
+            self.ledger.log(now, "out", answer_mti, terminal_id, stan, stored.response_code,
+                            "retransmission: original reply repeated")
+            return stored
+        batch = self._open_batch(terminal_id)
+        host_totals = Totals(**self.ledger.totals(terminal_id, batch))
+        forced = self.rules.override_for(request.mti)
+        if forced == NO_REPLY:
+            status, code = "unanswered", ""
+        elif forced is not None:
+            status, code = "declined", forced
+        elif request.totals.balances_with(host_totals):
+            status, code = "balanced", RC_APPROVED
+        else:
+            status, code = "out-of-balance", RC_OUT_OF_BALANCE
+        reply = None if forced == NO_REPLY else HostReply(answer_mti, stan, terminal_id, code,
+                                                          totals=host_totals)
+        self.ledger.record({
+            "terminal_id": terminal_id, "stan": stan, "mti_class": message_class(request.mti),
+            "type": "settlement", "status": status, "response_code": code, "rrn": "",
+            "approval_code": "", "masked_pan": "", "card_token": "",
+            "amount_minor": host_totals.sales_minor - host_totals.refunds_minor,
+            "currency": "", "original_stan": "",
+            "reply": codec.encode(reply.to_fields()) if reply is not None else None,
+            "received_vt": seen["received_vt"] if seen is not None else now,
+            "updated_vt": now, "batch": batch,
+        }, replace=seen is not None)
+        if status == "balanced":
+            self._batches[terminal_id] = batch + 1
+        if reply is None:
+            return None
+        differences = request.totals.differences(host_totals)
+        self.ledger.log(now, "out", answer_mti, terminal_id, stan, code,
+                        f"batch {batch} " + (", ".join(
+                            f"{name}: terminal {ours} host {theirs}"
+                            for name, (ours, theirs) in differences.items()) or "in balance"))
+        return reply
+
     # -- helpers -------------------------------------------------------------------------
+
+    def _tombstone_for(self, request: HostRequest, now: int) -> dict[str, Any] | None:
+        """An earlier reversal of ``request`` that found nothing to reverse, if any."""
+        sent = request.transmitted.strftime("%m%d%H%M%S")
+        for reversal in self.ledger.reversals_of(request.terminal_id, request.stan,
+                                                 "unknown-original"):
+            named = reversal["original_data"]  # MTI(4) STAN(6) MMDDhhmmss(10), or ""
+            if named and message_class(named[:4]) != message_class(request.mti):
+                continue
+            when = named[10:20] if named else _NO_TIME
+            if when != _NO_TIME:
+                if when == sent:
+                    return reversal
+                continue  # the reversal named another message that used this STAN
+            if 0 <= now - reversal["received_vt"] <= self.tombstone_ttl_ms:
+                return reversal
+        return None
+
+    def _open_batch(self, terminal_id: str) -> int:
+        batch = self._batches.get(terminal_id)
+        if batch is None:
+            batch = self._batches[terminal_id] = self.ledger.open_batch(terminal_id)
+        return batch
 
     def _next_rrn(self, wall: dt.datetime) -> str:
         self._rrn_seq += 1
         day = wall.timetuple().tm_yday
         return f"{wall.year % 10}{day:03d}{wall.hour:02d}{self._rrn_seq % 1_000_000:06d}"
 
+    @staticmethod
+    def _reply(request: HostRequest, code: str, rrn: str, approval: str) -> HostReply:
+        return HostReply(
+            mti=reply_mti(request.mti),
+            stan=request.stan,
+            terminal_id=request.terminal_id,
+            response_code=code,
+            rrn=rrn,
+            approval_code=approval,
+            amount_minor=request.amount_minor,
+            currency=request.currency,
+        )
+
     def _record(self, request: HostRequest, status: str, code: str, rrn: str, approval: str,
-                now: int, reply: HostReply | None, *, masked: str = "", token: str = "") -> None:
+                now: int, reply: HostReply | None, seen: dict[str, Any] | None, *,
+                kind: str | None = None, original_stan: str | None = None, masked: str = "",
+                token: str = "") -> None:
+        original = request.original
         self.ledger.record({
             "terminal_id": request.terminal_id,
             "stan": request.stan,
-            "mti_class": request.mti[:2],
-            "type": request.kind,
+            "mti_class": message_class(request.mti),
+            "type": kind or request.kind,
             "status": status,
             "response_code": code,
             "rrn": rrn,
@@ -162,11 +440,16 @@ class MockAcquirer:
             "card_token": token_for(request.pan, self.token_key) if request.pan else token,
             "amount_minor": request.amount_minor,
             "currency": request.currency,
-            "original_stan": request.original.stan if request.original else "",
+            "original_stan": original_stan if original_stan is not None else (
+                original.stan if original else ""),
             "reply": codec.encode(reply.to_fields()) if reply is not None else None,
-            "received_vt": now,
+            "received_vt": seen["received_vt"] if seen is not None else now,
             "updated_vt": now,
-        })
+            "original_data": (f"{original.mti}{original.stan}{original.transmitted}"
+                              if original else ""),
+            "reason": request.reason,
+            "batch": self._open_batch(request.terminal_id),
+        }, replace=seen is not None)
 
     def _format_error(self, message: bytes, exc: Iso8583Error, now: int) -> bytes | None:
         self.rejected += 1
@@ -174,11 +457,11 @@ class MockAcquirer:
         mti = partial.get("t") or codec.peek_mti(message)
         terminal_id, stan = partial.get("41", ""), partial.get("11", "")
         self.ledger.log(now, "in", mti or "????", terminal_id, stan, RC_FORMAT_ERROR, str(exc))
-        if mti is None or not mti.isdigit() or mti[2] not in "02468":
+        if mti is None or not (mti.isascii() and mti.isdigit()) or mti[2] not in "02468":
             log.warning("dropped undecodable message: %s", exc)
             return None
         reply = {"t": reply_mti(mti), "39": RC_FORMAT_ERROR}
-        if stan.isdigit() and len(stan) == 6:
+        if stan.isascii() and stan.isdigit() and len(stan) == 6:
             reply["11"] = stan
         if len(terminal_id) == 8:
             reply["41"] = terminal_id

@@ -1,12 +1,32 @@
 """The host ledger: every ISO 8583 message the acquirer processed, and its transactions.
 
-SQLite, ``synchronous=FULL``: the host is the system of record, it does not lose
-what it approved. No PAN is stored: the masked PAN and a token.
+SQLite, ``synchronous=FULL``: the host is the system of record, it does not lose what
+it approved. :meth:`HostLedger.atomic` makes the processing of one message one commit:
+the request, its effect and its reply are durable together, before the reply leaves.
+No PAN is stored: the masked PAN and a token.
+
+Tables and views:
+
+* ``messages``: one row per message in or out (direction, MTI, terminal, STAN, code).
+* ``transactions``: one row per (terminal id, STAN, message class), the host's
+  idempotency key. ``type`` is sale | void | refund | reversal | settlement; ``status``
+  is approved | declined | unanswered | voided | reversed for transactions, applied |
+  already-reversed | unknown-original | late-original-declined for reversals (see
+  :mod:`terminal_sim.acquirer.host`), balanced | out-of-balance for settlements.
+  ``batch`` is the terminal's settlement batch the row was recorded in.
+* ``balances`` (view): per card token and currency, the approved sales and refunds
+  that stand (not voided, not reversed) and their net.
+
+The connection is opened with ``check_same_thread=False`` so a server can open the
+ledger on one thread and serve on its event loop thread; it is used by one thread at
+a time.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +60,50 @@ CREATE TABLE IF NOT EXISTS transactions (
     reply         BLOB,
     received_vt   INTEGER NOT NULL,
     updated_vt    INTEGER NOT NULL,
+    original_data TEXT    NOT NULL DEFAULT '',
+    reason        TEXT    NOT NULL DEFAULT '',
+    batch         INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (terminal_id, stan, mti_class)
 );
+"""
+
+#: Columns added after the first schema: an older ledger file gets them on open.
+_ADDED_COLUMNS = {
+    "original_data": "TEXT NOT NULL DEFAULT ''",
+    "reason": "TEXT NOT NULL DEFAULT ''",
+    "batch": "INTEGER NOT NULL DEFAULT 1",
+}
+
+INDEXES_AND_VIEWS = """
+CREATE INDEX IF NOT EXISTS transactions_original ON transactions (terminal_id, original_stan);
+CREATE INDEX IF NOT EXISTS transactions_batch ON transactions (terminal_id, batch);
+CREATE VIEW IF NOT EXISTS balances AS
+SELECT card_token,
+       MAX(masked_pan) AS masked_pan,
+       currency,
+       SUM(type = 'sale') AS sales_count,
+       SUM(CASE WHEN type = 'sale' THEN amount_minor ELSE 0 END) AS sales_minor,
+       SUM(type = 'refund') AS refunds_count,
+       SUM(CASE WHEN type = 'refund' THEN amount_minor ELSE 0 END) AS refunds_minor,
+       SUM(CASE WHEN type = 'sale' THEN amount_minor ELSE -amount_minor END) AS net_minor
+FROM transactions
+WHERE status = 'approved' AND type IN ('sale', 'refund') AND card_token != ''
+GROUP BY card_token, currency
+ORDER BY card_token, currency;
 """
 
 _TXN_COLUMNS = (
     "terminal_id", "stan", "mti_class", "type", "status", "response_code", "rrn",
     "approval_code", "masked_pan", "card_token", "amount_minor", "currency",
-    "original_stan", "reply", "received_vt", "updated_vt",
+    "original_stan", "reply", "received_vt", "updated_vt", "original_data", "reason", "batch",
 )
+_TXN_DEFAULTS: dict[str, Any] = {"original_data": "", "reason": "", "batch": 1}
+
+_INSERT = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
+           f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
+
+#: Statuses of a sale or refund that no longer stand, counted as reversed in totals.
+_REVERSED = ("voided", "reversed")
 
 
 class HostLedger:
@@ -56,50 +111,129 @@ class HostLedger:
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        self._depth = 0
+        self._closed = False
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
+            self._migrate()
+            self._db.executescript(INDEXES_AND_VIEWS)
+            row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open host ledger {self.path}: {exc}") from exc
-        self._seq = 0
+        self._seq = int(row[0])  # a reopened ledger continues its message numbering
+
+    def _migrate(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(transactions)")}
+        for name, decl in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE transactions ADD COLUMN {name} {decl}")
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._db.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise JournalError(f"host ledger {self.path}: {exc}") from exc
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Everything inside is one commit.
+
+        Nested uses are savepoints: an inner block that fails rolls back its own writes
+        only, so a server can commit a group of messages at once (one sync for many)
+        without one bad message taking the others' writes with it.
+        """
+        depth = self._depth
+        name = f"s{depth}"
+        self._execute(f"SAVEPOINT {name}" if depth else "BEGIN IMMEDIATE")
+        self._depth = depth + 1
+        done = False
+        try:
+            yield
+            done = True
+        finally:  # whatever interrupted the block propagates unchanged after the rollback
+            self._depth = depth
+            if depth:
+                if not done:
+                    self._execute(f"ROLLBACK TO {name}")
+                self._execute(f"RELEASE {name}")
+            elif not done:
+                self._execute("ROLLBACK")
+            else:
+                self._commit()
+
+    def _commit(self) -> None:
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:  # leave no half-open transaction behind
+                self._db.execute("ROLLBACK")
+            raise JournalError(f"host ledger {self.path}: commit failed: {exc}") from exc
+
+    # -- writing -------------------------------------------------------------------------
 
     def log(self, vt: int, direction: str, mti: str, terminal_id: str, stan: str,
             response_code: str = "", detail: str = "") -> None:
         self._seq += 1
-        self._db.execute(
+        self._execute(
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (self._seq, vt, direction, mti, terminal_id, stan, response_code, detail),
         )
 
-    def find(self, terminal_id: str, stan: str, mti_class: str) -> dict[str, Any] | None:
-        row = self._db.execute(
-            "SELECT * FROM transactions WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
-            (terminal_id, stan, mti_class),
-        ).fetchone()
-        return dict(row) if row is not None else None
-
-    def record(self, txn: dict[str, Any]) -> None:
-        """Insert a transaction (one commit)."""
-        self._db.execute(
-            f"INSERT INTO transactions ({', '.join(_TXN_COLUMNS)}) "
-            f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})",
-            tuple(txn[c] for c in _TXN_COLUMNS),
-        )
+    def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
+        """Insert a transaction; ``replace`` overwrites the row with the same key."""
+        verb = "INSERT OR REPLACE " if replace else "INSERT "
+        self._execute(verb + _INSERT,
+                      tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS))
 
     def set_status(self, terminal_id: str, stan: str, mti_class: str, status: str,
                    vt: int) -> None:
-        self._db.execute(
+        self._execute(
             "UPDATE transactions SET status = ?, updated_vt = ? "
             "WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
             (status, vt, terminal_id, stan, mti_class),
         )
 
+    def update(self, terminal_id: str, stan: str, mti_class: str, vt: int,
+               **changes: Any) -> None:
+        """Change some columns of one transaction (``status``, ``reply`` ...)."""
+        unknown = [name for name in changes if name not in _TXN_COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown transaction column(s) {', '.join(unknown)}")
+        names = [*changes, "updated_vt"]
+        self._execute(
+            f"UPDATE transactions SET {', '.join(f'{n} = ?' for n in names)} "
+            "WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
+            (*changes.values(), vt, terminal_id, stan, mti_class),
+        )
+
+    # -- reading -------------------------------------------------------------------------
+
+    def find(self, terminal_id: str, stan: str, mti_class: str) -> dict[str, Any] | None:
+        row = self._execute(
+            "SELECT * FROM transactions WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
+            (terminal_id, stan, mti_class),
+        ).fetchone()
+        return dict(row) if row is not None else None
+
+    def reversals_of(self, terminal_id: str, original_stan: str,
+                     status: str | None = None) -> list[dict[str, Any]]:
+        """The reversals a terminal sent for ``original_stan`` (optionally of one status)."""
+        sql = ("SELECT * FROM transactions WHERE terminal_id = ? AND original_stan = ? "
+               "AND type = 'reversal'")
+        params: tuple[Any, ...] = (terminal_id, original_stan)
+        if status is not None:
+            sql += " AND status = ?"
+            params += (status,)
+        rows = self._execute(sql + " ORDER BY received_vt, stan", params).fetchall()
+        return [dict(row) for row in rows]
+
     def transactions(self) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan"
+        rows = self._execute(
+            "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan, mti_class"
         ).fetchall()
         out = []
         for row in rows:
@@ -109,10 +243,64 @@ class HostLedger:
         return out
 
     def messages(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._db.execute("SELECT * FROM messages ORDER BY seq")]
+        return [dict(r) for r in self._execute("SELECT * FROM messages ORDER BY seq")]
+
+    def count(self) -> int:
+        """How many transactions the ledger holds."""
+        return int(self._execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
+
+    def balances(self) -> list[dict[str, Any]]:
+        """Per card token and currency: approved sales and refunds that stand, and the net."""
+        return [dict(r) for r in self._execute("SELECT * FROM balances")]
+
+    def balance(self, card_token: str, currency: str) -> int:
+        """The net (sales minus refunds, minor units) that stands on one card."""
+        row = self._execute(
+            "SELECT net_minor FROM balances WHERE card_token = ? AND currency = ?",
+            (card_token, currency),
+        ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def open_batch(self, terminal_id: str) -> int:
+        """The terminal's open batch: one after the batches closed by a balanced 0500."""
+        row = self._execute(
+            "SELECT COUNT(*) FROM transactions WHERE terminal_id = ? AND type = 'settlement' "
+            "AND status = 'balanced'", (terminal_id,),
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def totals(self, terminal_id: str, batch: int) -> dict[str, int]:
+        """The financial (0200/0220) totals of one batch, named like ``Totals``' fields."""
+        out = dict.fromkeys(
+            ("sales_count", "sales_minor", "refunds_count", "refunds_minor",
+             "sales_reversed_count", "sales_reversed_minor", "refunds_reversed_count",
+             "refunds_reversed_minor"), 0)
+        rows = self._execute(
+            "SELECT type, status, COUNT(*), COALESCE(SUM(amount_minor), 0) FROM transactions "
+            "WHERE terminal_id = ? AND batch = ? AND mti_class = '02' "
+            "AND type IN ('sale', 'refund') GROUP BY type, status ORDER BY type, status",
+            (terminal_id, batch),
+        ).fetchall()
+        for kind, status, count, amount in rows:
+            prefix = "sales" if kind == "sale" else "refunds"
+            if status == "approved":
+                out[f"{prefix}_count"] += count
+                out[f"{prefix}_minor"] += amount
+            elif status in _REVERSED:
+                out[f"{prefix}_reversed_count"] += count
+                out[f"{prefix}_reversed_minor"] += amount
+        return out
 
     def close(self) -> None:
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._db.execute("PRAGMA journal_mode=DELETE")
-        self._db.close()
+        """Checkpoint the WAL into the database file and close; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot checkpoint host ledger {self.path}: {exc}") from exc
+        finally:
+            self._db.close()

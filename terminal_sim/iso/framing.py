@@ -51,7 +51,22 @@ class FrameDecoder:
         self._consumed = 0  # stream offset of the buffer start, for error offsets
 
     def feed(self, data: bytes) -> list[bytes]:
-        """Every message completed by ``data``; an illegal header raises ``FrameError``."""
+        """Every message completed by ``data``; an illegal header raises ``FrameError``.
+
+        The messages completed before the illegal header are lost with it; a server
+        that must answer them uses :meth:`split`.
+        """
+        messages, error = self.split(data)
+        if error is not None:
+            raise error
+        return messages
+
+    def split(self, data: bytes) -> tuple[list[bytes], FrameError | None]:
+        """The messages completed by ``data``, and the framing error that ends the stream.
+
+        After an error the decoder holds nothing: a byte stream with a bad length header
+        cannot be resynchronised, the connection has to go.
+        """
         self._buffer += data
         messages = []
         while len(self._buffer) >= HEADER:
@@ -59,7 +74,7 @@ class FrameDecoder:
             if size == 0 or size > self.max_size:
                 offset = self._consumed
                 self._buffer.clear()
-                raise FrameError(
+                return messages, FrameError(
                     f"length header announces {size} bytes (allowed 1..{self.max_size})", offset
                 )
             if len(self._buffer) < HEADER + size:
@@ -67,7 +82,12 @@ class FrameDecoder:
             messages.append(bytes(self._buffer[HEADER : HEADER + size]))
             del self._buffer[: HEADER + size]
             self._consumed += HEADER + size
-        return messages
+        return messages, None
+
+    @property
+    def consumed(self) -> int:
+        """Stream offset of the first byte not yet returned as part of a message."""
+        return self._consumed
 
     @property
     def pending(self) -> int:

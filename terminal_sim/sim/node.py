@@ -133,28 +133,38 @@ class TerminalNode:
         flight = core.current
         flow = flight.kind if flight is not None else _FLOW_OF_TRIGGER.get(event.trigger, "idle")
         effects = core.handle(event, self.clock.now(), self.clock.wall())
+        after = core.current
+        # records of one transaction share its sale id, so findings can follow the chain
+        context = flight or after
+        sale_id = context.sale_id if context is not None else None
         point = f"{flow}/after:{event.trigger}" if effects else None
+        data = event.trace_data()
+        if sale_id and "sale_id" not in data:
+            data = {**data, "sale_id": sale_id}
         self.trace.write(self.clock.now(), core.terminal_id, core.state, "event", event.trigger,
-                         flow=flow, crash_point=point, data=event.trace_data() or None)
+                         flow=flow, crash_point=point, data=data or None)
         if core.ignored:
             self.note("ignored", reason=core.ignored)
         try:
             if point is not None:
                 self._crash_point(point)
-            self._perform(flow, effects)
+            self._perform(flow, effects, sale_id)
         except PowerLost as cut:
-            self.power_cut(cut.crash_point)
+            reboot = cut.reboot_after_ms if cut.reboot_after_ms is not None else REBOOT_MS
+            self.power_cut(cut.crash_point, reboot_after_ms=reboot)
             return
         if isinstance(event, CardRead) and not event.ok:
             self._customer_retries(event)
         if self.core.state == "idle" and self.backlog:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 
-    def _perform(self, flow: str, effects: list[Effect]) -> None:
+    def _perform(self, flow: str, effects: list[Effect], sale_id: str | None) -> None:
         printed: PrintDone | None = None
         for effect in effects:
             point = f"{flow}/after:{effect.step}"
             data = effect.trace_data()
+            if sale_id and "sale_id" not in data:
+                data = {**data, "sale_id": sale_id}
             if isinstance(effect, PrintSlip):
                 data = {**data, "at_byte": self.ports.printer.position}
             self.trace.write(self.clock.now(), self.core.terminal_id, self.core.state, "effect",
@@ -213,10 +223,9 @@ class TerminalNode:
         self.powered = True
         for hook in self.boot_hooks:
             hook(self)
-        resumed = self.ports.printer.resume()
-        if resumed:
-            self.note("spooler_resumed", jobs=[j.job_id for j in resumed],
-                      empty=[j.job_id for j in resumed if not j.data])
+        self.ports.printer.resume(
+            lambda job, at: self.note("spooler_resumed_job", job_id=job.job_id, at_byte=at,
+                                      kind=job.kind, empty=not job.data))
         self.deliver(PowerOn(self.ports.journal.last_approved_sale()))
         self._serve_backlog()
 

@@ -145,6 +145,9 @@ class ReceiptPrinter:
         self.check_status = check_status
         self.spool: list[SpoolJob] = []
         self._job_seq = 0
+        # the port's two entry points are attributes, so a fault can wrap either one
+        self.print: Callable[[Slip], PrintDone] = self._print
+        self.send: Callable[[bytes], None] = self._send
 
     @property
     def position(self) -> int:
@@ -164,7 +167,7 @@ class ReceiptPrinter:
             return "offline"
         return "ok"
 
-    def print(self, slip: Slip) -> PrintDone:
+    def _print(self, slip: Slip) -> PrintDone:
         """Spool ``slip`` and send it; a status check first when the firmware does one."""
         status = self.status()
         if status != "ok":
@@ -177,14 +180,19 @@ class ReceiptPrinter:
         job.done = True
         return PrintDone()
 
-    def send(self, data: bytes) -> None:
-        """Bytes to the device (printer faults wrap this)."""
+    def _send(self, data: bytes) -> None:
+        """Bytes to the device (printer faults wrap ``self.send``)."""
         self.device._raw(data)
 
-    def resume(self) -> list[SpoolJob]:
-        """Boot: send every job not marked done, as the spooler has it; returns them."""
+    def resume(self, on_job: Callable[[SpoolJob, int], object] | None = None) -> list[SpoolJob]:
+        """Boot: send every job not marked done, as the spooler has it; returns them.
+
+        ``on_job(job, at_byte)`` is told of each job before it is sent.
+        """
         pending = [job for job in self.spool if not job.done]
         for job in pending:
+            if on_job is not None:
+                on_job(job, self.position)
             self.send(self._render_job(None, self.width) if not job.data else job.data)
             job.done = True
         return pending
