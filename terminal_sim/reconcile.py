@@ -19,6 +19,10 @@ code                       rule
 ``ORPHAN_AUTHORIZATION``   the host approved, the journal says the sale failed or was
                            declined or is still pending: the customer is charged for nothing
 ``MISSING_RECEIPT``        the journal has an approved sale, no complete receipt shows it
+``DUPLICATE_CHARGE``       the host holds two approvals (not voided or reversed) for one
+                           sale intent (the sale id the journal or the trace gives a STAN)
+``TOTALS_MISMATCH``        a terminal's end-of-day totals (approved sales minus approved
+                           voids, per currency) differ between the books and the host
 ``UNSYNCED_RECORD``        the journal has a final record the back office lacks
 =========================  ==============================================================
 """
@@ -227,6 +231,9 @@ class Reconciler:
                      "receipts": [_receipt_ref(r) for r in paper.get(key, [])]},
                     self._ids(*key)))
 
+        found += self._duplicates(ev, journal)
+        found += self._totals(ev, books)
+
         if ev.backoffice is not None:
             synced = {(r["terminal_id"], r["stan"]) for r in ev.backoffice}
             for key, record in journal.items():
@@ -240,5 +247,75 @@ class Reconciler:
 
         for finding in found:
             finding.causes = self._causes(finding.trace_ids)
+        return self._sorted(found)
+
+    @staticmethod
+    def _sorted(found: list[Finding]) -> list[Finding]:
         found.sort(key=lambda f: (f.code, f.terminal_id, f.stan, f.summary))
+        return found
+
+    def _sale_of(self, key: tuple[str, str], journal: dict[tuple[str, str], dict[str, Any]]
+                 ) -> str:
+        """The sale intent a STAN belongs to: from the journal, else from the device log."""
+        record = journal.get(key)
+        if record is not None and record.get("sale_id"):
+            return str(record["sale_id"])
+        for ident in self._by_key.get((key[0], "stan", key[1]), []):
+            sale_id = (self._records[ident].get("data") or {}).get("sale_id")
+            if sale_id:
+                return str(sale_id)
+        return ""
+
+    def _duplicates(self, ev: Evidence, journal: dict[tuple[str, str], dict[str, Any]]
+                    ) -> list[Finding]:
+        by_intent: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for row in ev.host:
+            if row["type"] == "sale" and row["status"] == "approved":
+                key = (row["terminal_id"], row["stan"])
+                sale_id = self._sale_of(key, journal)
+                if sale_id:
+                    by_intent[(row["terminal_id"], sale_id)].append(row)
+        found = []
+        for (terminal_id, sale_id), rows in sorted(by_intent.items()):
+            if len(rows) < 2:
+                continue
+            stans = [r["stan"] for r in rows]
+            ids = sorted({i for stan in stans for i in self._ids(terminal_id, stan)})
+            found.append(Finding(
+                "DUPLICATE_CHARGE", terminal_id, stans[-1],
+                f"sale {sale_id} was charged {len(rows)} times by the host "
+                f"(STANs {', '.join(stans)})",
+                {"host": [_host_ref(r) for r in rows], "sale_id": sale_id}, ids))
+        return found
+
+    def _totals(self, ev: Evidence, books: dict[tuple[str, str], dict[str, Any]]
+                ) -> list[Finding]:
+        counted: dict[str, set[tuple[str, str]]] = {"books": set(), "host": set()}
+
+        def add(totals: dict[tuple[str, str], int], row: dict[str, Any], state: str,
+                side: str) -> None:
+            sign = {"sale": 1, "void": -1}.get(row["type"], 0)
+            if row[state] == "approved" or (row["type"] == "sale" and row[state] == "voided"):
+                totals[(row["terminal_id"], row["currency"])] += sign * row["amount_minor"]
+                counted[side].add((row["terminal_id"], row["stan"]))
+
+        terminal: dict[tuple[str, str], int] = defaultdict(int)
+        host: dict[tuple[str, str], int] = defaultdict(int)
+        for row in books.values():
+            add(terminal, row, "state", "books")
+        for row in ev.host:
+            add(host, row, "status", "host")
+        differing = sorted(counted["books"] ^ counted["host"])
+        found = []
+        for key in sorted(set(terminal) | set(host)):
+            if terminal[key] != host[key]:
+                ours, theirs = Money(terminal[key], key[1]), Money(host[key], key[1])
+                found.append(Finding(
+                    "TOTALS_MISMATCH", key[0], "",
+                    f"end-of-day totals disagree: the books say {ours.format()}, "
+                    f"the host says {theirs.format()}",
+                    {"terminal_total": terminal[key], "host_total": host[key],
+                     "currency": key[1],
+                     "stans_on_one_side": [s for t, s in differing if t == key[0]]},
+                    sorted({i for t, s in differing if t == key[0] for i in self._ids(t, s)})))
         return found

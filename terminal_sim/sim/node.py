@@ -113,13 +113,14 @@ class TerminalNode:
         if self.backlog and self.powered and self.core.state == "idle":
             self.deliver(self.backlog.popleft())
 
-    def _customer_retries(self, event: CardRead) -> None:
-        known = self.sales.get(event.sale_id)
+    def _customer_retries(self, sale_id: str, why: str) -> None:
+        """The customer tries the same purchase again (same sale id: one intent)."""
+        known = self.sales.get(sale_id)
         if known is None or known[1] >= CARD_RETRIES:
             return
         request, tries = known
-        self.sales[event.sale_id] = (request, tries + 1)
-        self.note("customer_retries", sale_id=event.sale_id, attempt=tries + 2)
+        self.sales[sale_id] = (request, tries + 1)
+        self.note("customer_retries", sale_id=sale_id, attempt=tries + 2, why=why)
         self.scheduler.after(RETRY_CARD_MS, lambda: self.request(request))
 
     # -- the effect loop -----------------------------------------------------------------
@@ -154,7 +155,11 @@ class TerminalNode:
             self.power_cut(cut.crash_point, reboot_after_ms=reboot)
             return
         if isinstance(event, CardRead) and not event.ok:
-            self._customer_retries(event)
+            self._customer_retries(event.sale_id, "card not read")
+        for effect in effects:  # "NOT COMPLETED": the customer pays again
+            if (isinstance(effect, WriteJournal) and effect.purpose == "commit"
+                    and effect.entry.type == "sale" and effect.entry.state == "failed"):
+                self._customer_retries(effect.entry.sale_id, "sale not completed")
         if self.core.state == "idle" and self.backlog:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from terminal_sim.acquirer.host import MockAcquirer
@@ -17,7 +18,7 @@ from terminal_sim.core.events import PrintDone
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
-from terminal_sim.iso.framing import frame, unframe
+from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.messages import HostReply, HostRequest
 from terminal_sim.seeds import Stream
 from terminal_sim.sim.scheduler import Scheduler
@@ -58,12 +59,45 @@ class AcquirerLink(Protocol):
     def drop_connection(self, terminal_id: str) -> None: ...
 
 
+Arrival = Callable[[bytes], None]
+
+
+class Pipe(Protocol):
+    """One direction of a link: carries bytes of one terminal's connection."""
+
+    def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None: ...
+
+
+class LatencyPipe:
+    """Bytes arrive after a latency drawn from the link's own seeded stream, and in the
+    order they were sent (as on one TCP connection): never before earlier bytes."""
+
+    def __init__(self, scheduler: Scheduler, stream: Stream, *, min_ms: int = 60,
+                 max_ms: int = 400) -> None:
+        self.scheduler = scheduler
+        self.stream = stream
+        self.min_ms = min_ms
+        self.max_ms = max_ms
+        self.bytes = 0
+        self._last_arrival: dict[str, int] = {}
+
+    def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        self.bytes += len(data)
+        now = self.scheduler.clock.now()
+        at = max(now + self.stream.between(self.min_ms, self.max_ms),
+                 self._last_arrival.get(terminal_id, 0))
+        self._last_arrival[terminal_id] = at
+        self.scheduler.at(at, lambda: arrive(data))
+
+
 class InProcessLink:
     """The simulator's link: real ISO 8583 bytes with a 2-byte length frame, no socket.
 
-    The request is encoded and framed by the terminal side, the host handles the
-    unframed bytes at ``now + uplink``, and the reply is decoded by the terminal side
-    at ``+ downlink``; latencies come from the link's own seeded stream.
+    The terminal side encodes and frames a request and puts it on ``uplink``; the host
+    side cuts the arriving bytes into frames (:class:`FrameDecoder`, so a message that
+    arrives in pieces is reassembled), has the host handle each, and puts the framed
+    reply on ``downlink``, where the terminal side reassembles and decodes it. Link
+    faults wrap ``uplink`` or ``downlink``.
     """
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
@@ -71,46 +105,61 @@ class InProcessLink:
         self.host = host
         self.scheduler = scheduler
         self.clock = clock
-        self.stream = stream
         self.trace = trace
-        self.min_ms = min_ms
-        self.max_ms = max_ms
-        self.bytes_up = 0
-        self.bytes_down = 0
-
-    def latency(self) -> int:
-        return self.stream.between(self.min_ms, self.max_ms)
+        self.uplink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
+        self.downlink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
+        self._host_side: dict[str, FrameDecoder] = {}
+        self._terminal_side: dict[str, FrameDecoder] = {}
+        self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
     def send(self, terminal_id: str, request: HostRequest,
              deliver: Callable[[HostReply], None]) -> None:
+        self._deliver[terminal_id] = deliver
         wire = frame(codec.encode(request.to_fields()))
-        self.bytes_up += len(wire)
-        self.scheduler.after(self.latency(), lambda: self._at_host(terminal_id, wire, deliver))
+        self.uplink.carry(terminal_id, wire, lambda data: self._at_host(terminal_id, data))
 
     def drop_connection(self, terminal_id: str) -> None:
-        """Nothing to drop in-process; a TCP link closes its socket here."""
+        """The connection is gone: bytes of a half-received frame are lost on both ends."""
+        self._host_side.pop(terminal_id, None)
+        self._terminal_side.pop(terminal_id, None)
 
-    def _at_host(self, terminal_id: str, wire: bytes,
-                 deliver: Callable[[HostReply], None]) -> None:
-        now = self.clock.now()
-        answer = self.host.handle(unframe(wire), now, self.clock.wall())
-        if answer is None:
-            self.trace.write(now, terminal_id, "", "host", "no_reply")
-            return
-        reply_wire = frame(answer)
-        self.bytes_down += len(reply_wire)
-        self.scheduler.after(self.latency(), lambda: self._at_terminal(terminal_id, reply_wire,
-                                                                      deliver))
-
-    def _at_terminal(self, terminal_id: str, wire: bytes,
-                     deliver: Callable[[HostReply], None]) -> None:
+    def _at_host(self, terminal_id: str, data: bytes) -> None:
+        decoder = self._host_side.setdefault(terminal_id, FrameDecoder())
         try:
-            reply = HostReply.from_fields(codec.decode(unframe(wire)))
+            messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
-                             reason=str(exc), offset=exc.offset)
+            self.drop_connection(terminal_id)
+            self.trace.write(self.clock.now(), terminal_id, "", "host", "connection_closed",
+                             data={"reason": str(exc), "offset": exc.offset})
             return
-        deliver(reply)
+        for message in messages:
+            now = self.clock.now()
+            answer = self.host.handle(message, now, self.clock.wall())
+            if answer is None:
+                self.trace.write(now, terminal_id, "", "host", "no_reply")
+                continue
+            self.downlink.carry(terminal_id, frame(answer),
+                                partial(self._at_terminal, terminal_id))
+
+    def _at_terminal(self, terminal_id: str, data: bytes) -> None:
+        decoder = self._terminal_side.setdefault(terminal_id, FrameDecoder())
+        try:
+            messages = decoder.feed(data)
+        except ProtocolError as exc:
+            self.drop_connection(terminal_id)
+            self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
+                             data={"reason": str(exc), "offset": exc.offset})
+            return
+        for message in messages:
+            try:
+                reply = HostReply.from_fields(codec.decode(message))
+            except ProtocolError as exc:
+                self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
+                                 data={"reason": str(exc), "offset": exc.offset})
+                continue
+            deliver = self._deliver.get(terminal_id)
+            if deliver is not None:
+                deliver(reply)
 
 
 @dataclass(slots=True)
@@ -159,10 +208,11 @@ class ReceiptPrinter:
         if not self.check_status:
             return "ok"
         try:
-            if not self.device.is_online():
-                return "offline"
+            # paper end also takes an Epson printer offline: ask about paper first
             if self.device.paper_status() == 0:
                 return "paper-out"
+            if not self.device.is_online():
+                return "offline"
         except Exception:  # a device that cannot answer status counts as offline
             return "offline"
         return "ok"

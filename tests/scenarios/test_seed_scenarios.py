@@ -27,6 +27,7 @@ REQUIRED = {
     "rogue-reprint": {"STRAY_RECEIPT"},
     "printer-powered-down-mid-job": {"TRUNCATED_RECEIPT", "MISSING_RECEIPT"},
     "register-never-heard": {"UNSYNCED_RECORD"},
+    "late-host-reply": {"ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE"},
 }
 
 

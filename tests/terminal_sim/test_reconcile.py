@@ -24,8 +24,10 @@ def paper(text: str, index: int = 1, *, truncated: bool = False) -> PaperReceipt
                         read_slip(text))
 
 
-def journal(stan: str, state: str = "approved", kind: str = "sale") -> dict[str, Any]:
+def journal(stan: str, state: str = "approved", kind: str = "sale",
+            sale_id: str = "") -> dict[str, Any]:
     return {"terminal_id": TID, "stan": stan, "type": kind, "state": state,
+            "sale_id": sale_id or f"sale-{stan}",
             "amount_minor": 1250, "currency": "EUR", "rrn": "6005" + stan,
             "approval_code": "123456", "masked_pan": "************1111"}
 
@@ -58,7 +60,7 @@ def test_read_slip_reads_what_the_layout_prints() -> None:
 
 def test_approved_slip_without_record_is_stray() -> None:
     evidence = Evidence(receipts=[paper(slip_text("000001"))], host=[host("000001")])
-    assert sorted(codes(evidence)) == ["LOST_RECORD", "STRAY_RECEIPT"]
+    assert sorted(codes(evidence)) == ["LOST_RECORD", "STRAY_RECEIPT", "TOTALS_MISMATCH"]
     stray = next(f for f in Reconciler(evidence).findings() if f.code == "STRAY_RECEIPT")
     assert stray.stan == "000001" and stray.evidence["receipt"]["ref"] == "T0000001#1"
     assert "APPROVED" in stray.summary
@@ -84,18 +86,58 @@ def test_truncated_receipt() -> None:
 
 def test_lost_record() -> None:
     findings = Reconciler(Evidence(host=[host("000003")])).findings()
-    assert [f.code for f in findings] == ["LOST_RECORD"]
+    assert [f.code for f in findings] == ["LOST_RECORD", "TOTALS_MISMATCH"]
     assert findings[0].evidence["host"]["stan"] == "000003"
 
 
 def test_voided_or_declined_host_rows_are_not_lost_records() -> None:
-    assert codes(Evidence(host=[host("000003", "voided"), host("000004", "declined")])) == []
+    evidence = Evidence(host=[host("000003", "voided"), host("000004", "declined")])
+    assert "LOST_RECORD" not in codes(evidence)
 
 
 def test_orphan_authorization() -> None:
     evidence = Evidence(receipts=[paper(slip_text("000001", "NOT COMPLETED"))],
                         journal=[journal("000001", "failed")], host=[host("000001")])
-    assert codes(evidence) == ["ORPHAN_AUTHORIZATION"]
+    assert codes(evidence) == ["ORPHAN_AUTHORIZATION", "TOTALS_MISMATCH"]
+
+
+def test_duplicate_charge_by_sale_intent() -> None:
+    evidence = Evidence(
+        receipts=[paper(slip_text("000001", "NOT COMPLETED")), paper(slip_text("000002"), 2)],
+        journal=[journal("000001", "failed", sale_id="s9"), journal("000002", sale_id="s9")],
+        host=[host("000001"), host("000002")])
+    findings = Reconciler(evidence).findings()
+    duplicate = next(f for f in findings if f.code == "DUPLICATE_CHARGE")
+    assert duplicate.evidence["sale_id"] == "s9"
+    assert [r["stan"] for r in duplicate.evidence["host"]] == ["000001", "000002"]
+
+
+def test_sale_intent_from_the_trace_when_the_journal_lost_it() -> None:
+    trace = [{"id": 1, "t": 0, "terminal": TID, "kind": "effect", "name": "send_sale",
+              "data": {"stan": "000001", "sale_id": "s9"}}]
+    evidence = Evidence(journal=[journal("000002", sale_id="s9")], trace=trace,
+                        host=[host("000001"), host("000002")],
+                        receipts=[paper(slip_text("000002"))])
+    assert "DUPLICATE_CHARGE" in codes(evidence)
+
+
+def test_totals_mismatch_names_both_totals() -> None:
+    evidence = Evidence(journal=[journal("000001"), journal("000002")],
+                        host=[host("000001")],
+                        receipts=[paper(slip_text("000001")), paper(slip_text("000002"), 2)])
+    totals = [f for f in Reconciler(evidence).findings() if f.code == "TOTALS_MISMATCH"]
+    assert len(totals) == 1
+    assert totals[0].evidence["terminal_total"] == 2500
+    assert totals[0].evidence["host_total"] == 1250
+    assert totals[0].evidence["stans_on_one_side"] == ["000002"]
+
+
+def test_voids_balance_the_totals() -> None:
+    evidence = Evidence(
+        journal=[journal("000001"), journal("000002", kind="void")],
+        host=[host("000001", "voided"), host("000002", kind="void")],
+        receipts=[paper(slip_text("000001"))])
+    assert codes(evidence) == []
 
 
 def test_missing_receipt() -> None:

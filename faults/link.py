@@ -1,0 +1,240 @@
+"""Acquirer-link faults. They wrap one direction of the link (a pipe) and know the
+messages: each can target a message type (``message: "0200"``), and the usual trigger
+(``nth`` matching message, ``from``/``until``, ``probability``, ``limit``).
+
+=========================  ====================================================
+fault                      what happens to a matching message
+=========================  ====================================================
+``link-latency``           arrives ``delay_ms`` (+ up to ``jitter_ms``) later
+``link-drop-request``      the request never reaches the host
+``link-drop-reply``        the host committed and answered; the answer is lost
+``link-late-reply``        the answer arrives ``delay_ms`` late (after the
+                           terminal's timeout, by default)
+``link-duplicate-reply``   the answer arrives twice
+``link-reset``             the connection is reset: the message and the
+                           connection's half-received bytes are gone
+``link-slicer``            the frame arrives in ``pieces`` pieces
+``link-corrupt``           ``bytes`` bytes of the message are changed
+=========================  ====================================================
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from faults.base import Fault, Param
+from faults.registry import register
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.iso.codec import peek_mti
+from terminal_sim.sim.ports import Arrival, InProcessLink, Pipe
+
+if TYPE_CHECKING:
+    from terminal_sim.sim.scheduler import Scheduler
+    from terminal_sim.simulation import Simulation
+
+_MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message")
+
+
+class _LinkFault(Fault):
+    """Wraps ``uplink`` (requests) or ``downlink`` (replies) of the acquirer link."""
+
+    direction: ClassVar[str] = "reply"  # request | reply | both
+
+    def install(self, sim: Simulation) -> None:
+        link = sim.link
+        if not isinstance(link, InProcessLink):
+            raise ConfigurationError(f"{self.name} needs the in-process link")
+        targets = {node.terminal_id: node for node in self.targets(sim)}
+        direction = self.values.get("direction") or self.direction
+        if direction in ("request", "both"):
+            link.uplink = _FaultyPipe(self, link.uplink, targets, sim.scheduler, "request")
+        if direction in ("reply", "both"):
+            link.downlink = _FaultyPipe(self, link.downlink, targets, sim.scheduler, "reply")
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        raise NotImplementedError
+
+
+class _FaultyPipe:
+    def __init__(self, fault: _LinkFault, inner: Pipe, nodes: dict[str, Any],
+                 scheduler: Scheduler, direction: str) -> None:
+        self.fault = fault
+        self.inner = inner
+        self.nodes = nodes
+        self.scheduler = scheduler
+        self.direction = direction
+
+    def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        fault = self.fault
+        node = self.nodes.get(terminal_id)
+        wanted = fault.values.get("message")
+        mti = peek_mti(data[2:])
+        if node is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
+                self.scheduler.clock.now(), fault.stream):
+            self.inner.carry(terminal_id, data, arrive)
+            return
+        stan = _stan_of(data)
+        fault.record(node, f"{fault.name} on {self.direction} {mti}",
+                     mti=mti, **({"stan": stan} if stan else {}))
+        fault.act(self, terminal_id, data, arrive)
+
+
+def _stan_of(data: bytes) -> str:
+    from terminal_sim.errors import ProtocolError
+    from terminal_sim.iso import codec
+
+    try:
+        return codec.decode(data[2:]).get("11", "")
+    except ProtocolError:
+        return ""
+
+
+@register
+class LinkLatency(_LinkFault):
+    """Matching messages take ``delay_ms`` longer, plus a jitter drawn from the fault's
+    stream."""
+
+    name = "link-latency"
+    summary = "extra latency with jitter on the acquirer link"
+    params: ClassVar[dict[str, Param]] = {
+        "delay_ms": Param(int, 2_000, "extra delay"),
+        "jitter_ms": Param(int, 500, "up to this much more, drawn per message"),
+        "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
+        "message": _MESSAGE,
+    }
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        extra = self.values["delay_ms"] + self.stream.between(0, self.values["jitter_ms"])
+        pipe.scheduler.after(extra, lambda: pipe.inner.carry(terminal_id, data, arrive))
+
+
+@register
+class LinkDropRequest(_LinkFault):
+    """The request is lost before the host sees it: nothing is charged, the terminal
+    times out."""
+
+    name = "link-drop-request"
+    summary = "the request is lost on the way to the host"
+    direction = "request"
+    params: ClassVar[dict[str, Param]] = {"message": _MESSAGE}
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        return None
+
+
+@register
+class LinkDropReply(_LinkFault):
+    """The host approved and committed; its answer is lost. The terminal times out
+    while the customer is charged."""
+
+    name = "link-drop-reply"
+    summary = "the host's reply is lost after the host committed"
+    params: ClassVar[dict[str, Param]] = {"message": _MESSAGE}
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        return None
+
+
+@register
+class LinkLateReply(_LinkFault):
+    """The answer arrives ``delay_ms`` late: by default after the terminal's 15 s
+    timeout, when the terminal has already given up on the sale."""
+
+    name = "link-late-reply"
+    summary = "the host's reply arrives after the terminal's timeout"
+    params: ClassVar[dict[str, Param]] = {
+        "delay_ms": Param(int, 20_000, "how late the reply is"),
+        "message": _MESSAGE,
+    }
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        pipe.scheduler.after(self.values["delay_ms"],
+                             lambda: pipe.inner.carry(terminal_id, data, arrive))
+
+
+@register
+class LinkDuplicateReply(_LinkFault):
+    """The answer arrives twice, ``gap_ms`` apart."""
+
+    name = "link-duplicate-reply"
+    summary = "the host's reply arrives twice"
+    params: ClassVar[dict[str, Param]] = {
+        "gap_ms": Param(int, 300, "time between the two copies"),
+        "message": _MESSAGE,
+    }
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        pipe.inner.carry(terminal_id, data, arrive)
+        pipe.scheduler.after(self.values["gap_ms"],
+                             lambda: pipe.inner.carry(terminal_id, data, arrive))
+
+
+@register
+class LinkReset(_LinkFault):
+    """The TCP connection is reset while the message is under way: it is lost, and so
+    is whatever half of a frame either end had received."""
+
+    name = "link-reset"
+    summary = "the connection is reset with a message under way"
+    params: ClassVar[dict[str, Param]] = {
+        "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
+        "message": _MESSAGE,
+    }
+
+    def install(self, sim: Simulation) -> None:
+        super().install(sim)
+        self.link = sim.link
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        self.link.drop_connection(terminal_id)
+
+
+@register
+class LinkSlicer(_LinkFault):
+    """The frame arrives in ``pieces`` pieces, ``gap_ms`` apart (TCP guarantees order,
+    not message boundaries): the receiving side must reassemble it."""
+
+    name = "link-slicer"
+    summary = "a frame arrives cut into pieces"
+    params: ClassVar[dict[str, Param]] = {
+        "pieces": Param(int, 3, "number of pieces"),
+        "gap_ms": Param(int, 5, "time between pieces"),
+        "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
+        "message": _MESSAGE,
+    }
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> None:
+        if values["pieces"] < 2:
+            raise ConfigurationError("pieces: at least 2")
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        count = min(self.values["pieces"], len(data))
+        cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
+        bounds = [0, *cuts, len(data)]
+        for index, (start, end) in enumerate(pairwise(bounds)):
+            pipe.scheduler.after(index * self.values["gap_ms"],
+                                 partial(pipe.inner.carry, terminal_id, data[start:end], arrive))
+
+
+@register
+class LinkCorrupt(_LinkFault):
+    """``bytes`` bytes of the message (never of its length header) are replaced by
+    bytes drawn from the fault's stream: the receiver must reject it, not crash."""
+
+    name = "link-corrupt"
+    summary = "bytes of a message are corrupted on the wire"
+    params: ClassVar[dict[str, Param]] = {
+        "bytes": Param(int, 1, "how many bytes to change"),
+        "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
+        "message": _MESSAGE,
+    }
+
+    def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        mangled = bytearray(data)
+        for _ in range(self.values["bytes"]):
+            at = self.stream.between(2, len(data) - 1)
+            mangled[at] = (mangled[at] + 1 + self.stream.below(255)) % 256
+        pipe.inner.carry(terminal_id, bytes(mangled), arrive)
