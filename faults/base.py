@@ -100,9 +100,13 @@ class Trigger:
     limit: int | None = None
     seen: int = 0
     fired: int = 0
+    #: a fault switched off (the trainer stops the cold weather) sees no opportunity
+    enabled: bool = True
 
     def fires(self, now_ms: int, stream: Stream) -> bool:
         """Is this opportunity (at virtual time ``now_ms``) one that fires?"""
+        if not self.enabled:
+            return False
         start, end = self.window
         if (start is not None and now_ms < start) or (end is not None and now_ms >= end):
             return False

@@ -234,7 +234,7 @@ class TerminalNode:
         self.deliver(PowerOn(self.ports.journal.last_approved_sale()))
         self._serve_backlog()
 
-    def power_cut(self, at: str, *, reboot_after_ms: int = REBOOT_MS,
+    def power_cut(self, at: str, *, reboot_after_ms: int | None = REBOOT_MS,
                   keeps_unsynced: bool = False) -> None:
         """Power is gone at crash point ``at``: volatile state, timers, unsynced writes.
 
@@ -256,9 +256,13 @@ class TerminalNode:
         self.trace.write(now, self.terminal_id, self.core.state, "fault",
                          "restart" if keeps_unsynced else "power_cut", crash_point=at,
                          data={"lost": [f"{stan}:{state}" for stan, state in lost]})
-        self.scheduler.after(reboot_after_ms, self._restore_power)
+        if reboot_after_ms is not None:  # None: it stays dark until someone plugs it in
+            self.scheduler.after(reboot_after_ms, self.restore_power)
 
-    def _restore_power(self) -> None:
+    def restore_power(self) -> None:
+        """Power is back (the printer too): boot."""
+        if self.powered:
+            return
         power_on = getattr(self.ports.printer.device, "power_on", None)
         if callable(power_on):
             power_on()

@@ -21,6 +21,8 @@ class Scheduled:
     seq: int
     action: Callable[[], None] = field(compare=False)
     cancelled: bool = field(default=False, compare=False)
+    #: periodic housekeeping (sync rounds): does not keep the world from being "quiet"
+    background: bool = field(default=False, compare=False)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -35,21 +37,30 @@ class Scheduler:
         self._seq = 0
         self.steps = 0
 
-    def at(self, t: int, action: Callable[[], None]) -> Scheduled:
+    def at(self, t: int, action: Callable[[], None], *, background: bool = False) -> Scheduled:
         """Run ``action`` at virtual time ``t`` (not before now)."""
         self._seq += 1
-        item = Scheduled(max(t, self.clock.now()), self._seq, action)
+        item = Scheduled(max(t, self.clock.now()), self._seq, action, background=background)
         heapq.heappush(self._queue, item)
         return item
 
-    def after(self, delay_ms: int, action: Callable[[], None]) -> Scheduled:
-        return self.at(self.clock.now() + max(0, delay_ms), action)
+    def after(self, delay_ms: int, action: Callable[[], None], *,
+              background: bool = False) -> Scheduled:
+        return self.at(self.clock.now() + max(0, delay_ms), action, background=background)
 
-    def run(self, *, until: int | None = None, max_steps: int = 10_000_000) -> None:
-        """Run until nothing is pending (or virtual time ``until``)."""
+    def quiet(self) -> bool:
+        """Nothing but background housekeeping is pending."""
+        return all(item.cancelled or item.background for item in self._queue)
+
+    def run(self, *, until: int | None = None, until_quiet: bool = False,
+            max_steps: int = 10_000_000) -> None:
+        """Run until nothing is pending, or virtual time ``until``, or (``until_quiet``)
+        until only background work is left."""
         queue = self._queue
         while queue:
             if until is not None and queue[0].at > until:
+                break
+            if until_quiet and self.quiet():
                 break
             item = heapq.heappop(queue)
             if item.cancelled:
@@ -63,3 +74,8 @@ class Scheduler:
     @property
     def pending(self) -> int:
         return sum(1 for item in self._queue if not item.cancelled)
+
+    def next_at(self) -> int | None:
+        """Virtual time of the next pending action."""
+        live = [item.at for item in self._queue if not item.cancelled]
+        return min(live) if live else None

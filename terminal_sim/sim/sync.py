@@ -49,7 +49,8 @@ class SyncAgent:
 
     def start(self, until_ms: int) -> None:
         self.until_ms = until_ms
-        self.node.scheduler.after(self.node.core.profile.sync_interval_ms, self.tick)
+        self.node.scheduler.after(self.node.core.profile.sync_interval_ms, self.tick,
+                                  background=True)
 
     def tick(self) -> None:
         node = self.node
@@ -57,7 +58,8 @@ class SyncAgent:
             self.sync_once()
         if node.clock.now() < self.until_ms:
             interval = node.core.profile.sync_interval_ms
-            node.scheduler.at(min(node.clock.now() + interval, self.until_ms), self.tick)
+            node.scheduler.at(min(node.clock.now() + interval, self.until_ms), self.tick,
+                              background=True)
 
     def sync_once(self) -> None:
         node = self.node
