@@ -36,6 +36,9 @@ class PowerDip(Fault):
         "time": Param((str, int), None, "cut at this time of day instead of a crash point"),
         "down_s": Param(int, 30, "seconds without power before the terminal boots again"),
         "print_fraction": Param(float, 0.5, "during:print: share of the job that is printed"),
+        "kind": Param(str, "power", "power: the whole terminal loses power (unsynced writes "
+                      "are lost); kill: only the process dies (the OS keeps them)",
+                      ("power", "kill")),
     }
 
     @classmethod
@@ -68,12 +71,15 @@ class PowerDip(Fault):
         down = self.values["down_s"] * 1000
         if point.endswith("during:print"):
             printer = node.ports.printer
-            printer.send = _CutMidJob(printer, self.values["print_fraction"], point, down,
-                                      lambda: self.record(node, "power cut mid-print",
-                                                          crash_point=point))
+            kill = self.values["kind"] == "kill"
+            printer.send = _CutMidJob(printer, self.values["print_fraction"], point, down, kill,
+                                      lambda: self.record(
+                                          node, "process killed mid-print" if kill
+                                          else "power cut mid-print", crash_point=point))
             return
-        self.record(node, "power cut", crash_point=point)
-        raise PowerLost(point, reboot_after_ms=down)
+        self.record(node, "power cut" if self.values["kind"] == "power" else "process killed",
+                    crash_point=point)
+        raise PowerLost(point, reboot_after_ms=down, keeps_unsynced=self.values["kind"] == "kill")
 
     def _cut_now(self, node: TerminalNode) -> None:
         if not node.powered or not self.trigger.fires(node.clock.now(), self.stream):
@@ -89,13 +95,14 @@ class _CutMidJob:
     It puts the port's own ``send`` back first, so only the job in progress is cut.
     """
 
-    def __init__(self, printer: Any, fraction: float, point: str, down_ms: int,
+    def __init__(self, printer: Any, fraction: float, point: str, down_ms: int, kill: bool,
                  on_cut: Callable[[], object]) -> None:
         self.printer = printer
         self.inner: Callable[[bytes], None] = printer.send
         self.fraction = fraction
         self.point = point
         self.down_ms = down_ms
+        self.kill = kill
         self.on_cut = on_cut
 
     def __call__(self, data: bytes) -> None:
@@ -103,4 +110,4 @@ class _CutMidJob:
         keep = int(len(data) * self.fraction)
         self.inner(data[:keep])
         self.on_cut()
-        raise PowerLost(self.point, reboot_after_ms=self.down_ms)
+        raise PowerLost(self.point, reboot_after_ms=self.down_ms, keeps_unsynced=self.kill)

@@ -134,6 +134,98 @@ def faults_show(name: str) -> None:
 
 
 @main.command()
+@click.option("--profile", default="robust", show_default=True, help="Firmware profile.")
+@click.option("--synchronous", type=click.Choice(["FULL", "NORMAL"]),
+              help="Override the journal's SQLite synchronous setting.")
+@_friendly_errors
+def crashpoints(profile: str, synchronous: str | None) -> None:
+    """List every crash point of each lifecycle, in the order a clean run passes them."""
+    from terminal_sim.sweep import crash_points
+
+    settings = {"journal_synchronous": synchronous} if synchronous else {}
+    found = crash_points(profile, settings)
+    total = {p for points in found.values() for p in points}
+    for lifecycle, points in found.items():
+        click.echo(f"{lifecycle}:")
+        for point in points:
+            click.echo(f"  {point}")
+    click.echo(f"{len(total)} distinct crash points ({profile})")
+
+
+@main.command()
+@click.option("--profile", default="robust", show_default=True, help="Firmware profile.")
+@click.option("--cut", type=click.Choice(["power", "kill"]), default="power",
+              show_default=True,
+              help="power: the terminal loses power; kill: only the process dies.")
+@click.option("--synchronous", type=click.Choice(["FULL", "NORMAL"]),
+              help="Override the journal's SQLite synchronous setting.")
+@click.option("--singles-only", is_flag=True, help="Skip second dips during recovery.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_friendly_errors
+def sweep(profile: str, cut: str, synchronous: str | None, singles_only: bool,
+          as_json: bool) -> None:
+    """Power-dip every crash point of every lifecycle and reconcile each run.
+
+    Exit 1 when the profile is robust and a forbidden finding (LOST_RECORD,
+    ORPHAN_AUTHORIZATION, DUPLICATE_CHARGE, STRAY_RECEIPT of an approved sale) or a
+    liveness failure shows up.
+    """
+    from terminal_sim.sweep import sweep as run_sweep
+
+    result = run_sweep(profile, cut=cut, synchronous=synchronous, pairs=not singles_only)
+    report = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        _sweep_table(report)
+    failed = profile == "robust" and (report["forbidden"] or report["liveness_failures"])
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _sweep_table(report: dict[str, Any]) -> None:
+    codes = sorted({c for row in report["by_crash_point"].values() for c in row})
+    click.echo(f"profile {report['profile']}  cut {report['cut']}  synchronous "
+               f"{report['synchronous']}  crash points {report['crash_points']}  "
+               f"runs {report['runs']}")
+    width = max((len(k) for k in report["by_crash_point"]), default=10)
+    header = "".join(f" {c[:14]:>14}" for c in codes)
+    click.echo(f"{'dips at':<{width}}{header}")
+    for point, row in report["by_crash_point"].items():
+        cells = "".join(f" {row.get(c, 0) or '.':>14}" for c in codes)
+        click.echo(f"{point:<{width}}{cells}")
+    click.echo(f"findings: {report['findings'] or 'none'}")
+    click.echo(f"forbidden: {report['forbidden']}  liveness failures: "
+               f"{len(report['liveness_failures'])}")
+    for example in report["forbidden_examples"][:5]:
+        click.echo(f"  - {example['dips']}: {example['code']}: {example['summary']}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@_friendly_errors
+def recover(run_dir: Path) -> None:
+    """Rebuild lost journal records of RUN_DIR from the host ledger, paper and trace.
+
+    Writes RUN_DIR/recovery.json. Exit 1 when a LOST_RECORD or ORPHAN_AUTHORIZATION
+    remains after recovery.
+    """
+    from terminal_sim.recover import recover as run_recovery
+
+    result = run_recovery(run_dir)
+    for item in result.recovered:
+        click.echo(f"{item['action']:<9} {item['terminal_id']} STAN {item['stan']} "
+                   f"({item['amount_minor']} {item['currency']}) from "
+                   f"{', '.join(item['sources'])}")
+    if not result.recovered:
+        click.echo("nothing to recover")
+    click.echo(f"findings before: {result.before or 'none'}")
+    click.echo(f"findings after:  {result.after or 'none'}")
+    click.echo(f"written: {run_dir / 'recovery.json'}")
+    left = [r for r in result.remaining if r["code"] in ("LOST_RECORD", "ORPHAN_AUTHORIZATION")]
+    sys.exit(EXIT_FAILED if left else EXIT_OK)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files."""
     from terminal_sim.scenario_schema import SCHEMA

@@ -91,7 +91,10 @@ class JournalError(TerminalSimError):
 class PowerLost(TerminalSimError):
     """Power was cut at a crash point; the step in progress did not complete."""
 
-    def __init__(self, crash_point: str, *, reboot_after_ms: int | None = None) -> None:
+    def __init__(self, crash_point: str, *, reboot_after_ms: int | None = None,
+                 keeps_unsynced: bool = False) -> None:
         self.crash_point = crash_point
         self.reboot_after_ms = reboot_after_ms
+        #: a process kill, not a power loss: the OS keeps what SQLite committed
+        self.keeps_unsynced = keeps_unsynced
         super().__init__(f"power lost at {crash_point}")

@@ -41,10 +41,28 @@ CREATE TABLE IF NOT EXISTS records (
     rrn           TEXT    NOT NULL DEFAULT '',
     approval_code TEXT    NOT NULL DEFAULT '',
     original_stan TEXT    NOT NULL DEFAULT '',
+    receipt       TEXT    NOT NULL DEFAULT '',
     synced_vt     INTEGER NOT NULL DEFAULT -1,
     PRIMARY KEY (terminal_id, stan)
 );
+CREATE TABLE IF NOT EXISTS saf (
+    terminal_id   TEXT    NOT NULL,
+    stan          TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
+    state         TEXT    NOT NULL CHECK (state IN ('pending', 'acked', 'given-up')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    response_code TEXT    NOT NULL DEFAULT '',
+    created_vt    INTEGER NOT NULL,
+    updated_vt    INTEGER NOT NULL,
+    PRIMARY KEY (terminal_id, stan)
+);
 """
+_SAF_COLUMNS = ("terminal_id", "stan", "reason", "state", "attempts", "response_code",
+                "created_vt", "updated_vt")
+_SAF_UPSERT = (
+    f"INSERT OR REPLACE INTO saf ({', '.join(_SAF_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _SAF_COLUMNS)})"
+)
 
 _COLUMNS = [f.name for f in fields(JournalEntry)]
 _UPSERT = (
@@ -78,6 +96,7 @@ class _Undo:
     key: tuple[str, str]
     before: dict[str, Any] | None  # the row as it was, None when the commit inserted it
     committed_vt: int
+    table: str = "records"
 
 
 class Journal:
@@ -159,9 +178,12 @@ class TerminalJournal:
         except JournalError:
             db.execute("ROLLBACK")
             raise
+        self._committed(_Undo((entry.terminal_id, entry.stan), before, now))
+
+    def _committed(self, undo: _Undo) -> None:
         self.commits += 1
         if self.durability.synchronous == "NORMAL":
-            self._unsynced.append(_Undo((entry.terminal_id, entry.stan), before, now))
+            self._unsynced.append(undo)
             if len(self._unsynced) >= self.durability.checkpoint_every:
                 self.checkpoint()
 
@@ -188,6 +210,13 @@ class TerminalJournal:
         db = self.journal
         for undo in reversed(self._unsynced):
             terminal_id, stan = undo.key
+            if undo.table == "saf":
+                lost.append((stan, "reversal queued"))
+                if undo.before is None:
+                    db.execute("DELETE FROM saf WHERE terminal_id = ? AND stan = ?", undo.key)
+                else:
+                    db.execute(_SAF_UPSERT, undo.before)
+                continue
             current = db.row(terminal_id, stan)
             lost.append((stan, current["state"] if current else "?"))
             if undo.before is None:
@@ -208,7 +237,7 @@ class TerminalJournal:
     # sync mark only makes a record sync twice (the back office upserts), and the model
     # is about what the journal *claims* to have recorded.
 
-    FINAL_STATES = ("approved", "declined", "failed", "voided")
+    FINAL_STATES = ("approved", "declined", "failed", "voided", "reversed")
 
     def unsynced_rows(self, limit: int = 100) -> list[dict[str, Any]]:
         """Final records the back office has not acknowledged, oldest first."""
@@ -246,6 +275,45 @@ class TerminalJournal:
                                  (self.terminal_id, row["stan"]))
         return victims
 
+    # -- store and forward -------------------------------------------------------------
+
+    def saf_put(self, row: dict[str, Any], now: int) -> None:
+        """Write one store-and-forward row in its own transaction (durable per the model)."""
+        self.journal.set_synchronous(self.durability.synchronous)
+        key = (self.terminal_id, row["stan"])
+        found = self.journal.execute(
+            "SELECT * FROM saf WHERE terminal_id = ? AND stan = ?", key).fetchone()
+        before = dict(found) if found is not None else None
+        self.journal.execute("BEGIN IMMEDIATE")
+        self.journal.execute(_SAF_UPSERT, {**row, "terminal_id": self.terminal_id})
+        self.journal.execute("COMMIT")
+        self._committed(_Undo(key, before, now, "saf"))
+
+    def saf_rows(self, state: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM saf WHERE terminal_id = ?"
+        params: tuple[Any, ...] = (self.terminal_id,)
+        if state is not None:
+            sql += " AND state = ?"
+            params += (state,)
+        return [dict(r) for r in self.journal.execute(sql + " ORDER BY created_vt, stan",
+                                                       params).fetchall()]
+
+    def entry(self, stan: str) -> JournalEntry | None:
+        row = self.journal.row(self.terminal_id, stan)
+        return _entry_of(row) if row is not None else None
+
+    def entries(self, *, state: str | None = None, receipt: str | None = None,
+                kind: str | None = None) -> list[JournalEntry]:
+        """This terminal's records, filtered, oldest first."""
+        sql = "SELECT * FROM records WHERE terminal_id = ?"
+        params: list[Any] = [self.terminal_id]
+        for column, value in (("state", state), ("receipt", receipt), ("type", kind)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        rows = self.journal.execute(sql + " ORDER BY created_vt, stan", params).fetchall()
+        return [_entry_of(dict(r)) for r in rows]
+
     def last_approved_sale(self) -> JournalEntry | None:
         found = self.journal.execute(
             "SELECT * FROM records WHERE terminal_id = ? AND type = 'sale' "
@@ -255,8 +323,9 @@ class TerminalJournal:
             "ORDER BY updated_vt DESC, stan DESC LIMIT 1",
             (self.terminal_id,),
         ).fetchone()
-        if found is None:
-            return None
-        row = dict(found)
-        row.pop("synced_vt", None)
-        return JournalEntry(**row)
+        return _entry_of(dict(found)) if found is not None else None
+
+
+def _entry_of(row: dict[str, Any]) -> JournalEntry:
+    """A journal row as the core's :class:`JournalEntry` (housekeeping columns dropped)."""
+    return JournalEntry(**{k: v for k, v in row.items() if k in _COLUMNS})

@@ -37,7 +37,9 @@ from terminal_sim.scenario import Scenario
 from terminal_sim.seeds import SeedTree, derive_seed
 from terminal_sim.sim.node import Ports, TerminalNode
 from terminal_sim.sim.ports import InProcessLink, ReceiptPrinter, SimCardReader
+from terminal_sim.sim.saf import ReversalAgent
 from terminal_sim.sim.scheduler import Scheduler
+from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import DirectBackOfficeLink, SyncAgent
 from terminal_sim.sim.trace import Trace
 from terminal_sim.sim.workload import plan
@@ -61,6 +63,8 @@ class RunResult:
     evidence: Evidence
     out_dir: Path | None = None
     receipts_bin: dict[str, bytes] = field(default_factory=dict)
+    #: what was still unfinished at the end of the day (queues not drained, busy states)
+    liveness: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -127,12 +131,14 @@ class Simulation:
                 reader=SimCardReader(self.seeds.stream(f"reader/{spec.id}")),
                 link=self.link,
                 journal=self.journal.terminal(spec.id, durability),
-                printer=ReceiptPrinter(VirtualPrinter(),
-                                       check_status=self.profile.check_printer_status),
+                printer=ReceiptPrinter(
+                    VirtualPrinter(), check_status=self.profile.check_printer_status,
+                    skip_empty_jobs=self.profile.spooler_skips_empty_jobs),
             )
             node = TerminalNode(core, ports, scheduler=self.scheduler, clock=self.clock,
                                 trace=self.trace)
             node.sync = SyncAgent(node, DirectBackOfficeLink(self.backoffice))
+            node.saf = ReversalAgent(node)
             self.nodes[spec.id] = node
         fleet.add(cores)
         self.fleet = fleet
@@ -160,13 +166,36 @@ class Simulation:
                 node = self.nodes[action.terminal]
                 self.scheduler.at(action.at_ms, partial(node.request, action.event))
             self.scheduler.run()
-            for node in self.nodes.values():  # the end of the day: one last sync round
-                if node.sync is not None and node.powered:
-                    node.sync.sync_once()
+            self.end_of_day()
             return self._finish()
         finally:
             if self._trace_file is not None:
                 self._trace_file.close()
+
+    def end_of_day(self) -> None:
+        """Close the day: settle with the host (when the firmware does), a last sync."""
+        for node in self.nodes.values():
+            if self.profile.settle_at_end_of_day:
+                node.settlement = Settlement(node)
+                node.settlement.start()
+        self.scheduler.run()
+        for node in self.nodes.values():
+            if node.sync is not None and node.powered:
+                node.sync.sync_once()
+
+    def liveness(self) -> list[str]:
+        """What a terminal left unfinished: it should be idle with its queues drained."""
+        problems = []
+        for terminal_id, node in sorted(self.nodes.items()):
+            if node.core.state != "idle":
+                problems.append(f"{terminal_id} ends in state {node.core.state}")
+            if node.saf is not None and node.saf.pending():
+                problems.append(f"{terminal_id} still has reversals queued: "
+                                f"{', '.join(node.saf.pending())}")
+            if node.core.reprints:
+                problems.append(f"{terminal_id} never reprinted: "
+                                f"{', '.join(e.stan for e in node.core.reprints)}")
+        return problems
 
     def _finish(self) -> RunResult:
         receipts_bin: dict[str, bytes] = {}
@@ -178,9 +207,17 @@ class Simulation:
             for index, receipt in enumerate(device.receipts, start=1):
                 evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
         findings = Reconciler(evidence).findings()
+        liveness = self.liveness()
         report = build_report(self, evidence, findings)
+        report["liveness"] = liveness
+        offset = 0
+        report["printers"] = {}
+        for terminal_id in sorted(receipts_bin):  # where each printer's bytes sit in receipts.bin
+            size = len(receipts_bin[terminal_id])
+            report["printers"][terminal_id] = {"offset": offset, "bytes": size}
+            offset += size
         result = RunResult(self.scenario, self.seed, self.profile, findings, report, evidence,
-                           self.out_dir, receipts_bin)
+                           self.out_dir, receipts_bin, liveness)
         if self.out_dir is not None:
             self._write_artifacts(result)
         self.journal.close()

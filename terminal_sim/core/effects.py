@@ -104,6 +104,7 @@ class JournalEntry:
     rrn: str = ""
     approval_code: str = ""
     original_stan: str = ""
+    receipt: str = ""  # "printed" once the printer took the slip
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +123,25 @@ class WriteJournal(Effect):
 
     def trace_data(self) -> dict[str, Any]:
         return {"stan": self.entry.stan, "state": self.entry.state, "type": self.entry.type}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueReversal(Effect):
+    """Put a reversal of the transaction ``stan`` into the store-and-forward queue.
+
+    The queue is durable and is drained by the runtime's reversal agent: 0400 first,
+    then 0420/0421 repeats with backoff until the host acknowledges.
+    """
+
+    stan: str
+    reason: str
+
+    @property
+    def step(self) -> str:
+        return "queue_reversal"
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"stan": self.stan, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,24 @@ class SaleRequested(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class RefundRequested(Event):
+    """The cashier refunds ``amount`` to the presented card."""
+
+    trigger: ClassVar[str] = "refund_requested"
+    sale_id: str
+    amount: Money
+    card: Card = field(repr=False)
+
+    def trace_data(self) -> dict[str, Any]:
+        return {
+            "sale_id": self.sale_id,
+            "amount": self.amount.minor,
+            "currency": self.amount.currency,
+            "pan": self.card.masked,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CardRead(Event):
     """The reader finished: ``card`` when it could read it, else ``reason``."""
 
@@ -126,6 +144,14 @@ class PowerOn(Event):
 
     trigger: ClassVar[str] = "power_on"
     last_approved: JournalEntry | None = None
+    #: records left ``pending``: intents persisted, never finished (robust recovers them)
+    in_flight: tuple[JournalEntry, ...] = ()
+    #: approved sales whose receipt never printed (robust reprints them)
+    unprinted: tuple[JournalEntry, ...] = ()
 
     def trace_data(self) -> dict[str, Any]:
-        return {"last_approved_stan": self.last_approved.stan if self.last_approved else None}
+        return {
+            "last_approved_stan": self.last_approved.stan if self.last_approved else None,
+            "in_flight": [e.stan for e in self.in_flight] or None,
+            "unprinted": [e.stan for e in self.unprinted] or None,
+        }

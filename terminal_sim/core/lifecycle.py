@@ -17,6 +17,7 @@ The table (``TRANSITIONS``), source -> trigger [condition] -> dest:
 source           trigger          condition                         dest
 ===============  ===============  ================================  ============
 idle             sale_requested                                     reading
+idle             refund_requested                                   reading
 reading          card_read        card was read                     authorizing
 reading          card_read        profile prints error slips        completing
 reading          card_read        (otherwise)                       idle
@@ -27,6 +28,8 @@ idle             reprint_requested a slip to reprint, or the        completing
                                   profile prints without a sale
 voiding          host_reply       reply is for the pending request  completing
 voiding          timer_expired    the live host timer               completing
+idle             timer_expired    the live reprint timer            completing
+busy states      timer_expired    the live reprint timer            (stays, re-armed)
 completing       print_done                                         idle
 any but off      host_reply       (a late or stray reply)           (stays)
 any but off      power_lost                                         off
@@ -49,6 +52,7 @@ from terminal_sim.core.effects import (
     Effect,
     JournalEntry,
     PrintSlip,
+    QueueReversal,
     ReadCard,
     SendToHost,
     StartTimer,
@@ -59,6 +63,8 @@ from terminal_sim.core.events import (
     Event,
     HostReplied,
     PowerOn,
+    PrintDone,
+    RefundRequested,
     ReprintRequested,
     SaleRequested,
 )
@@ -70,13 +76,16 @@ from terminal_sim.money import Money
 
 STATES = ["off", "idle", "reading", "authorizing", "voiding", "completing"]
 HOST_TIMER = "host"
+REPRINT_TIMER = "reprint"
+#: ISO 8583 reversal reason (field 60): no response from the host in time
+REASON_TIMEOUT = "4021"
 
 
 @dataclass(slots=True)
 class InFlight:
     """The transaction the terminal is working on (volatile: lost with power)."""
 
-    kind: str  # sale | void
+    kind: str  # sale | void | refund | reprint
     sale_id: str
     amount: Money
     stan: str = ""
@@ -85,6 +94,8 @@ class InFlight:
     timer_token: int = 0
     started_vt: int = 0
     original: JournalEntry | None = None  # the sale a void refers to
+    #: records whose slips are being printed now; their receipt is confirmed on print_done
+    printing: list[JournalEntry] = field(default_factory=list)
 
 
 class TerminalCore:
@@ -116,6 +127,10 @@ class TerminalCore:
         self.last_approved: JournalEntry | None = None
         #: the last slip printed, kept in RAM for the admin menu's reprint
         self.last_slip: Slip | None = None
+        #: approved records whose receipt has not printed yet (robust reprints them)
+        self.reprints: list[JournalEntry] = []
+        self.reprint_token = 0
+        self.reprint_rounds = 0
         self.timer_seq = 0
         self.now = 0
         self.wall = dt.datetime(2000, 1, 1)
@@ -198,15 +213,37 @@ class TerminalCore:
             response_code=entry.response_code,
         )
 
-    def finish_with(self, entry: JournalEntry, slip: Slip) -> None:
+    def finish_with(self, flight: InFlight, entry: JournalEntry, slip: Slip) -> None:
         """Queue the journal commit and the slip in the order the profile dictates."""
         self.last_slip = slip
-        write = WriteJournal(entry, "commit")
         paper = PrintSlip(slip)
         if self.profile.journal_before_print:
-            self.outbox += [write, paper]
+            # the receipt is confirmed in the journal once the printer took it
+            flight.printing = [entry]
+            self.outbox += [WriteJournal(entry, "commit"), paper]
         else:
-            self.outbox += [paper, write]
+            # printed first, so the record says printed: the firmware believes it
+            self.outbox += [paper, WriteJournal(replace(entry, receipt="printed"), "commit")]
+
+    def slip_of_entry(self, entry: JournalEntry, copy_label: str) -> Slip:
+        """A slip rebuilt from a journal record (for reprints)."""
+        outcome = "APPROVED" if entry.state == "approved" else entry.state.upper()
+        return self.slip(
+            entry.type, outcome,
+            amount_minor=entry.amount_minor, currency=entry.currency,
+            masked_pan=entry.masked_pan, stan=entry.stan, rrn=entry.rrn,
+            approval_code=entry.approval_code, response_code=entry.response_code,
+            copy_label=copy_label)
+
+    def arm_reprint(self, delay_ms: int) -> None:
+        """Try the reprints again later; a bounded number of rounds (then an alert on the
+        display, which the trace shows as ``reprint_abandoned``)."""
+        if self.reprint_rounds >= self.profile.reprint_max_attempts:
+            self.ignored = f"reprint abandoned after {self.reprint_rounds} rounds"
+            return
+        self.reprint_rounds += 1
+        self.reprint_token = self.next_timer_token()
+        self.outbox.append(StartTimer(REPRINT_TIMER, delay_ms, self.reprint_token))
 
     def request(self, flight: InFlight, kind: str, **extra: Any) -> HostRequest:
         card = flight.card
@@ -280,6 +317,12 @@ def can_reprint(ev: EventData) -> bool:
     return core.last_slip is not None or core.profile.reprint_without_sale
 
 
+def reprint_timer_is_live(ev: EventData) -> bool:
+    core, payload = _core(ev), _payload(ev)
+    return (payload.timer == REPRINT_TIMER and payload.token == core.reprint_token
+            and bool(core.reprints))
+
+
 def has_sale_to_void(ev: EventData) -> bool:
     last = _core(ev).last_approved
     return last is not None and last.type == "sale" and last.state == "approved"
@@ -290,8 +333,9 @@ def has_sale_to_void(ev: EventData) -> bool:
 
 def begin_sale(ev: EventData) -> None:
     core = _core(ev)
-    payload: SaleRequested = _payload(ev)
-    core.current = InFlight("sale", payload.sale_id, payload.amount, started_vt=core.now)
+    payload: SaleRequested | RefundRequested = _payload(ev)
+    kind = "refund" if isinstance(payload, RefundRequested) else "sale"
+    core.current = InFlight(kind, payload.sale_id, payload.amount, started_vt=core.now)
     core.outbox.append(ReadCard(payload.sale_id, payload.card))
 
 
@@ -303,7 +347,7 @@ def send_authorization(ev: EventData) -> None:
         raise RuntimeError("card_read without a sale in flight")
     flight.card = payload.card
     flight.stan = core.next_stan()
-    core.send(flight, core.request(flight, "sale"))
+    core.send(flight, core.request(flight, flight.kind))
 
 
 def print_read_error(ev: EventData) -> None:
@@ -346,7 +390,7 @@ def complete_host_reply(ev: EventData) -> None:
         approval_code=reply.approval_code,
     )
     outcome = "APPROVED" if reply.approved else f"DECLINED {response_text(reply.response_code)}"
-    core.finish_with(entry, core.slip_for(flight, entry, outcome))
+    core.finish_with(flight, entry, core.slip_for(flight, entry, outcome))
     if reply.approved and flight.kind == "sale":
         core.last_approved = entry
     elif reply.approved and flight.kind == "void" and flight.original is not None:
@@ -359,8 +403,12 @@ def fail_on_timeout(ev: EventData) -> None:
     flight = core.current
     if flight is None:
         raise RuntimeError("timer_expired routed without a transaction in flight")
+    if core.profile.reverse_on_timeout:
+        # the host may have approved: cancel it before anything else is written
+        core.outbox.append(QueueReversal(flight.stan, REASON_TIMEOUT))
     entry = core.entry(flight, "failed", response_code="")
-    core.finish_with(entry, core.slip_for(flight, entry, "NOT COMPLETED - NO HOST REPLY"))
+    core.finish_with(flight, entry,
+                     core.slip_for(flight, entry, "NOT COMPLETED - NO HOST REPLY"))
 
 
 def begin_void(ev: EventData) -> None:
@@ -407,8 +455,45 @@ def reprint(ev: EventData) -> None:
     core.outbox.append(PrintSlip(slip))
 
 
+def reprint_missing(ev: EventData) -> None:
+    """Print, marked DUPLICATE, the receipts of approved sales that did not print."""
+    core = _core(ev)
+    batch = list(core.reprints)
+    core.current = InFlight("reprint", "", Money(0, "EUR"), started_vt=core.now,
+                            printing=batch)
+    for entry in batch:
+        core.outbox.append(PrintSlip(core.slip_of_entry(entry, "DUPLICATE")))
+
+
+def rearm_reprint(ev: EventData) -> None:
+    """The reprint timer ran out while the terminal was busy: try again later."""
+    core = _core(ev)
+    core.arm_reprint(core.profile.reprint_retry_ms)
+
+
 def finish_transaction(ev: EventData) -> None:
-    _core(ev).current = None
+    """The printer answered. Robust firmware confirms the receipt in the journal, or
+    keeps the record for a reprint when the printer could not print."""
+    core = _core(ev)
+    payload: PrintDone = _payload(ev)
+    flight = core.current
+    core.current = None
+    if flight is None or not core.profile.reprint_missing:
+        return
+    printed = [e for e in flight.printing if e.state == "approved"]
+    if payload.ok:
+        for entry in printed:
+            core.outbox.append(WriteJournal(replace(entry, receipt="printed",
+                                                    updated_vt=core.now), "receipt"))
+        done = {e.stan for e in printed}
+        core.reprints = [e for e in core.reprints if e.stan not in done]
+        if not core.reprints:
+            core.reprint_rounds = 0
+        return
+    known = {e.stan for e in core.reprints}
+    core.reprints += [e for e in printed if e.stan not in known]
+    if core.reprints:
+        core.arm_reprint(core.profile.reprint_retry_ms)
 
 
 def note_stray_reply(ev: EventData) -> None:
@@ -427,12 +512,24 @@ def lose_volatile_state(ev: EventData) -> None:
     core.current = None
     core.last_approved = None
     core.last_slip = None
+    core.reprints = []
 
 
 def boot(ev: EventData) -> None:
+    """Power-on: what the journal kept. Robust firmware resolves every sale left in
+    flight (a reversal: the host may have approved it) and reprints missing receipts."""
     core = _core(ev)
     payload: PowerOn = _payload(ev)
     core.last_approved = payload.last_approved
+    profile = core.profile
+    if profile.recover_on_boot:
+        for entry in payload.in_flight:
+            core.outbox.append(QueueReversal(entry.stan, REASON_TIMEOUT))
+            core.outbox.append(WriteJournal(replace(entry, state="failed", updated_vt=core.now),
+                                            "recovery"))
+    if profile.reprint_missing and payload.unprinted:
+        core.reprints = list(payload.unprinted)
+        core.arm_reprint(2_000)
 
 
 _LIVE = ["idle", "reading", "authorizing", "voiding", "completing"]
@@ -441,6 +538,8 @@ _LIVE = ["idle", "reading", "authorizing", "voiding", "completing"]
 #: the first transition whose conditions hold is taken.
 TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "sale_requested", "source": "idle", "dest": "reading", "after": [begin_sale]},
+    {"trigger": "refund_requested", "source": "idle", "dest": "reading",
+     "after": [begin_sale]},
     {"trigger": "card_read", "source": "reading", "dest": "authorizing",
      "conditions": [card_was_read], "after": [send_authorization]},
     {"trigger": "card_read", "source": "reading", "dest": "completing",
@@ -450,6 +549,10 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": [reply_is_pending], "after": [complete_host_reply]},
     {"trigger": "timer_expired", "source": ["authorizing", "voiding"], "dest": "completing",
      "conditions": [timer_is_live], "after": [fail_on_timeout]},
+    {"trigger": "timer_expired", "source": "idle", "dest": "completing",
+     "conditions": [reprint_timer_is_live], "after": [reprint_missing]},
+    {"trigger": "timer_expired", "source": ["reading", "authorizing", "voiding", "completing"],
+     "dest": None, "conditions": [reprint_timer_is_live], "after": [rearm_reprint]},
     {"trigger": "void_requested", "source": "idle", "dest": "voiding",
      "conditions": [has_sale_to_void], "after": [begin_void]},
     {"trigger": "reprint_requested", "source": "idle", "dest": "completing",

@@ -29,7 +29,9 @@ class Profile:
     journal_synchronous: str
     #: the admin menu's print key prints a slip even when there is no sale to reprint
     reprint_without_sale: bool = True
-    #: ask the printer for its status (DLE EOT) before printing
+    #: the print spooler drops a job it has no data for instead of printing it blank
+    spooler_skips_empty_jobs: bool = False
+    #: ask the printer for its status (DLE EOT) before printing, and again after
     check_printer_status: bool = False
     #: mark a record synced only when the back office acknowledged it
     sync_requires_ack: bool = False
@@ -39,6 +41,18 @@ class Profile:
     journal_capacity: int = 0
     #: how often the terminal pushes final records to the back office
     sync_interval_ms: int = 300_000
+    #: on a host timeout, queue a reversal (0400, then 0420/0421 until acknowledged)
+    reverse_on_timeout: bool = False
+    #: at power-on, reverse every sale whose intent was persisted but never finished
+    recover_on_boot: bool = False
+    #: reprint (marked DUPLICATE) an approved sale whose receipt did not print
+    reprint_missing: bool = False
+    #: how long to wait before trying a failed print again
+    reprint_retry_ms: int = 60_000
+    #: after this many failed reprint rounds the terminal stops and shows an alert
+    reprint_max_attempts: int = 20
+    #: send the day's totals to the host (0500) at the end of the day
+    settle_at_end_of_day: bool = False
     #: how long the terminal waits for the host before it gives up
     host_timeout_ms: int = 15_000
 
@@ -69,7 +83,12 @@ PROFILES: dict[str, Profile] = {
         print_error_slips=False,
         journal_synchronous="FULL",
         check_printer_status=True,
+        spooler_skips_empty_jobs=True,
         reprint_without_sale=False,
+        reverse_on_timeout=True,
+        recover_on_boot=True,
+        reprint_missing=True,
+        settle_at_end_of_day=True,
         sync_requires_ack=True,
         evict_unsynced=False,
     ),

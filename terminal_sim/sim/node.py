@@ -9,6 +9,7 @@ the terminal: customers queue, and retry a card the reader could not read.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from terminal_sim.core.effects import (
     CancelTimer,
     Effect,
     PrintSlip,
+    QueueReversal,
     ReadCard,
     SendToHost,
     StartTimer,
@@ -40,7 +42,9 @@ from terminal_sim.errors import PowerLost
 from terminal_sim.iso.messages import HostReply
 from terminal_sim.journal import TerminalJournal
 from terminal_sim.sim.ports import AcquirerLink, CardReader, ReceiptPrinter
+from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
 from terminal_sim.sim.scheduler import Scheduled, Scheduler
+from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import SyncAgent
 from terminal_sim.sim.trace import Trace
 
@@ -88,6 +92,8 @@ class TerminalNode:
         self.backlog: deque[Event] = deque()
         self.sales: dict[str, tuple[SaleRequested, int]] = {}  # sale_id -> (request, tries)
         self.sync: SyncAgent | None = None
+        self.saf: ReversalAgent | None = None
+        self.settlement: Settlement | None = None
         self.powered = False
         self.power_cuts = 0
 
@@ -152,7 +158,8 @@ class TerminalNode:
             self._perform(flow, effects, sale_id)
         except PowerLost as cut:
             reboot = cut.reboot_after_ms if cut.reboot_after_ms is not None else REBOOT_MS
-            self.power_cut(cut.crash_point, reboot_after_ms=reboot)
+            self.power_cut(cut.crash_point, reboot_after_ms=reboot,
+                           keeps_unsynced=cut.keeps_unsynced)
             return
         if isinstance(event, CardRead) and not event.ok:
             self._customer_retries(event.sale_id, "card not read")
@@ -189,7 +196,11 @@ class TerminalNode:
             event = CardRead(effect.sale_id, result.card, result.reason)
             self.scheduler.after(result.delay_ms, lambda: self.deliver(event))
         elif isinstance(effect, SendToHost):
-            self.ports.link.send(self.terminal_id, effect.request, self._on_reply)
+            self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
+        elif isinstance(effect, QueueReversal):
+            if self.saf is None:
+                raise TypeError("this terminal has no store-and-forward agent")
+            self.saf.enqueue(effect.stan, effect.reason)
         elif isinstance(effect, StartTimer):
             self._cancel(effect.timer)
             expired = TimerExpired(effect.timer, effect.token)
@@ -206,20 +217,33 @@ class TerminalNode:
             raise TypeError(f"no port performs {type(effect).__name__}")
         return None
 
-    def _on_reply(self, reply: HostReply) -> None:
-        if self.powered:
-            self.deliver(HostReplied(reply))
-        else:
+    def on_reply(self, reply: HostReply) -> None:
+        """Every reply from the host: reversal acknowledgements go to the store-and-
+        forward agent, settlement answers to the settlement, the rest to the core."""
+        if not self.powered:
             self.note("reply_lost", reason="terminal is off", stan=reply.stan)
+        elif reply.mti in REVERSAL_REPLIES and self.saf is not None:
+            self.saf.on_reply(reply)
+        elif reply.mti == "0510" and self.settlement is not None:
+            self.settlement.on_reply(reply)
+        else:
+            self.deliver(HostReplied(reply))
+
+    def clock_epoch(self) -> dt.datetime:
+        """The calendar time this terminal shows for virtual time zero."""
+        return self.clock.wall() - dt.timedelta(milliseconds=self.clock.now())
 
     def _cancel(self, timer: str) -> None:
         running = self.timers.pop(timer, None)
         if running is not None:
             running.cancel()
 
-    def _crash_point(self, name: str) -> None:
+    def crash_point(self, name: str) -> None:
+        """Announce a crash point (an observer may raise ``PowerLost``)."""
         for observer in self.crash_observers:
             observer(self, name)
+
+    _crash_point = crash_point
 
     # -- power ---------------------------------------------------------------------------
 
@@ -228,10 +252,20 @@ class TerminalNode:
         self.powered = True
         for hook in self.boot_hooks:
             hook(self)
-        self.ports.printer.resume(
+        resumed = self.ports.printer.resume(
             lambda job, at: self.note("spooler_resumed_job", job_id=job.job_id, at_byte=at,
                                       kind=job.kind, empty=not job.data))
-        self.deliver(PowerOn(self.ports.journal.last_approved_sale()))
+        dropped = [job.job_id for job in resumed if not job.data
+                   and self.ports.printer.skip_empty_jobs]
+        if dropped:
+            self.note("spooler_dropped_empty_jobs", jobs_damaged=dropped)
+        journal = self.ports.journal
+        self.deliver(PowerOn(
+            journal.last_approved_sale(),
+            in_flight=tuple(journal.entries(state="pending")),
+            unprinted=tuple(journal.entries(state="approved", receipt="", kind="sale"))))
+        if self.saf is not None and self.powered:
+            self.saf.resume()
         self._serve_backlog()
 
     def power_cut(self, at: str, *, reboot_after_ms: int | None = REBOOT_MS,

@@ -19,7 +19,7 @@ from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder, frame
-from terminal_sim.iso.messages import HostReply, HostRequest
+from terminal_sim.iso.messages import HostReply
 from terminal_sim.seeds import Stream
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.trace import Trace
@@ -50,10 +50,16 @@ class SimCardReader:
         return ReadResult(self.stream.between(self.min_ms, self.max_ms), card)
 
 
+class Outgoing(Protocol):
+    """Anything the terminal sends the host: a request that knows its ISO 8583 fields."""
+
+    def to_fields(self) -> dict[str, str]: ...
+
+
 class AcquirerLink(Protocol):
     """Carries a request to the host; calls ``deliver`` with the reply when (if) it comes."""
 
-    def send(self, terminal_id: str, request: HostRequest,
+    def send(self, terminal_id: str, request: Outgoing,
              deliver: Callable[[HostReply], None]) -> None: ...
 
     def drop_connection(self, terminal_id: str) -> None: ...
@@ -112,7 +118,7 @@ class InProcessLink:
         self._terminal_side: dict[str, FrameDecoder] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
-    def send(self, terminal_id: str, request: HostRequest,
+    def send(self, terminal_id: str, request: Outgoing,
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
         wire = frame(codec.encode(request.to_fields()))
@@ -183,7 +189,7 @@ class ReceiptPrinter:
     """
 
     def __init__(self, device: Any, *, width: int = 32, keep_jobs: int = 20,
-                 check_status: bool = False) -> None:
+                 check_status: bool = False, skip_empty_jobs: bool = False) -> None:
         from printer.layout import print_slip, render_job  # the printer package is the adapter
 
         self._print_slip = print_slip
@@ -192,6 +198,7 @@ class ReceiptPrinter:
         self.width = width
         self.keep_jobs = keep_jobs
         self.check_status = check_status
+        self.skip_empty_jobs = skip_empty_jobs
         self.spool: list[SpoolJob] = []
         self._job_seq = 0
         # the port's two entry points are attributes, so a fault can wrap either one
@@ -228,6 +235,9 @@ class ReceiptPrinter:
         del self.spool[: -self.keep_jobs]
         self.send(job.data)
         job.done = True
+        after = self.status()  # a printer that died mid-job says so now
+        if after != "ok":
+            return PrintDone(ok=False, status=f"{after} after printing")
         return PrintDone()
 
     def _send(self, data: bytes) -> None:
@@ -241,8 +251,10 @@ class ReceiptPrinter:
         """
         pending = [job for job in self.spool if not job.done]
         for job in pending:
+            job.done = True
+            if not job.data and self.skip_empty_jobs:
+                continue  # a job without data would print a blank slip: drop it
             if on_job is not None:
                 on_job(job, self.position)
             self.send(self._render_job(None, self.width) if not job.data else job.data)
-            job.done = True
         return pending

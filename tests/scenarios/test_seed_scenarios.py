@@ -62,3 +62,44 @@ def test_fault_schedule_is_part_of_the_seed(name: str) -> None:
     other = run_scenario(scenario, seed=scenario.seed + 1).report
     assert first == again
     assert first["findings"] != other["findings"]
+
+
+#: scenario -> what in the robust run shows the safeguard that caught the fault
+SAFEGUARDS = {
+    "nightly-update-blank-receipts": lambda r: _traced(r, "note", "spooler_dropped_empty_jobs"),
+    "cold-reader-error-slips": lambda r: _traced(r, "note", "customer_retries") and not [
+        p for p in r.evidence.receipts if "CARD UNREADABLE" in p.text],
+    "power-dip-print-before-save": lambda r: any(
+        p.facts.copy_label == "DUPLICATE" for p in r.evidence.receipts),
+    "power-dip-lost-approval": lambda r: _traced(r, "effect", "queue_reversal")
+    and _traced(r, "event", "reversal_reply"),
+    "late-host-reply": lambda r: _traced(r, "effect", "queue_reversal")
+    and _traced(r, "event", "reversal_reply"),
+    "printer-powered-down-mid-job": lambda r: any(
+        p.facts.copy_label == "DUPLICATE" for p in r.evidence.receipts),
+    "rogue-reprint": lambda r: _traced(r, "note", "ignored") and not [
+        p for p in r.evidence.receipts if p.facts.copy_label == "COPY"],
+    "register-never-heard": lambda r: _traced(r, "sync", "push_failed"),
+    "sync-failure-backoffice-gap": lambda r: _traced(r, "sync", "push_failed") and all(
+        not t["data"]["unsynced"] for t in r.evidence.trace if t["name"] == "evict"),
+}
+FORBIDDEN = {"LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE"}
+
+
+def _traced(result, kind: str, name: str) -> bool:
+    return any(r["kind"] == kind and r["name"] == name for r in result.evidence.trace)
+
+
+@pytest.mark.parametrize("name", sorted(SAFEGUARDS))
+def test_robust_profile_catches_every_seed_fault(name: str) -> None:
+    scenario = load_scenario(SCENARIOS / f"{name}.yaml")
+    result = run_scenario(scenario, profile="robust")
+    trace = result.evidence.trace
+    assert any(r["kind"] == "fault" and r["name"] in {f.name for f in scenario.faults}
+               for r in trace), "the fault must still fire"
+    for finding in result.findings:
+        assert finding.code not in FORBIDDEN, finding.summary
+        if finding.code == "STRAY_RECEIPT":
+            assert finding.evidence["receipt"]["outcome"] != "APPROVED", finding.summary
+    assert SAFEGUARDS[name](result), "the trace does not show the safeguard"
+    assert result.liveness == []

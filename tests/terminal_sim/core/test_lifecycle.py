@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from terminal_sim.core import (
     PrintDone,
     PrintSlip,
     ReadCard,
+    RefundRequested,
     ReprintRequested,
     SaleRequested,
     SendToHost,
@@ -29,7 +31,7 @@ from terminal_sim.core import (
     WriteJournal,
     get_profile,
 )
-from terminal_sim.core.lifecycle import HOST_TIMER
+from terminal_sim.core.lifecycle import HOST_TIMER, REPRINT_TIMER
 from terminal_sim.iso.messages import HostReply
 from terminal_sim.money import Money
 
@@ -227,6 +229,71 @@ def test_robust_refuses_to_print_without_a_sale() -> None:
     core = at("idle", "robust")
     assert core.handle(ReprintRequested(Money(4200, "EUR")), 0, WALL) == []
     assert core.state == "idle" and "reprint_requested" in core.ignored
+
+
+def test_refund_sends_a_refund() -> None:
+    core = at("idle")
+    fire(core, RefundRequested("r1", Money(500, "EUR"), CARD))
+    assert core.state == "reading"
+    effects = fire(core, CardRead("r1", CARD))
+    send = next(e for e in effects if isinstance(e, SendToHost)).request
+    assert send.kind == "refund" and send.amount_minor == 500
+
+
+def test_robust_timeout_queues_a_reversal_first() -> None:
+    core = at("authorizing", "robust")
+    effects = fire(core, TimerExpired(HOST_TIMER, core.current.timer_token))
+    assert kinds(effects) == ["QueueReversal", "Journal:commit", "PrintSlip"]
+    assert effects[0].stan == "000001" and effects[0].reason == "4021"
+
+
+def test_robust_confirms_the_receipt_after_printing() -> None:
+    core = at("completing", "robust")
+    effects = fire(core, PrintDone())
+    assert kinds(effects) == ["Journal:receipt"]
+    assert effects[0].entry.receipt == "printed" and effects[0].entry.state == "approved"
+
+
+def test_robust_keeps_a_failed_print_for_a_reprint() -> None:
+    core = at("completing", "robust")
+    effects = fire(core, PrintDone(ok=False, status="paper-out"))
+    assert kinds(effects) == ["StartTimer"] and effects[0].timer == REPRINT_TIMER
+    assert [e.stan for e in core.reprints] == ["000001"]
+    # the timer fires while idle: the slip is printed again, marked DUPLICATE
+    effects = fire(core, TimerExpired(REPRINT_TIMER, effects[0].token))
+    assert core.state == "completing"
+    assert [e.slip.copy_label for e in effects] == ["DUPLICATE"]
+    assert kinds(fire(core, PrintDone())) == ["Journal:receipt"]
+    assert core.reprints == []
+
+
+@pytest.mark.parametrize("state", ["reading", "authorizing", "voiding", "completing"])
+def test_reprint_timer_waits_while_busy(state: str) -> None:
+    core = at(state, "robust")
+    core.reprints = [core.last_approved or at("completing", "robust").last_approved]
+    core.reprint_token = 77
+    effects = fire(core, TimerExpired(REPRINT_TIMER, 77))
+    assert core.state == state
+    assert kinds(effects) == ["StartTimer"] and effects[0].timer == REPRINT_TIMER
+    covered.add(("timer_expired", state, state))
+
+
+def test_robust_boot_reverses_sales_left_in_flight_and_reprints() -> None:
+    donor = at("completing", "robust")
+    approved = donor.last_approved
+    pending = replace(approved, stan="000002", state="pending")
+    core = new_core("robust")
+    effects = fire(core, PowerOn(approved, in_flight=(pending,), unprinted=(approved,)))
+    assert kinds(effects) == ["QueueReversal", "Journal:recovery", "StartTimer"]
+    assert effects[0].stan == "000002" and effects[1].entry.state == "failed"
+    assert [e.stan for e in core.reprints] == ["000001"]
+
+
+def test_naive_boot_recovers_nothing() -> None:
+    donor = at("completing", "naive")
+    pending = replace(donor.last_approved, stan="000002", state="pending")
+    core = new_core("naive")
+    assert fire(core, PowerOn(None, in_flight=(pending,))) == []
 
 
 def test_print_done_returns_to_idle() -> None:
