@@ -294,7 +294,7 @@ class Reconciler:
 
         def add(totals: dict[tuple[str, str], int], row: dict[str, Any], state: str,
                 side: str) -> None:
-            sign = {"sale": 1, "void": -1}.get(row["type"], 0)
+            sign = {"sale": 1, "void": -1, "refund": -1}.get(row["type"], 0)
             if row[state] == "approved" or (row["type"] == "sale" and row[state] == "voided"):
                 totals[(row["terminal_id"], row["currency"])] += sign * row["amount_minor"]
                 counted[side].add((row["terminal_id"], row["stan"]))

@@ -42,6 +42,7 @@ class SaleSpec:
     amount_minor: int
     currency: str
     card: Card = field(repr=False)
+    kind: str = "sale"  # sale | refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +323,16 @@ def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
             item["amount"],
             currency_of([*keys, "currency"], item.get("currency", "EUR")),
             card_of([*keys, "card"], item.get("card", "visa-approve")),
+        ))
+    for index, item in enumerate(workload.get("refunds", [])):
+        keys = ["workload", "refunds", index]
+        sales.append(SaleSpec(
+            time_of([*keys, "at"], item["at"]),
+            terminal_of(keys, item),
+            item["amount"],
+            currency_of([*keys, "currency"], item.get("currency", "EUR")),
+            card_of([*keys, "card"], item.get("card", "visa-approve")),
+            kind="refund",
         ))
     voids = []
     for index, item in enumerate(workload.get("voids", [])):

@@ -88,6 +88,22 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
+                "refunds": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["at", "amount"],
+                        "properties": {
+                            "at": _TIME,
+                            "terminal": _TERMINAL_ID,
+                            "amount": {"type": "integer", "minimum": 1,
+                                       "maximum": 999_999_999_999},
+                            "currency": _CURRENCY,
+                            "card": {"type": "string", "description": "a test-card name"},
+                        },
+                    },
+                },
                 "voids": {
                     "type": "array",
                     "items": {

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from terminal_sim.cards import catalog_card
+from terminal_sim.cards import Card, catalog_card
 from terminal_sim.clock import DEFAULT_EPOCH
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.scenario import FaultSpec, SaleSpec, Scenario, TerminalSpec, VoidSpec
@@ -28,11 +28,10 @@ FORBIDDEN = ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE")
 TERMINAL = "T0000001"
 
 
-def _sale(at_s: int, amount: int = 1250) -> SaleSpec:
+def _sale(at_s: int, amount: int = 1250, kind: str = "sale") -> SaleSpec:
     card = catalog_card("visa-approve")
-    from terminal_sim.cards import Card
-
-    return SaleSpec(at_s * 1000, TERMINAL, amount, "EUR", Card(card.pan, label=card.name))
+    return SaleSpec(at_s * 1000, TERMINAL, amount, "EUR", Card(card.pan, label=card.name),
+                    kind=kind)
 
 
 #: lifecycle -> (sales, voids, faults that shape the flow)
@@ -42,6 +41,7 @@ LIFECYCLES = {
     "void": ((_sale(10),), (VoidSpec(120_000, TERMINAL),), ()),
     "reversal": ((_sale(10),), (),
                  (FaultSpec("link-drop-reply", {"message": "0210", "nth": 1}, None),)),
+    "refund": ((_sale(10), _sale(90, 400, "refund")), (), ()),
     "declined": ((_sale(10, 1251),), (), ()),
     "two-sales": ((_sale(10), _sale(90, 700)), (), ()),
 }

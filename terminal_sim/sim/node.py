@@ -54,6 +54,7 @@ CrashObserver = Callable[["TerminalNode", str], None]
 _FLOW_OF_TRIGGER = {
     "sale_requested": "sale",
     "void_requested": "void",
+    "refund_requested": "refund",
     "power_on": "power_on",
     "power_lost": "power",
 }

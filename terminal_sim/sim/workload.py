@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from terminal_sim.cards import Card, catalog_card
-from terminal_sim.core.events import SaleRequested, VoidRequested
+from terminal_sim.core.events import RefundRequested, SaleRequested, VoidRequested
 from terminal_sim.money import Money
 from terminal_sim.scenario import Scenario
 from terminal_sim.seeds import SeedTree
@@ -23,7 +23,7 @@ VOID_AFTER_MS = 45_000
 class Action:
     at_ms: int
     terminal: str
-    event: SaleRequested | VoidRequested
+    event: SaleRequested | RefundRequested | VoidRequested
 
 
 def plan(scenario: Scenario, seeds: SeedTree) -> list[Action]:
@@ -36,7 +36,8 @@ def plan(scenario: Scenario, seeds: SeedTree) -> list[Action]:
         return f"{terminal}-{counters[terminal]:06d}"
 
     for sale in scenario.sales:
-        actions.append(Action(sale.at_ms, sale.terminal, SaleRequested(
+        request = RefundRequested if sale.kind == "refund" else SaleRequested
+        actions.append(Action(sale.at_ms, sale.terminal, request(
             sale_id(sale.terminal), Money(sale.amount_minor, sale.currency), sale.card)))
     for void in scenario.voids:
         actions.append(Action(void.at_ms, void.terminal, VoidRequested()))

@@ -69,6 +69,14 @@ def test_errors_name_file_line_and_field(text: str, line: int | None, field: str
     assert reason in error.reason
 
 
+def test_refunds_are_sales_of_kind_refund() -> None:
+    refunds = '  refunds:\n    - {at: "09:00", amount: 400}\n  generate:'
+    text = GOOD.replace("  generate:", refunds)
+    scenario = parse_scenario(text, "s.yaml")
+    refund = [s for s in scenario.sales if s.kind == "refund"]
+    assert len(refund) == 1 and refund[0].amount_minor == 400 and refund[0].at_ms == 3_600_000
+
+
 def test_terminal_reference_must_exist() -> None:
     text = GOOD.replace("      card: visa-approve",
                         "      card: visa-approve\n      terminal: T0000009")
