@@ -42,22 +42,27 @@ def _pair(label: str, value: str, width: int) -> str:
 
 
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
-    """Render ``slip`` on ``device`` (an ``escpos.Escpos``) and cut."""
+    """Render ``slip`` on ``device`` (an ``escpos.Escpos``) and cut.
+
+    Consecutive lines of one style go out in one ``text()`` call: python-escpos encodes
+    text character by character per call, so fewer calls is most of the cost.
+    """
     rule = "-" * width + "\n"
     device.set(align="center", bold=True, double_height=True, double_width=False)
     device.text(f"{slip.merchant_name[:width]}\n")
     device.set(align="left", bold=False, normal_textsize=True)
-    device.text(_pair(LABELS["merchant"], slip.merchant_id, width))
-    device.text(_pair(LABELS["terminal"], slip.terminal_id, width))
-    device.text(_pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width))
-    device.text(rule)
+    device.text(_pair(LABELS["merchant"], slip.merchant_id, width)
+                + _pair(LABELS["terminal"], slip.terminal_id, width)
+                + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
+                + rule)
     if slip.copy_label:
         device.set(align="center", bold=True)
         device.text(f"*** {slip.copy_label} ***\n")
         device.set(align="left", bold=False)
-    device.text(_pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width))
+    head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
     if slip.masked_pan:
-        device.text(_pair(LABELS["card"], slip.masked_pan, width))
+        head += _pair(LABELS["card"], slip.masked_pan, width)
+    device.text(head)
     if slip.amount_minor is not None and slip.currency:
         device.set(bold=True)
         device.text(_pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
@@ -67,20 +72,20 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
     device.set(align="center", bold=True)
     device.text(f"{slip.outcome[:width]}\n")
     device.set(align="left", bold=False)
-    if slip.message:
-        device.text(f"{slip.message[:width]}\n")
+    tail = f"{slip.message[:width]}\n" if slip.message else ""
     if slip.approval_code:
-        device.text(_pair(LABELS["auth"], slip.approval_code, width))
+        tail += _pair(LABELS["auth"], slip.approval_code, width)
     if slip.response_code:
-        device.text(_pair(LABELS["response"], slip.response_code, width))
+        tail += _pair(LABELS["response"], slip.response_code, width)
     if slip.rrn:
-        device.text(_pair(LABELS["rrn"], slip.rrn, width))
+        tail += _pair(LABELS["rrn"], slip.rrn, width)
     if slip.stan:
-        device.text(_pair(LABELS["stan"], slip.stan, width))
-        device.set(align="center")  # native QR cannot be centred by qr(); alignment can
+        tail += _pair(LABELS["stan"], slip.stan, width)
+    if tail:
+        device.text(tail)
+    device.set(align="center")  # native QR cannot be centred by qr(); alignment can
+    if slip.stan:
         device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
-        device.set(align="left")
-    device.set(align="center")
     device.text("THANK YOU\n")
     device.set(align="left")
     device.cut()
