@@ -52,17 +52,57 @@ def main() -> None:
 @click.option("--profile", type=str, help="Firmware profile: naive or robust.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Directory for the run's artifacts (default: out/<scenario name>).")
+@click.option("--acquirer", help="Live mode: a TCP acquirer, tcp://HOST:PORT "
+              "(see 'pos-sim acquirer serve'); default: the in-process host, virtual time.")
+@click.option("--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True,
+              help="Live mode: how many times faster than real time the clock runs.")
+@click.option("--host-ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Live mode: the acquirer's ledger file, to reconcile against.")
 @_friendly_errors
-def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None) -> None:
+def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
+        acquirer: str | None, speed: float, host_ledger: Path | None) -> None:
     """Run SCENARIO and write trace, journal, host ledger, receipts and report."""
     from terminal_sim.scenario import load_scenario
     from terminal_sim.simulation import run_scenario
 
     loaded = load_scenario(scenario)
     target = out_dir or Path("out") / loaded.name
-    result = run_scenario(loaded, seed=seed, profile=profile, out_dir=target)
+    if acquirer is not None:
+        import dataclasses
+
+        from terminal_sim.live import LiveOptions, LiveSimulation, parse_acquirer_url
+
+        if seed is not None:
+            loaded = dataclasses.replace(loaded, seed=seed)
+        options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
+                              host_ledger=host_ledger)
+        result = LiveSimulation(loaded, target, options, profile=profile).run()
+    else:
+        result = run_scenario(loaded, seed=seed, profile=profile, out_dir=target)
     _summary(result.report, target)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+
+
+@main.command("live-terminal", hidden=True)
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--acquirer", required=True)
+@click.option("--profile", default="robust")
+@click.option("--speed", type=float, default=100.0)
+@click.option("--boot", type=click.IntRange(min=1), default=1)
+@click.option("--handshake", is_flag=True)
+@click.option("--no-sales", is_flag=True)
+@_friendly_errors
+def live_terminal(scenario: Path, out_dir: Path, acquirer: str, profile: str, speed: float,
+                  boot: int, handshake: bool, no_sales: bool) -> None:
+    """One boot of a live terminal process (the crash loop starts and kills these)."""
+    from terminal_sim.live import LiveOptions, LiveSimulation, parse_acquirer_url
+    from terminal_sim.scenario import load_scenario
+
+    options = LiveOptions(parse_acquirer_url(acquirer), speed=speed, boot=boot,
+                          handshake=handshake, sales=not no_sales)
+    LiveSimulation(load_scenario(scenario), out_dir, options, profile=profile).run()
 
 
 def _summary(report: dict[str, Any], target: Path) -> None:
@@ -226,8 +266,64 @@ def recover(run_dir: Path) -> None:
 
 
 @main.command()
+@click.option("--cycles", type=click.IntRange(min=1), default=300, show_default=True,
+              help="How many times the live terminal is killed and restarted.")
+@click.option("--profile", default="robust", show_default=True, help="Firmware profile.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Seeds the kill delays and the workload.")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the server ledger and the terminal's run directory go.")
+@click.option("--speed", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              help="How many times faster than real time the terminal's clock runs.")
+@_friendly_errors
+def crashloop(cycles: int, profile: str, seed: int, workdir: Path | None,
+              speed: float) -> None:
+    """SIGKILL a live terminal (real TCP acquirer, SQLite journal) at random moments.
+
+    After each restart and recovery: no approved sale lost, no receipt of an approved
+    sale without a record, no double charge. Prints the tally; exit 1 on a violation.
+    """
+    import tempfile
+
+    from terminal_sim.crashloop import crash_loop
+
+    target = workdir or Path(tempfile.mkdtemp(prefix="pos-sim-crashloop-"))
+    step = max(1, cycles // 10)
+
+    def progress(cycle: int, tally: Any) -> None:
+        if cycle % step == 0 or cycle == cycles:
+            click.echo(f"  cycle {cycle}/{cycles}: {len(tally.violations)} violations",
+                       err=True)
+
+    tally = crash_loop(cycles, target, seed=seed, profile=profile, speed=speed,
+                       on_cycle=progress)
+    report = tally.to_dict()
+    click.echo(f"crash loop ({profile}): {report['cycles']} cycles, {report['kills']} kills, "
+               f"{report['seconds']} s")
+    click.echo(f"  host: {report['approved_at_host']} approved, "
+               f"{report['reversed_at_host']} reversed")
+    click.echo(f"  paper: {report['receipts']} receipts; journal: "
+               f"{report['journal_records']} records")
+    click.echo(f"  violations: {report['violation_count']}")
+    for item in report["violations"][:10]:
+        click.echo(f"    cycle {item['cycle']}: {item['code']}: {item['summary']}")
+    click.echo(f"  run directory: {target}")
+    sys.exit(EXIT_FAILED if report["violation_count"] else EXIT_OK)
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files."""
     from terminal_sim.scenario_schema import SCHEMA
 
     click.echo(json.dumps(SCHEMA, indent=2, sort_keys=True))
+
+
+def _register_extensions() -> None:
+    """Command groups that live beside the modules they drive."""
+    from terminal_sim.acquirer.commands import acquirer
+
+    main.add_command(acquirer)
+
+
+_register_extensions()

@@ -36,7 +36,7 @@ from terminal_sim.report import build_report
 from terminal_sim.scenario import Scenario
 from terminal_sim.seeds import SeedTree, derive_seed
 from terminal_sim.sim.node import Ports, TerminalNode
-from terminal_sim.sim.ports import InProcessLink, ReceiptPrinter, SimCardReader
+from terminal_sim.sim.ports import AcquirerLink, InProcessLink, ReceiptPrinter, SimCardReader
 from terminal_sim.sim.saf import ReversalAgent
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.settle import Settlement
@@ -104,9 +104,8 @@ class Simulation:
                 Path(str(target) + suffix).unlink()
         return str(target)
 
-    def _build(self) -> None:
-        from printer.virtual import VirtualPrinter
-
+    def _open_stores(self) -> None:
+        """The trace, the host (ledger and acquirer), the journal and the back office."""
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._trace_file = open(self.out_dir / "trace.jsonl", "w", encoding="utf-8",  # noqa: SIM115
@@ -117,8 +116,20 @@ class Simulation:
         self.backoffice = BackOffice(self._path("backoffice.sqlite"))
         self.host = MockAcquirer(self.ledger, stream=self.seeds.stream("acquirer"),
                                  token_key=self.token_key)
-        self.link = InProcessLink(self.host, self.scheduler, self.clock,
-                                  self.seeds.stream("link"), self.trace)
+
+    def _make_link(self) -> AcquirerLink:
+        return InProcessLink(self.host, self.scheduler, self.clock, self.seeds.stream("link"),
+                             self.trace)
+
+    def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
+        from printer.virtual import VirtualPrinter
+
+        return ReceiptPrinter(VirtualPrinter(), check_status=self.profile.check_printer_status,
+                              skip_empty_jobs=self.profile.spooler_skips_empty_jobs)
+
+    def _build(self) -> None:
+        self._open_stores()
+        self.link = self._make_link()
         durability = Durability(synchronous=self.profile.journal_synchronous)
         fleet = TerminalFleet()
         cores = []
@@ -131,9 +142,7 @@ class Simulation:
                 reader=SimCardReader(self.seeds.stream(f"reader/{spec.id}")),
                 link=self.link,
                 journal=self.journal.terminal(spec.id, durability),
-                printer=ReceiptPrinter(
-                    VirtualPrinter(), check_status=self.profile.check_printer_status,
-                    skip_empty_jobs=self.profile.spooler_skips_empty_jobs),
+                printer=self._make_printer(spec.id),
             )
             node = TerminalNode(core, ports, scheduler=self.scheduler, clock=self.clock,
                                 trace=self.trace)
@@ -197,15 +206,30 @@ class Simulation:
                                 f"{', '.join(e.stan for e in node.core.reprints)}")
         return problems
 
-    def _finish(self) -> RunResult:
+    def _host_rows(self) -> list[dict[str, Any]]:
+        return self.ledger.transactions()
+
+    def _close_stores(self) -> None:
+        self.journal.close()
+        self.ledger.close()
+        self.backoffice.close()
+
+    def _paper(self) -> tuple[dict[str, bytes], list[PaperReceipt]]:
+        """Each printer's bytes, and the receipts read from them."""
         receipts_bin: dict[str, bytes] = {}
-        evidence = Evidence(journal=self.journal.rows(), host=self.ledger.transactions(),
-                            backoffice=self.backoffice.rows(), trace=self.trace.records)
+        receipts: list[PaperReceipt] = []
         for terminal_id, node in self.nodes.items():
             device = node.ports.printer.device
             receipts_bin[terminal_id] = bytes(device.output)
             for index, receipt in enumerate(device.receipts, start=1):
-                evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
+                receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
+        return receipts_bin, receipts
+
+    def _finish(self) -> RunResult:
+        receipts_bin, receipts = self._paper()
+        evidence = Evidence(receipts=receipts, journal=self.journal.rows(),
+                            host=self._host_rows(), backoffice=self.backoffice.rows(),
+                            trace=self.trace.records)
         findings = Reconciler(evidence).findings()
         liveness = self.liveness()
         report = build_report(self, evidence, findings)
@@ -220,9 +244,7 @@ class Simulation:
                            self.out_dir, receipts_bin, liveness)
         if self.out_dir is not None:
             self._write_artifacts(result)
-        self.journal.close()
-        self.ledger.close()
-        self.backoffice.close()
+        self._close_stores()
         return result
 
     def _write_artifacts(self, result: RunResult) -> None:

@@ -21,11 +21,12 @@ def dumps(record: dict[str, Any]) -> str:
 class Trace:
     """Writes records as JSON lines and keeps them for reconciliation and reports."""
 
-    def __init__(self, sink: IO[str] | None = None, *, keep: bool = True) -> None:
+    def __init__(self, sink: IO[str] | None = None, *, keep: bool = True,
+                 first_id: int = 1) -> None:
         self._sink = sink
         self._keep = keep
         self.records: list[dict[str, Any]] = []
-        self._next_id = 0
+        self._next_id = first_id - 1  # a restarted live terminal continues its trace
 
     def write(self, t: int, terminal: str, state: str, kind: str, name: str,
               **data: Any) -> int:

@@ -1,0 +1,117 @@
+"""Live mode's time: a clock that runs by itself and a scheduler that waits for it.
+
+:class:`ScaledClock` counts virtual milliseconds from a monotonic source, ``speed``
+times faster than real time (``speed=1`` is real time). :class:`RealTimeScheduler`
+has the :class:`~terminal_sim.sim.scheduler.Scheduler` interface: it sleeps until the
+next action is due, and runs at once any callable another thread hands it through
+:meth:`RealTimeScheduler.call_soon_threadsafe` (replies from the TCP link). This is
+the one place where the wall clock drives the terminal: live mode, not simulation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import queue
+import time
+from collections.abc import Callable
+
+from terminal_sim.sim.scheduler import Scheduled, Scheduler
+
+
+class ScaledClock:
+    """Virtual ms since start, ``speed`` times real time; the calendar from ``epoch``."""
+
+    def __init__(self, epoch: dt.datetime, *, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.epoch = epoch
+        self.speed = speed
+        self._origin = time.monotonic()  # live: real elapsed time is the point here
+
+    def now(self) -> int:
+        return int((time.monotonic() - self._origin) * 1000 * self.speed)
+
+    def advance_to(self, t_ms: int) -> None:
+        """Real time moves by itself; nothing to do (the scheduler waits instead)."""
+
+    def wall(self) -> dt.datetime:
+        return self.epoch + dt.timedelta(milliseconds=self.now())
+
+    def real_seconds(self, virtual_ms: int) -> float:
+        return max(0.0, virtual_ms / 1000 / self.speed)
+
+
+class RealTimeScheduler(Scheduler):
+    """Runs actions when their virtual time has come, in real (scaled) time."""
+
+    clock: ScaledClock  # type: ignore[assignment]
+
+    def __init__(self, clock: ScaledClock) -> None:
+        super().__init__(clock)  # type: ignore[arg-type]
+        self._posted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.stopped = False
+
+    def call_soon_threadsafe(self, action: Callable[[], None]) -> None:
+        """From any thread: run ``action`` on the scheduler's thread as soon as it can."""
+        self._posted.put(action)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self._posted.put(lambda: None)
+
+    def run(self, *, until: int | None = None, until_quiet: bool = False,
+            max_steps: int = 10_000_000, idle_grace_ms: int = 0) -> None:
+        """Run until nothing is pending (or ``until``, or only background work is left).
+
+        ``idle_grace_ms`` keeps waiting that long (virtual) for posted work once the
+        queue looks done, so a reply already on the wire is not cut off.
+        """
+        queue_ = self._queue
+        while not self.stopped:
+            self._drain_posted()
+            while queue_ and queue_[0].cancelled:
+                heapq.heappop(queue_)
+            done = not queue_ or (until_quiet and self.quiet())
+            if until is not None and self.clock.now() >= until:
+                break
+            if done:
+                if not self._wait_posted(self.clock.real_seconds(idle_grace_ms)):
+                    break
+                continue
+            item = queue_[0]
+            due = item.at if until is None else min(item.at, until)
+            wait = self.clock.real_seconds(due - self.clock.now())
+            if wait > 0 and self._wait_posted(wait):
+                continue  # posted work first, then look at the queue again
+            if until is not None and item.at > until:
+                continue
+            heapq.heappop(queue_)
+            if item.cancelled:
+                continue
+            item.action()
+            self.steps += 1
+            if self.steps >= max_steps:
+                raise RuntimeError(f"live run did not settle within {max_steps} steps")
+
+    def _drain_posted(self) -> None:
+        while True:
+            try:
+                action = self._posted.get_nowait()
+            except queue.Empty:
+                return
+            action()
+
+    def _wait_posted(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for posted work; run it and return True if any came."""
+        try:
+            action = self._posted.get(timeout=seconds) if seconds > 0 else (
+                self._posted.get_nowait())
+        except queue.Empty:
+            return False
+        action()
+        self._drain_posted()
+        return True
+
+
+__all__ = ["RealTimeScheduler", "ScaledClock", "Scheduled"]
