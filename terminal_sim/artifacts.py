@@ -16,10 +16,11 @@ from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence import Evidence, PaperReceipt
 
 
-def _rows(path: Path, sql: str) -> list[dict[str, Any]]:
+def read_rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    """Rows of ``sql`` from the SQLite file at ``path``, opened read-only ([] if absent)."""
     if not path.exists():
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     db.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in db.execute(sql).fetchall()]
@@ -49,14 +50,14 @@ def load_evidence(run_dir: Path) -> Evidence:
         roll = parse(stream)
         for index, receipt in enumerate(roll.receipts, start=1):
             evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
-    evidence.journal = _rows(run_dir / "journal.sqlite",
+    evidence.journal = read_rows(run_dir / "journal.sqlite",
                              "SELECT * FROM records ORDER BY terminal_id, stan")
-    host = _rows(run_dir / "host.sqlite",
+    host = read_rows(run_dir / "host.sqlite",
                  "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
     for row in host:
         row.pop("reply", None)
     evidence.host = host
-    evidence.backoffice = _rows(run_dir / "backoffice.sqlite",
+    evidence.backoffice = read_rows(run_dir / "backoffice.sqlite",
                                 "SELECT * FROM records ORDER BY terminal_id, stan")
     trace_path = run_dir / "trace.jsonl"
     if trace_path.exists():

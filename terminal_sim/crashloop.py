@@ -23,7 +23,6 @@ import json
 import os
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from terminal_sim.artifacts import read_rows
 from terminal_sim.evidence import Evidence, PaperReceipt
 from terminal_sim.reconcile import Reconciler
 from terminal_sim.seeds import SeedTree
@@ -74,19 +74,9 @@ class Tally:
             "violations": self.violations[:20], "violation_count": len(self.violations)}
 
 
-def _rows(path: Path, sql: str) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    db.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in db.execute(sql).fetchall()]
-    finally:
-        db.close()
-
-
-def gather(run_dir: Path, host_ledger: Path) -> Evidence:
-    """The evidence on disk now (a trace line torn by a kill is skipped)."""
+def gather(run_dir: Path, host_ledger: Path, *, with_trace: bool = False) -> Evidence:
+    """The evidence on disk now. The trace (the device log) is read only when asked:
+    the checks join paper, journal and host, and the log grows with every cycle."""
     from printer.interpreter import parse
 
     raw = (run_dir / "receipts.bin").read_bytes() if (run_dir / "receipts.bin").exists() else b""
@@ -94,17 +84,17 @@ def gather(run_dir: Path, host_ledger: Path) -> Evidence:
                 for i, r in enumerate(parse(raw).receipts, start=1)]
     trace = []
     path = run_dir / "trace.jsonl"
-    if path.exists():
+    if with_trace and path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 trace.append(json.loads(line))
             except ValueError:
-                continue
-    host = _rows(host_ledger, "SELECT * FROM transactions")
+                continue  # a line torn by a kill
+    host = read_rows(host_ledger, "SELECT * FROM transactions")
     for row in host:
         row.pop("reply", None)
     return Evidence(receipts=receipts,
-                    journal=_rows(run_dir / "journal.sqlite", "SELECT * FROM records"),
+                    journal=read_rows(run_dir / "journal.sqlite", "SELECT * FROM records"),
                     host=host,
                     backoffice=None,  # the back office syncs on its own schedule
                     trace=trace)

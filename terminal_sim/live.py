@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from terminal_sim.artifacts import _rows
+from terminal_sim.artifacts import read_rows
 from terminal_sim.backoffice import BackOffice
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence import PaperReceipt
@@ -198,7 +198,8 @@ class LiveSimulation(Simulation):
         ledger = self.options.host_ledger
         if ledger is None:
             return []
-        rows = _rows(ledger, "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+        rows = read_rows(ledger,
+                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
         for row in rows:
             row.pop("reply", None)
         return rows

@@ -35,6 +35,19 @@ _CURRENCY = {"type": "string", "pattern": r"^[A-Z]{3}$", "description": "ISO 421
 _RANGE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
           "maxItems": 2, "description": "[low, high], both included"}
 
+_SALE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["at", "amount"],
+    "properties": {
+        "at": _TIME,
+        "terminal": _TERMINAL_ID,
+        "amount": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999},
+        "currency": _CURRENCY,
+        "card": {"type": "string", "description": "a test-card name"},
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "terminal-sim/scenario.schema.json",
@@ -74,35 +87,11 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "sales": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["at", "amount"],
-                        "properties": {
-                            "at": _TIME,
-                            "terminal": _TERMINAL_ID,
-                            "amount": {"type": "integer", "minimum": 1,
-                                       "maximum": 999_999_999_999},
-                            "currency": _CURRENCY,
-                            "card": {"type": "string", "description": "a test-card name"},
-                        },
-                    },
+                    "items": _SALE,
                 },
                 "refunds": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["at", "amount"],
-                        "properties": {
-                            "at": _TIME,
-                            "terminal": _TERMINAL_ID,
-                            "amount": {"type": "integer", "minimum": 1,
-                                       "maximum": 999_999_999_999},
-                            "currency": _CURRENCY,
-                            "card": {"type": "string", "description": "a test-card name"},
-                        },
-                    },
+                    "items": _SALE,
                 },
                 "voids": {
                     "type": "array",
