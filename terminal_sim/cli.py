@@ -322,8 +322,10 @@ def schema() -> None:
 def _register_extensions() -> None:
     """Command groups that live beside the modules they drive."""
     from terminal_sim.acquirer.commands import acquirer
+    from terminal_sim.reporting_commands import explain, report, studio
 
-    main.add_command(acquirer)
+    for command in (acquirer, explain, report, studio):
+        main.add_command(command)
 
 
 _register_extensions()

@@ -42,6 +42,7 @@ def build_report(sim: Simulation, evidence: Evidence, findings: list[Finding]) -
         "report_version": REPORT_VERSION,
         "scenario": sim.scenario.name,
         "seed": sim.seed,
+        "start": sim.scenario.start.isoformat(),
         "profile": sim.profile.name,
         "terminals": [t.id for t in sim.scenario.terminals],
         "faults": [f.name for f in sim.scenario.faults],

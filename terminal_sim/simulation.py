@@ -45,7 +45,7 @@ from terminal_sim.sim.trace import Trace
 from terminal_sim.sim.workload import plan
 
 ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite", "receipts.bin",
-             "receipts.txt", "report.json")
+             "receipts.txt", "report.json", "report.html")
 
 #: After the last customer action the day goes on this long (syncs, retries, reboots).
 SETTLE_MS = 30 * 60_000
@@ -245,6 +245,10 @@ class Simulation:
         if self.out_dir is not None:
             self._write_artifacts(result)
         self._close_stores()
+        if self.out_dir is not None:
+            from terminal_sim.report_html import write_report_html
+
+            write_report_html(self.out_dir, result)
         return result
 
     def _write_artifacts(self, result: RunResult) -> None:
