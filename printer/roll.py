@@ -29,6 +29,7 @@ top and bottom (those are paper, not text). ``truncated`` means the paper was ne
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -320,6 +321,14 @@ class Receipt:
             elif isinstance(element, _CONTENT):
                 return False
         return True
+
+    def to_png(self, path: str | os.PathLike[str] | None = None, *,
+               width_dots: int = 576) -> Any:
+        """This receipt drawn by :func:`printer.render.receipt_to_png` (written when
+        ``path`` is given): 576 dots for 80 mm paper, 384 for 58 mm."""
+        from printer.render import receipt_to_png
+
+        return receipt_to_png(self, path, width_dots=width_dots)
 
     @property
     def barcodes(self) -> list[Barcode]:

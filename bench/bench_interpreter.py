@@ -1,0 +1,147 @@
+"""Receipts interpreted per second against receipts generated per second by python-escpos.
+
+    python bench/bench_interpreter.py [--duration 0.5] [--rounds 3]
+
+Both halves of a print, measured in the same run on the same slips:
+
+* ``generate``: python-escpos writing one receipt into its ``Dummy`` (reused, with
+  ``clear()``: the cheap path) through our layout, ``printer.layout.render_job``
+  (English: its ASCII text bypasses python-escpos's per-character encoder when the
+  layout can) and ``printer.layout_zh.render_job_zh`` (zh-CN, raw GB18030 text);
+  ``generate (escpos text())`` is the English slip with every text through
+  python-escpos's own ``text()`` (a ``Dummy`` whose ``text`` is overridden);
+* ``interpret``: a new :class:`~printer.interpreter.EscPosInterpreter` reading those
+  bytes back into a receipt (``parse``), and one interpreter reused for a stream of
+  receipts (``feed`` per receipt, as the virtual printer and the device server do);
+* ``render``: the receipt drawn as a PNG (:func:`printer.render.receipt_png_bytes`), for
+  scale: it is not on the print path.
+
+Each cell is measured ``--rounds`` times for ``--duration`` seconds after a warm-up,
+the rounds interleaved so a noisy moment hits all cells alike; the median is shown with
+its ratio to ``generate``. The interpreter must not be the slow half: the script exits
+with status 1 when interpreting is slower than generating.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from printer.interpreter import EscPosInterpreter, parse
+from printer.layout import render_job
+from printer.layout_zh import render_job_zh
+from terminal_sim.core.slips import Slip
+
+
+def _slips(count: int) -> list[Slip]:
+    base = dt.datetime(2026, 1, 5, 8, 0, 0)
+    return [
+        Slip("sale", "APPROVED", "CORNER CAFE", "M00000000000001", "T0000001",
+             base + dt.timedelta(seconds=37 * i), 150 + 97 * i, "EUR", "************1111",
+             "VISA", f"{i + 1:06d}", f"6005080{i + 1:05d}", f"A{i:05d}", "00")
+        for i in range(count)
+    ]
+
+
+def _rate(work: Callable[[int], None], duration: float) -> float:
+    """Receipts per second: ``work(i)`` handles receipt i; run for ``duration`` seconds."""
+    done = 0
+    start = time.perf_counter()
+    deadline = start + duration
+    while True:
+        for _ in range(50):
+            work(done)
+            done += 1
+        now = time.perf_counter()
+        if now >= deadline:
+            return done / (now - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=0.5, help="seconds a cell")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    slips = _slips(64)
+    jobs = {"en": [render_job(s) for s in slips], "zh": [render_job_zh(s) for s in slips]}
+    makers = {"en": render_job, "zh": render_job_zh}
+    stream = EscPosInterpreter()
+
+    def feed(data: bytes) -> None:
+        stream.feed(data)
+        if stream.offset > 1_000_000:
+            stream.clear()
+
+    from printer.escpos_loader import escpos_module
+    from printer.layout import print_slip
+    from printer.render import receipt_png_bytes
+
+    escpos_module()
+    from escpos.printer import Dummy
+
+    class PlainDummy(Dummy):  # type: ignore[misc]
+        def text(self, txt: str) -> None:  # python-escpos's text(), no layout shortcut
+            Dummy.text(self, txt)
+
+    plain = PlainDummy()
+
+    def generate_plain(slip: Slip) -> bytes:
+        plain.clear()
+        plain.hw("INIT")
+        plain.magic.encoding = None
+        print_slip(plain, slip)
+        return bytes(plain.output)
+
+    if parse(generate_plain(slips[0])).text != parse(jobs["en"][0]).text:
+        raise SystemExit("the two ways of generating the English slip print different text")
+
+    receipts = {lang: parse(jobs[lang][0]).receipts[0] for lang in jobs}
+    cells: dict[tuple[str, str], Callable[[int], None]] = {}
+    for lang in ("en", "zh"):
+        make, data = makers[lang], jobs[lang]
+        cells[(lang, "generate (python-escpos)")] = lambda i, m=make: m(slips[i % 64])
+        if lang == "en":
+            cells[(lang, "generate (escpos text())")] = lambda i: generate_plain(slips[i % 64])
+        cells[(lang, "interpret (new parser)")] = lambda i, d=data: parse(d[i % 64])
+        cells[(lang, "interpret (stream)")] = lambda i, d=data: feed(d[i % 64])
+        cells[(lang, "render PNG")] = lambda i, r=receipts[lang]: receipt_png_bytes(r)
+
+    for work in cells.values():  # warm-up: code pages, fonts, caches
+        _rate(work, 0.05)
+    results: dict[tuple[str, str], list[float]] = {key: [] for key in cells}
+    for _ in range(args.rounds):
+        for key, work in cells.items():
+            duration = args.duration / 4 if key[1] == "render PNG" else args.duration
+            results[key].append(_rate(work, duration))
+
+    print(f"receipts per second (median of {args.rounds} x {args.duration:g} s), "
+          f"Python {sys.version.split()[0]}")
+    print(f"{'slip':<5}{'what':<28}{'receipts/s':>12}{'vs generate':>13}")
+    slow = False
+    for lang in ("en", "zh"):
+        generated = statistics.median(results[(lang, "generate (python-escpos)")])
+        for (cell_lang, what), rates in results.items():
+            if cell_lang != lang:
+                continue
+            rate = statistics.median(rates)
+            print(f"{lang:<5}{what:<28}{rate:>12,.0f}{rate / generated:>12.2f}x")
+            if what.startswith("interpret") and rate < generated:
+                slow = True
+    size = {lang: sum(map(len, jobs[lang])) / len(jobs[lang]) for lang in jobs}
+    print(f"bytes per receipt: en {size['en']:.0f}, zh {size['zh']:.0f}")
+    if slow:
+        print("the interpreter is the slow half")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

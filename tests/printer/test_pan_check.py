@@ -1,0 +1,98 @@
+"""printer.pan_check: card numbers on paper against last4, PCI DSS 3.4.1 and FACTA."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from printer.interpreter import parse
+from printer.layout import render_job
+from printer.pan_check import POLICIES, check_receipt, redact
+from terminal_sim.core.slips import Slip
+
+
+def rules(text: str, policy: str) -> list[tuple[int, str]]:
+    return [(v.line_number, v.rule) for v in check_receipt(text, policy=policy)]
+
+
+def test_our_slip_is_clean_under_every_policy() -> None:
+    slip = Slip("sale", "APPROVED", "CORNER CAFE", "M00000000000001", "T0000001",
+                dt.datetime(2026, 1, 5, 8, 5), 1250, "EUR", "************1111", "VISA",
+                "000123", "600508000123", "A1B2C3", "00")
+    text = parse(render_job(slip)).receipts[0].text
+    for policy in POLICIES:
+        assert check_receipt(text, policy=policy) == [], policy
+
+
+@pytest.mark.parametrize(("line", "last4", "pci", "facta"), [
+    ("CARD: ************1111", [], [], []),
+    ("CARD: ****1111", [], [], []),
+    ("CARD: ***********11111", ["PAN_LAST_DIGITS"], ["PAN_LAST_DIGITS"], []),
+    ("CARD: 411111******1111", ["PAN_FIRST_DIGITS"], [], ["PAN_FIRST_DIGITS"]),
+    ("CARD: 41111111****1111", ["PAN_FIRST_DIGITS"], ["PAN_FIRST_DIGITS"],
+     ["PAN_FIRST_DIGITS"]),
+    ("CARD: 4111 11** **** 1111", ["PAN_FIRST_DIGITS"], [], ["PAN_FIRST_DIGITS"]),
+    ("CARD: XXXX-XXXX-XXXX-1111", [], [], []),
+    ("CARD: ****11**1111", ["PAN_MASK_HOLE"], ["PAN_MASK_HOLE"], ["PAN_MASK_HOLE"]),
+    ("CARD: 4111111111111111", ["UNMASKED_PAN"], ["UNMASKED_PAN"], ["UNMASKED_PAN"]),
+    ("CARD: 4111 1111 1111 1111", ["UNMASKED_PAN"], ["UNMASKED_PAN"], ["UNMASKED_PAN"]),
+    ("AMEX 378282246310005", ["UNMASKED_PAN"], ["UNMASKED_PAN"], ["UNMASKED_PAN"]),
+    ("卡号: 620000******0005", ["PAN_FIRST_DIGITS"], [], ["PAN_FIRST_DIGITS"]),
+])
+def test_masking_rules(line: str, last4: list[str], pci: list[str], facta: list[str]) -> None:
+    for policy, expected in (("last4", last4), ("pci", pci), ("facta", facta)):
+        assert [rule for _, rule in rules(line, policy)] == expected, policy
+
+
+@pytest.mark.parametrize("line", [
+    "RRN: 600508000123", "DATE: 2026-01-05 08:05:00", "AMOUNT: 12.50 EUR", "TOTAL 1234",
+    "MID: M00000000000001", "*** DUPLICATE ***", "TAX 12.00", "REF 1234567890",
+])
+def test_no_false_alarm_on_ordinary_lines(line: str) -> None:
+    assert rules(line, "facta") == []
+
+
+def test_expiry_dates_for_facta_only() -> None:
+    text = "CARD ************1111\nEXP 12/29\nTHANK YOU 12/29\n\n\nVALID THRU 12/29"
+    assert rules(text, "facta") == [(2, "EXPIRY_DATE"), (6, "EXPIRY_DATE")]
+    assert rules(text, "last4") == []
+    assert rules("VISA ****1111 12/29", "facta") == [(1, "EXPIRY_DATE")]
+    assert rules("VISA ****1111\n12/2029", "facta") == [(2, "EXPIRY_DATE")]
+    assert rules("卡号: ************0005\n有效期: 2912", "facta") == [(2, "EXPIRY_DATE")]
+    assert rules("OPEN 12/29 CLOSED", "facta") == []  # a date far from any card number
+
+
+def test_violation_names_line_rule_and_policy_and_can_be_redacted() -> None:
+    (violation,) = check_receipt("HEAD\nPAN 4111111111111111 OK", policy="pci")
+    assert violation.line_number == 2
+    assert violation.line == "PAN 4111111111111111 OK"
+    assert violation.rule == "UNMASKED_PAN" and violation.policy == "pci"
+    assert "PCI DSS 3.4.1" in violation.reason
+    assert violation.redacted == "PAN ################ OK"
+    assert "4111" not in str(violation.to_dict())
+    assert redact("EXP 12/29") == "EXP ##/##"
+
+
+def test_unknown_policy() -> None:
+    with pytest.raises(ValueError, match="last4, pci, facta"):
+        check_receipt("", policy="strict")
+
+
+def test_check_command(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from printer.commands import printer
+
+    folder = Path(str(tmp_path))
+    bad = folder / "bad.txt"
+    bad.write_text("CARD 4111111111111111\n")
+    good = folder / "good.txt"
+    good.write_text("CARD ************1111\n")
+    result = CliRunner().invoke(printer, ["check", str(bad), str(good)])
+    assert result.exit_code == 1
+    assert "bad.txt:1: UNMASKED_PAN" in result.output and "4111" not in result.output
+    result = CliRunner().invoke(printer, ["check", "--policy", "facta", str(good)])
+    assert result.exit_code == 0
