@@ -9,9 +9,10 @@ and its causes: the fault records among those events.
 =========================  ==============================================================
 code                       rule
 =========================  ==============================================================
-``STRAY_RECEIPT``          a receipt whose STAN has no record in the books, or with no
-                           transaction data at all (error slip, blank slip; a receipt
-                           cut off before its STAN is only ``TRUNCATED_RECEIPT``)
+``STRAY_RECEIPT``          a receipt whose STAN has no record in the books, an APPROVED
+                           slip whose record says otherwise (failed, pending, reversed),
+                           or a slip with no transaction data at all (error slip, blank
+                           slip; one cut off before its STAN is only ``TRUNCATED_RECEIPT``)
 ``BLANK_RECEIPT``          a receipt with nothing printed on it but feeds and a cut
 ``TRUNCATED_RECEIPT``      a receipt cut off mid-print (no cut at the end of the stream)
 ``LOST_RECORD``            the host approved a sale (not voided or reversed), the journal
@@ -187,6 +188,14 @@ class Reconciler:
                     "STRAY_RECEIPT", receipt.terminal_id, "",
                     f"receipt {receipt.ref} is a {what}: paper with no transaction behind it",
                     {"receipt": _receipt_ref(receipt)}, self._paper_ids(receipt)))
+            elif key in books and facts.approved and books[key]["state"] not in (
+                    "approved", "voided"):
+                found.append(Finding(
+                    "STRAY_RECEIPT", receipt.terminal_id, facts.stan,
+                    f"receipt {receipt.ref} shows STAN {facts.stan} APPROVED but the books "
+                    f"hold it as '{books[key]['state']}': the paper contradicts the record",
+                    {"receipt": _receipt_ref(receipt), "journal": _journal_ref(books[key])},
+                    self._paper_ids(receipt)))
             elif key not in books:
                 kind = "an APPROVED" if facts.approved else f"a '{facts.outcome}'"
                 found.append(Finding(

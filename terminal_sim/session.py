@@ -23,7 +23,12 @@ from faults.base import Fault
 from faults.registry import fault_class
 from terminal_sim.cards import Card, catalog_card
 from terminal_sim.clock import DEFAULT_EPOCH
-from terminal_sim.core.events import ReprintRequested, SaleRequested, VoidRequested
+from terminal_sim.core.events import (
+    RefundRequested,
+    ReprintRequested,
+    SaleRequested,
+    VoidRequested,
+)
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence import Evidence, PaperReceipt
 from terminal_sim.money import Money
@@ -113,6 +118,17 @@ class Session:
                                    Card(known.pan, label=known.name)))
         return sale_id
 
+    def refund(self, amount_minor: int, currency: str = "EUR", card: str = "visa-approve",
+               *, terminal: str | None = None) -> str:
+        """The cashier refunds ``amount_minor`` to the card; returns the refund's id."""
+        node = self.node(terminal)
+        known = catalog_card(card)
+        self._sale_seq += 1
+        refund_id = f"{node.terminal_id}-R{self._sale_seq:05d}"
+        node.request(RefundRequested(refund_id, Money(amount_minor, currency),
+                                     Card(known.pan, label=known.name)))
+        return refund_id
+
     def void(self, *, terminal: str | None = None) -> None:
         self.node(terminal).request(VoidRequested())
 
@@ -156,6 +172,10 @@ class Session:
         target = self.now + ms
         self.sim.scheduler.run(until=target)
         self.sim.clock.advance_to(target)
+
+    def quiet(self) -> bool:
+        """Nothing but background housekeeping is pending."""
+        return self.sim.scheduler.quiet()
 
     def settle(self, *, limit_ms: int = 3_600_000) -> None:
         """Run until only background work is left (or ``limit_ms`` passed)."""

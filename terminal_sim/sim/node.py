@@ -290,7 +290,8 @@ class TerminalNode:
         self.core.handle(PowerLostEvent(), now, self.clock.wall())
         self.trace.write(now, self.terminal_id, self.core.state, "fault",
                          "restart" if keeps_unsynced else "power_cut", crash_point=at,
-                         data={"lost": [f"{stan}:{state}" for stan, state in lost]})
+                         data={"lost": [f"{stan}:{state}" for stan, state in lost],
+                               "stans": sorted({stan for stan, _ in lost}) or None})
         if reboot_after_ms is not None:  # None: it stays dark until someone plugs it in
             self.scheduler.after(reboot_after_ms, self.restore_power)
 

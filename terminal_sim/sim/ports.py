@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from terminal_sim.acquirer.host import MockAcquirer
-from terminal_sim.cards import Card
+from terminal_sim.cards import Card, luhn_valid
 from terminal_sim.clock import VirtualClock
 from terminal_sim.core.events import PrintDone
 from terminal_sim.core.slips import Slip
@@ -39,7 +39,8 @@ class CardReader(Protocol):
 
 
 class SimCardReader:
-    """A contactless reader: reads every card, in 300-900 ms."""
+    """A contactless reader: reads a card in 300-900 ms. A number that is not 13-19
+    digits passing the Luhn check is refused the way a kernel refuses a bad read."""
 
     def __init__(self, stream: Stream, *, min_ms: int = 300, max_ms: int = 900) -> None:
         self.stream = stream
@@ -47,7 +48,10 @@ class SimCardReader:
         self.max_ms = max_ms
 
     def read(self, card: Card, now: int) -> ReadResult:
-        return ReadResult(self.stream.between(self.min_ms, self.max_ms), card)
+        delay = self.stream.between(self.min_ms, self.max_ms)
+        if not (13 <= len(card.pan) <= 19 and luhn_valid(card.pan)):
+            return ReadResult(delay, None, "CARD NOT SUPPORTED")
+        return ReadResult(delay, card)
 
 
 class Outgoing(Protocol):
