@@ -32,10 +32,11 @@ Semantics (field use in :mod:`terminal_sim.iso.spec`):
                           reversing an approved void reinstates its sale
   no-effect               the original was already reversed, voided or declined
   unknown-original        nothing arrived to reverse: the reversal is remembered,
-                          and an original that arrives later with that STAN (and,
-                          when field 90 gave it, that transmission time; else within
-                          ``tombstone_ttl_ms`` of host time) is **declined with 12**
-                          and recorded ``declined``, never approved
+                          and an original that arrives later with that STAN (and a
+                          field 7 within ``tombstone_ttl_ms``, default 24 h, of the
+                          time field 90 named; without a time in field 90, within
+                          that long of the reversal in host time) is **declined with
+                          12** and recorded ``declined``, never approved
   late-original-declined  an unknown-original reversal whose late original came
   ======================  ========================================================
 
@@ -100,6 +101,25 @@ _TRANSACTION_MTIS = (MTI_AUTHORIZATION, MTI_FINANCIAL, MTI_ADVICE, MTI_ADVICE_RE
 _NO_TIME = "0000000000"
 
 
+def _apart_ms(mmddhhmmss: str, other: dt.datetime) -> int | None:
+    """Milliseconds between a field-7 style time (placed in ``other``'s year, or the one
+    before or after it, whichever is nearest) and ``other``; None when it is no time."""
+    try:
+        month, day = int(mmddhhmmss[0:2]), int(mmddhhmmss[2:4])
+        hour, minute, second = (int(mmddhhmmss[i:i + 2]) for i in (4, 6, 8))
+        candidates = []
+        for year in (other.year - 1, other.year, other.year + 1):
+            try:
+                candidates.append(dt.datetime(year, month, day, hour, minute, second))
+            except ValueError:  # 29 February in a common year
+                continue
+    except ValueError:
+        return None
+    if not candidates:
+        return None
+    return min(abs(int((c - other).total_seconds() * 1000)) for c in candidates)
+
+
 class MockAcquirer:
     """An acquirer host that behaves by documented rules."""
 
@@ -122,6 +142,7 @@ class MockAcquirer:
         self._rrn_seq = ledger.count()
         self._batches: dict[str, int] = {}
         self._note = ""  # why the reply is what it is, for the ledger's message log
+        self._last_encoded: tuple[HostReply, bytes] | None = None
         self.rejected = 0
 
     def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
@@ -145,7 +166,7 @@ class MockAcquirer:
                                       wall)
         else:
             raise Iso8583Error(f"message type {mti} is not supported", 0, "t", fields)
-        return codec.encode(reply.to_fields()) if reply is not None else None
+        return self._encode(reply) if reply is not None else None
 
     # -- the idempotent front of every transaction class ---------------------------------
 
@@ -189,7 +210,7 @@ class MockAcquirer:
                               RC_INVALID_TRANSACTION, seen["rrn"], "", request.amount_minor,
                               request.currency)
             self.ledger.update(request.terminal_id, request.stan, seen["mti_class"], now,
-                               reply=codec.encode(reply.to_fields()),
+                               reply=self._encode(reply),
                                response_code=RC_INVALID_TRANSACTION)
             note = f"retransmission of a {seen['status']} request: declined"
         self.ledger.log(now, "out", answer_mti, request.terminal_id, request.stan,
@@ -364,7 +385,7 @@ class MockAcquirer:
             "approval_code": "", "masked_pan": "", "card_token": "",
             "amount_minor": host_totals.sales_minor - host_totals.refunds_minor,
             "currency": "", "original_stan": "",
-            "reply": codec.encode(reply.to_fields()) if reply is not None else None,
+            "reply": self._encode(reply) if reply is not None else None,
             "received_vt": seen["received_vt"] if seen is not None else now,
             "updated_vt": now, "batch": batch,
         }, replace=seen is not None)
@@ -382,8 +403,15 @@ class MockAcquirer:
     # -- helpers -------------------------------------------------------------------------
 
     def _tombstone_for(self, request: HostRequest, now: int) -> dict[str, Any] | None:
-        """An earlier reversal of ``request`` that found nothing to reverse, if any."""
-        sent = request.transmitted.strftime("%m%d%H%M%S")
+        """An earlier reversal of ``request`` that found nothing to reverse, if any.
+
+        The STAN is the key; time tells a late original from a later message that reused
+        the STAN (a STAN wraps after a million messages, days at the least). When field 90
+        gave the original's time, it must lie within ``tombstone_ttl_ms`` of the late
+        request's field 7 (terminals differ on which instant they put there: the sale's
+        start or its transmission); without it, the reversal must have reached the host
+        within ``tombstone_ttl_ms`` of host time.
+        """
         for reversal in self.ledger.reversals_of(request.terminal_id, request.stan,
                                                  "unknown-original"):
             named = reversal["original_data"]  # MTI(4) STAN(6) MMDDhhmmss(10), or ""
@@ -391,9 +419,10 @@ class MockAcquirer:
                 continue
             when = named[10:20] if named else _NO_TIME
             if when != _NO_TIME:
-                if when == sent:
+                apart = _apart_ms(when, request.transmitted)
+                if apart is not None and apart <= self.tombstone_ttl_ms:
                     return reversal
-                continue  # the reversal named another message that used this STAN
+                continue
             if 0 <= now - reversal["received_vt"] <= self.tombstone_ttl_ms:
                 return reversal
         return None
@@ -403,6 +432,15 @@ class MockAcquirer:
         if batch is None:
             batch = self._batches[terminal_id] = self.ledger.open_batch(terminal_id)
         return batch
+
+    def _encode(self, reply: HostReply) -> bytes:
+        """The wire bytes of ``reply``; the ledger stores the very bytes that are sent."""
+        last = self._last_encoded
+        if last is not None and last[0] is reply:  # stored, then returned: encode once
+            return last[1]
+        encoded = codec.encode(reply.to_fields())
+        self._last_encoded = (reply, encoded)
+        return encoded
 
     def _next_rrn(self, wall: dt.datetime) -> str:
         self._rrn_seq += 1
@@ -442,7 +480,7 @@ class MockAcquirer:
             "currency": request.currency,
             "original_stan": original_stan if original_stan is not None else (
                 original.stan if original else ""),
-            "reply": codec.encode(reply.to_fields()) if reply is not None else None,
+            "reply": self._encode(reply) if reply is not None else None,
             "received_vt": seen["received_vt"] if seen is not None else now,
             "updated_vt": now,
             "original_data": (f"{original.mti}{original.stan}{original.transmitted}"

@@ -24,6 +24,7 @@ a time.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import JournalError
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -292,14 +295,24 @@ class HostLedger:
         return out
 
     def close(self) -> None:
-        """Checkpoint the WAL into the database file and close; a second call does nothing."""
+        """Checkpoint the WAL into the database file and close; a second call does nothing.
+
+        When another connection still reads the file the checkpoint cannot complete: what
+        is committed stays safe in the WAL, the ledger closes anyway and says so.
+        """
         if self._closed:
             return
         self._closed = True
         try:
             if self.path != ":memory:":
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                self._db.execute("PRAGMA journal_mode=DELETE")
+                busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:
+                    log.warning("host ledger %s: readers kept the WAL from being checkpointed",
+                                self.path)
+                else:
+                    self._db.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError as exc:  # locked by a reader: the WAL stays
+            log.warning("host ledger %s closed without a full checkpoint: %s", self.path, exc)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot checkpoint host ledger {self.path}: {exc}") from exc
         finally:

@@ -68,7 +68,7 @@ class FrameDecoder:
         cannot be resynchronised, the connection has to go.
         """
         self._buffer += data
-        messages = []
+        messages: list[bytes] = []
         while len(self._buffer) >= HEADER:
             size = int.from_bytes(self._buffer[:HEADER], "big")
             if size == 0 or size > self.max_size:

@@ -90,6 +90,16 @@ def _require(fields: Mapping[str, str], *names: str) -> None:
             raise Iso8583Error("mandatory field missing", None, name)
 
 
+def _transmitted(fields: Mapping[str, str], year: int) -> dt.datetime:
+    """Field 7 (MMDDhhmmss) in ``year``; sliced by hand, strptime costs 10x more."""
+    value = _digits(fields, "7", length=10)
+    try:
+        return dt.datetime(year, int(value[0:2]), int(value[2:4]), int(value[4:6]),
+                           int(value[6:8]), int(value[8:10]))
+    except ValueError:
+        raise Iso8583Error("transmission date/time is not MMDDhhmmss", None, "7") from None
+
+
 def _currency(fields: Mapping[str, str], name: str = "49") -> str:
     try:
         return currency_alpha(fields[name])
@@ -207,10 +217,7 @@ class HostRequest:
             raise Iso8583Error(f"unsupported processing code {fields['3']!r}", None, "3")
         amount = _digits(fields, "4")
         stan = _digits(fields, "11", length=6)
-        try:
-            transmitted = dt.datetime.strptime(f"{year}{fields['7']}", "%Y%m%d%H%M%S")
-        except ValueError:
-            raise Iso8583Error("transmission date/time is not MMDDhhmmss", None, "7") from None
+        transmitted = _transmitted(fields, year)
         currency = _currency(fields)
         reason = _digits(fields, "60", length=4) if "60" in fields else ""
         original = OriginalData.decode(fields["90"]) if "90" in fields else None
@@ -384,10 +391,7 @@ class TotalsRequest:
     def from_fields(cls, fields: Mapping[str, str], *, year: int) -> TotalsRequest:
         _require(fields, "t", "7", "11", "41")
         stan = _digits(fields, "11", length=6)
-        try:
-            transmitted = dt.datetime.strptime(f"{year}{fields['7']}", "%Y%m%d%H%M%S")
-        except ValueError:
-            raise Iso8583Error("transmission date/time is not MMDDhhmmss", None, "7") from None
+        transmitted = _transmitted(fields, year)
         return cls(stan, fields["41"], fields.get("42", "").rstrip(), transmitted,
                    Totals.from_fields(fields), mti=fields["t"])
 

@@ -105,6 +105,14 @@ def test_garbage_gets_no_reply_and_no_exception() -> None:
 
 
 def test_unsupported_mti_is_a_format_error() -> None:
+    raw = host().handle(codec.encode({"t": "0300", "11": "000001", "41": "T0000001"}), 0, WHEN)
+    assert raw is not None
+    reply = codec.decode(raw)
+    assert (reply["t"], reply["39"], reply["11"], reply["41"]) == (
+        "0310", "30", "000001", "T0000001")
+
+
+def test_supported_mti_missing_fields_is_a_format_error() -> None:
     raw = host().handle(codec.encode({"t": "0100", "11": "000001", "41": "T0000001"}), 0, WHEN)
     assert raw is not None and codec.decode(raw)["39"] == "30"
 

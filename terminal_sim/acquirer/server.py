@@ -1,0 +1,386 @@
+"""The mock acquirer over TCP: ISO 8583 in 2-byte length frames, many terminals at once.
+
+One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server
+(``asyncio.start_server``, 127.0.0.1 unless told otherwise). Each connection cuts its
+byte stream into messages with :class:`~terminal_sim.iso.framing.FrameDecoder` and
+hands them to one processing task, the only writer of the ledger:
+
+* **group commit**: the processor takes every message waiting, processes each in its
+  own savepoint and commits the group once (one ``synchronous=FULL`` sync for many
+  terminals); the replies are written only after that commit, so a reply never
+  announces what the ledger could still lose.
+* **the server never dies of input**: a message that does not decode gets the host's
+  format-error reply (or none); a bad length header (zero, or above ``max_frame``)
+  cannot be resynchronised, so the messages before it are answered and the connection
+  is closed with a logged reason; a connection that ends mid-frame is logged and its
+  partial message dropped; a bug while processing one message is logged with its
+  traceback and that message gets no reply.
+* **clean shutdown** (:meth:`AcquirerServer.shutdown`, SIGINT/SIGTERM in :func:`serve`):
+  stop accepting, stop reading, answer every message already read (up to ``grace_s``),
+  close every connection, then stop the processor: no message is processed without
+  its reply being written. Bytes not yet read are not received: their terminals see
+  the connection close and time out. The caller closes the ledger afterwards
+  (checkpointing it).
+
+:class:`ServerThread` runs a server on its own event loop in a background thread, for
+tests, benchmarks and tools.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminal_sim.acquirer.host import MockAcquirer
+from terminal_sim.clock import Clock
+from terminal_sim.errors import FrameError
+from terminal_sim.iso.framing import FrameDecoder, frame
+
+log = logging.getLogger(__name__)
+
+#: Largest message the server accepts: ISO 8583 messages of this link are < 1 KiB, and
+#: a bigger announced length is a broken or hostile peer, not a message.
+DEFAULT_MAX_FRAME = 8192
+READ_SIZE = 65536
+_SETTLE_TURNS = 8
+
+
+class LiveClock:
+    """Time of a live server: monotonic milliseconds for ``now``, the real wall clock.
+
+    This is live mode, the one place the acquirer reads real time (simulated runs hand
+    the host a virtual clock's values instead).
+    """
+
+    def __init__(self) -> None:
+        self._origin = time.monotonic_ns()
+
+    def now(self) -> int:
+        return (time.monotonic_ns() - self._origin) // 1_000_000
+
+    def wall(self) -> dt.datetime:
+        return dt.datetime.now().replace(microsecond=0)  # live: real local wall clock
+
+
+@dataclass
+class ServerStats:
+    """Counters of a server's life, for logs and tests."""
+
+    connections: int = 0
+    messages: int = 0
+    replies: int = 0
+    frame_errors: int = 0
+    truncated: int = 0
+    failures: int = 0
+    commits: int = 0
+
+
+@dataclass(eq=False)
+class _Connection:
+    peer: str
+    task: asyncio.Task[None] | None
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    busy: bool = False
+
+
+@dataclass(eq=False)
+class _Work:
+    payload: bytes
+    peer: str
+    answer: asyncio.Future[bytes | None] = field(repr=False)
+
+
+class AcquirerServer:
+    """An asyncio TCP server in front of one ``MockAcquirer``."""
+
+    def __init__(
+        self,
+        acquirer: MockAcquirer,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        clock: Clock | None = None,
+        backlog: int = 1024,
+        grace_s: float = 5.0,
+    ) -> None:
+        if not 1 <= max_frame <= 0xFFFF:
+            raise ValueError(f"max_frame must be 1..65535, got {max_frame}")
+        self.acquirer = acquirer
+        self.host = host
+        self.port = port
+        self.max_frame = max_frame
+        self.clock: Clock = clock or LiveClock()
+        self.backlog = backlog
+        self.grace_s = grace_s
+        self.stats = ServerStats()
+        self._server: asyncio.Server | None = None
+        self._queue: asyncio.Queue[_Work] | None = None
+        self._processor: asyncio.Task[None] | None = None
+        self._connections: dict[int, _Connection] = {}
+        self._closing = False
+        self._address: tuple[str, int] | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(host, port) the server listens on; the real port when started on port 0."""
+        if self._address is None:
+            raise RuntimeError("the server is not started")
+        return self._address
+
+    async def start(self) -> tuple[str, int]:
+        """Bind and start accepting; an ``OSError`` when the address cannot be bound."""
+        self._queue = asyncio.Queue()
+        self._processor = asyncio.create_task(self._process(), name="acquirer-processor")
+        try:
+            self._server = await asyncio.start_server(self._serve_connection, self.host,
+                                                      self.port, backlog=self.backlog)
+        except OSError:
+            self._processor.cancel()
+            raise
+        sockname = self._server.sockets[0].getsockname()
+        self._address = (str(sockname[0]), int(sockname[1]))
+        log.info("acquirer listening on %s:%d", *self._address)
+        return self._address
+
+    async def shutdown(self) -> None:
+        """Stop accepting, answer what is in flight, close every connection."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._server is not None:
+            # Stop accepting first, close the listening socket only after the connections
+            # already accepted reached their handler (accept task, connection_made, handler
+            # task: a few loop turns): on Python 3.11 an accept still in progress when the
+            # server closes fails inside asyncio and leaves its socket open, unanswered.
+            loop = asyncio.get_running_loop()
+            for listening in self._server.sockets:
+                with contextlib.suppress(NotImplementedError):  # loops without readers
+                    loop.remove_reader(listening.fileno())
+            for _ in range(_SETTLE_TURNS):
+                await asyncio.sleep(0)
+            self._server.close()  # connections still in the backlog are reset
+        for conn in list(self._connections.values()):
+            # read nothing more; what is already read is still answered, then the
+            # connection's loop sees the EOF (or the closing flag) and closes
+            transport = conn.writer.transport
+            if isinstance(transport, asyncio.ReadTransport):
+                transport.pause_reading()
+            conn.reader.feed_eof()
+        tasks = [c.task for c in self._connections.values() if c.task is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self.grace_s)
+            if late:
+                log.warning("%d connections still busy after %.1f s at shutdown: aborted",
+                            len(late), self.grace_s)
+                for conn in list(self._connections.values()):
+                    conn.writer.transport.abort()
+                _, late = await asyncio.wait(late, timeout=1.0)
+                for task in late:
+                    task.cancel()
+        if self._processor is not None:
+            self._processor.cancel()
+            await asyncio.gather(self._processor, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+        log.info("acquirer stopped: %s", self.stats)
+
+    # -- connections ---------------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader,
+                                writer: asyncio.StreamWriter) -> None:
+        peername = writer.get_extra_info("peername")
+        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+        conn = _Connection(peer, asyncio.current_task(), reader, writer)
+        key = id(conn)
+        self._connections[key] = conn
+        self.stats.connections += 1
+        decoder = FrameDecoder(max_size=self.max_frame)
+        try:
+            while not self._closing:
+                try:
+                    data = await reader.read(READ_SIZE)
+                except OSError as exc:
+                    log.info("connection from %s failed: %s", peer, exc)
+                    break
+                if not data:
+                    if decoder.pending:
+                        self.stats.truncated += 1
+                        why = "closed at shutdown" if self._closing else "closed"
+                        log.warning("connection from %s %s mid-frame: %d bytes of an "
+                                    "incomplete message dropped at byte %d",
+                                    peer, why, decoder.pending, decoder.consumed)
+                    break
+                conn.busy = True
+                messages, error = decoder.split(data)
+                if messages:
+                    answers = await self._submit(messages, peer)
+                    out = b"".join(frame(answer) for answer in answers if answer is not None)
+                    if out:
+                        writer.write(out)
+                        await writer.drain()
+                        self.stats.replies += sum(answer is not None for answer in answers)
+                conn.busy = False
+                if error is not None:
+                    self._frame_error(peer, error)
+                    break
+        except (ConnectionError, OSError) as exc:  # the peer went away while we wrote
+            log.info("connection from %s lost: %s", peer, exc)
+        finally:
+            self._connections.pop(key, None)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):  # reset by the peer: closed
+                await writer.wait_closed()
+
+    def _frame_error(self, peer: str, error: FrameError) -> None:
+        self.stats.frame_errors += 1
+        log.warning("closing connection from %s: %s", peer, error)
+
+    async def _submit(self, messages: list[bytes], peer: str) -> list[bytes | None]:
+        if self._queue is None:
+            raise RuntimeError("the server is not started")
+        loop = asyncio.get_running_loop()
+        work = [_Work(message, peer, loop.create_future()) for message in messages]
+        for item in work:
+            self._queue.put_nowait(item)
+        return [await item.answer for item in work]
+
+    # -- the one writer of the ledger ----------------------------------------------------
+
+    async def _process(self) -> None:
+        queue = self._queue
+        if queue is None:
+            raise RuntimeError("the server is not started")
+        while True:
+            group = [await queue.get()]
+            while not queue.empty():
+                group.append(queue.get_nowait())
+            answers = self._process_group(group)
+            for item, answer in zip(group, answers, strict=True):
+                if not item.answer.done():  # its connection may have been cancelled
+                    item.answer.set_result(answer)
+
+    def _process_group(self, group: list[_Work]) -> list[bytes | None]:
+        acquirer = self.acquirer
+        answers: list[bytes | None] = []
+        try:
+            with acquirer.ledger.atomic():  # one commit for the whole group
+                for item in group:
+                    answers.append(self._handle_one(item))
+        except Exception:  # the commit failed: nothing of the group is durable, say nothing
+            log.exception("ledger commit failed: %d messages left unanswered", len(group))
+            self.stats.failures += len(group)
+            return [None] * len(group)
+        self.stats.commits += 1
+        return answers
+
+    def _handle_one(self, item: _Work) -> bytes | None:
+        self.stats.messages += 1
+        try:
+            return self.acquirer.handle(item.payload, self.clock.now(), self.clock.wall())
+        except Exception:
+            # the server never dies of input: a bug on one message (its savepoint rolled
+            # back) costs that message its reply, not the other terminals their host
+            log.exception("failed to process a message from %s", item.peer)
+            self.stats.failures += 1
+            return None
+
+
+async def serve(
+    server: AcquirerServer,
+    *,
+    ready: Callable[[str, int], None] | None = None,
+    signals: Iterable[signal.Signals] = (signal.SIGINT, signal.SIGTERM),
+) -> None:
+    """Run ``server`` until one of ``signals`` arrives, then shut it down cleanly."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    await server.start()
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        if ready is not None:
+            ready(*server.address)
+        await stop.wait()
+        log.info("signal received: shutting down")
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await server.shutdown()
+
+
+class ServerThread:
+    """An ``AcquirerServer`` on its own event loop in a background thread.
+
+    ``with ServerThread(acquirer) as running: running.address`` ... the server is shut
+    down (in-flight messages answered) when the block ends. The acquirer's ledger is
+    used from the server thread only while it runs; read it after :meth:`stop`, or
+    through a second connection to its file.
+    """
+
+    def __init__(self, acquirer: MockAcquirer, **options: Any) -> None:
+        self.server = AcquirerServer(acquirer, **options)
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: Exception | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.address
+
+    def start(self, timeout: float = 10.0) -> tuple[str, int]:
+        """Start the thread; the server's address once it listens (re-raises its errors)."""
+        self._thread = threading.Thread(target=self._run, name="acquirer-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"acquirer server did not start within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self.address
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Shut the server down and wait for the thread."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop already ended: nothing to stop
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> ServerThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            await self.server.start()
+        except Exception as exc:  # handed to the thread that called start(), raised there
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.server.shutdown()
