@@ -7,6 +7,16 @@ Both use the labels of :data:`LABELS`; change them together.
 
 The card number on paper is the masked PAN of the slip: at most the last four digits.
 QR codes are native (``GS ( k``): a raster QR costs ~20x more to generate.
+
+Text goes through python-escpos's ``text()`` except for one case it handles at great
+cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.write``
+then scans the text character by character for a character the page cannot encode
+(every code page encodes ASCII as itself) and encodes it character by character into
+exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
+:func:`_text` sends those bytes itself, in the same single ``_raw`` call; the first text
+of a job (which selects the code page), non-ASCII text, a disabled or unknown encoder and
+printer classes that override ``text()`` still go through python-escpos. The bytes are
+identical (``tests/terminal_sim/harness/test_layout_fast_text.py`` checks it).
 """
 
 from __future__ import annotations
@@ -41,36 +51,69 @@ def _pair(label: str, value: str, width: int) -> str:
     return f"{left}{' ' * gap}{value}\n"
 
 
-def print_slip(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
+def _escpos_text_method() -> Any:
+    from printer.escpos_loader import escpos_module
+
+    return escpos_module().Escpos.text
+
+
+_ESCPOS_TEXT: Any = None
+
+
+def _plain_text_ok(device: Any) -> bool:
+    """Does ``device.text`` do what python-escpos's ``Escpos.text`` does, with a code page
+    already selected and the encoder switching pages as needed (not disabled)?"""
+    global _ESCPOS_TEXT
+    if _ESCPOS_TEXT is None:
+        _ESCPOS_TEXT = _escpos_text_method()
+    if getattr(type(device), "text", None) is not _ESCPOS_TEXT:
+        return False
+    magic = getattr(device, "magic", None)
+    return magic is not None and magic.encoding is not None and not magic.disabled
+
+
+def _text(device: Any, text: str) -> None:
+    """``device.text(text)``, with 7-bit ASCII sent as its bytes once python-escpos has
+    selected a code page (see the module docstring: the bytes are the same)."""
+    if text.isascii() and _plain_text_ok(device):
+        device._raw(text.encode("ascii"))
+    else:
+        device.text(text)
+
+
+def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
     """Render ``slip`` on ``device`` (an ``escpos.Escpos``) and cut.
 
     Consecutive lines of one style go out in one ``text()`` call: python-escpos encodes
     text character by character per call, so fewer calls is most of the cost.
+    ``fast_text=False`` sends every text through python-escpos's ``text()`` (the
+    reference the fast path is checked against).
     """
+    text = _text if fast_text else _escpos_text
     rule = "-" * width + "\n"
     device.set(align="center", bold=True, double_height=True, double_width=False)
-    device.text(f"{slip.merchant_name[:width]}\n")
+    text(device, f"{slip.merchant_name[:width]}\n")
     device.set(align="left", bold=False, normal_textsize=True)
-    device.text(_pair(LABELS["merchant"], slip.merchant_id, width)
-                + _pair(LABELS["terminal"], slip.terminal_id, width)
-                + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
-                + rule)
+    text(device, _pair(LABELS["merchant"], slip.merchant_id, width)
+         + _pair(LABELS["terminal"], slip.terminal_id, width)
+         + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
+         + rule)
     if slip.copy_label:
         device.set(align="center", bold=True)
-        device.text(f"*** {slip.copy_label} ***\n")
+        text(device, f"*** {slip.copy_label} ***\n")
         device.set(align="left", bold=False)
     head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
     if slip.masked_pan:
         head += _pair(LABELS["card"], slip.masked_pan, width)
-    device.text(head)
+    text(device, head)
     if slip.amount_minor is not None and slip.currency:
         device.set(bold=True)
-        device.text(_pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
-                          width))
+        text(device, _pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
+                           width))
         device.set(bold=False)
-    device.text(rule)
+    text(device, rule)
     device.set(align="center", bold=True)
-    device.text(f"{slip.outcome[:width]}\n")
+    text(device, f"{slip.outcome[:width]}\n")
     device.set(align="left", bold=False)
     tail = f"{slip.message[:width]}\n" if slip.message else ""
     if slip.approval_code:
@@ -82,16 +125,20 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
     if slip.stan:
         tail += _pair(LABELS["stan"], slip.stan, width)
     if tail:
-        device.text(tail)
+        text(device, tail)
     device.set(align="center")  # native QR cannot be centred by qr(); alignment can
     if slip.stan:
         device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
-    device.text("THANK YOU\n")
+    text(device, "THANK YOU\n")
     device.set(align="left")
     device.cut()
 
 
-def render_job(slip: Slip | None, width: int = WIDTH) -> bytes:
+def _escpos_text(device: Any, text: str) -> None:
+    device.text(text)
+
+
+def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True) -> bytes:
     """The ESC/POS bytes of one print job: ``ESC @``, the slip, the cut.
 
     ``None`` renders the frame of a job whose data is gone: initialize, feed, cut:
@@ -103,7 +150,7 @@ def render_job(slip: Slip | None, width: int = WIDTH) -> bytes:
     # ESC @ resets the printer to code page 0: make the encoder announce its page again
     device.magic.encoding = None
     if slip is not None:
-        print_slip(device, slip, width=width)
+        print_slip(device, slip, width=width, fast_text=fast_text)
     else:
         device.ln(6)
         device.cut()

@@ -323,9 +323,10 @@ def _register_extensions() -> None:
     """Command groups that live beside the modules they drive."""
     from printer.commands import printer
     from terminal_sim.acquirer.commands import acquirer
+    from terminal_sim.harness_commands import campaign, replay
     from terminal_sim.reporting_commands import explain, report, studio
 
-    for command in (acquirer, explain, printer, report, studio):
+    for command in (acquirer, campaign, explain, printer, replay, report, studio):
         main.add_command(command)
 
 

@@ -45,7 +45,7 @@ from terminal_sim.sim.trace import Trace
 from terminal_sim.sim.workload import plan
 
 ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite", "receipts.bin",
-             "receipts.txt", "report.json", "report.html")
+             "receipts.txt", "report.json", "report.html", "scenario.yaml")
 
 #: After the last customer action the day goes on this long (syncs, retries, reboots).
 SETTLE_MS = 30 * 60_000
@@ -267,6 +267,9 @@ class Simulation:
         (out / "report.json").write_text(
             json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8")
+        from terminal_sim.replay import write_scenario_copy  # what replay re-runs
+
+        write_scenario_copy(self.scenario, out)
 
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None, profile: str | None = None,

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from terminal_sim.clock import VirtualClock
 
 
-@dataclass(order=True, slots=True)
+@dataclass(slots=True)
 class Scheduled:
-    """A pending action; ``cancel()`` makes the scheduler skip it."""
+    """A pending action; ``cancel()`` makes the scheduler skip it.
+
+    Ordered by (``at``, ``seq``). ``__lt__`` is written out: the heap compares items
+    on every push and pop, and the generated one builds two tuples per comparison.
+    """
 
     at: int
     seq: int
@@ -23,6 +27,20 @@ class Scheduled:
     cancelled: bool = field(default=False, compare=False)
     #: periodic housekeeping (sync rounds): does not keep the world from being "quiet"
     background: bool = field(default=False, compare=False)
+
+    def __lt__(self, other: Scheduled) -> bool:
+        if self.at != other.at:
+            return self.at < other.at
+        return self.seq < other.seq
+
+    def __le__(self, other: Scheduled) -> bool:
+        return (self.at, self.seq) <= (other.at, other.seq)
+
+    def __gt__(self, other: Scheduled) -> bool:
+        return (self.at, self.seq) > (other.at, other.seq)
+
+    def __ge__(self, other: Scheduled) -> bool:
+        return (self.at, self.seq) >= (other.at, other.seq)
 
     def cancel(self) -> None:
         self.cancelled = True

@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
+#: ``json.dumps`` with these options builds a new encoder on every call; one is enough.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
 
 def dumps(record: dict[str, Any]) -> str:
     """The canonical JSON of a record."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(record)
 
 
 class Trace:
@@ -40,9 +43,11 @@ class Trace:
             "kind": kind,
             "name": name,
         }
-        record.update({k: v for k, v in data.items() if v is not None})
+        for key, value in data.items():
+            if value is not None:
+                record[key] = value
         if self._keep:
             self.records.append(record)
         if self._sink is not None:
-            self._sink.write(dumps(record) + "\n")
+            self._sink.write(_ENCODER.encode(record) + "\n")
         return self._next_id

@@ -1,0 +1,41 @@
+"""``python bench/run.py --quick`` runs and prints every row of its table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+ROWS = [
+    "simulated sales/s per core, in memory (full fidelity)",
+    "simulated sales/s, writing every artifact (pos-sim run)",
+    "time compression, busy day",
+    "memory, Simulation with 1,000 terminals",
+    "memory, Simulation with 10,000 terminals",
+    "memory, TerminalFleet alone (10,000 cores)",
+    "campaign speed-up",
+    "TCP host, acquirer (memory), 1 connection(s)",
+    "TCP host, acquirer (memory), 100 connection(s)",
+    "interpreter, receipts read back/s",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_the_quick_benchmark_prints_every_row() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=230, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("python bench/run.py --quick: ") and "Python 3." in lines[0]
+    assert lines[1].split() == ["measure", "figure", "baseline", "(same", "run)", "ratio",
+                                "target", "status"]
+    for row in ROWS:
+        found = [line for line in lines if line.startswith(row)]
+        assert found, f"no row {row!r} in:\n{done.stdout}"
+        assert "failed" not in found[0] and "not measured" not in found[0], found[0]
+    statuses = [line for line in lines if line.rstrip().endswith(("met", "NOT met"))]
+    assert len(statuses) >= 5  # every row with a target says where it stands

@@ -1,0 +1,109 @@
+"""Swarm intensities: per-seed fault scaling, as the campaign module documents it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from terminal_sim.campaign import (
+    SWARM_PERCENT,
+    _factor_percent,
+    parse_seeds,
+    swarm_scenario,
+)
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.scenario import load_scenario, parse_scenario
+from terminal_sim.seeds import Stream, derive_seed
+
+from .conftest import ROOT
+
+BASE = """\
+name: swarm-probe
+seed: 3
+start: "2026-01-05T09:00:00"
+workload: {generate: {count: 2}}
+faults:
+  - {name: printer-power-loss, print_fraction: 0.8, down_s: 100, nth: 2}
+  - {name: operator-reprint, time: "09:30", count: 4, amount: 1999, probability: 0.6}
+  - {name: link-drop-reply, message: "0210", nth: 1}
+"""
+
+
+def test_the_factor_is_the_documented_draw() -> None:
+    for seed in (0, 1, 7, 2**40):
+        stream = Stream(derive_seed(seed, "campaign/swarm/1/operator-reprint"), "x")
+        assert _factor_percent(seed, 1, "operator-reprint") == stream.between(*SWARM_PERCENT)
+
+
+@given(st.integers(0, 2**63))
+def test_scaling_follows_the_rules(seed: int) -> None:
+    scenario = parse_scenario(BASE, "probe.yaml")
+    derived, intensities = swarm_scenario(scenario, seed)
+    again, _ = swarm_scenario(scenario, seed)
+    assert derived.source == again.source  # the same seed scales the same way
+    by_fault = {i.fault: i for i in intensities}
+    assert "link-drop-reply" not in by_fault  # nothing numeric given: nothing to scale
+    printer, reprint = derived.faults[0].params, derived.faults[1].params
+    assert printer["nth"] == 2 and reprint["amount"] == 1999 and reprint["time"] == "09:30"
+    assert 0.0 <= reprint["probability"] <= 1.0
+    assert 0.0 < printer["print_fraction"] <= 1.0  # a share stays a share
+    for intensity in intensities:
+        assert SWARM_PERCENT[0] / 100 <= intensity.factor <= SWARM_PERCENT[1] / 100
+        for key, (old, new) in intensity.params.items():
+            expected = old * intensity.factor
+            if key == "probability" or key.endswith("_fraction"):
+                expected = min(1.0, expected)
+            assert new == pytest.approx(expected, abs=0.51), key
+            assert type(new) is type(old) or isinstance(new, float)
+    assert derived.name == scenario.name and derived.sales == scenario.sales
+    assert derived.source.startswith(f"# swarm-probe with swarm intensities for seed {seed}")
+
+
+def test_a_value_the_fault_refuses_keeps_the_scenarios() -> None:
+    # power-dip refuses print_fraction 1 (it would print everything): 0.9 x up to 2 is
+    # capped to 1, refused, and stays 0.9
+    text = BASE.replace("printer-power-loss", "power-dip, at: 'sale/after:print'").replace(
+        "print_fraction: 0.8", "print_fraction: 0.9")
+    scenario = parse_scenario(text, "probe.yaml")
+    seen = set()
+    for seed in range(1, 40):
+        derived, _ = swarm_scenario(scenario, seed)
+        fraction = derived.faults[0].params["print_fraction"]
+        assert fraction < 1.0
+        seen.add(fraction == 0.9)
+    assert seen == {True, False}  # some seeds scale it down, the others keep it
+
+
+def test_faults_keep_their_factor_when_another_is_added() -> None:
+    one = parse_scenario(BASE, "probe.yaml")
+    extra = BASE + "  - {name: link-latency, delay_ms: 500}\n"
+    two = parse_scenario(extra, "probe.yaml")
+    for seed in range(1, 20):
+        first = {i.index: i for i in swarm_scenario(one, seed)[1]}
+        second = {i.index: i for i in swarm_scenario(two, seed)[1]}
+        for index, intensity in first.items():
+            assert second[index] == intensity
+
+
+def test_every_real_scenario_survives_the_swarm() -> None:
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        scenario = load_scenario(path)
+        for seed in (1, 2, 3):
+            derived, intensities = swarm_scenario(scenario, seed)
+            assert (derived is scenario) == (not intensities)
+            assert derived.description == scenario.description
+            assert derived.expect == scenario.expect and derived.start == scenario.start
+
+
+@pytest.mark.parametrize(("text", "seeds"), [
+    ("1-3", [1, 2, 3]), ("7", [7]), ("1-3,5,2", [1, 2, 3, 5]), (" 4 - 5 , 9", [4, 5, 9]),
+])
+def test_seed_ranges(text: str, seeds: list[int]) -> None:
+    assert parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["", "a", "3-1", "1-", "-2", "1-2-3", "1;2", "0-99999999999"])
+def test_bad_seed_ranges(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="seeds"):
+        parse_seeds(text)
