@@ -26,6 +26,7 @@ fault gets (a card read, a crash point, a message, a print):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -47,15 +48,28 @@ class Param:
     default: Any
     help: str
     choices: tuple[Any, ...] = ()
+    #: bounds of a number (a scenario's numbers are small; huge ones are mistakes)
+    low: float = -1e9
+    high: float = 1e9
 
     def check(self, name: str, value: Any) -> Any:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ConfigurationError(
+                    f"{name}: {len(str(abs(value)))} digits is too large") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigurationError(f"{name}: expected a finite number, got {value!r}")
         if isinstance(value, bool) and bool not in kinds:
             raise ConfigurationError(f"{name}: expected {_names(kinds)}, got {value!r}")
         if not isinstance(value, kinds):
             raise ConfigurationError(f"{name}: expected {_names(kinds)}, got {value!r}")
+        if isinstance(value, int | float) and not isinstance(value, bool) and not (
+                self.low <= value <= self.high):
+            raise ConfigurationError(f"{name}: {value!r} is outside {self.low:g} to "
+                                     f"{self.high:g}")
         if self.choices and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise ConfigurationError(f"{name}: {value!r} is not one of {allowed}")

@@ -88,7 +88,7 @@ class TornCard(Fault):
     name = "torn-card"
     summary = "the card is pulled away mid-read; the read fails"
     params: ClassVar[dict[str, Param]] = {
-        "after_ms": Param(int, 150, "how long the read ran before the card left"),
+        "after_ms": Param(int, 150, "how long the read ran before the card left", low=0),
     }
 
     def install(self, sim: Simulation) -> None:

@@ -99,8 +99,8 @@ class LinkLatency(_LinkFault):
     name = "link-latency"
     summary = "extra latency with jitter on the acquirer link"
     params: ClassVar[dict[str, Param]] = {
-        "delay_ms": Param(int, 2_000, "extra delay"),
-        "jitter_ms": Param(int, 500, "up to this much more, drawn per message"),
+        "delay_ms": Param(int, 2_000, "extra delay", low=0),
+        "jitter_ms": Param(int, 500, "up to this much more, drawn per message", low=0),
         "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }
@@ -145,7 +145,7 @@ class LinkLateReply(_LinkFault):
     name = "link-late-reply"
     summary = "the host's reply arrives after the terminal's timeout"
     params: ClassVar[dict[str, Param]] = {
-        "delay_ms": Param(int, 20_000, "how late the reply is"),
+        "delay_ms": Param(int, 20_000, "how late the reply is", low=0),
         "message": _MESSAGE,
     }
 
@@ -161,7 +161,7 @@ class LinkDuplicateReply(_LinkFault):
     name = "link-duplicate-reply"
     summary = "the host's reply arrives twice"
     params: ClassVar[dict[str, Param]] = {
-        "gap_ms": Param(int, 300, "time between the two copies"),
+        "gap_ms": Param(int, 300, "time between the two copies", low=0),
         "message": _MESSAGE,
     }
 
@@ -199,8 +199,8 @@ class LinkSlicer(_LinkFault):
     name = "link-slicer"
     summary = "a frame arrives cut into pieces"
     params: ClassVar[dict[str, Param]] = {
-        "pieces": Param(int, 3, "number of pieces"),
-        "gap_ms": Param(int, 5, "time between pieces"),
+        "pieces": Param(int, 3, "number of pieces", low=2, high=1000),
+        "gap_ms": Param(int, 5, "time between pieces", low=0),
         "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }
@@ -227,7 +227,7 @@ class LinkCorrupt(_LinkFault):
     name = "link-corrupt"
     summary = "bytes of a message are corrupted on the wire"
     params: ClassVar[dict[str, Param]] = {
-        "bytes": Param(int, 1, "how many bytes to change"),
+        "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000),
         "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }

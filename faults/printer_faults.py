@@ -50,7 +50,7 @@ class PrinterPaperOut(_PrinterFault):
     name = "printer-paper-out"
     summary = "the paper runs out; nothing prints until refilled"
     params: ClassVar[dict[str, Param]] = {
-        "refill_s": Param(int, None, "seconds until someone refills the paper"),
+        "refill_s": Param(int, None, "seconds until someone refills the paper", low=0),
     }
 
     def install(self, sim: Simulation) -> None:
@@ -87,7 +87,7 @@ class PrinterCoverOpen(_PrinterFault):
     name = "printer-cover-open"
     summary = "the printer cover is open; the printer is offline until closed"
     params: ClassVar[dict[str, Param]] = {
-        "close_s": Param(int, 60, "seconds until the cover is closed again"),
+        "close_s": Param(int, 60, "seconds until the cover is closed again", low=0),
     }
 
     def strike(self, node: TerminalNode, sim: Simulation) -> None:
@@ -112,8 +112,9 @@ class PrinterPowerLoss(Fault):
     name = "printer-power-loss"
     summary = "the printer loses power mid-job; lines are silently lost"
     params: ClassVar[dict[str, Param]] = {
-        "print_fraction": Param(float, 0.4, "share of the job printed before the cut"),
-        "down_s": Param(int, 120, "seconds the printer stays without power"),
+        "print_fraction": Param(float, 0.4, "share of the job printed before the cut",
+                                low=0.0, high=1.0),
+        "down_s": Param(int, 120, "seconds the printer stays without power", low=0),
     }
 
     def install(self, sim: Simulation) -> None:

@@ -109,8 +109,30 @@ class Scenario:
     source: str = field(default="", repr=False)
 
 
+#: Scenario files are small and flat; deeper nesting is an error, not a stack overflow.
+MAX_DEPTH = 64
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as the strings they were written as."""
+    """SafeLoader that keeps timestamps as the strings they were written as, and refuses
+    aliases (an alias bomb would make the duplicate-key walk explode) and deep nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed in scenario files",
+                event.start_mark)  # type: ignore[arg-type]
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.add_constructor(
@@ -201,10 +223,22 @@ def _parse(path: str, text: str) -> tuple[_Located, Any]:
     return located, data
 
 
+# JSON Schema counts 1.0 as an integer; a scenario's integers are written as integers
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+_VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                          type_checker=_TYPES)(SCHEMA)
+
+
+def _path_key(path: list[Any]) -> list[tuple[int, str]]:
+    """A sort key for mixed int/str paths (list indexes and mapping keys)."""
+    return [(0, f"{p:09d}") if isinstance(p, int) else (1, str(p)) for p in path]
+
+
 def _schema_error(located: _Located, data: Any) -> ScenarioError | None:
-    validator = jsonschema.Draft202012Validator(SCHEMA)
-    errors = sorted(validator.iter_errors(data),
-                    key=lambda e: (located.line(list(e.absolute_path)), list(e.absolute_path)))
+    errors = sorted(_VALIDATOR.iter_errors(data),
+                    key=lambda e: (located.line(list(e.absolute_path)),
+                                   _path_key(list(e.absolute_path))))
     if not errors:
         return None
     error = errors[0]
@@ -375,6 +409,10 @@ def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
             raise located.error(["faults", index, "name"],
                                 f"unknown fault {fault_name!r}; known: {listed}")
         params = {k: v for k, v in item.items() if k != "name"}
+        for target in params.get("terminals") or []:
+            if target not in seen_ids:
+                raise located.error(["faults", index, "terminals"],
+                                    f"no terminal {target!r} in terminals")
         try:
             fault_class(fault_name).validate(params)
         except ConfigurationError as exc:

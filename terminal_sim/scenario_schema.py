@@ -26,14 +26,17 @@ _TIME = {
                    "next day), or seconds after start",
     "oneOf": [
         {"type": "string", "pattern": r"^([0-3]\d|4[0-7]):[0-5]\d(:[0-5]\d)?$"},
-        {"type": "integer", "minimum": 0},
+        {"type": "integer", "minimum": 0, "maximum": 172_799},
     ],
 }
 _TERMINAL_ID = {"type": "string", "pattern": r"^[A-Z0-9]{8}$",
                 "description": "8 characters, ISO 8583 field 41"}
 _CURRENCY = {"type": "string", "pattern": r"^[A-Z]{3}$", "description": "ISO 4217 alpha code"}
-_RANGE = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2,
-          "maxItems": 2, "description": "[low, high], both included"}
+_INTERVAL = {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 86_400},
+             "minItems": 2, "maxItems": 2, "description": "[low, high] seconds, both included"}
+_AMOUNTS = {"type": "array",
+            "items": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
+            "minItems": 2, "maxItems": 2, "description": "[low, high] minor units, both included"}
 
 _SALE = {
     "type": "object",
@@ -65,7 +68,8 @@ SCHEMA: dict[str, Any] = {
             "description": "override single safeguards of the profile",
             "additionalProperties": {"type": ["boolean", "integer", "string"]},
         },
-        "start": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$",
+        "start": {"type": "string",
+                  "pattern": r"^(19[7-9]\d|2\d{3})-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$",
                   "description": "calendar time of virtual time zero"},
         "terminals": {
             "type": "array",
@@ -109,8 +113,8 @@ SCHEMA: dict[str, Any] = {
                     "properties": {
                         "count": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
                         "start": _TIME,
-                        "interval_s": _RANGE,
-                        "amount": _RANGE,
+                        "interval_s": _INTERVAL,
+                        "amount": _AMOUNTS,
                         "currency": _CURRENCY,
                         "cards": {
                             "type": "object",

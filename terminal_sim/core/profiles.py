@@ -58,13 +58,21 @@ class Profile:
 
     def with_settings(self, **settings: Any) -> Profile:
         """A copy with some settings changed; unknown names are a ``ConfigurationError``."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(settings) - known)
+        kinds = {f.name: f.type for f in fields(self)}
+        unknown = sorted(set(settings) - set(kinds))
         if unknown:
             raise ConfigurationError(
                 f"unknown profile setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
+                f"known: {', '.join(sorted(kinds))}"
             )
+        for name, value in settings.items():
+            wanted = {"bool": bool, "int": int, "str": str}.get(str(kinds[name]), object)
+            if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+                raise ConfigurationError(f"{name}: expected {wanted.__name__}, got {value!r}")
+            if isinstance(value, int) and not 0 <= value <= 10**9:
+                raise ConfigurationError(f"{name}: {value} is out of range (0 to 10**9)")
+        if settings.get("journal_synchronous", "FULL") not in ("FULL", "NORMAL"):
+            raise ConfigurationError("journal_synchronous: FULL or NORMAL")
         return replace(self, **settings)
 
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from faults.base import Fault, Trigger
 from faults.registry import fault_class, known_fault_names
 from terminal_sim.cli import main
-from terminal_sim.errors import ConfigurationError, ScenarioError
+from terminal_sim.errors import ScenarioError
 from terminal_sim.scenario import parse_scenario
 from terminal_sim.seeds import SeedTree
 
@@ -99,6 +99,6 @@ def test_trigger_draws_are_seeded() -> None:
     assert draws(7) == draws(7) and draws(7) != draws(8)
 
 
-def test_unknown_terminal_target_is_a_configuration_error(day) -> None:
-    with pytest.raises(ConfigurationError, match="no terminal T0000099"):
+def test_unknown_terminal_target_is_refused_at_load(day) -> None:
+    with pytest.raises(ScenarioError, match="faults.0.terminals: no terminal 'T0000099'"):
         day("- {name: torn-card, terminals: [T0000099]}")

@@ -312,8 +312,6 @@ LOADER_CRASHES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="loader hardening pending (aliases, nesting depth): "
-                                       "see the harness report")
 @pytest.mark.timeout(3)  # the bomb takes hours today; a loader that refuses aliases, none
 @pytest.mark.parametrize("case", sorted(LOADER_CRASHES))
 def test_found_loader_crashes(case: str) -> None:
@@ -358,8 +356,6 @@ def _set_top_level(text: str, key: str, value: str) -> str:
     return "\n".join(lines) + f"\n{key}: {value}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="loader hardening pending (aliases, nesting depth): "
-                                       "see the harness report")
 @pytest.mark.timeout(10)
 @settings(phases=[Phase.explicit, Phase.generate],  # a known failure: do not shrink it
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -409,8 +405,6 @@ ACCEPTED_BUT_UNRUNNABLE = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="the loader accepts what the simulator cannot run: "
-                                       "see the harness report")
 @pytest.mark.parametrize("case", sorted(ACCEPTED_BUT_UNRUNNABLE))
 def test_found_unrunnable_scenarios_are_refused(case: str) -> None:
     text, field = ACCEPTED_BUT_UNRUNNABLE[case]
