@@ -100,5 +100,5 @@ def test_trigger_draws_are_seeded() -> None:
 
 
 def test_unknown_terminal_target_is_refused_at_load(day) -> None:
-    with pytest.raises(ScenarioError, match="faults.0.terminals: no terminal 'T0000099'"):
+    with pytest.raises(ScenarioError, match=r"faults\.0\.terminals: no terminal 'T0000099'"):
         day("- {name: torn-card, terminals: [T0000099]}")
