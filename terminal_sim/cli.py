@@ -8,36 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from terminal_sim import __version__
-from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def _friendly_errors(func: F) -> F:
-    """Translate our errors into a one-line message and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (ScenarioError, ConfigurationError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-        except TerminalSimError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
-
-    return wrapper  # type: ignore[return-value]
+from terminal_sim.cli_errors import EXIT_FAILED, EXIT_OK
+from terminal_sim.cli_errors import friendly_errors as _friendly_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

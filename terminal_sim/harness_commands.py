@@ -24,31 +24,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
+from terminal_sim.cli_errors import EXIT_FAILED, EXIT_OK
+from terminal_sim.cli_errors import cli_errors as _errors
 
 __all__ = ["campaign", "replay"]
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Our errors as one line on stderr and an exit code, never a traceback."""
-    try:
-        yield
-    except (ScenarioError, ConfigurationError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except TerminalSimError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
 
 
 @click.command("replay")

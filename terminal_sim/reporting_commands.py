@@ -30,25 +30,12 @@ from typing import Any
 
 import click
 
-from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
+from terminal_sim.cli_errors import cli_errors as _errors
+from terminal_sim.errors import ConfigurationError
 
 __all__ = ["explain", "report", "studio"]
 
-EXIT_BAD_INPUT = 2
 LANGS = ("en", "zh-CN")  # terminal_sim.explain_text.LANGUAGES, without importing it early
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Our errors as one line on stderr and an exit code, never a traceback."""
-    try:
-        yield
-    except (ScenarioError, ConfigurationError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except TerminalSimError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
 
 
 @click.command("explain")
