@@ -349,25 +349,17 @@ def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
 
     workload = data.get("workload", {})
     sales = []
-    for index, item in enumerate(workload.get("sales", [])):
-        keys = ["workload", "sales", index]
-        sales.append(SaleSpec(
-            time_of([*keys, "at"], item["at"]),
-            terminal_of(keys, item),
-            item["amount"],
-            currency_of([*keys, "currency"], item.get("currency", "EUR")),
-            card_of([*keys, "card"], item.get("card", "visa-approve")),
-        ))
-    for index, item in enumerate(workload.get("refunds", [])):
-        keys = ["workload", "refunds", index]
-        sales.append(SaleSpec(
-            time_of([*keys, "at"], item["at"]),
-            terminal_of(keys, item),
-            item["amount"],
-            currency_of([*keys, "currency"], item.get("currency", "EUR")),
-            card_of([*keys, "card"], item.get("card", "visa-approve")),
-            kind="refund",
-        ))
+    for section, kind in (("sales", "sale"), ("refunds", "refund")):
+        for index, item in enumerate(workload.get(section, [])):
+            keys = ["workload", section, index]
+            sales.append(SaleSpec(
+                time_of([*keys, "at"], item["at"]),
+                terminal_of(keys, item),
+                item["amount"],
+                currency_of([*keys, "currency"], item.get("currency", "EUR")),
+                card_of([*keys, "card"], item.get("card", "visa-approve")),
+                kind=kind,
+            ))
     voids = []
     for index, item in enumerate(workload.get("voids", [])):
         keys = ["workload", "voids", index]

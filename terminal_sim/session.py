@@ -110,24 +110,22 @@ class Session:
     def sale(self, amount_minor: int, currency: str = "EUR", card: str = "visa-approve",
              *, terminal: str | None = None) -> str:
         """A customer buys for ``amount_minor``; returns the sale id."""
-        node = self.node(terminal)
-        known = catalog_card(card)
-        self._sale_seq += 1
-        sale_id = f"{node.terminal_id}-S{self._sale_seq:05d}"
-        node.request(SaleRequested(sale_id, Money(amount_minor, currency),
-                                   Card(known.pan, label=known.name)))
-        return sale_id
+        return self._present(SaleRequested, "S", amount_minor, currency, card, terminal)
 
     def refund(self, amount_minor: int, currency: str = "EUR", card: str = "visa-approve",
                *, terminal: str | None = None) -> str:
         """The cashier refunds ``amount_minor`` to the card; returns the refund's id."""
+        return self._present(RefundRequested, "R", amount_minor, currency, card, terminal)
+
+    def _present(self, request: type[SaleRequested], prefix: str, amount_minor: int,
+                 currency: str, card: str, terminal: str | None) -> str:
         node = self.node(terminal)
         known = catalog_card(card)
         self._sale_seq += 1
-        refund_id = f"{node.terminal_id}-R{self._sale_seq:05d}"
-        node.request(RefundRequested(refund_id, Money(amount_minor, currency),
-                                     Card(known.pan, label=known.name)))
-        return refund_id
+        sale_id = f"{node.terminal_id}-{prefix}{self._sale_seq:05d}"
+        node.request(request(sale_id, Money(amount_minor, currency),
+                             Card(known.pan, label=known.name)))
+        return sale_id
 
     def void(self, *, terminal: str | None = None) -> None:
         self.node(terminal).request(VoidRequested())
