@@ -564,15 +564,14 @@ def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
 def _collect(jobs: Sequence[Job], workers: int, executor: Executor | None,
              factory: ExecutorFactory, progress: IO[str] | None, label: str) -> list[Outcome]:
     meter = _meter(len(jobs), label, progress)
+    failed = True
     try:
         outcomes = list(_map(jobs, workers, executor, factory,
                              meter.advance if meter is not None else None))
-    except BaseException:
+        failed = False
+    finally:  # an interrupted campaign still closes its progress line, as failed
         if meter is not None:
-            meter.close(failed=True)
-        raise
-    if meter is not None:
-        meter.close()
+            meter.close(failed=failed)
     return sorted(outcomes, key=lambda o: (o.order, o.seed))
 
 
