@@ -160,7 +160,9 @@ class LiveSimulation(Simulation):
                 (stdin or sys.stdin).readline()
             if self.options.sales:
                 start = self.clock.now()
-                for action in plan(self.scenario, self.seeds):
+                # plan() draws from the workload streams: call it once
+                actions = plan(self.scenario, self.seeds)
+                for action in actions:
                     node = self.nodes[action.terminal]
                     event = action.event
                     if hasattr(event, "sale_id"):
@@ -168,8 +170,7 @@ class LiveSimulation(Simulation):
                     self.scheduler.at(start + action.at_ms, partial(node.request, event))
                 for node in self.nodes.values():
                     if node.sync is not None:
-                        node.sync.start(start + max((a.at_ms for a in plan(
-                            self.scenario, self.seeds)), default=0))
+                        node.sync.start(start + max((a.at_ms for a in actions), default=0))
                 self.live_scheduler.run(idle_grace_ms=200)
             self.end_of_day()
             return self._finish()

@@ -211,7 +211,14 @@ class ReceiptPrinter:
 
     @property
     def position(self) -> int:
-        """Bytes sent to the device so far (receipts are joined to trace records by it)."""
+        """Bytes sent to the device so far (receipts are joined to trace records by it).
+
+        A virtual printer's interpreter counts them; joining its whole output on every
+        print would make a long day quadratic.
+        """
+        interpreter = getattr(self.device, "interpreter", None)
+        if interpreter is not None:
+            return int(interpreter.offset)
         return len(self.device.output)
 
     def status(self) -> str:
