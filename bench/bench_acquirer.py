@@ -73,7 +73,7 @@ async def _acquirer_main(ready: Connection, ledger_path: str) -> None:
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.acquirer.ledger import HostLedger
     from terminal_sim.acquirer.server import AcquirerServer
-    from terminal_sim.seeds import SeedTree
+    from terminal_sim.base.seeds import SeedTree
 
     logging.disable(logging.INFO)
     ledger = HostLedger(ledger_path)

@@ -5,9 +5,9 @@
 Both halves of a print, measured in the same run on the same slips:
 
 * ``generate``: python-escpos writing one receipt into its ``Dummy`` (reused, with
-  ``clear()``: the cheap path) through our layout, ``printer.layout.render_job``
+  ``clear()``: the cheap path) through our layout, ``terminal_sim.receipts.layout.render_job``
   (English: its ASCII text bypasses python-escpos's per-character encoder when the
-  layout can) and ``printer.layout_zh.render_job_zh`` (zh-CN, raw GB18030 text);
+  layout can) and ``terminal_sim.receipts.layout_zh.render_job_zh`` (zh-CN, raw GB18030 text);
   ``generate (escpos text())`` is the English slip with every text through
   python-escpos's own ``text()`` (a ``Dummy`` whose ``text`` is overridden);
 * ``interpret``: a new :class:`~printer.interpreter.EscPosInterpreter` reading those
@@ -38,9 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from printer.interpreter import EscPosInterpreter, parse
-from printer.layout import render_job
-from printer.layout_zh import render_job_zh
 from terminal_sim.core.slips import Slip
+from terminal_sim.receipts.layout import render_job
+from terminal_sim.receipts.layout_zh import render_job_zh
 
 
 def _slips(count: int) -> list[Slip]:
@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             stream.clear()
 
     from printer.escpos_loader import escpos_module
-    from printer.layout import print_slip
     from printer.render import receipt_png_bytes
+    from terminal_sim.receipts.layout import print_slip
 
     escpos_module()
     from escpos.printer import Dummy

@@ -129,7 +129,7 @@ def load_average() -> str:
 def scaled_day(count: int, *, interval: tuple[int, int] | None = None,
                terminals: int = 1) -> Any:
     """happy-day.yaml with ``count`` generated sales (and another interval)."""
-    from terminal_sim.scenario import TerminalSpec, load_scenario
+    from terminal_sim.scenario.loader import TerminalSpec, load_scenario
 
     scenario = load_scenario(HAPPY)
     if scenario.generate is None:
@@ -163,7 +163,7 @@ def count_sales(report: dict[str, Any]) -> int:
 
 
 def sales_rows(size: Sizes) -> list[Row]:
-    from terminal_sim.simulation import run_scenario
+    from terminal_sim.sim.simulation import run_scenario
 
     base = floor.measure(size.floor_units, size.repeats)
     run_scenario(scaled_day(50))  # imports, python-escpos code pages: not part of a day
@@ -211,7 +211,7 @@ def sales_rows(size: Sizes) -> list[Row]:
 
 
 def compression_rows(size: Sizes) -> list[Row]:
-    from terminal_sim.simulation import run_scenario
+    from terminal_sim.sim.simulation import run_scenario
 
     # sales every 20-60 s (40 s on average) for ``busy_hours`` hours at one terminal
     count = size.busy_hours * 3600 // 40
@@ -234,8 +234,8 @@ def memory_child(terminals: int, mode: str) -> dict[str, float]:
     import printer.virtual  # noqa: F401  (imports are not per terminal)
     from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
     from terminal_sim.core.profiles import get_profile
-    from terminal_sim.scenario import parse_scenario
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.scenario.loader import parse_scenario
+    from terminal_sim.sim.simulation import Simulation
 
     lines = ["name: fleet", "seed: 1", "workload: {}", "terminals:"]
     lines += [f"  - {{id: T{i:07d}}}" for i in range(terminals)]
@@ -314,8 +314,8 @@ def memory_rows(size: Sizes) -> list[Row]:
 
 
 def campaign_rows(size: Sizes) -> list[Row]:
-    from terminal_sim.campaign import run_campaign
-    from terminal_sim.scenario import parse_scenario
+    from terminal_sim.harness.campaign import run_campaign
+    from terminal_sim.scenario.loader import parse_scenario
 
     source = HAPPY.read_text(encoding="utf-8").replace("count: 200",
                                                        f"count: {size.campaign_sales}")
@@ -420,8 +420,8 @@ def _own_interpreter_row(size: Sizes) -> Row:
     import datetime as dt
 
     from printer.interpreter import parse
-    from printer.layout import render_job
     from terminal_sim.core.slips import Slip
+    from terminal_sim.receipts.layout import render_job
 
     base = dt.datetime(2026, 1, 5, 8, 0, 0)
     slips = [Slip("sale", "APPROVED", "CORNER CAFE", "M00000000000001", "T0000001",

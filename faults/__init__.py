@@ -2,5 +2,5 @@
 
 A fault never adds a branch inside the terminal core. It wraps a port (card reader,
 acquirer link, journal, printer, back office) or observes crash points, the way
-pyserial's ``spy://`` wraps a serial port. See :mod:`faults.registry`.
+pyserial's ``spy://`` wraps a serial port. See :mod:`terminal_sim.plugins.registry`.
 """

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from faults.base import Fault, Param
-from faults.registry import register
-from terminal_sim.cards import Card
+from terminal_sim.base.cards import Card
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.plugins.faults import Fault, Param
+from terminal_sim.plugins.registry import register
 from terminal_sim.sim.ports import CardReader, ReadResult
 
 if TYPE_CHECKING:
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.sim.simulation import Simulation
 
 
 @register

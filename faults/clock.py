@@ -7,13 +7,13 @@ import datetime as dt
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from faults.base import Fault, Param, parse_time_ms
-from faults.registry import register
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.plugins.faults import Fault, Param, parse_time_ms
+from terminal_sim.plugins.registry import register
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.sim.simulation import Simulation
 
 
 class SkewedClock:

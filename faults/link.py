@@ -24,15 +24,15 @@ from functools import partial
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from faults.base import Fault, Param
-from faults.registry import register
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.iso.codec import peek_mti
+from terminal_sim.plugins.faults import Fault, Param
+from terminal_sim.plugins.registry import register
 from terminal_sim.sim.ports import Arrival, InProcessLink, Pipe
 
 if TYPE_CHECKING:
     from terminal_sim.sim.scheduler import Scheduler
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.sim.simulation import Simulation
 
 _MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message")
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from faults.base import Fault, Param
-from faults.registry import register
 from terminal_sim.core.events import PrintDone
 from terminal_sim.core.slips import Slip
+from terminal_sim.plugins.faults import Fault, Param
+from terminal_sim.plugins.registry import register
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.sim.simulation import Simulation
 
 
 class _PrinterFault(Fault):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from faults.base import Fault, Param
-from faults.registry import register
+from terminal_sim.plugins.faults import Fault, Param
+from terminal_sim.plugins.registry import register
 from terminal_sim.sim.sync import BackOfficeLink, SyncError
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.simulation import Simulation
+    from terminal_sim.sim.simulation import Simulation
 
 
 @register

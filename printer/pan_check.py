@@ -23,7 +23,7 @@ What is looked at:
   one the *last digits shown*, and any digit between mask characters is a violation of
   every policy (a mask with holes).
 * **unmasked card numbers**: Luhn-valid runs of 13 to 19 digits not starting with 0
-  (:func:`terminal_sim.cards.find_pans`), also when printed in groups of four; a
+  (:func:`terminal_sim.base.cards.find_pans`), also when printed in groups of four; a
   violation of every policy. A merchant or reference number of that length that
   happens to pass the Luhn check is flagged too: paper cannot tell them apart.
 * **expiry dates** (``facta`` only): a labelled one anywhere (``EXP 12/29``,
@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from terminal_sim.cards import find_pans, luhn_valid
+from terminal_sim.base.cards import find_pans, luhn_valid
 
 __all__ = ["POLICIES", "Policy", "Violation", "check_receipt", "redact"]
 

@@ -1,5 +1,5 @@
 """``python -m terminal_sim`` is ``pos-sim``."""
 
-from terminal_sim.cli import main
+from terminal_sim.cli.main import main
 
 main()

@@ -61,7 +61,8 @@ from typing import Any
 
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
-from terminal_sim.cards import mask_pan, token_for
+from terminal_sim.base.cards import mask_pan, token_for
+from terminal_sim.base.seeds import Stream
 from terminal_sim.errors import Iso8583Error
 from terminal_sim.iso import codec
 from terminal_sim.iso.messages import (
@@ -89,7 +90,6 @@ from terminal_sim.iso.spec import (
     RC_OUT_OF_BALANCE,
     RC_UNABLE_TO_LOCATE,
 )
-from terminal_sim.seeds import Stream
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ code of the first rule that matches, in this order:
 2. ``message_overrides``: a forced code (or ``"no-reply"``) for one MTI, e.g.
    ``{"0400": "no-reply"}`` makes the host swallow reversals so that the terminal has to
    send its 0420 advice, or ``{"0500": "96"}`` refuses reconciliation.
-3. ``cards``: the test-card table of :mod:`terminal_sim.cards` (e.g. ``4000000000000002``
+3. ``cards``: the test-card table of :mod:`terminal_sim.base.cards` (e.g. ``4000000000000002``
    always gets ``05``), extendable by PAN.
 4. ``amount_endings``: the last two digits of the amount in minor units select a
    response, in the spirit of the processors' public test conventions:
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.cards import TEST_CARDS, mask_pan
+from terminal_sim.base.cards import TEST_CARDS, mask_pan
 from terminal_sim.errors import ConfigurationError
 
 NO_REPLY = "no-reply"

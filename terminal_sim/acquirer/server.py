@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from terminal_sim.acquirer.host import MockAcquirer
-from terminal_sim.clock import Clock
+from terminal_sim.base.clock import Clock
 from terminal_sim.errors import FrameError
 from terminal_sim.iso.framing import FrameDecoder, frame
 

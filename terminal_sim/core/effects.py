@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from terminal_sim.cards import Card
+from terminal_sim.base.cards import Card
 from terminal_sim.core.slips import Slip
 from terminal_sim.iso.messages import HostRequest
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from terminal_sim.cards import Card
+from terminal_sim.base.cards import Card
+from terminal_sim.base.money import Money
 from terminal_sim.core.effects import JournalEntry
 from terminal_sim.iso.messages import HostReply
-from terminal_sim.money import Money
 
 
 @dataclass(frozen=True, slots=True)

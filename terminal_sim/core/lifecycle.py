@@ -46,7 +46,8 @@ from typing import Any, cast
 
 from transitions import EventData, Machine, MachineError
 
-from terminal_sim.cards import Card, token_for
+from terminal_sim.base.cards import Card, token_for
+from terminal_sim.base.money import Money
 from terminal_sim.core.effects import (
     CancelTimer,
     Effect,
@@ -72,7 +73,6 @@ from terminal_sim.core.profiles import Profile
 from terminal_sim.core.slips import Slip
 from terminal_sim.iso.messages import HostRequest, OriginalData
 from terminal_sim.iso.spec import response_text
-from terminal_sim.money import Money
 
 STATES = ["off", "idle", "reading", "authorizing", "voiding", "completing"]
 HOST_TIMER = "host"

@@ -26,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
-from terminal_sim.cards import mask_pan
+from terminal_sim.base.cards import mask_pan
+from terminal_sim.base.money import currency_alpha, currency_numeric
 from terminal_sim.errors import Iso8583Error
 from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
-from terminal_sim.money import currency_alpha, currency_numeric
 
 _KIND_BY_PROC = {PROC_PURCHASE: "sale", PROC_VOID: "void", PROC_REFUND: "refund"}
 _PROC_BY_KIND = {kind: proc for proc, kind in _KIND_BY_PROC.items()}

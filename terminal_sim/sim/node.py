@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from terminal_sim.clock import VirtualClock
+from terminal_sim.base.clock import VirtualClock
 from terminal_sim.core.effects import (
     CancelTimer,
     Effect,
@@ -40,13 +40,13 @@ from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
 from terminal_sim.errors import PowerLost
 from terminal_sim.iso.messages import HostReply
-from terminal_sim.journal import TerminalJournal
 from terminal_sim.sim.ports import AcquirerLink, CardReader, ReceiptPrinter
 from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
 from terminal_sim.sim.scheduler import Scheduled, Scheduler
 from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import SyncAgent
 from terminal_sim.sim.trace import Trace
+from terminal_sim.stores.journal import TerminalJournal
 
 CrashObserver = Callable[["TerminalNode", str], None]
 

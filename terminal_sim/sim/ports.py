@@ -12,15 +12,15 @@ from functools import partial
 from typing import Any, Protocol
 
 from terminal_sim.acquirer.host import MockAcquirer
-from terminal_sim.cards import Card, luhn_valid
-from terminal_sim.clock import VirtualClock
+from terminal_sim.base.cards import Card, luhn_valid
+from terminal_sim.base.clock import VirtualClock
+from terminal_sim.base.seeds import Stream
 from terminal_sim.core.events import PrintDone
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.messages import HostReply
-from terminal_sim.seeds import Stream
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.trace import Trace
 
@@ -194,7 +194,10 @@ class ReceiptPrinter:
 
     def __init__(self, device: Any, *, width: int = 32, keep_jobs: int = 20,
                  check_status: bool = False, skip_empty_jobs: bool = False) -> None:
-        from printer.layout import print_slip, render_job  # the printer package is the adapter
+        from terminal_sim.receipts.layout import (  # the printer package is the adapter
+            print_slip,
+            render_job,
+        )
 
         self._print_slip = print_slip
         self._render_job = render_job

@@ -10,7 +10,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from terminal_sim.clock import VirtualClock
+from terminal_sim.base.clock import VirtualClock
 
 
 @dataclass(slots=True)

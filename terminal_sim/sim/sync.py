@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from terminal_sim.backoffice import BackOffice
 from terminal_sim.errors import TerminalSimError
+from terminal_sim.stores.backoffice import BackOffice
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from terminal_sim.cards import Card, catalog_card
+from terminal_sim.base.cards import Card, catalog_card
+from terminal_sim.base.money import Money
+from terminal_sim.base.seeds import SeedTree
 from terminal_sim.core.events import RefundRequested, SaleRequested, VoidRequested
-from terminal_sim.money import Money
-from terminal_sim.scenario import Scenario
-from terminal_sim.seeds import SeedTree
+from terminal_sim.scenario.loader import Scenario
 
 #: A generated void follows its sale after this long (the customer changed their mind).
 VOID_AFTER_MS = 45_000

@@ -9,7 +9,7 @@ finished run instead.
 ==============================  ==========================================================
 module                          job
 ==============================  ==========================================================
-:mod:`~.live`                   a :class:`~terminal_sim.session.Session` behind buttons
+:mod:`~.live`                   a :class:`~terminal_sim.sim.session.Session` behind buttons
 :mod:`~.replay`                 a run directory, replayed record by record
 :mod:`~.snapshot`               a view of either, as the JSON the page polls
 :mod:`~.diagram`                the state diagram, laid out from the ``transitions`` machine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from terminal_sim.reporting_commands import studio
+from terminal_sim.cli.reporting_commands import studio
 
 if __name__ == "__main__":
     studio(prog_name="python -m terminal_sim.studio")

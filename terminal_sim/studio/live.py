@@ -1,4 +1,4 @@
-"""The trainer's terminal: one live :class:`~terminal_sim.session.Session` behind buttons.
+"""The trainer's terminal: one live :class:`~terminal_sim.sim.session.Session` behind buttons.
 
 :class:`LiveTerminal` turns the page's actions into Session calls (present a card,
 void, reprint, pull the plug, switch faults on and off, arm a power dip at a crash
@@ -29,13 +29,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from faults.base import Fault
-from terminal_sim.cards import TEST_CARDS
+from terminal_sim.base.cards import TEST_CARDS
+from terminal_sim.base.money import CURRENCIES
 from terminal_sim.errors import ConfigurationError, TerminalSimError
-from terminal_sim.money import CURRENCIES
-from terminal_sim.receipt_images import ReceiptArt
-from terminal_sim.run_view import view_of_session
-from terminal_sim.session import Session
+from terminal_sim.plugins.faults import Fault
+from terminal_sim.reporting.receipt_images import ReceiptArt
+from terminal_sim.reporting.run_view import view_of_session
+from terminal_sim.sim.session import Session
 from terminal_sim.studio.snapshot import SnapshotBuilder
 
 __all__ = ["LiveTerminal", "discover_crash_points"]
@@ -253,7 +253,7 @@ class LiveTerminal:
         result = session.close()
         if self.out_dir is None:
             return None
-        from terminal_sim.report_html import write_report_html
+        from terminal_sim.reporting.report_html import write_report_html
 
         write_report_html(self.out_dir, result)
         return self.out_dir

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.receipt_images import ReceiptArt
-from terminal_sim.run_view import RunView, Slip, load_run_dir
+from terminal_sim.reporting.receipt_images import ReceiptArt
+from terminal_sim.reporting.run_view import RunView, Slip, load_run_dir
 from terminal_sim.studio.snapshot import SnapshotBuilder
 
 __all__ = ["Replay"]

@@ -1,4 +1,4 @@
-"""What the studio page draws, as JSON: one :class:`~terminal_sim.run_view.RunView` at a
+"""What the studio page draws, as JSON: one :class:`~terminal_sim.reporting.run_view.RunView` at a
 moment, cut to what a poll needs.
 
 A page polls with the last trace id and the number of receipts it already has, and gets
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from terminal_sim.explain import Narrator, format_virtual
-from terminal_sim.money import CURRENCIES, Money
-from terminal_sim.receipt_images import ReceiptArt
-from terminal_sim.run_view import RunView, Slip, finding_row_keys, lane_of
+from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.reporting.explain import Narrator, format_virtual
+from terminal_sim.reporting.receipt_images import ReceiptArt
+from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys, lane_of
 
 __all__ = ["BOOK_COLUMNS", "SnapshotBuilder"]
 

@@ -1,7 +1,7 @@
 """terminal-sim as a testing library: strategies, a ready state machine, invariants.
 
 Needs Hypothesis (``pip install 'terminal-sim[test]'``). The pytest fixtures and the
-collection of scenario files live in :mod:`terminal_sim.pytest_plugin`, which does not
+collection of scenario files live in :mod:`terminal_sim.testing.pytest_plugin`, which does not
 need Hypothesis.
 
 ==========================================  =============================================

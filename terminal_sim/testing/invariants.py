@@ -2,7 +2,7 @@
 
 The state machine of :mod:`terminal_sim.testing.stateful` asserts these after the world
 has settled; they are plain functions so a test using the ``simulation`` fixture (or a
-:class:`~terminal_sim.session.Session` of its own) can make the same checks::
+:class:`~terminal_sim.sim.session.Session` of its own) can make the same checks::
 
     session.settle()
     assert not forbidden_findings(session.findings())
@@ -37,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from terminal_sim.money import Money
+from terminal_sim.base.money import Money
 
 #: What a robust terminal must never leave behind (DESIGN.md, "Firmware profiles").
 FORBIDDEN: frozenset[str] = frozenset(
@@ -45,7 +45,7 @@ FORBIDDEN: frozenset[str] = frozenset(
 
 
 class FindingLike(Protocol):
-    """What the checks read of a finding (:class:`terminal_sim.reconcile.Finding`)."""
+    """What the checks read of a finding (:class:`terminal_sim.evidence.reconcile.Finding`)."""
 
     code: str
     terminal_id: str
@@ -56,7 +56,7 @@ class FindingLike(Protocol):
 
 
 class EvidenceLike(Protocol):
-    """What the checks read of :class:`terminal_sim.evidence.Evidence`."""
+    """What the checks read of :class:`terminal_sim.evidence.sources.Evidence`."""
 
     receipts: list[Any]
     journal: list[dict[str, Any]]

@@ -83,7 +83,7 @@ MAX_AMOUNT_MINOR = 50_000
 
 
 class SessionLike(Protocol):
-    """What the machine drives: :class:`terminal_sim.session.Session` or your own.
+    """What the machine drives: :class:`terminal_sim.sim.session.Session` or your own.
 
     Optional: ``quiet() -> bool`` (nothing but background work pending) and ``close()``.
     Without ``quiet`` the machine looks for ``sim.scheduler.quiet()`` (a ``Session``),
@@ -156,7 +156,7 @@ class TerminalMachine(RuleBasedStateMachine):
 
     def make_terminal(self) -> SessionLike:
         """A fresh terminal for one run (``terminal_factory`` replaces this)."""
-        from terminal_sim.session import Session  # heavy: only when a run starts
+        from terminal_sim.sim.session import Session  # heavy: only when a run starts
 
         return Session(profile=self.profile, seed=self.seed)
 
@@ -352,7 +352,7 @@ _DEDICATED: dict[str, Callable[[str], Callable[..., None]]] = {
 
 
 def _check_fault_names(faults: Iterable[str] | None) -> tuple[str, ...]:
-    from faults.registry import known_fault_names
+    from terminal_sim.plugins.registry import known_fault_names
 
     if faults is None:
         return DEFAULT_FAULTS
@@ -386,7 +386,7 @@ def terminal_machine(profile: str = "robust", faults: Iterable[str] | None = Non
     Misuse fails here, with a :class:`~terminal_sim.errors.ConfigurationError` that says
     what would be accepted.
     """
-    from terminal_sim.scenario_schema import FINDING_CODES
+    from terminal_sim.scenario.schema import FINDING_CODES
 
     if not isinstance(profile, str) or profile not in PROFILES:
         raise ConfigurationError(

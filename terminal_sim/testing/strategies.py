@@ -4,19 +4,19 @@
 strategy                       draws
 =============================  ==========================================================
 :func:`card_names`             a test-card name (``visa-approve``, ``visa-decline`` ...)
-:func:`test_cards`             a :class:`~terminal_sim.cards.Card` from the test-card table
+:func:`test_cards`             a :class:`~terminal_sim.base.cards.Card` from the test-card table
 :func:`malformed_pans`         a card number no issuer would emit: Luhn check broken, too
                                short or long, not digits, empty
 :func:`cards`                  test cards and (``malformed=True``) malformed ones
 :func:`currencies`             an ISO 4217 alpha code the simulator knows
-:func:`amounts`                :class:`~terminal_sim.money.Money` in minor units; choose
+:func:`amounts`                :class:`~terminal_sim.base.money.Money` in minor units; choose
                                ``outcome="approve"`` or ``"decline"`` by the host's
                                amount-ending rules
 :func:`sales`, :func:`voids`,  a customer or cashier step (:class:`Sale`, :class:`Void`,
 :func:`refunds`                :class:`Refund`) with ``apply(terminal)``
 :func:`crash_points`           a crash point of a profile (``sale/after:print``)
 :func:`fault_names`            a fault name from the registry (third-party ones included)
-:func:`fault_specs`            a :class:`~terminal_sim.scenario.FaultSpec` whose parameters
+:func:`fault_specs`            a :class:`~terminal_sim.scenario.loader.FaultSpec` whose parameters
                                the fault's own ``validate`` accepts
 :func:`fault_schedules`        several fault specs, each switched on for a window of time
 =============================  ==========================================================
@@ -42,14 +42,14 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from hypothesis import strategies as st
 
 from terminal_sim.acquirer.rules import DEFAULT_AMOUNT_ENDINGS
-from terminal_sim.cards import TEST_CARDS, Card, luhn_valid
+from terminal_sim.base.cards import TEST_CARDS, Card, luhn_valid
+from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.core.profiles import PROFILES
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.money import CURRENCIES, Money
-from terminal_sim.scenario import FaultSpec
+from terminal_sim.scenario.loader import FaultSpec
 
 if TYPE_CHECKING:
-    from faults.base import Param
+    from terminal_sim.plugins.faults import Param
 
 SearchStrategy = st.SearchStrategy
 
@@ -123,7 +123,7 @@ def cards(*, malformed: bool = True) -> SearchStrategy[Card]:
 
 
 def currencies() -> SearchStrategy[str]:
-    """An ISO 4217 alpha code of :data:`~terminal_sim.money.CURRENCIES` (EUR first)."""
+    """An ISO 4217 alpha code of :data:`~terminal_sim.base.money.CURRENCIES` (EUR first)."""
     return st.sampled_from(sorted(CURRENCIES, key=lambda c: (c != "EUR", c)))
 
 
@@ -177,7 +177,7 @@ def amounts(currency: str | SearchStrategy[str] | None = None, *, min_minor: int
 
 
 class TerminalLike(Protocol):
-    """The part of :class:`~terminal_sim.session.Session` the steps drive."""
+    """The part of :class:`~terminal_sim.sim.session.Session` the steps drive."""
 
     def sale(self, amount_minor: int, currency: str = ..., card: str = ...) -> str: ...
 
@@ -268,7 +268,7 @@ def known_crash_points(profile: str = "naive") -> tuple[str, ...]:
     is added for every flow that prints (a cut inside the print job).
     """
     _check_profile(profile)
-    from terminal_sim.session import Session  # the simulator is heavy: only when asked
+    from terminal_sim.sim.session import Session  # the simulator is heavy: only when asked
 
     session = Session(profile=profile, seed=0)
     try:
@@ -335,7 +335,7 @@ def register_fault_params(name: str, strategy: ParamStrategy | Callable[[], Para
     a callable returning such a strategy. Needed for a fault whose parameters cannot be
     drawn from its ``params`` table alone (a required parameter, two exclusive ones).
     """
-    from faults.registry import fault_class
+    from terminal_sim.plugins.registry import fault_class
 
     fault_class(name)  # an unknown name fails here, with the list of known ones
     if isinstance(strategy, st.SearchStrategy):
@@ -376,7 +376,7 @@ def _generic_param(name: str, param: Param, horizon_s: int) -> SearchStrategy[An
 
 
 def _table_params(name: str, horizon_s: int) -> ParamStrategy:
-    from faults.registry import fault_class
+    from terminal_sim.plugins.registry import fault_class
 
     optional = {}
     for key, param in fault_class(name).params.items():
@@ -407,7 +407,7 @@ def _builtin_params(name: str, horizon_s: int) -> ParamStrategy | None:
 
 def fault_names(names: Iterable[str] | None = None) -> SearchStrategy[str]:
     """A registered fault name (all of them, or those of ``names``, checked)."""
-    from faults.registry import known_fault_names
+    from terminal_sim.plugins.registry import known_fault_names
 
     known = known_fault_names()
     chosen = list(names) if names is not None else known
@@ -421,7 +421,7 @@ def fault_names(names: Iterable[str] | None = None) -> SearchStrategy[str]:
 
 def fault_params(name: str, *, horizon_s: int = DEFAULT_HORIZON_S) -> ParamStrategy:
     """The parameters of fault ``name`` (no trigger parameters), valid for it."""
-    from faults.registry import fault_class
+    from terminal_sim.plugins.registry import fault_class
 
     cls = fault_class(name)
     if name in _REGISTERED:
@@ -453,7 +453,7 @@ def fault_specs(names: Iterable[str] | None = None, *, trigger: bool = True,
     """A :class:`FaultSpec` for a registered fault, parameters valid for it.
 
     With ``trigger`` (the default) it may also carry ``limit``, ``nth`` or
-    ``probability``. Put it in a :class:`~terminal_sim.scenario.Scenario`'s ``faults``
+    ``probability``. Put it in a :class:`~terminal_sim.scenario.loader.Scenario`'s ``faults``
     or hand it to ``Session.inject(spec.name, **spec.params)``.
     """
     extra = _trigger_params() if trigger else st.just({})

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from terminal_sim.scenario import parse_scenario
-from terminal_sim.simulation import RunResult, run_scenario
+from terminal_sim.scenario.loader import parse_scenario
+from terminal_sim.sim.simulation import RunResult, run_scenario
 
 DAY = """\
 name: fault-test

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from faults.base import Fault, Trigger
-from faults.registry import fault_class, known_fault_names
-from terminal_sim.cli import main
+from terminal_sim.base.seeds import SeedTree
+from terminal_sim.cli.main import main
 from terminal_sim.errors import ScenarioError
-from terminal_sim.scenario import parse_scenario
-from terminal_sim.seeds import SeedTree
+from terminal_sim.plugins.faults import Fault, Trigger
+from terminal_sim.plugins.registry import fault_class, known_fault_names
+from terminal_sim.scenario.loader import parse_scenario
 
 MISSION = ["cold-card-reader", "power-dip", "sync-failure", "maintenance-update"]
 MORE = ["printer-paper-out", "printer-cover-open", "printer-power-loss", "operator-reprint",

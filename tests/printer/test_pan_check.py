@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from printer.interpreter import parse
-from printer.layout import render_job
 from printer.pan_check import POLICIES, check_receipt, redact
 from terminal_sim.core.slips import Slip
+from terminal_sim.receipts.layout import render_job
 
 
 def rules(text: str, policy: str) -> list[tuple[int, str]]:

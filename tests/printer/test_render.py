@@ -20,8 +20,6 @@ from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw
 
 from printer.interpreter import parse
-from printer.layout import render_job
-from printer.layout_zh import render_job_zh
 from printer.render import (
     PAPER_58MM,
     PAPER_80MM,
@@ -41,6 +39,8 @@ from printer.roll import Receipt, Style, TextLine, TextRun
 from printer.virtual import VirtualPrinter
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.receipts.layout import render_job
+from terminal_sim.receipts.layout_zh import render_job_zh
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("TERMINAL_SIM_REGEN_GOLDEN") == "1"

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import ROOT
 
 from printer.escpos_loader import escpos_module
 from printer.interpreter import parse
 from printer.servers import DeviceServer, ReceiptSink, parse_address
 from terminal_sim.errors import ConfigurationError
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
@@ -181,8 +180,8 @@ def test_bytes_in_any_chunks_and_numbering_goes_on(tmp_path: Path) -> None:
     import datetime as dt
     import socket
 
-    from printer.layout import render_job
     from terminal_sim.core.slips import Slip
+    from terminal_sim.receipts.layout import render_job
 
     slip = Slip("sale", "APPROVED", "CORNER CAFE", "M00000000000001", "T0000001",
                 dt.datetime(2026, 1, 5, 8, 5), 1250, "EUR", "************1111", "VISA",

@@ -8,14 +8,12 @@ from the mechanism, not from the workload.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
+from support import SCENARIOS
 
-from terminal_sim.scenario import load_scenario
-from terminal_sim.simulation import run_scenario
-
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from terminal_sim.scenario.loader import load_scenario
+from terminal_sim.sim.simulation import run_scenario
 
 #: scenario -> finding codes it must show (the issue's list)
 REQUIRED = {

@@ -21,7 +21,7 @@ from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import ServerThread
-from terminal_sim.seeds import SeedTree
+from terminal_sim.base.seeds import SeedTree
 
 WHEN = dt.datetime(2026, 1, 5, 9, 0, 0)
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
-from terminal_sim.cards import token_for
+from terminal_sim.base.cards import token_for
+from terminal_sim.base.seeds import SeedTree
 from terminal_sim.errors import Iso8583Error, ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder
@@ -31,7 +32,6 @@ from terminal_sim.iso.messages import (
     repeat_of,
     reversal_of,
 )
-from terminal_sim.seeds import SeedTree
 
 WHEN = dt.datetime(2026, 1, 5, 9, 0, 0)
 PAN = "4111111111111111"

@@ -9,9 +9,9 @@ import pytest
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
+from terminal_sim.base.seeds import SeedTree
 from terminal_sim.iso import codec
 from terminal_sim.iso.messages import HostReply, HostRequest, OriginalData
-from terminal_sim.seeds import SeedTree
 
 WHEN = dt.datetime(2026, 1, 5, 9, 0, 0)
 

@@ -14,7 +14,7 @@ import pytest
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
-from terminal_sim.cards import token_for
+from terminal_sim.base.cards import token_for
 from terminal_sim.errors import JournalError
 from terminal_sim.iso import codec
 from terminal_sim.iso.messages import (

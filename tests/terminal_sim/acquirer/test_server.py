@@ -174,7 +174,7 @@ def test_a_busy_port_is_an_os_error(host_factory: Callable[..., MockAcquirer]) -
 # -- as a separate process, through the click group ------------------------------------
 
 SERVE = [sys.executable, "-c",
-         "from terminal_sim.acquirer.commands import acquirer; acquirer()", "serve"]
+         "from terminal_sim.cli.acquirer_commands import acquirer; acquirer()", "serve"]
 
 
 MODULE = [sys.executable, "-m", "terminal_sim.acquirer", "serve"]

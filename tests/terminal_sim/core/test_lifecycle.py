@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from terminal_sim.cards import Card
+from terminal_sim.base.cards import Card
+from terminal_sim.base.money import Money
 from terminal_sim.core import (
     STATES,
     TRANSITIONS,
@@ -33,7 +34,6 @@ from terminal_sim.core import (
 )
 from terminal_sim.core.lifecycle import HOST_TIMER, REPRINT_TIMER
 from terminal_sim.iso.messages import HostReply
-from terminal_sim.money import Money
 
 WALL = dt.datetime(2026, 1, 5, 8, 0, 0)
 CARD = Card("4111111111111111")

@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-from .conftest import ROOT
+from support import ROOT
 
 ROWS = [
     "simulated sales/s per core, in memory (full fidelity)",

@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from support import ROOT
 
-from terminal_sim.campaign import load_scenarios, run_campaign, write_campaign
-from terminal_sim.cli import main
-from terminal_sim.harness_commands import campaign, replay
-from terminal_sim.scenario import parse_scenario
-
-from .conftest import ROOT
+from terminal_sim.cli.harness_commands import campaign, replay
+from terminal_sim.cli.main import main
+from terminal_sim.harness.campaign import load_scenarios, run_campaign, write_campaign
+from terminal_sim.scenario.loader import parse_scenario
 
 LOST = ROOT / "scenarios" / "power-dip-lost-approval.yaml"
 
@@ -137,7 +136,7 @@ def test_any_executor_fits_the_seam() -> None:
 
 def test_a_simulator_crash_is_a_failing_seed_not_the_end(monkeypatch: pytest.MonkeyPatch
                                                          ) -> None:
-    from terminal_sim import simulation
+    from terminal_sim.sim import simulation
 
     original = simulation.Simulation.run
 

@@ -7,13 +7,12 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from support import SMALL
 
-from terminal_sim.harness_commands import replay
-from terminal_sim.replay import COMPARED, compare_runs
-from terminal_sim.replay import replay as replay_run
-from terminal_sim.simulation import ARTIFACTS
-
-from .conftest import SMALL
+from terminal_sim.cli.harness_commands import replay
+from terminal_sim.harness.replay import COMPARED, compare_runs
+from terminal_sim.harness.replay import replay as replay_run
+from terminal_sim.sim.simulation import ARTIFACTS
 
 
 def invoke(*args: str) -> tuple[int, str]:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import ROOT
 
-from terminal_sim.campaign import (
+from terminal_sim.base.seeds import Stream, derive_seed
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.harness.campaign import (
     SWARM_PERCENT,
     _factor_percent,
     parse_seeds,
     swarm_scenario,
 )
-from terminal_sim.errors import ConfigurationError
-from terminal_sim.scenario import load_scenario, parse_scenario
-from terminal_sim.seeds import Stream, derive_seed
-
-from .conftest import ROOT
+from terminal_sim.scenario.loader import load_scenario, parse_scenario
 
 BASE = """\
 name: swarm-probe

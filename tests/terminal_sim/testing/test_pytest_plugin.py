@@ -14,12 +14,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 pytest_plugins = ["pytester"]
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = ROOT
 SCENARIOS = REPO / "scenarios"
-PLUGIN = ("-p", "terminal_sim.pytest_plugin")
+PLUGIN = ("-p", "terminal_sim.testing.pytest_plugin")
 
 FIXTURE_TESTS = '''
 import datetime as dt
@@ -29,7 +30,7 @@ import pytest
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.iso import codec
 from terminal_sim.iso.messages import HostReply, HostRequest
-from terminal_sim.session import Session
+from terminal_sim.sim.session import Session
 
 
 def test_default_simulation(simulation):
@@ -214,13 +215,13 @@ def test_junit_report_has_one_test_case_per_scenario(tmp_path: Path) -> None:
 
 def test_the_recommended_entry_point_coexists_with_dash_p(tmp_path: Path) -> None:
     # the pyproject line we recommend, as an installed distribution would declare it:
-    # with that entry-point name, an explicit -p terminal_sim.pytest_plugin stays harmless
+    # with that entry-point name, an explicit -p terminal_sim.testing.pytest_plugin stays harmless
     dist = tmp_path / "site" / "terminal_sim_entry_check-0.0.dist-info"
     dist.mkdir(parents=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: terminal-sim-entry-check\n"
                                    "Version: 0.0\n", encoding="utf-8")
     (dist / "entry_points.txt").write_text(
-        "[pytest11]\nterminal_sim.pytest_plugin = terminal_sim.pytest_plugin\n",
+        "[pytest11]\nterminal_sim.testing.pytest_plugin = terminal_sim.testing.pytest_plugin\n",
         encoding="utf-8")
     copy_scenarios(tmp_path, "happy-day")
     path = os.pathsep.join([str(tmp_path / "site"), os.environ.get("PYTHONPATH", "")])

@@ -10,7 +10,7 @@ from hypothesis import settings
 from hypothesis.stateful import rule, run_state_machine_as_test
 
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.session import Session
+from terminal_sim.sim.session import Session
 from terminal_sim.testing import TerminalMachine, terminal_machine
 from terminal_sim.testing.settings import CI
 

@@ -3,7 +3,7 @@ outcome is known: each check stays quiet on a clean day and speaks on a broken o
 
 from __future__ import annotations
 
-from terminal_sim.session import Session
+from terminal_sim.sim.session import Session
 from terminal_sim.testing.invariants import (
     describe_finding,
     forbidden_findings,

@@ -8,13 +8,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from faults.registry import fault_class, known_fault_names
 from terminal_sim.acquirer.rules import OutcomeRules
-from terminal_sim.cards import TEST_CARDS, Card, luhn_valid
+from terminal_sim.base.cards import TEST_CARDS, Card, luhn_valid
+from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.money import CURRENCIES, Money
-from terminal_sim.scenario import FaultSpec, parse_scenario
-from terminal_sim.session import Session
+from terminal_sim.plugins.registry import fault_class, known_fault_names
+from terminal_sim.scenario.loader import FaultSpec, parse_scenario
+from terminal_sim.sim.session import Session
 from terminal_sim.testing import strategies as ts
 
 RULES = OutcomeRules()

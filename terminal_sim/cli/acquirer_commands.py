@@ -1,0 +1,93 @@
+"""``pos-sim acquirer``: run the mock acquirer as a live ISO 8583 host over TCP.
+
+``pos-sim acquirer serve --port 0 --ledger host.sqlite`` prints one line,
+``listening on 127.0.0.1:PORT``, once it accepts connections (port 0 picks a free
+port), logs to stderr, and stops cleanly on SIGINT/SIGTERM: in-flight messages are
+answered and the ledger is checkpointed and closed, exit code 0. Exit code 2 for a bad
+option or rules file, 1 when the address cannot be bound or the ledger not opened.
+
+The group is attached to the main command by ``main.add_command(acquirer)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from terminal_sim.errors import ConfigurationError, JournalError
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+acquirer = click.Group(
+    "acquirer",
+    help="The mock acquirer as a live ISO 8583 host over TCP.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@acquirer.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (loopback unless you mean to expose the host).")
+@click.option("--port", type=click.IntRange(0, 65535), required=True,
+              help="TCP port; 0 picks a free one (printed on the 'listening on' line).")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="SQLite file of the host ledger (created, or continued if it exists).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the approval-code stream and of the card tokens.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file of outcome rules (see terminal_sim.acquirer.rules).")
+@click.option("--max-frame", type=click.IntRange(1, 65535), default=8192, show_default=True,
+              help="Largest message accepted; a bigger length header closes the connection.")
+@click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
+def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None,
+          max_frame: int, log_level: str) -> None:
+    """Serve ISO 8583 (2-byte length frames) until SIGINT or SIGTERM."""
+    from terminal_sim.acquirer.host import MockAcquirer
+    from terminal_sim.acquirer.ledger import HostLedger
+    from terminal_sim.acquirer.rules import OutcomeRules, load_rules
+    from terminal_sim.acquirer.server import AcquirerServer
+    from terminal_sim.acquirer.server import serve as serve_forever
+    from terminal_sim.base.seeds import SeedTree, derive_seed
+
+    try:
+        rules = load_rules(rules_path) if rules_path is not None else OutcomeRules()
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--rules") from exc
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package_log = logging.getLogger("terminal_sim")
+    package_log.addHandler(handler)
+    previous = package_log.level, package_log.propagate
+    package_log.setLevel(log_level.upper())
+    package_log.propagate = False  # a root handler (python-escpos installs one) would echo
+    try:
+        try:
+            books = HostLedger(ledger)
+        except JournalError as exc:
+            raise click.ClickException(str(exc)) from exc
+        try:
+            seeds = SeedTree(seed)
+            mock = MockAcquirer(books, rules=rules, stream=seeds.stream("acquirer"),
+                                 # the simulation's derivation: the same seed gives the
+                                 # same card tokens on terminal and host
+                                 token_key=f"{derive_seed(seed, 'tokenization'):016x}")
+            server = AcquirerServer(mock, host=host, port=port, max_frame=max_frame)
+
+            def ready(bound_host: str, bound_port: int) -> None:
+                click.echo(f"listening on {bound_host}:{bound_port}")
+                sys.stdout.flush()
+
+            try:
+                asyncio.run(serve_forever(server, ready=ready))
+            except OSError as exc:
+                raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+        finally:
+            books.close()
+    finally:
+        package_log.removeHandler(handler)
+        package_log.setLevel(previous[0])
+        package_log.propagate = previous[1]

@@ -1,0 +1,66 @@
+"""Read a run directory back: the four evidence sources, from the artifacts alone.
+
+Paper is re-read from ``receipts.bin`` with the ESC/POS interpreter (each printer's
+slice, located by ``report.json``'s ``printers``), never from what the terminal meant
+to print; the stores are opened read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.evidence.sources import Evidence, PaperReceipt
+
+
+def read_rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    """Rows of ``sql`` from the SQLite file at ``path``, opened read-only ([] if absent)."""
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in db.execute(sql).fetchall()]
+    finally:
+        db.close()
+
+
+def load_report(run_dir: Path) -> dict[str, Any]:
+    """``report.json`` of a run; a directory without one is not a run."""
+    path = run_dir / "report.json"
+    if not path.is_file():
+        raise ConfigurationError(f"{run_dir} is not a run directory (no report.json); "
+                                 "make one with: pos-sim run SCENARIO --out DIR")
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def load_evidence(run_dir: Path) -> Evidence:
+    """The evidence of a finished run, read from its artifacts."""
+    from printer.interpreter import parse
+
+    report = load_report(run_dir)
+    evidence = Evidence()
+    raw = (run_dir / "receipts.bin").read_bytes() if (run_dir / "receipts.bin").exists() else b""
+    for terminal_id, where in sorted(report.get("printers", {}).items()):
+        stream = raw[where["offset"]: where["offset"] + where["bytes"]]
+        roll = parse(stream)
+        for index, receipt in enumerate(roll.receipts, start=1):
+            evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
+    evidence.journal = read_rows(run_dir / "journal.sqlite",
+                             "SELECT * FROM records ORDER BY terminal_id, stan")
+    host = read_rows(run_dir / "host.sqlite",
+                 "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+    for row in host:
+        row.pop("reply", None)
+    evidence.host = host
+    evidence.backoffice = read_rows(run_dir / "backoffice.sqlite",
+                                "SELECT * FROM records ORDER BY terminal_id, stan")
+    trace_path = run_dir / "trace.jsonl"
+    if trace_path.exists():
+        with trace_path.open(encoding="utf-8") as lines:
+            evidence.trace = [json.loads(line) for line in lines if line.strip()]
+    return evidence

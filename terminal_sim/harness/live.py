@@ -1,0 +1,249 @@
+"""Live mode: the same terminal against a real TCP acquirer, in real (scaled) time.
+
+:class:`LiveSimulation` is a :class:`~terminal_sim.sim.simulation.Simulation` whose clock
+runs by itself (:class:`~terminal_sim.sim.realtime.ScaledClock`), whose link is
+:class:`~terminal_sim.acquirer.client.TcpAcquirerLink` (ISO 8583 in 2-byte frames
+over a socket), and whose stores live in the run directory and survive the process:
+a restarted terminal reopens its journal, appends to its receipt roll and trace, and
+boots through the power-on path of its profile. Every printed job is appended to
+``receipts.bin`` and flushed as it is printed, so a killed process leaves exactly the
+paper that came out.
+
+Used by ``pos-sim run SCENARIO --acquirer tcp://HOST:PORT`` and by the real-process
+crash loop (:mod:`terminal_sim.harness.crashloop`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.evidence.artifacts import read_rows
+from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.scenario.loader import Scenario
+from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
+from terminal_sim.sim.realtime import RealTimeScheduler, ScaledClock
+from terminal_sim.sim.simulation import RunResult, Simulation
+from terminal_sim.sim.trace import Trace
+from terminal_sim.sim.workload import plan
+from terminal_sim.stores.backoffice import BackOffice
+from terminal_sim.stores.journal import Journal
+
+
+def parse_acquirer_url(url: str) -> tuple[str, int]:
+    """``tcp://127.0.0.1:8583`` -> (host, port); anything else is a clear error."""
+    parts = urlsplit(url)
+    if parts.scheme != "tcp" or not parts.hostname or parts.port is None:
+        raise ConfigurationError(f"acquirer URL {url!r}: expected tcp://HOST:PORT, "
+                                 "e.g. tcp://127.0.0.1:8583")
+    return parts.hostname, parts.port
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """How a live terminal runs."""
+
+    acquirer: tuple[str, int]
+    speed: float = 1.0
+    #: this process's boot number: sale ids stay unique across restarts
+    boot: int = 1
+    #: after boot recovery, print ``recovered`` and wait for a line on stdin before selling
+    handshake: bool = False
+    #: play the scenario's workload (False: boot, recover, drain, stop)
+    sales: bool = True
+    #: the acquirer's ledger file, read (read-only) for the run's reconciliation
+    host_ledger: Path | None = None
+
+
+class _PaperTee:
+    """Wraps the printer port's ``send``: every job is appended to receipts.bin at once."""
+
+    def __init__(self, inner: Callable[[bytes], None], sink: IO[bytes]) -> None:
+        self.inner = inner
+        self.sink = sink
+
+    def __call__(self, data: bytes) -> None:
+        self.inner(data)
+        self.sink.write(data)
+        self.sink.flush()
+
+
+class LiveSimulation(Simulation):
+    """A scenario against a TCP acquirer, in real time scaled by ``speed``."""
+
+    def __init__(self, scenario: Scenario, out_dir: Path, options: LiveOptions, *,
+                 profile: str | None = None) -> None:
+        super().__init__(scenario, seed=scenario.seed + options.boot - 1, profile=profile,
+                         out_dir=out_dir)
+        if len(scenario.terminals) != 1:
+            raise ConfigurationError("live mode drives one terminal; the scenario has "
+                                     f"{len(scenario.terminals)}")
+        self.options = options
+        self.clock = ScaledClock(scenario.start, speed=options.speed)  # type: ignore[assignment]
+        self.live_scheduler = RealTimeScheduler(self.clock)  # type: ignore[arg-type]
+        self.scheduler = self.live_scheduler
+        self._paper_file: IO[bytes] | None = None
+        self.link_errors: list[str] = []
+
+    # -- the world, persistent ---------------------------------------------------------------
+
+    def _path(self, name: str) -> str:
+        return str(self.out_dir / name) if self.out_dir is not None else ":memory:"
+
+    def _open_stores(self) -> None:
+        out = self.out_dir
+        if out is None:
+            raise ConfigurationError("live mode needs a run directory")
+        out.mkdir(parents=True, exist_ok=True)
+        trace_path = out / "trace.jsonl"
+        last = 0
+        if trace_path.exists():
+            for line in trace_path.read_text(encoding="utf-8").splitlines():
+                try:
+                    last = max(last, int(json.loads(line)["id"]))
+                except (ValueError, KeyError, TypeError):
+                    continue  # a line torn by a kill
+        self._trace_file = open(trace_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self.trace = Trace(self._trace_file, first_id=last + 1)
+        self.journal = Journal(self._path("journal.sqlite"))
+        self.backoffice = BackOffice(self._path("backoffice.sqlite"))
+        self._paper_file = open(out / "receipts.bin", "ab")  # noqa: SIM115
+
+    def _make_link(self) -> AcquirerLink:
+        from terminal_sim.acquirer.client import TcpAcquirerLink
+
+        host, port = self.options.acquirer
+
+        def on_error(offset: int | None, reason: str) -> None:
+            self.link_errors.append(reason)
+            self.trace.write(self.clock.now(), "", "", "note", "link_error",
+                             data={"offset": offset, "reason": reason})
+
+        return TcpAcquirerLink(host, port, post=self.live_scheduler.call_soon_threadsafe,
+                               on_error=on_error)
+
+    def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
+        printer = super()._make_printer(terminal_id)
+        if self._paper_file is not None:
+            printer.send = _PaperTee(printer.send, self._paper_file)
+        return printer
+
+    def _build(self) -> None:
+        super()._build()
+        for node in self.nodes.values():
+            # the STAN counter is non-volatile: continue after the highest one on record
+            stans = [int(e.stan) for e in node.ports.journal.entries() if e.stan.isdigit()]
+            stans += [int(r["stan"]) for r in node.ports.journal.saf_rows()]
+            node.core.last_stan = max(stans, default=0)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None
+            ) -> RunResult:
+        """Boot (recovering what a previous process left), then sell, then close the day."""
+        self._build()
+        try:
+            for node in self.nodes.values():
+                node.power_on()
+            self.live_scheduler.run(until_quiet=True, idle_grace_ms=50)
+            if self.options.handshake:
+                out = stdout or sys.stdout
+                out.write("recovered\n")
+                out.flush()
+                (stdin or sys.stdin).readline()
+            if self.options.sales:
+                start = self.clock.now()
+                # plan() draws from the workload streams: call it once
+                actions = plan(self.scenario, self.seeds)
+                for action in actions:
+                    node = self.nodes[action.terminal]
+                    event = action.event
+                    if hasattr(event, "sale_id"):
+                        event = _renamed(event, self.options.boot)
+                    self.scheduler.at(start + action.at_ms, partial(node.request, event))
+                for node in self.nodes.values():
+                    if node.sync is not None:
+                        node.sync.start(start + max((a.at_ms for a in actions), default=0))
+                self.live_scheduler.run(idle_grace_ms=200)
+            self.end_of_day()
+            return self._finish()
+        finally:
+            link = getattr(self, "link", None)
+            if link is not None and hasattr(link, "close"):
+                link.close()
+            if self._trace_file is not None:
+                self._trace_file.close()
+            if self._paper_file is not None:
+                self._paper_file.close()
+
+    def end_of_day(self) -> None:
+        for node in self.nodes.values():
+            if self.profile.settle_at_end_of_day and self.options.sales:
+                from terminal_sim.sim.settle import Settlement
+
+                node.settlement = Settlement(node)
+                node.settlement.start()
+        self.live_scheduler.run(until_quiet=True, idle_grace_ms=200)
+        for node in self.nodes.values():
+            if node.sync is not None and node.powered:
+                node.sync.sync_once()
+
+    def _host_rows(self) -> list[dict[str, Any]]:
+        ledger = self.options.host_ledger
+        if ledger is None:
+            return []
+        rows = read_rows(ledger,
+                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+        for row in rows:
+            row.pop("reply", None)
+        return rows
+
+    def _close_stores(self) -> None:
+        self.journal.close()
+        self.backoffice.close()
+
+    def _paper(self) -> tuple[dict[str, bytes], list[PaperReceipt]]:
+        """The whole roll as it is on disk: every boot's jobs, read back from receipts.bin."""
+        from printer.interpreter import parse
+
+        (terminal_id,) = list(self.nodes)
+        if self._paper_file is not None:
+            self._paper_file.flush()
+        raw = (self.out_dir / "receipts.bin").read_bytes() if self.out_dir else b""
+        receipts = [PaperReceipt.from_receipt(terminal_id, index, receipt)
+                    for index, receipt in enumerate(parse(raw).receipts, start=1)]
+        return {terminal_id: raw}, receipts
+
+    def _write_artifacts(self, result: RunResult) -> None:
+        """receipts.bin is already on disk, appended job by job: keep it."""
+        out = self.out_dir
+        if out is None:
+            return
+        host, port = self.options.acquirer
+        result.report["live"] = {"acquirer": f"{host}:{port}", "speed": self.options.speed,
+                                 "boot": self.options.boot,
+                                 "link_errors": len(self.link_errors)}
+        lines = []
+        for receipt in result.evidence.receipts:
+            flags = " TRUNCATED" if receipt.truncated else ""
+            lines.append(f"===== {receipt.ref} bytes {receipt.start_offset}-"
+                         f"{receipt.end_offset}{flags} =====\n{receipt.text}\n")
+        (out / "receipts.txt").write_text("".join(lines), encoding="utf-8")
+        (out / "report.json").write_text(
+            json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+
+
+def _renamed(event: Any, boot: int) -> Any:
+    """The same customer action with a sale id unique to this boot."""
+    from dataclasses import replace
+
+    terminal, _, number = event.sale_id.rpartition("-")
+    return replace(event, sale_id=f"{terminal}-B{boot:04d}-{number}")

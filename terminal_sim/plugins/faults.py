@@ -1,0 +1,259 @@
+"""The fault protocol: a fault is data (name, trigger, parameters) plus hooks on a port.
+
+Every fault class declares
+
+* ``name`` (the registry key), ``summary`` (one line) and a docstring (the details
+  ``pos-sim faults show NAME`` prints);
+* ``params``: its parameters as :class:`Param` rows (type, default, meaning), validated
+  when the scenario is loaded, so a bad value is an error naming the file and line;
+* :meth:`Fault.install`, which wraps the ports of the terminals it targets or observes
+  their crash points. It never changes the terminal core.
+
+Common parameters every fault accepts (its *trigger*), checked at each opportunity the
+fault gets (a card read, a crash point, a message, a print):
+
+==============  ==================================================================
+``terminals``   list of terminal ids the fault applies to (default: all)
+``from``        time of day (``"06:00"``) or seconds after start: opportunities
+                before it are ignored
+``until``       time of day or seconds: opportunities from then on are ignored
+``nth``         only the n-th opportunity (1-based) fires, or a list of them
+``probability`` each opportunity fires with this probability, drawn from the fault's
+                own seeded stream (adding a fault never perturbs the others)
+``limit``       fire at most this many times
+==============  ==================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from terminal_sim.base.seeds import Stream
+from terminal_sim.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from terminal_sim.scenario.loader import FaultSpec
+    from terminal_sim.sim.node import TerminalNode
+    from terminal_sim.sim.simulation import Simulation
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a fault."""
+
+    kind: type | tuple[type, ...]
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+    #: bounds of a number (a scenario's numbers are small; huge ones are mistakes)
+    low: float = -1e9
+    high: float = 1e9
+
+    def check(self, name: str, value: Any) -> Any:
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            try:
+                value = float(value)
+            except OverflowError:
+                raise ConfigurationError(
+                    f"{name}: {len(str(abs(value)))} digits is too large") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigurationError(f"{name}: expected a finite number, got {value!r}")
+        if isinstance(value, bool) and bool not in kinds:
+            raise ConfigurationError(f"{name}: expected {_names(kinds)}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise ConfigurationError(f"{name}: expected {_names(kinds)}, got {value!r}")
+        if isinstance(value, int | float) and not isinstance(value, bool) and not (
+                self.low <= value <= self.high):
+            raise ConfigurationError(f"{name}: {value!r} is outside {self.low:g} to "
+                                     f"{self.high:g}")
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            raise ConfigurationError(f"{name}: {value!r} is not one of {allowed}")
+        return value
+
+
+def _names(kinds: Sequence[type]) -> str:
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def parse_time_ms(name: str, value: Any) -> int:
+    """``"06:30"``/``"06:30:15"`` (time of day after the run's start day) or seconds."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value * 1000
+    if isinstance(value, str):
+        parts = value.split(":")
+        if 2 <= len(parts) <= 3 and all(p.isdigit() for p in parts):
+            hours, minutes, seconds = (int(p) for p in [*parts, "0"][:3])
+            if hours < 48 and minutes < 60 and seconds < 60:
+                return ((hours * 60 + minutes) * 60 + seconds) * 1000
+    raise ConfigurationError(f"{name}: expected a time of day like '06:30' or seconds, "
+                             f"got {value!r}")
+
+
+TRIGGER_PARAMS: dict[str, Param] = {
+    "terminals": Param(list, None, "terminal ids the fault applies to (default: all)"),
+    "from": Param((str, int), None, "ignore opportunities before this time of day"),
+    "until": Param((str, int), None, "ignore opportunities from this time of day on"),
+    "nth": Param((int, list), None, "only the n-th opportunity fires (or a list of them)"),
+    "probability": Param(float, 1.0, "chance that an opportunity fires"),
+    "limit": Param(int, None, "fire at most this many times"),
+}
+
+
+@dataclass
+class Trigger:
+    """When a fault fires; counts opportunities and firings per fault."""
+
+    window: tuple[int | None, int | None] = (None, None)
+    nth: tuple[int, ...] = ()
+    probability: float = 1.0
+    limit: int | None = None
+    seen: int = 0
+    fired: int = 0
+    #: a fault switched off (the trainer stops the cold weather) sees no opportunity
+    enabled: bool = True
+
+    def fires(self, now_ms: int, stream: Stream) -> bool:
+        """Is this opportunity (at virtual time ``now_ms``) one that fires?"""
+        if not self.enabled:
+            return False
+        start, end = self.window
+        if (start is not None and now_ms < start) or (end is not None and now_ms >= end):
+            return False
+        self.seen += 1
+        if self.nth and self.seen not in self.nth:
+            return False
+        if self.limit is not None and self.fired >= self.limit:
+            return False
+        if self.probability < 1.0 and not stream.chance(self.probability):
+            return False
+        self.fired += 1
+        return True
+
+
+class Fault:
+    """Base class of every fault. Subclasses set the class variables and ``install``."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    params: ClassVar[dict[str, Param]] = {}
+
+    def __init__(self, values: dict[str, Any], stream: Stream, *, start_offset_ms: int = 0
+                 ) -> None:
+        self.values = values
+        self.stream = stream
+        self.fired_at: list[int] = []
+        self.trigger = self._trigger(values, start_offset_ms)
+        self.terminals: tuple[str, ...] | None = (
+            tuple(values["terminals"]) if values.get("terminals") else None)
+
+    # -- construction and validation -----------------------------------------------------
+
+    @classmethod
+    def all_params(cls) -> dict[str, Param]:
+        return {**cls.params, **TRIGGER_PARAMS}
+
+    @classmethod
+    def validate(cls, given: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter, checked and with defaults filled; ``ConfigurationError`` names
+        the first bad one."""
+        known = cls.all_params()
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            raise ConfigurationError(
+                f"{unknown[0]}: not a parameter of fault {cls.name!r}; "
+                f"parameters: {', '.join(known)}")
+        values = {}
+        for key, param in known.items():
+            if key in given:
+                values[key] = param.check(key, given[key])
+            else:
+                values[key] = param.default
+        for key in ("from", "until"):
+            if values[key] is not None:
+                parse_time_ms(key, values[key])
+        if not 0.0 <= values["probability"] <= 1.0:
+            raise ConfigurationError("probability: must be between 0 and 1")
+        nth = values["nth"]
+        if nth is not None:
+            listed = nth if isinstance(nth, list) else [nth]
+            if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                       for n in listed):
+                raise ConfigurationError("nth: positive integers, counted from 1")
+        cls.check_values(values)
+        return values
+
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> None:
+        """Checks across parameters a subclass needs (raise ``ConfigurationError``)."""
+
+    @classmethod
+    def from_spec(cls, spec: FaultSpec, stream: Stream, *, start_offset_ms: int = 0) -> Fault:
+        return cls(cls.validate(spec.params), stream, start_offset_ms=start_offset_ms)
+
+    @staticmethod
+    def _trigger(values: dict[str, Any], offset: int) -> Trigger:
+        def moment(key: str) -> int | None:
+            raw = values.get(key)
+            if raw is None:
+                return None
+            at = parse_time_ms(key, raw)
+            return at - offset if isinstance(raw, str) else at
+
+        nth = values.get("nth")
+        return Trigger(
+            window=(moment("from"), moment("until")),
+            nth=tuple(nth if isinstance(nth, list) else [nth]) if nth is not None else (),
+            probability=values.get("probability", 1.0),
+            limit=values.get("limit"),
+        )
+
+    # -- installation --------------------------------------------------------------------
+
+    def targets(self, sim: Simulation) -> list[TerminalNode]:
+        """The terminals this fault applies to, in id order."""
+        chosen = []
+        for terminal_id, node in sorted(sim.nodes.items()):
+            if self.terminals is None or terminal_id in self.terminals:
+                chosen.append(node)
+        if self.terminals is not None:
+            missing = sorted(set(self.terminals) - set(sim.nodes))
+            if missing:
+                raise ConfigurationError(f"fault {self.name}: no terminal {missing[0]}")
+        return chosen
+
+    def install(self, sim: Simulation) -> None:
+        raise NotImplementedError
+
+    def latest_ms(self) -> int:
+        """The last virtual time this fault plans to act at (the run lasts at least that)."""
+        end = self.trigger.window[1]
+        return end if end is not None else 0
+
+    def record(self, node: TerminalNode, what: str, **data: Any) -> int:
+        """Write a ``fault`` record to the trace; findings cite it as their cause."""
+        now = node.clock.now()
+        self.fired_at.append(now)
+        flight = node.core.current
+        context: dict[str, Any] = {"fault": self.name, "effect": what}
+        if flight is not None:
+            context["sale_id"] = flight.sale_id
+            if flight.stan:
+                context["stan"] = flight.stan
+        context.update(data)
+        return node.trace.write(now, node.terminal_id, node.core.state, "fault", self.name,
+                                data=context)
+
+
+@dataclass(frozen=True)
+class FaultInfo:
+    """What ``pos-sim faults list/show`` prints about a fault."""
+
+    name: str
+    summary: str
+    details: str
+    params: dict[str, Param] = field(default_factory=dict)

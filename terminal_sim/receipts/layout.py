@@ -1,0 +1,249 @@
+"""The receipt layout: a :class:`~terminal_sim.core.slips.Slip` rendered through python-escpos.
+
+:func:`print_slip` writes to any ``escpos.Escpos`` (our ``VirtualPrinter``, python-escpos's
+``Network``/``Serial``/``Dummy``...). :func:`read_slip` is its inverse on the *text* the
+printer produced, so reconciliation reads what is on paper, not what the terminal meant.
+Both use the labels of :data:`LABELS`; change them together.
+
+The card number on paper is the masked PAN of the slip: at most the last four digits.
+QR codes are native (``GS ( k``): a raster QR costs ~20x more to generate.
+
+Text goes through python-escpos's ``text()`` except for one case it handles at great
+cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.write``
+then scans the text character by character for a character the page cannot encode
+(every code page encodes ASCII as itself) and encodes it character by character into
+exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
+:func:`_text` sends those bytes itself, in the same single ``_raw`` call; the first text
+of a job (which selects the code page), non-ASCII text, a disabled or unknown encoder and
+printer classes that override ``text()`` still go through python-escpos. The bytes are
+identical (``tests/terminal_sim/harness/test_layout_fast_text.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from terminal_sim.base.money import Money
+from terminal_sim.core.slips import Slip
+
+WIDTH = 32  # characters: fits a 58 mm roll in font A, and an 80 mm one with margin
+
+LABELS = {
+    "terminal": "TID",
+    "merchant": "MID",
+    "date": "DATE",
+    "card": "CARD",
+    "amount": "AMOUNT",
+    "stan": "STAN",
+    "rrn": "RRN",
+    "auth": "AUTH",
+    "response": "RC",
+}
+
+_TITLES = {"sale": "SALE", "void": "VOID", "refund": "REFUND", "error": "CARD ERROR"}
+
+
+def _pair(label: str, value: str, width: int) -> str:
+    left = f"{label}:"
+    gap = max(1, width - len(left) - len(value))
+    return f"{left}{' ' * gap}{value}\n"
+
+
+def _escpos_text_method() -> Any:
+    from printer.escpos_loader import escpos_module
+
+    return escpos_module().Escpos.text
+
+
+_ESCPOS_TEXT: Any = None
+
+
+def _plain_text_ok(device: Any) -> bool:
+    """Does ``device.text`` do what python-escpos's ``Escpos.text`` does, with a code page
+    already selected and the encoder switching pages as needed (not disabled)?"""
+    global _ESCPOS_TEXT
+    if _ESCPOS_TEXT is None:
+        _ESCPOS_TEXT = _escpos_text_method()
+    if getattr(type(device), "text", None) is not _ESCPOS_TEXT:
+        return False
+    magic = getattr(device, "magic", None)
+    return magic is not None and magic.encoding is not None and not magic.disabled
+
+
+def _text(device: Any, text: str) -> None:
+    """``device.text(text)``, with 7-bit ASCII sent as its bytes once python-escpos has
+    selected a code page (see the module docstring: the bytes are the same)."""
+    if text.isascii() and _plain_text_ok(device):
+        device._raw(text.encode("ascii"))
+    else:
+        device.text(text)
+
+
+def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
+    """Render ``slip`` on ``device`` (an ``escpos.Escpos``) and cut.
+
+    Consecutive lines of one style go out in one ``text()`` call: python-escpos encodes
+    text character by character per call, so fewer calls is most of the cost.
+    ``fast_text=False`` sends every text through python-escpos's ``text()`` (the
+    reference the fast path is checked against).
+    """
+    text = _text if fast_text else _escpos_text
+    rule = "-" * width + "\n"
+    device.set(align="center", bold=True, double_height=True, double_width=False)
+    text(device, f"{slip.merchant_name[:width]}\n")
+    device.set(align="left", bold=False, normal_textsize=True)
+    text(device, _pair(LABELS["merchant"], slip.merchant_id, width)
+         + _pair(LABELS["terminal"], slip.terminal_id, width)
+         + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
+         + rule)
+    if slip.copy_label:
+        device.set(align="center", bold=True)
+        text(device, f"*** {slip.copy_label} ***\n")
+        device.set(align="left", bold=False)
+    head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
+    if slip.masked_pan:
+        head += _pair(LABELS["card"], slip.masked_pan, width)
+    text(device, head)
+    if slip.amount_minor is not None and slip.currency:
+        device.set(bold=True)
+        text(device, _pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
+                           width))
+        device.set(bold=False)
+    text(device, rule)
+    device.set(align="center", bold=True)
+    text(device, f"{slip.outcome[:width]}\n")
+    device.set(align="left", bold=False)
+    tail = f"{slip.message[:width]}\n" if slip.message else ""
+    if slip.approval_code:
+        tail += _pair(LABELS["auth"], slip.approval_code, width)
+    if slip.response_code:
+        tail += _pair(LABELS["response"], slip.response_code, width)
+    if slip.rrn:
+        tail += _pair(LABELS["rrn"], slip.rrn, width)
+    if slip.stan:
+        tail += _pair(LABELS["stan"], slip.stan, width)
+    if tail:
+        text(device, tail)
+    device.set(align="center")  # native QR cannot be centred by qr(); alignment can
+    if slip.stan:
+        device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
+    text(device, "THANK YOU\n")
+    device.set(align="left")
+    device.cut()
+
+
+def _escpos_text(device: Any, text: str) -> None:
+    device.text(text)
+
+
+def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True) -> bytes:
+    """The ESC/POS bytes of one print job: ``ESC @``, the slip, the cut.
+
+    ``None`` renders the frame of a job whose data is gone: initialize, feed, cut:
+    what a spooler sends when it replays a job it no longer has the content of.
+    """
+    device = _job_device()
+    device.clear()
+    device.hw("INIT")
+    # ESC @ resets the printer to code page 0: make the encoder announce its page again
+    device.magic.encoding = None
+    if slip is not None:
+        print_slip(device, slip, width=width, fast_text=fast_text)
+    else:
+        device.ln(6)
+        device.cut()
+    return bytes(device.output)
+
+
+_JOB_DEVICE: Any = None
+
+
+def _job_device() -> Any:
+    # one reusable python-escpos Dummy: building one rebuilds the code-page table (~100 us)
+    global _JOB_DEVICE
+    if _JOB_DEVICE is None:
+        from printer.escpos_loader import escpos_module
+
+        escpos_module()
+        from escpos.printer import Dummy
+
+        _JOB_DEVICE = Dummy()
+    return _JOB_DEVICE
+
+
+@dataclass(frozen=True, slots=True)
+class SlipFacts:
+    """What a printed slip says, read back from its text."""
+
+    kind: str = ""
+    outcome: str = ""
+    terminal_id: str = ""
+    merchant_id: str = ""
+    printed_at: str = ""
+    masked_pan: str = ""
+    amount_minor: int | None = None
+    currency: str = ""
+    stan: str = ""
+    rrn: str = ""
+    approval_code: str = ""
+    response_code: str = ""
+    copy_label: str = ""
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome == "APPROVED"
+
+    @property
+    def has_transaction_data(self) -> bool:
+        return bool(self.terminal_id or self.stan or self.amount_minor is not None)
+
+
+_LINE = re.compile(r"^([A-Z ]+):\s+(.*?)\s*$")
+_AMOUNT = re.compile(r"^(-?)(\d+)(?:\.(\d+))? ([A-Z]{3})$")
+_KINDS = {title: kind for kind, title in _TITLES.items()}
+
+
+def _amount(value: str) -> tuple[int | None, str]:
+    match = _AMOUNT.match(value)
+    if match is None:
+        return None, ""
+    sign, major, minor, currency = match.groups()
+    minor = minor or ""
+    units = int(major + minor) if minor else int(major)
+    return (-units if sign else units), currency
+
+
+def read_slip(text: str) -> SlipFacts:
+    """Parse the text of a printed slip; fields that are not on paper stay empty."""
+    values: dict[str, Any] = {}
+    lines = [line.strip() for line in text.splitlines()]
+    by_label = {v: k for k, v in LABELS.items()}
+    after_rule = 0
+    for line in lines:
+        if line and set(line) == {"-"}:
+            after_rule += 1
+            continue
+        if line.startswith("*** ") and line.endswith(" ***"):
+            values["copy_label"] = line[4:-4]
+            continue
+        match = _LINE.match(line)
+        if match is not None:
+            label, value = match.groups()
+            if label in _KINDS and "kind" not in values:
+                values["kind"] = _KINDS[label]
+                continue
+            key = by_label.get(label)
+            if key == "amount":
+                values["amount_minor"], values["currency"] = _amount(value)
+            elif key is not None:
+                field_name = {
+                    "terminal": "terminal_id", "merchant": "merchant_id", "date": "printed_at",
+                    "card": "masked_pan", "auth": "approval_code", "response": "response_code",
+                }.get(key, key)
+                values[field_name] = value
+            continue
+        if after_rule == 2 and line and "outcome" not in values:
+            values["outcome"] = line
+    return SlipFacts(**values)

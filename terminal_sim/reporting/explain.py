@@ -1,0 +1,530 @@
+"""The causal chain of a finding, in plain words a trainer can read out.
+
+A :class:`Narrator` turns a :class:`~terminal_sim.reporting.run_view.RunView` into
+:class:`Story` s. A story tells, in order and with times, the trace records behind a
+finding (what the customer did, what the terminal, host and printer did, which fault
+struck where), the moment paper and books part, what the customer holds against what
+the books say, and the cause.
+
+Findings about the same evidence (a blank slip is both ``BLANK_RECEIPT`` and
+``STRAY_RECEIPT``) form one *incident*; incidents alike (same codes, same kind of cause)
+form one story, told once with counts: twenty blank slips after one update are one
+story, not forty. :meth:`Narrator.story` tells one finding's incident and says how many
+are alike. Times are given as the calendar time and the virtual time since the start
+of the run (``T+8:00:00``), as in ``trace.jsonl``.
+
+Wording lives in :mod:`terminal_sim.reporting.explain_text` (``en``, ``zh-CN``); one record in words
+is :mod:`terminal_sim.reporting.explain_words`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.reporting.explain_text import LANGUAGES
+from terminal_sim.reporting.explain_words import RecordWords, ranges
+from terminal_sim.reporting.run_view import LedgerRow, RunView, Slip, finding_row_keys
+
+__all__ = ["LANGUAGES", "Narrator", "Step", "Story", "explain_text", "format_virtual"]
+
+#: Records that add nothing a listener needs (their neighbours say it all).
+_QUIET = {("effect", "read_card"), ("effect", "start_timer"), ("effect", "cancel_timer"),
+          ("event", "print_done")}
+#: At most this many steps in a story; the rest is counted.
+MAX_STEPS = 9
+_PAPER_CODES = ("STRAY_RECEIPT", "BLANK_RECEIPT", "TRUNCATED_RECEIPT")
+_HOST_CODES = ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE")
+
+
+def format_virtual(t_ms: int) -> str:
+    """Virtual time as ``H:MM:SS`` (``.mmm`` when not on a whole second)."""
+    seconds, ms = divmod(max(0, int(t_ms)), 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{text}.{ms:03d}" if ms else text
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One moment of a story: a trace record (or several alike) in words."""
+
+    t: int
+    trace_ids: tuple[int, ...]
+    text: str  # the sentence, time included
+    diverges: bool = False  # paper and books part here
+    kind: str = "record"  # record | diverge (the sentence saying so) | more (the rest counted)
+
+
+@dataclass
+class Story:
+    """The causal chain of one incident, or of several alike."""
+
+    title: str
+    numbers: list[int]  # the finding numbers (1-based, report order) it tells
+    codes: list[str]
+    steps: list[Step] = field(default_factory=list)
+    outcome: list[str] = field(default_factory=list)  # holds vs books, totals
+    cause: str = ""
+    notes: list[str] = field(default_factory=list)  # also reported as, alike
+    diverged_t: int | None = None
+    diverged_id: int | None = None
+    sep: str = " "  # between sentences: a space in English, nothing in Chinese
+
+    def sentences(self) -> list[str]:
+        return [s.text for s in self.steps] + self.outcome + ([self.cause] if self.cause
+                                                               else []) + self.notes
+
+    def text(self) -> str:
+        return self.sep.join(self.sentences())
+
+
+@dataclass
+class _Incident:
+    """Findings about the same evidence."""
+
+    key: str
+    numbers: list[int]
+    findings: list[dict[str, Any]]
+
+    @property
+    def codes(self) -> list[str]:
+        return [f["code"] for f in self.findings]
+
+    def signature(self) -> tuple[Any, ...]:
+        causes = sorted({(c.get("fault"), c.get("effect"), c.get("crash_point"))
+                         for f in self.findings for c in f.get("causes") or []},
+                        key=repr)
+        return tuple(sorted(self.codes)), tuple(causes)
+
+
+class Narrator(RecordWords):
+    """Tells the findings of one run in one language."""
+
+    def __init__(self, view: RunView, lang: str = "en") -> None:
+        super().__init__(lang, {s.print_id: s.ref for s in view.slips if s.print_id is not None})
+        self.view = view
+        self._rows = {row.key: row for row in view.ledger_rows()}
+        self._slips = view.slips_by_ref()
+        self._incidents = self._gather()
+
+    # -- words -----------------------------------------------------------------------------
+
+    def when(self, t_ms: int) -> str:
+        """``02:00:00 (T+8:00:00)``: the calendar time and the virtual time."""
+        virtual = format_virtual(t_ms)
+        wall = self.view.wall(t_ms)
+        if wall is None:
+            return self.w("when_virtual", virtual=virtual)
+        start = self.view.start
+        clock = wall.strftime("%H:%M:%S")
+        if start is not None and wall.date() != start.date():
+            if wall.date() == start.date() + dt.timedelta(days=1):
+                clock = self.w("next_day", time=clock)
+            else:
+                clock = self.w("on_day", time=clock, date=wall.date().isoformat())
+        return self.w("when_wall", wall=clock, virtual=virtual)
+
+    def _sentence(self, t_ms: int, text: str) -> str:
+        return self.w("sentence", at=self.w("at", when=self.when(t_ms)), text=text)
+
+    # -- incidents -------------------------------------------------------------------------
+
+    def _gather(self) -> list[_Incident]:
+        incidents: dict[str, _Incident] = {}
+        for number, finding in enumerate(self.view.findings, start=1):
+            keys = finding_row_keys(finding)
+            # an aggregate (the day's totals) tells its own story
+            key = f"#{number}" if finding["code"] == "TOTALS_MISMATCH" or not keys else keys[0]
+            incident = incidents.setdefault(key, _Incident(key, [], []))
+            incident.numbers.append(number)
+            incident.findings.append(finding)
+        return list(incidents.values())
+
+    def _incident_of(self, number: int) -> _Incident:
+        for incident in self._incidents:
+            if number in incident.numbers:
+                return incident
+        raise ConfigurationError(f"no finding #{number}")
+
+    def _chain(self, incident: _Incident) -> list[dict[str, Any]]:
+        """The trace records about this incident's evidence, in order."""
+        row = self._rows.get(incident.key)
+        stans = self._stans(incident)
+        ids: set[int] = set()
+        for finding in incident.findings:
+            ids.update(int(i) for i in finding.get("trace_ids") or [])
+        records = [r for i in sorted(ids) if (r := self.view.record(i)) is not None]
+        sales = {(r.get("data") or {}).get("sale_id") for r in records
+                 if (r.get("data") or {}).get("stan") in stans}
+        prints = {s.print_id for s in (row.slips if row is not None else [])}
+        causes = {int(c["trace_id"]) for f in incident.findings for c in f.get("causes") or []
+                  if c.get("trace_id") is not None}
+        chosen = []
+        for record in records:
+            data = record.get("data") or {}
+            about = (record["id"] in causes or record["id"] in prints
+                     or data.get("stan") in stans or bool(stans & set(data.get("stans") or []))
+                     or (data.get("sale_id") is not None and data.get("sale_id") in sales))
+            quiet = (record["kind"], record["name"]) in _QUIET and data.get("ok", True)
+            if about and not quiet:
+                chosen.append(record)
+        return chosen
+
+    def _divergence(self, incident: _Incident, chain: list[dict[str, Any]]
+                    ) -> dict[str, Any] | None:
+        """The record after which paper and books disagree for good."""
+        codes = set(incident.codes)
+        row = self._rows.get(incident.key)
+        by_id = {r["id"]: r for r in chain}
+        if codes & set(_PAPER_CODES) and row is not None:
+            for slip in row.slips:
+                if slip.print_id is not None:
+                    return by_id.get(slip.print_id) or self.view.record(slip.print_id)
+        stan = row.stan if row is not None else ""
+        if codes & set(_HOST_CODES):
+            for record in chain:
+                data = record.get("data") or {}
+                if record["name"] == "host_reply" and data.get("stan") == stan \
+                        and data.get("rc") == "00":
+                    return record
+        if "UNSYNCED_RECORD" in codes:
+            for record in chain:
+                if record["kind"] in ("sync", "fault") and stan in (
+                        (record.get("data") or {}).get("stans") or []):
+                    return record
+        if "MISSING_RECEIPT" in codes:
+            for record in chain:
+                if record["kind"] == "fault":
+                    return record
+        causes = [r for r in chain if r["kind"] == "fault"]
+        return causes[0] if causes else (chain[0] if chain else None)
+
+    # -- stories ---------------------------------------------------------------------------
+
+    def stories(self) -> list[Story]:
+        """Every finding, as few stories as tell them all (alike incidents told once)."""
+        groups: dict[tuple[Any, ...], list[_Incident]] = defaultdict(list)
+        for incident in self._incidents:
+            groups[incident.signature()].append(incident)
+        return [self._tell(group) for group in groups.values()]
+
+    def story(self, number: int) -> Story:
+        """The story of finding ``number`` (1-based, in report order)."""
+        total = len(self.view.findings)
+        if not 1 <= number <= total:
+            raise ConfigurationError(
+                f"no finding #{number}: this run has {total} finding(s)"
+                + (f" (1 to {total})" if total else ""))
+        incident = self._incident_of(number)
+        story = self._tell([incident], focus=number)
+        others = [f"{f['code']} (#{n})" for n, f in zip(incident.numbers, incident.findings,
+                                                        strict=True) if n != number]
+        if others:
+            story.notes.append(self.w("also", others=", ".join(others)) + self.period)
+        alike = [i for i in self._incidents if i.signature() == incident.signature()]
+        if len(alike) > 1:
+            code = self.view.findings[number - 1]["code"]
+            numbers = [n for i in alike for n, f in zip(i.numbers, i.findings, strict=True)
+                       if f["code"] == code]
+            story.notes.append(self.w("alike", count=len(alike), code=code,
+                                      numbers=_numberranges(numbers)) + self.period)
+        return story
+
+    def _tell(self, incidents: list[_Incident], focus: int | None = None) -> Story:
+        first = incidents[0]
+        numbers = sorted(n for i in incidents for n in i.numbers)
+        codes = [f["code"] for i in incidents for f in i.findings]
+        chains = [self._chain(i) for i in incidents]
+        if focus is not None:
+            title = self.w("title_one", number=focus,
+                           code=self.view.findings[focus - 1]["code"])
+        else:
+            counted = Counter(codes)
+            listed = ", ".join(c if n == 1 else self.w("what_n", count=n, code=c)
+                               for c, n in sorted(counted.items()))
+            title = self.w("title_group" if len(numbers) > 1 else "title_single",
+                           what=self._what(incidents), codes=listed,
+                           numbers=_numberranges(numbers))
+        story = Story(title, numbers, sorted(set(codes)), sep=self.w("space"))
+        diverge = self._divergence(first, chains[0])
+        if diverge is not None:
+            story.diverged_t, story.diverged_id = diverge["t"], diverge["id"]
+        story.steps = self._steps(chains, diverge, self._stans(first))
+        story.outcome = self._outcome(incidents)
+        story.cause = self._cause(incidents)
+        return story
+
+    def _what(self, incidents: list[_Incident]) -> str:
+        """A short name for a group: the paper it left, its STAN, or its main code."""
+        paper = self._paper_phrase(incidents)
+        if paper is not None:
+            return paper
+        first = incidents[0]
+        row = self._rows.get(first.key)
+        if row is not None and row.stan and len(incidents) == 1:
+            return self.w("what_stan", stan=row.stan, terminal=row.terminal_id)
+        if first.codes == ["TOTALS_MISMATCH"] and len(incidents) == 1:
+            return self.w("what_totals", terminal=first.findings[0].get("terminal_id", "?"))
+        rows = [r for i in incidents if (r := self._rows.get(i.key)) is not None and r.stan]
+        if rows and len({r.terminal_id for r in rows}) == 1:
+            stans = [r.stan for r in rows]
+            shown = ", ".join(stans[:5]) + (", ..." if len(stans) > 5 else "")
+            return self.w("what_stans", stans=shown, terminal=rows[0].terminal_id)
+        counted = Counter(f["code"] for i in incidents for f in i.findings)
+        code, count = counted.most_common(1)[0]
+        return self.w("what_n", count=count, code=code)
+
+    def _stans(self, incident: _Incident) -> set[str]:
+        row = self._rows.get(incident.key)
+        stans = {row.stan} if row is not None and row.stan else set()
+        return stans | {f["stan"] for f in incident.findings if f.get("stan")}
+
+    def _steps(self, chains: list[list[dict[str, Any]]], diverge: dict[str, Any] | None,
+               stans: set[str]) -> list[Step]:
+        """Sentences for the first chain; records alike across the chains told once."""
+        example = chains[0]
+        # the same kind of record at the same moment in every chain: say it once, counted
+        same: dict[tuple[str, str, int], list[dict[str, Any]]] = defaultdict(list)
+        for chain in chains:
+            for record in chain:
+                same[(record["kind"], record["name"], record["t"])].append(record)
+        steps: list[Step] = []
+        for record in example:
+            alike = same[(record["kind"], record["name"], record["t"])]
+            unique = {r["id"]: r for r in alike}
+            if len(unique) > 1:
+                text = self._plural(record, list(unique.values()))
+                ids = tuple(sorted(unique))
+            else:
+                text = self.describe(record)
+                ids = (record["id"],)
+            diverges = diverge is not None and diverge["id"] in ids
+            steps.append(Step(record["t"], ids, self._sentence(record["t"], text), diverges))
+        steps = _dedupe(steps)
+        if len(steps) > MAX_STEPS:
+            keep = _important(steps, self._weights(example, steps, stans))
+            dropped = len(steps) - len(keep)
+            steps = keep
+            steps.append(Step(steps[-1].t, (), self.w("more_steps", count=dropped) + self.period,
+                              kind="more"))
+        for index, step in enumerate(steps):
+            if step.diverges:
+                steps.insert(index + 1, Step(step.t, (), self.w("diverge") + self.period,
+                                             kind="diverge"))
+                break
+        return steps
+
+    @staticmethod
+    def _weights(chain: list[dict[str, Any]], steps: list[Step], stans: set[str]) -> list[int]:
+        """How much each step matters (0 most): faults, the paper and the host's word
+        first, then the sale around them, then background work (sync, other STANs)."""
+        by_id = {r["id"]: r for r in chain}
+        weights = []
+        for step in steps:
+            record = by_id.get(step.trace_ids[0]) if step.trace_ids else None
+            if step.diverges or record is None or record["kind"] == "fault":
+                weights.append(0)
+                continue
+            name = record["name"]
+            data = record.get("data") or {}
+            if name in ("print", "host_reply", "spooler_resumed_job", "timer_expired") \
+                    or name.startswith(("send_", "journal_")):
+                weights.append(1 if data.get("stan") in stans or name == "print" else 3)
+            elif record["kind"] in ("sync", "host"):
+                weights.append(4)
+            else:
+                weights.append(2)
+        return weights
+
+    def _plural(self, record: dict[str, Any], alike: list[dict[str, Any]]) -> str:
+        data = record.get("data") or {}
+        if record["name"] == "spooler_resumed_job" and data.get("empty"):
+            jobs = [(r.get("data") or {}).get("job_id") for r in alike]
+            return self.w("spooler_resumed_empty_n", count=len(alike),
+                          jobs=ranges([j for j in jobs if isinstance(j, int)]))
+        if record["name"] == "print":
+            return self.w("print_n", count=len(alike), outcome=data.get("outcome") or "")
+        return self.describe(record) + f" (×{len(alike)})"
+
+    def _paper_phrase(self, incidents: list[_Incident]) -> str | None:
+        slips = [s for i in incidents for s in self._incident_slips(i)]
+        if not slips:
+            return None
+        if all(s.paper.blank for s in slips):
+            if len(slips) == 1:
+                return self.w("paper_blank", ref=slips[0].ref)
+            return self.w("paper_blank_n", count=len(slips), first=slips[0].ref,
+                          last=slips[-1].ref)
+        if len(slips) > 1 and len({s.paper.facts.outcome for s in slips}) == 1 \
+                and len(incidents) > 1:
+            return self.w("paper_slips_n", count=len(slips), outcome=slips[0].paper.facts.outcome,
+                          first=slips[0].ref, last=slips[-1].ref)
+        phrases = [self._slip_phrase(s) for s in slips]
+        if len(phrases) > 1:
+            return self.w("paper_copies", first=phrases[0], more=len(phrases) - 1)
+        return phrases[0]
+
+    def _incident_slips(self, incident: _Incident) -> list[Slip]:
+        row = self._rows.get(incident.key)
+        return list(row.slips) if row is not None else []
+
+    def _slip_phrase(self, slip: Slip) -> str:
+        facts = slip.paper.facts
+        if slip.paper.blank:
+            return self.w("paper_blank", ref=slip.ref)
+        if slip.paper.truncated:
+            return self.w("paper_truncated", ref=slip.ref)
+        amount = (f" ({self._money(facts.amount_minor, facts.currency)})"
+                  if facts.amount_minor is not None else "")
+        outcome = facts.outcome or "?"
+        return self.w("paper_slip", article=self._article(outcome), outcome=outcome,
+                      amount_part=amount, stan_part=f" STAN {facts.stan}" if facts.stan else "",
+                      ref=slip.ref)
+
+    def _outcome(self, incidents: list[_Incident]) -> list[str]:
+        first = incidents[0]
+        sentences = []
+        for finding in first.findings:
+            if finding["code"] == "TOTALS_MISMATCH":
+                evidence = finding.get("evidence") or {}
+                currency = evidence.get("currency", "EUR")
+                stans = evidence.get("stans_on_one_side") or []
+                shown = ", ".join(stans[:8]) + (", ..." if len(stans) > 8 else "")
+                sentences.append(self.w(
+                    "totals", books=self._money(evidence.get("terminal_total"), currency),
+                    host=self._money(evidence.get("host_total"), currency), count=len(stans),
+                    stans=shown or "-") + self.period)
+        rows = [self._rows.get(i.key) for i in incidents]
+        if all(r is None for r in rows):
+            return sentences
+        paper = self._paper_phrase(incidents) or self.w("no_paper")
+        if len(incidents) > 1 and all(r is not None and r.journal is None and not r.host
+                                      and r.backoffice is None for r in rows):
+            sentences.append(self.w("holds_n", paper=paper) + self.period)
+            sentences.append(self.w("books_none_n") + self.period)
+            return sentences
+        row = rows[0]
+        if row is None:
+            return sentences
+        charged = [h for h in row.host if h.get("type") == "sale" and h.get("status") == "approved"]
+        amount = (self._money(charged[0]["amount_minor"], charged[0]["currency"])
+                  if charged else "")
+        if len(incidents) == 1:
+            holds = self.w("holds", paper=paper)
+            if charged:
+                holds += self.w("charged", amount=amount)
+            sentences.append(holds + self.period)
+        else:  # the group in one sentence, then its first incident as the example
+            sentences.append(self.w("holds_n", paper=paper) + self.period)
+            what = (self.w("what_stan", stan=row.stan, terminal=row.terminal_id) if row.stan
+                    else row.key)
+            sentences.append((self.w("first_of", what=what, amount=amount) if charged
+                              else self.w("first_of_free", what=what)) + self.period)
+        sentences.append(self.w("books", journal=self._journal_phrase(row),
+                                host=self._host_phrase(row),
+                                backoffice=self._backoffice_phrase(row)) + self.period)
+        return sentences
+
+    def _journal_phrase(self, row: LedgerRow) -> str:
+        if row.journal is None:
+            return self.w("journal_none")
+        j = row.journal
+        return self.w("journal_row", stan=j["stan"], state=j["state"],
+                      amount=self._money(j["amount_minor"], j["currency"]))
+
+    def _host_phrase(self, row: LedgerRow) -> str:
+        if not row.host:
+            return self.w("host_none")
+        return "; ".join(self.w("host_row", stan=h["stan"], status=h["status"],
+                                amount=self._money(h["amount_minor"], h["currency"]),
+                                rc=h.get("response_code") or "-") for h in row.host)
+
+    def _backoffice_phrase(self, row: LedgerRow) -> str:
+        if self.view.backoffice is None:
+            return self.w("backoffice_absent")
+        if row.backoffice is None:
+            return self.w("backoffice_none")
+        b = row.backoffice
+        return self.w("backoffice_row", stan=b["stan"], state=b["state"],
+                      amount=self._money(b["amount_minor"], b["currency"]))
+
+    def _cause(self, incidents: list[_Incident]) -> str:
+        causes: dict[int, dict[str, Any]] = {}
+        for incident in incidents:
+            for finding in incident.findings:
+                for cause in finding.get("causes") or []:
+                    causes[int(cause.get("trace_id") or 0)] = cause
+        if not causes:
+            return self.w("cause_none", profile=self.view.report.get("profile", "?")) + self.period
+        by_fault: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for ident in sorted(causes):
+            cause = causes[ident]
+            by_fault[(str(cause.get("fault")), str(cause.get("effect")))].append(cause)
+        parts = []
+        for (fault, effect), alike in by_fault.items():
+            if len(alike) > 1:
+                parts.append(self.w("cause_n", fault=fault, effect=effect, count=len(alike),
+                                    first=self.when(alike[0]["t"]),
+                                    last=self.when(alike[-1]["t"])))
+            elif alike[0].get("crash_point"):
+                parts.append(self.w("cause_at_point", fault=fault, effect=effect,
+                                    crash_point=alike[0]["crash_point"],
+                                    when=self.when(alike[0]["t"])))
+            else:
+                parts.append(self.w("cause", fault=fault, effect=effect,
+                                    when=self.when(alike[0]["t"])))
+        return self.w("space").join(p + self.period for p in parts)
+
+    def header(self, stories: list[Story]) -> str:
+        report = self.view.report
+        fields = {"scenario": self.view.name, "seed": report.get("seed", "?"),
+                  "profile": report.get("profile", "?")}
+        if not self.view.findings:
+            return self.w("no_findings", **fields) + self.period
+        return self.w("header", findings=len(self.view.findings), stories=len(stories),
+                      **fields) + self.period
+
+
+
+
+def _dedupe(steps: list[Step]) -> list[Step]:
+    """Drop a step that says exactly what the previous one said (retries, alike records)."""
+    out: list[Step] = []
+    for step in steps:
+        if out and out[-1].text == step.text:
+            continue
+        out.append(step)
+    return out
+
+
+def _important(steps: list[Step], weights: list[int]) -> list[Step]:
+    """The :data:`MAX_STEPS` steps that matter most, in their order (ties: the earliest)."""
+    ranked = sorted(range(len(steps)), key=lambda i: (weights[i], i))[:MAX_STEPS]
+    return [steps[i] for i in sorted(ranked)]
+
+
+
+
+def _numberranges(numbers: Iterable[int]) -> str:
+    return "#" + ranges(numbers).replace(", ", ", #").replace("-", "-#")
+
+
+def explain_text(view: RunView, *, finding: int | None = None, lang: str = "en") -> str:
+    """The whole explanation ``pos-sim explain`` prints."""
+    narrator = Narrator(view, lang)
+    if finding is not None:
+        story = narrator.story(finding)
+        summary = view.findings[finding - 1].get("summary", "")
+        return "\n".join([story.title, summary, "", story.text()]) + "\n"
+    stories = narrator.stories()
+    lines = [narrator.header(stories)]
+    for number, story in enumerate(stories, start=1):
+        lines += ["", narrator.w("story_of", number=number, total=len(stories),
+                                 title=story.title), story.text()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,278 @@
+"""A run: one scenario, one seed, every component wired, every artifact written.
+
+:class:`Simulation` builds the world from a :class:`~terminal_sim.scenario.loader.Scenario`:
+the virtual clock and scheduler, the seed tree, the mock acquirer with its ledger, and
+per terminal a core, a card reader, a journal view and a virtual printer; then it
+installs the scenario's faults (which wrap those ports), plays the workload, and
+reconciles the evidence.
+
+Artifacts (when ``out_dir`` is given): ``trace.jsonl``, ``journal.sqlite``,
+``host.sqlite``, ``backoffice.sqlite``,
+``receipts.bin`` (every ESC/POS byte each printer received, terminals
+in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import IO, Any
+
+from terminal_sim.acquirer.host import MockAcquirer
+from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.base.clock import VirtualClock
+from terminal_sim.base.seeds import SeedTree, derive_seed
+from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
+from terminal_sim.core.profiles import Profile, get_profile
+from terminal_sim.evidence.reconcile import Finding, Reconciler
+from terminal_sim.evidence.report import build_report
+from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.plugins.registry import fault_class
+from terminal_sim.scenario.loader import Scenario
+from terminal_sim.sim.node import Ports, TerminalNode
+from terminal_sim.sim.ports import AcquirerLink, InProcessLink, ReceiptPrinter, SimCardReader
+from terminal_sim.sim.saf import ReversalAgent
+from terminal_sim.sim.scheduler import Scheduler
+from terminal_sim.sim.settle import Settlement
+from terminal_sim.sim.sync import DirectBackOfficeLink, SyncAgent
+from terminal_sim.sim.trace import Trace
+from terminal_sim.sim.workload import plan
+from terminal_sim.stores.backoffice import BackOffice
+from terminal_sim.stores.journal import Durability, Journal
+
+ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite", "receipts.bin",
+             "receipts.txt", "report.json", "report.html", "scenario.yaml")
+
+#: After the last customer action the day goes on this long (syncs, retries, reboots).
+SETTLE_MS = 30 * 60_000
+
+
+@dataclass
+class RunResult:
+    """What a run produced."""
+
+    scenario: Scenario
+    seed: int
+    profile: Profile
+    findings: list[Finding]
+    report: dict[str, Any]
+    evidence: Evidence
+    out_dir: Path | None = None
+    receipts_bin: dict[str, bytes] = field(default_factory=dict)
+    #: what was still unfinished at the end of the day (queues not drained, busy states)
+    liveness: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+
+class Simulation:
+    """One deterministic run of a scenario."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None,
+                 profile: str | None = None, out_dir: str | Path | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        base = get_profile(profile or scenario.profile)
+        self.profile = base.with_settings(**scenario.profile_settings)
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.seeds = SeedTree(self.seed)
+        self.clock = VirtualClock(scenario.start)
+        self.scheduler = Scheduler(self.clock)
+        self.token_key = f"{derive_seed(self.seed, 'tokenization'):016x}"
+        self.nodes: dict[str, TerminalNode] = {}
+        self.faults: list[Any] = []
+        self._trace_file: IO[str] | None = None
+        start = scenario.start
+        #: virtual time is counted from the scenario's start; faults speak in time of day
+        self.start_of_day_ms = ((start.hour * 60 + start.minute) * 60 + start.second) * 1000
+        self.horizon_ms = 0
+
+    # -- building the world --------------------------------------------------------------
+
+    def _path(self, name: str) -> str:
+        if self.out_dir is None:
+            return ":memory:"
+        target = self.out_dir / name
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(target) + suffix).unlink()
+        return str(target)
+
+    def _open_stores(self) -> None:
+        """The trace, the host (ledger and acquirer), the journal and the back office."""
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._trace_file = open(self.out_dir / "trace.jsonl", "w", encoding="utf-8",  # noqa: SIM115
+                                    newline="\n")
+        self.trace = Trace(self._trace_file)
+        self.ledger = HostLedger(self._path("host.sqlite"))
+        self.journal = Journal(self._path("journal.sqlite"))
+        self.backoffice = BackOffice(self._path("backoffice.sqlite"))
+        self.host = MockAcquirer(self.ledger, stream=self.seeds.stream("acquirer"),
+                                 token_key=self.token_key)
+
+    def _make_link(self) -> AcquirerLink:
+        return InProcessLink(self.host, self.scheduler, self.clock, self.seeds.stream("link"),
+                             self.trace)
+
+    def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
+        from printer.virtual import VirtualPrinter
+
+        return ReceiptPrinter(VirtualPrinter(), check_status=self.profile.check_printer_status,
+                              skip_empty_jobs=self.profile.spooler_skips_empty_jobs)
+
+    def _build(self) -> None:
+        self._open_stores()
+        self.link = self._make_link()
+        durability = Durability(synchronous=self.profile.journal_synchronous)
+        fleet = TerminalFleet()
+        cores = []
+        for spec in self.scenario.terminals:
+            core = TerminalCore(spec.id, merchant_id=spec.merchant_id,
+                                merchant_name=spec.merchant_name, profile=self.profile,
+                                token_key=self.token_key)
+            cores.append(core)
+            ports = Ports(
+                reader=SimCardReader(self.seeds.stream(f"reader/{spec.id}")),
+                link=self.link,
+                journal=self.journal.terminal(spec.id, durability),
+                printer=self._make_printer(spec.id),
+            )
+            node = TerminalNode(core, ports, scheduler=self.scheduler, clock=self.clock,
+                                trace=self.trace)
+            node.sync = SyncAgent(node, DirectBackOfficeLink(self.backoffice))
+            node.saf = ReversalAgent(node)
+            self.nodes[spec.id] = node
+        fleet.add(cores)
+        self.fleet = fleet
+        for index, fault_spec in enumerate(self.scenario.faults):
+            stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
+            fault = fault_class(fault_spec.name).from_spec(
+                fault_spec, stream, start_offset_ms=self.start_of_day_ms)
+            fault.install(self)
+            self.faults.append(fault)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        """Play the scenario to the end and reconcile; writes artifacts when asked."""
+        self._build()
+        try:
+            actions = plan(self.scenario, self.seeds)
+            last = max((a.at_ms for a in actions), default=0)
+            self.horizon_ms = max(last, *(f.latest_ms() for f in self.faults), 0) + SETTLE_MS
+            for node in self.nodes.values():
+                node.power_on()
+                if node.sync is not None:
+                    node.sync.start(self.horizon_ms)
+            for action in actions:
+                node = self.nodes[action.terminal]
+                self.scheduler.at(action.at_ms, partial(node.request, action.event))
+            self.scheduler.run()
+            self.end_of_day()
+            return self._finish()
+        finally:
+            if self._trace_file is not None:
+                self._trace_file.close()
+
+    def end_of_day(self) -> None:
+        """Close the day: settle with the host (when the firmware does), a last sync."""
+        for node in self.nodes.values():
+            if self.profile.settle_at_end_of_day:
+                node.settlement = Settlement(node)
+                node.settlement.start()
+        self.scheduler.run()
+        for node in self.nodes.values():
+            if node.sync is not None and node.powered:
+                node.sync.sync_once()
+
+    def liveness(self) -> list[str]:
+        """What a terminal left unfinished: it should be idle with its queues drained."""
+        problems = []
+        for terminal_id, node in sorted(self.nodes.items()):
+            if node.core.state != "idle":
+                problems.append(f"{terminal_id} ends in state {node.core.state}")
+            if node.saf is not None and node.saf.pending():
+                problems.append(f"{terminal_id} still has reversals queued: "
+                                f"{', '.join(node.saf.pending())}")
+            if node.core.reprints:
+                problems.append(f"{terminal_id} never reprinted: "
+                                f"{', '.join(e.stan for e in node.core.reprints)}")
+        return problems
+
+    def _host_rows(self) -> list[dict[str, Any]]:
+        return self.ledger.transactions()
+
+    def _close_stores(self) -> None:
+        self.journal.close()
+        self.ledger.close()
+        self.backoffice.close()
+
+    def _paper(self) -> tuple[dict[str, bytes], list[PaperReceipt]]:
+        """Each printer's bytes, and the receipts read from them."""
+        receipts_bin: dict[str, bytes] = {}
+        receipts: list[PaperReceipt] = []
+        for terminal_id, node in self.nodes.items():
+            device = node.ports.printer.device
+            receipts_bin[terminal_id] = bytes(device.output)
+            for index, receipt in enumerate(device.receipts, start=1):
+                receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
+        return receipts_bin, receipts
+
+    def _finish(self) -> RunResult:
+        receipts_bin, receipts = self._paper()
+        evidence = Evidence(receipts=receipts, journal=self.journal.rows(),
+                            host=self._host_rows(), backoffice=self.backoffice.rows(),
+                            trace=self.trace.records)
+        findings = Reconciler(evidence).findings()
+        liveness = self.liveness()
+        report = build_report(self, evidence, findings)
+        report["liveness"] = liveness
+        offset = 0
+        report["printers"] = {}
+        for terminal_id in sorted(receipts_bin):  # where each printer's bytes sit in receipts.bin
+            size = len(receipts_bin[terminal_id])
+            report["printers"][terminal_id] = {"offset": offset, "bytes": size}
+            offset += size
+        result = RunResult(self.scenario, self.seed, self.profile, findings, report, evidence,
+                           self.out_dir, receipts_bin, liveness)
+        if self.out_dir is not None:
+            self._write_artifacts(result)
+        self._close_stores()
+        if self.out_dir is not None:
+            from terminal_sim.reporting.report_html import write_report_html
+
+            write_report_html(self.out_dir, result)
+        return result
+
+    def _write_artifacts(self, result: RunResult) -> None:
+        out = self.out_dir
+        if out is None:
+            return
+        (out / "receipts.bin").write_bytes(b"".join(result.receipts_bin[t]
+                                                    for t in sorted(result.receipts_bin)))
+        text = io.StringIO()
+        for receipt in result.evidence.receipts:
+            flags = "".join([" TRUNCATED" if receipt.truncated else "",
+                             " BLANK" if receipt.blank else ""])
+            text.write(f"===== {receipt.ref} bytes {receipt.start_offset}-"
+                       f"{receipt.end_offset}{flags} =====\n{receipt.text}\n")
+        (out / "receipts.txt").write_text(text.getvalue(), encoding="utf-8")
+        (out / "report.json").write_text(
+            json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8")
+        from terminal_sim.harness.replay import write_scenario_copy  # what replay re-runs
+
+        write_scenario_copy(self.scenario, out)
+
+
+def run_scenario(scenario: Scenario, *, seed: int | None = None, profile: str | None = None,
+                 out_dir: str | Path | None = None) -> RunResult:
+    """Run ``scenario`` once (convenience for tests and the CLI)."""
+    return Simulation(scenario, seed=seed, profile=profile, out_dir=out_dir).run()
