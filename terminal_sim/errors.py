@@ -13,6 +13,7 @@ and keep the original as ``__cause__``::
     │   ├── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
     │   └── EscPosError        an ESC/POS stream is malformed (offset, reason)
     ├── JournalError           the terminal journal refused an operation
+    │   └── StoreUnreadable    a store file to be read back is missing or cannot be opened
     └── PowerLost              raised inside the simulation when a power dip cuts a step
 
 The CLI maps them to exit codes: ``ScenarioError`` and ``ConfigurationError`` give 2.
@@ -86,6 +87,10 @@ class EscPosError(ProtocolError):
 
 class JournalError(TerminalSimError):
     """The terminal journal refused an operation (closed store, unknown record ...)."""
+
+
+class StoreUnreadable(JournalError):
+    """A store file to be read back (a run's artifact) is missing or SQLite cannot open it."""
 
 
 class PowerLost(TerminalSimError):

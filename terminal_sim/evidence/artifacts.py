@@ -8,24 +8,22 @@ to print; the stores are opened read-only.
 from __future__ import annotations
 
 import json
-import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.stores.sqlite import open_read_only
 
 
 def read_rows(path: Path, sql: str) -> list[dict[str, Any]]:
     """Rows of ``sql`` from the SQLite file at ``path``, opened read-only ([] if absent)."""
     if not path.exists():
         return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    db.row_factory = sqlite3.Row
-    try:
+    # a live run's host ledger is read while the acquirer writes it: wait for its lock
+    with closing(open_read_only(path, timeout=10, rows_as_mappings=True)) as db:
         return [dict(r) for r in db.execute(sql).fetchall()]
-    finally:
-        db.close()
 
 
 def load_report(run_dir: Path) -> dict[str, Any]:

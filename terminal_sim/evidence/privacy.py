@@ -10,14 +10,15 @@ receipts by their interpreted text and raw bytes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from terminal_sim.base.cards import find_pans, mask_pan
 from terminal_sim.errors import ProtocolError
+from terminal_sim.stores.sqlite import open_read_only
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,7 @@ def _blob_texts(blob: bytes) -> Iterator[tuple[str, str]]:
 
 
 def _sqlite_values(path: Path) -> Iterator[tuple[str, str]]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
+    with closing(open_read_only(path)) as db:
         tables = [r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         for table in tables:
@@ -71,8 +71,6 @@ def _sqlite_values(path: Path) -> Iterator[tuple[str, str]]:
                             yield f"{where} {sub}".strip(), text
                     elif value is not None:
                         yield where, str(value)
-    finally:
-        db.close()
 
 
 def _values(path: Path) -> Iterator[tuple[str, str]]:

@@ -1,4 +1,9 @@
-"""``report.json``: findings, expectations, counts. Deterministic: sorted keys, no wall time."""
+"""``report.json``: findings, expectations, counts. Deterministic: sorted keys, no wall time.
+
+The report is built from what a run hands over (its scenario, seed, profile, the
+evidence and the findings), not from the simulation itself: evidence sits below the
+simulation that uses it.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,21 @@ from terminal_sim.scenario.schema import FINDING_CODES
 
 if TYPE_CHECKING:
     from terminal_sim.evidence.sources import Evidence
-    from terminal_sim.sim.simulation import Simulation
+    from terminal_sim.scenario.loader import Scenario
 
 REPORT_VERSION = 1
 
 
-def build_report(sim: Simulation, evidence: Evidence, findings: list[Finding]) -> dict[str, Any]:
-    """The report of a finished run."""
+def build_report(scenario: Scenario, evidence: Evidence, findings: list[Finding], *,
+                 seed: int, profile: str, power_cuts: int, virtual_ms: int) -> dict[str, Any]:
+    """The report of a finished run of ``scenario`` with ``seed`` under ``profile``.
+
+    ``power_cuts`` counts the power cuts of every terminal, ``virtual_ms`` is the virtual
+    time the run ended at.
+    """
     by_code = Counter(f.code for f in findings)
     expectations = []
-    for expectation in sim.scenario.expect:
+    for expectation in scenario.expect:
         actual = by_code.get(expectation.code, 0)
         expectations.append({
             "code": expectation.code,
@@ -36,20 +46,20 @@ def build_report(sim: Simulation, evidence: Evidence, findings: list[Finding]) -
         "host_transactions": len(evidence.host),
         "host": dict(sorted(host_states.items())),
         "trace_events": len(evidence.trace),
-        "power_cuts": sum(node.power_cuts for node in sim.nodes.values()),
+        "power_cuts": power_cuts,
     }
     return {
         "report_version": REPORT_VERSION,
-        "scenario": sim.scenario.name,
-        "seed": sim.seed,
-        "start": sim.scenario.start.isoformat(),
-        "profile": sim.profile.name,
-        "terminals": [t.id for t in sim.scenario.terminals],
-        "faults": [f.name for f in sim.scenario.faults],
+        "scenario": scenario.name,
+        "seed": seed,
+        "start": scenario.start.isoformat(),
+        "profile": profile,
+        "terminals": [t.id for t in scenario.terminals],
+        "faults": [f.name for f in scenario.faults],
         "findings": [f.to_dict() for f in findings],
         "findings_by_code": {code: by_code[code] for code in FINDING_CODES if by_code[code]},
         "expectations": expectations,
         "passed": all(e["passed"] for e in expectations),
         "counts": counts,
-        "virtual_ms": sim.clock.now(),
+        "virtual_ms": virtual_ms,
     }

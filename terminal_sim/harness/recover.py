@@ -20,7 +20,6 @@ writes ``RUN_DIR/recovery.json``.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from terminal_sim.evidence.artifacts import load_evidence, load_report
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence
+from terminal_sim.stores.sqlite import open_read_write
 
 RECOVERABLE = ("LOST_RECORD", "ORPHAN_AUTHORIZATION")
 
@@ -103,9 +103,8 @@ def recover(run_dir: Path) -> Recovery:
     journal = {(r["terminal_id"], r["stan"]): r for r in evidence.journal}
     targets = sorted({(f.terminal_id, f.stan) for f in findings if f.code in RECOVERABLE})
 
-    db = sqlite3.connect(run_dir / "journal.sqlite", isolation_level=None)
+    db = open_read_write(run_dir / "journal.sqlite", synchronous="FULL")
     try:
-        db.execute("PRAGMA synchronous=FULL")
         db.executescript(_RECOVERED_SCHEMA)
         columns = [c[1] for c in db.execute("PRAGMA table_info(records)")]
         for key in targets:

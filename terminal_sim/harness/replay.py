@@ -36,14 +36,16 @@ import json
 import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.errors import ConfigurationError
+from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.artifacts import load_report
 from terminal_sim.scenario.loader import Scenario, load_scenario, parse_scenario
 from terminal_sim.sim.simulation import ARTIFACTS
+from terminal_sim.stores.sqlite import open_read_only
 
 __all__ = [
     "COMPARED",
@@ -314,25 +316,18 @@ def _compare_bytes(name: str, left: bytes, right: bytes,
 
 def sql_dump(path: Path) -> list[str]:
     """The SQL dump of a store, opened read-only (a run is never modified)."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
-        db = sqlite3.connect(uri, uri=True)
-        try:
+        with closing(open_read_only(path)) as db:
             return list(db.iterdump())
-        finally:
-            db.close()
     except sqlite3.Error:  # e.g. a WAL file without -shm on a read-only medium
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
-        try:
+        with closing(open_read_only(path, immutable=True)) as db:
             return list(db.iterdump())
-        finally:
-            db.close()
 
 
 def _compare_sql(name: str, a: Path, b: Path) -> Difference | None:
     try:
         left, right = sql_dump(a), sql_dump(b)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreUnreadable) as exc:
         return Difference(name, f"cannot be read as SQLite: {exc}")
     if left == right:
         return None

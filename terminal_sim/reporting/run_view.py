@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from printer.roll import Receipt
-from terminal_sim.errors import ConfigurationError
+from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.stores.sqlite import open_read_only
 
 if TYPE_CHECKING:
     from terminal_sim.sim.session import Session
@@ -334,11 +335,10 @@ def _sqlite_rows(path: Path, sql: str) -> list[dict[str, Any]] | None:
     if not path.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+        db = open_read_only(path, rows_as_mappings=True)
+    except StoreUnreadable:
         return None
     try:
-        db.row_factory = sqlite3.Row
         return [dict(row) for row in db.execute(sql)]
     except sqlite3.Error:
         return None

@@ -232,7 +232,10 @@ class Simulation:
                             trace=self.trace.records)
         findings = Reconciler(evidence).findings()
         liveness = self.liveness()
-        report = build_report(self, evidence, findings)
+        report = build_report(
+            self.scenario, evidence, findings, seed=self.seed, profile=self.profile.name,
+            power_cuts=sum(node.power_cuts for node in self.nodes.values()),
+            virtual_ms=self.clock.now())
         report["liveness"] = liveness
         offset = 0
         report["printers"] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import JournalError
+from terminal_sim.stores.sqlite import open_read_write
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -37,10 +38,8 @@ class BackOffice:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db = open_read_write(self.path, journal_mode="WAL", synchronous="FULL",
+                                       rows_as_mappings=True)
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open back office {self.path}: {exc}") from exc

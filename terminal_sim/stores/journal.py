@@ -23,6 +23,7 @@ from typing import Any
 
 from terminal_sim.core.effects import JournalEntry
 from terminal_sim.errors import ConfigurationError, JournalError
+from terminal_sim.stores.sqlite import open_read_write
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -105,9 +106,8 @@ class Journal:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
+            # synchronous is set per commit, by the committing terminal's durability
+            self._db = open_read_write(self.path, journal_mode="WAL", rows_as_mappings=True)
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc}") from exc

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from terminal_sim.evidence.reconcile import Reconciler
+from terminal_sim.evidence.rules import RULES, Join
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
 from terminal_sim.receipts.layout import read_slip
+from terminal_sim.scenario.schema import FINDING_CODES
 
 TID = "T0000001"
 
@@ -54,15 +56,20 @@ def test_agreeing_evidence_has_no_findings() -> None:
 
 def test_read_slip_reads_what_the_layout_prints() -> None:
     facts = read_slip(slip_text("000007"))
-    assert facts.stan == "000007" and facts.approved and facts.amount_minor == 1250
-    assert facts.currency == "EUR" and facts.terminal_id == TID and facts.kind == "sale"
+    assert facts.stan == "000007"
+    assert facts.approved
+    assert facts.amount_minor == 1250
+    assert facts.currency == "EUR"
+    assert facts.terminal_id == TID
+    assert facts.kind == "sale"
 
 
 def test_approved_slip_without_record_is_stray() -> None:
     evidence = Evidence(receipts=[paper(slip_text("000001"))], host=[host("000001")])
     assert sorted(codes(evidence)) == ["LOST_RECORD", "STRAY_RECEIPT", "TOTALS_MISMATCH"]
     stray = next(f for f in Reconciler(evidence).findings() if f.code == "STRAY_RECEIPT")
-    assert stray.stan == "000001" and stray.evidence["receipt"]["ref"] == "T0000001#1"
+    assert stray.stan == "000001"
+    assert stray.evidence["receipt"]["ref"] == "T0000001#1"
     assert "APPROVED" in stray.summary
 
 
@@ -173,3 +180,24 @@ def test_evicted_but_synced_record_is_not_lost() -> None:
     evidence = Evidence(receipts=[paper(slip_text("000001"))], journal=[],
                         host=[host("000001")], backoffice=[journal("000001")])
     assert codes(evidence) == []
+
+
+def test_every_finding_code_has_exactly_one_rule() -> None:
+    assert sorted(RULES) == sorted(FINDING_CODES)
+
+
+def test_each_rule_finds_only_its_own_code() -> None:
+    # everything at once: a stray, a blank, a truncated slip, a lost record, an orphan,
+    # a duplicate, a missing receipt, an unsynced record and the totals off
+    evidence = Evidence(
+        receipts=[paper(slip_text("000001")), paper("", 2), paper(slip_text("000003"), 3,
+                                                                  truncated=True)],
+        journal=[journal("000003"), journal("000004", "failed"),
+                 journal("000005", sale_id="twice"), journal("000006", sale_id="twice")],
+        host=[host("000002"), host("000004"), host("000005"), host("000006")],
+        backoffice=[])
+    join = Join.of(evidence)
+    for code, rule in RULES.items():
+        found = rule(join)
+        assert found, code
+        assert {f.code for f in found} == {code}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -22,13 +23,14 @@ def states(journal: Journal) -> dict[str, str]:
     return {r["stan"]: r["state"] for r in journal.rows()}
 
 
-def test_pragmas_are_explicit(tmp_path) -> None:
+def test_pragmas_are_explicit(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite")
     view = journal.terminal("T0000001", Durability("NORMAL"))
     view.commit(entry("000001"), 0)
     mode = journal.execute("PRAGMA journal_mode").fetchone()[0]
     sync = journal.execute("PRAGMA synchronous").fetchone()[0]
-    assert mode == "wal" and sync == 1  # NORMAL
+    assert mode == "wal"
+    assert sync == 1  # NORMAL
     journal.terminal("T0000002", Durability("FULL")).commit(entry("000001", tid="T0000002"), 0)
     assert journal.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     journal.close()
@@ -100,9 +102,13 @@ def test_last_approved_sale_skips_voided_sales() -> None:
     view = journal.terminal("T0000001", Durability("FULL"))
     view.commit(entry("000001", vt=1), 1)
     view.commit(entry("000002", vt=2), 2)
-    assert view.last_approved_sale().stan == "000002"
+    last = view.last_approved_sale()
+    assert last is not None
+    assert last.stan == "000002"
     view.commit(entry("000003", vt=3, kind="void", original="000002"), 3)
-    assert view.last_approved_sale().stan == "000001"
+    last = view.last_approved_sale()
+    assert last is not None
+    assert last.stan == "000001"
 
 
 def test_foreign_entry_is_refused() -> None:
@@ -120,4 +126,5 @@ def test_journal_stores_no_full_pan() -> None:
     journal = Journal()
     journal.terminal("T0000001", Durability()).commit(entry("000001"), 0)
     dump = "\n".join(journal.dump())
-    assert "4111111111111111" not in dump and "************1111" in dump
+    assert "4111111111111111" not in dump
+    assert "************1111" in dump

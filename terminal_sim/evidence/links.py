@@ -1,0 +1,94 @@
+"""The trace behind a finding: which device-log records are about a STAN or a receipt.
+
+Trace records are linked by keys they share: a STAN, a sale id, a print job id, or the
+printer byte offset a job started at (which is where its receipt starts). A finding
+cites the records linked to what it is about, and names as its causes the fault
+records among them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from terminal_sim.evidence.sources import PaperReceipt
+
+#: (terminal id, kind of key, value): kind is "stan", "sale", "job" or "byte"
+LinkKey = tuple[str, str, Any]
+
+
+def _keys(record: dict[str, Any]) -> list[LinkKey]:
+    data = record.get("data") or {}
+    terminal = record["terminal"]
+    keys = []
+    for stan in [*(data.get("stans") or []), data.get("stan")]:
+        if stan:
+            keys.append((terminal, "stan", stan))
+    if data.get("sale_id"):
+        keys.append((terminal, "sale", data["sale_id"]))
+    for job in [*(data.get("jobs_damaged") or []), data.get("job_id")]:
+        if job is not None:
+            keys.append((terminal, "job", job))
+    if data.get("at_byte") is not None:
+        keys.append((terminal, "byte", data["at_byte"]))
+    return keys
+
+
+class TraceLinks:
+    """The trace records of a run, indexed by the keys that link them."""
+
+    def __init__(self, trace: list[dict[str, Any]]) -> None:
+        self._by_key: dict[LinkKey, list[int]] = defaultdict(list)
+        self._records: dict[int, dict[str, Any]] = {}
+        for record in trace:
+            if not isinstance(record.get("data"), dict):
+                continue
+            ident = record["id"]
+            self._records[ident] = record
+            for key in _keys(record):
+                self._by_key[key].append(ident)
+
+    def _linked(self, seeds: list[LinkKey]) -> list[int]:
+        """Records sharing a seed key, then records sharing their stan/sale/job keys."""
+        first: set[int] = set()
+        for key in seeds:
+            first.update(self._by_key.get(key, []))
+        found = set(first)
+        for ident in first:
+            for key in _keys(self._records[ident]):
+                if key[1] != "byte":
+                    found.update(self._by_key.get(key, []))
+        return sorted(found)
+
+    def ids(self, terminal_id: str, stan: str) -> list[int]:
+        """Trace ids about this STAN, and about the sale it belongs to."""
+        return self._linked([(terminal_id, "stan", stan)])
+
+    def paper_ids(self, receipt: PaperReceipt) -> list[int]:
+        """Trace ids behind a receipt: what printed it (by byte offset), and its sale."""
+        seeds: list[LinkKey] = [(receipt.terminal_id, "byte", receipt.start_offset)]
+        if receipt.facts.stan:
+            seeds.append((receipt.terminal_id, "stan", receipt.facts.stan))
+        return self._linked(seeds)
+
+    def sale_id(self, terminal_id: str, stan: str) -> str:
+        """The sale id the device log gives a STAN ("" when it gives none)."""
+        for ident in self._by_key.get((terminal_id, "stan", stan), []):
+            sale_id = (self._records[ident].get("data") or {}).get("sale_id")
+            if sale_id:
+                return str(sale_id)
+        return ""
+
+    def causes(self, ids: list[int]) -> list[dict[str, Any]]:
+        """The fault records among ``ids``: what made the finding happen."""
+        causes = []
+        for ident in ids:
+            record = self._records.get(ident)
+            if record is not None and record["kind"] == "fault":
+                data = record.get("data") or {}
+                causes.append({"fault": data.get("fault", record["name"]),
+                               "effect": data.get("effect", record["name"]),
+                               "crash_point": record.get("crash_point") or
+                               data.get("crash_point"),
+                               "trace_id": ident, "t": record["t"]})
+        return causes
