@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import JournalError
+from terminal_sim.stores.sqlite import open_read_write
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +118,9 @@ class HostLedger:
         self._depth = 0
         self._closed = False
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            # the acquirer's server threads share the connection; atomic() serialises them
+            self._db = open_read_write(self.path, journal_mode="WAL", synchronous="FULL",
+                                       rows_as_mappings=True, any_thread=True)
             self._db.executescript(SCHEMA)
             self._migrate()
             self._db.executescript(INDEXES_AND_VIEWS)
