@@ -272,7 +272,7 @@ def reversal_of(
     convention); field 90 names the original either way. The PAN is not repeated.
     """
     if mti not in (MTI_REVERSAL, MTI_REVERSAL_ADVICE):
-        raise ValueError(f"a reversal is an 0400 or 0420, not {mti}")
+        raise Iso8583Error(f"a reversal is an 0400 or 0420, not {mti}", None, "t")
     return replace(
         original,
         mti=mti,
@@ -299,7 +299,8 @@ def repeat_of(request: HostRequest) -> HostRequest:
     if repeated is None:
         if request.mti in _REPEATS.values():
             return request
-        raise ValueError(f"only advices are repeated (0220, 0420), not {request.mti}")
+        raise Iso8583Error(f"only advices are repeated (0220, 0420), not {request.mti}",
+                           None, "t")
     return replace(request, mti=repeated)
 
 
