@@ -1,7 +1,8 @@
 """Typed ISO 8583 messages of the link, and their field dicts.
 
-The terminal builds requests, the acquirer reads them back with ``from_fields``;
-replies are :class:`HostReply`. ``repr`` and ``trace_data()`` never show the PAN.
+The acquirer reads requests with ``from_fields`` and answers with :class:`HostReply`;
+the terminal's own types (:mod:`terminal_sim.core.messages`) become these in
+:mod:`terminal_sim.iso.mapping`. ``repr`` and ``trace_data()`` never show the PAN.
 
 =========================  ===========================================================
 type                       messages
