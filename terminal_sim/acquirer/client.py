@@ -31,12 +31,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
 
+from terminal_sim.core.messages import HostReply, Request
 from terminal_sim.errors import FrameError, ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import HEADER, MAX_FRAME, FrameDecoder, frame
-from terminal_sim.iso.messages import HostReply
+from terminal_sim.iso.mapping import from_iso, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,6 @@ Post = Callable[[Callable[[], None]], None]
 ErrorCallback = Callable[[int | None, str], None]
 
 READ_SIZE = 65536
-
-
-class Request(Protocol):
-    """What the link needs of a request (``HostRequest``, ``TotalsRequest`` ...): its fields."""
-
-    def to_fields(self) -> dict[str, str]: ...
 
 
 @dataclass(eq=False)
@@ -101,7 +95,7 @@ class TcpAcquirerLink:
         that fails is reported to ``on_error`` and the request is simply not answered,
         as when a cable is pulled: the terminal's own timer decides what happens next.
         """
-        fields = request.to_fields()
+        fields = to_iso(request)
         wire = frame(codec.encode(fields))
         stan = fields.get("11", "")
         conn = self._connection(terminal_id)
@@ -225,7 +219,7 @@ class TcpAcquirerLink:
 
     def _dispatch(self, conn: _Connection, payload: bytes, start: int) -> None:
         try:
-            reply = HostReply.from_fields(codec.decode(payload))
+            reply = from_iso(codec.decode(payload))
         except ProtocolError as exc:
             offset = start + HEADER + (exc.offset or 0)
             self._report(offset, f"undecodable reply for {conn.terminal_id}: {exc}")

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from terminal_sim.base.cards import Card
+from terminal_sim.core.messages import AuthorizationRequest
 from terminal_sim.core.slips import Slip
-from terminal_sim.iso.messages import HostRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,9 @@ class ReadCard(Effect):
 
 @dataclass(frozen=True, slots=True)
 class SendToHost(Effect):
-    """Send an ISO 8583 request to the acquirer."""
+    """Send a request to the acquirer (the link encodes it as ISO 8583)."""
 
-    request: HostRequest
+    request: AuthorizationRequest
 
     @property
     def step(self) -> str:

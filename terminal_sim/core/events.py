@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from terminal_sim.base.cards import Card
 from terminal_sim.base.money import Money
 from terminal_sim.core.effects import JournalEntry
-from terminal_sim.iso.messages import HostReply
+from terminal_sim.core.messages import HostReply
 
 
 @dataclass(frozen=True, slots=True)

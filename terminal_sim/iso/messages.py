@@ -1,7 +1,8 @@
 """Typed ISO 8583 messages of the link, and their field dicts.
 
-The terminal builds requests, the acquirer reads them back with ``from_fields``;
-replies are :class:`HostReply`. ``repr`` and ``trace_data()`` never show the PAN.
+The acquirer reads requests with ``from_fields`` and answers with :class:`HostReply`;
+the terminal's own types (:mod:`terminal_sim.core.messages`) become these in
+:mod:`terminal_sim.iso.mapping`. ``repr`` and ``trace_data()`` never show the PAN.
 
 =========================  ===========================================================
 type                       messages
@@ -272,7 +273,7 @@ def reversal_of(
     convention); field 90 names the original either way. The PAN is not repeated.
     """
     if mti not in (MTI_REVERSAL, MTI_REVERSAL_ADVICE):
-        raise ValueError(f"a reversal is an 0400 or 0420, not {mti}")
+        raise Iso8583Error(f"a reversal is an 0400 or 0420, not {mti}", None, "t")
     return replace(
         original,
         mti=mti,
@@ -299,7 +300,8 @@ def repeat_of(request: HostRequest) -> HostRequest:
     if repeated is None:
         if request.mti in _REPEATS.values():
             return request
-        raise ValueError(f"only advices are repeated (0220, 0420), not {request.mti}")
+        raise Iso8583Error(f"only advices are repeated (0220, 0420), not {request.mti}",
+                           None, "t")
     return replace(request, mti=repeated)
 
 

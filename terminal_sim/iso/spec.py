@@ -80,6 +80,10 @@ from typing import Any
 
 from iso8583.specs import default_ascii
 
+# the texts of response codes are the terminal's (its slips say them): one table, the core's
+from terminal_sim.core.messages import RESPONSE_TEXT as RESPONSE_TEXT
+from terminal_sim.core.messages import response_text as response_text
+
 #: Changes from ``default_ascii``, as data: field -> the properties that differ, and why.
 DEVIATIONS: dict[str, dict[str, Any]] = {}
 
@@ -110,24 +114,3 @@ RC_INVALID_TRANSACTION = "12"
 RC_UNABLE_TO_LOCATE = "25"
 RC_FORMAT_ERROR = "30"
 RC_OUT_OF_BALANCE = "95"
-RESPONSE_TEXT: dict[str, str] = {
-    "00": "APPROVED",
-    "05": "DO NOT HONOUR",
-    "12": "INVALID TRANSACTION",
-    "13": "INVALID AMOUNT",
-    "14": "INVALID CARD NUMBER",
-    "25": "UNABLE TO LOCATE RECORD",
-    "30": "FORMAT ERROR",
-    "43": "STOLEN CARD",
-    "51": "INSUFFICIENT FUNDS",
-    "54": "EXPIRED CARD",
-    "91": "ISSUER UNAVAILABLE",
-    "94": "DUPLICATE TRANSMISSION",
-    "95": "RECONCILE ERROR",
-    "96": "SYSTEM MALFUNCTION",
-}
-
-
-def response_text(code: str) -> str:
-    """A short human text for a response code, for slips and reports."""
-    return RESPONSE_TEXT.get(code, f"DECLINED ({code})")

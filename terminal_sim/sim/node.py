@@ -38,8 +38,8 @@ from terminal_sim.core.events import (
 )
 from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
+from terminal_sim.core.messages import HostReply
 from terminal_sim.errors import PowerLost
-from terminal_sim.iso.messages import HostReply
 from terminal_sim.sim.ports import AcquirerLink, CardReader, ReceiptPrinter
 from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
 from terminal_sim.sim.scheduler import Scheduled, Scheduler

@@ -16,11 +16,12 @@ from terminal_sim.base.cards import Card, luhn_valid
 from terminal_sim.base.clock import VirtualClock
 from terminal_sim.base.seeds import Stream
 from terminal_sim.core.events import PrintDone
+from terminal_sim.core.messages import HostReply, Request
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder, frame
-from terminal_sim.iso.messages import HostReply
+from terminal_sim.iso.mapping import from_iso, to_iso
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.trace import Trace
 
@@ -54,16 +55,10 @@ class SimCardReader:
         return ReadResult(delay, card)
 
 
-class Outgoing(Protocol):
-    """Anything the terminal sends the host: a request that knows its ISO 8583 fields."""
-
-    def to_fields(self) -> dict[str, str]: ...
-
-
 class AcquirerLink(Protocol):
     """Carries a request to the host; calls ``deliver`` with the reply when (if) it comes."""
 
-    def send(self, terminal_id: str, request: Outgoing,
+    def send(self, terminal_id: str, request: Request,
              deliver: Callable[[HostReply], None]) -> None: ...
 
     def drop_connection(self, terminal_id: str) -> None: ...
@@ -122,10 +117,10 @@ class InProcessLink:
         self._terminal_side: dict[str, FrameDecoder] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
-    def send(self, terminal_id: str, request: Outgoing,
+    def send(self, terminal_id: str, request: Request,
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
-        wire = frame(codec.encode(request.to_fields()))
+        wire = frame(codec.encode(to_iso(request)))
         self.uplink.carry(terminal_id, wire, lambda data: self._at_host(terminal_id, data))
 
     def drop_connection(self, terminal_id: str) -> None:
@@ -162,7 +157,7 @@ class InProcessLink:
             return
         for message in messages:
             try:
-                reply = HostReply.from_fields(codec.decode(message))
+                reply = from_iso(codec.decode(message))
             except ProtocolError as exc:
                 self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
                                  data={"reason": str(exc), "offset": exc.offset})

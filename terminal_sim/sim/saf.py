@@ -19,20 +19,15 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from terminal_sim.core.messages import HostReply, OriginalRef, ReversalRequest
 from terminal_sim.errors import PowerLost
-from terminal_sim.iso.messages import (
-    MTI_REVERSAL,
-    MTI_REVERSAL_ADVICE,
-    MTI_REVERSAL_ADVICE_REPEAT,
-    HostReply,
-    HostRequest,
-    OriginalData,
-)
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
 
 REVERSAL_REPLIES = ("0410", "0430")
+#: How the n-th attempt travels: online first, then as an advice, then its repeats.
+DELIVERY_BY_ATTEMPT = ("online", "advice", "repeat")
 
 
 class ReversalAgent:
@@ -105,22 +100,19 @@ class ReversalAgent:
         delay = min(self.max_retry_ms, self.first_retry_ms * (2 ** attempts))
         self._timers[stan] = node.scheduler.after(delay, lambda: self._attempt(stan))
 
-    def _request(self, stan: str, row: dict[str, Any], attempts: int) -> HostRequest | None:
+    def _request(self, stan: str, row: dict[str, Any], attempts: int) -> ReversalRequest | None:
         node = self.node
         entry = node.ports.journal.entry(stan)
         if entry is None:
             return None
-        mti = (MTI_REVERSAL, MTI_REVERSAL_ADVICE)[min(attempts, 1)]
-        if attempts >= 2:
-            mti = MTI_REVERSAL_ADVICE_REPEAT
+        delivery = DELIVERY_BY_ATTEMPT[min(attempts, len(DELIVERY_BY_ATTEMPT) - 1)]
         started = node.clock_epoch() + dt.timedelta(milliseconds=entry.created_vt)
-        return HostRequest(
-            mti=mti, kind=entry.type, stan=stan, terminal_id=node.terminal_id,
+        return ReversalRequest(
+            kind=entry.type, stan=stan, terminal_id=node.terminal_id,
             merchant_id=node.core.merchant_id, amount_minor=entry.amount_minor,
-            currency=entry.currency, transmitted=node.clock.wall().replace(microsecond=0),
-            rrn=entry.rrn,
-            original=OriginalData("0200", stan, started.strftime("%m%d%H%M%S")),
-            reason=row["reason"])
+            currency=entry.currency, sent_at=node.clock.wall().replace(microsecond=0),
+            original=OriginalRef(stan, started), reason=row["reason"], rrn=entry.rrn,
+            delivery=delivery)
 
     # -- acknowledgement -----------------------------------------------------------------
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from terminal_sim.core.messages import BatchTotals, HostReply, SettlementRequest
 from terminal_sim.errors import PowerLost
-from terminal_sim.iso.messages import HostReply, Totals, TotalsRequest
+from terminal_sim.iso.mapping import to_wire, wire_totals
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
 
 
-def journal_totals(node: TerminalNode) -> Totals:
+def journal_totals(node: TerminalNode) -> BatchTotals:
     """The terminal's view of its batch."""
     journal = node.ports.journal
     voided = {e.original_stan for e in journal.entries(state="approved", kind="void")}
@@ -26,7 +27,7 @@ def journal_totals(node: TerminalNode) -> Totals:
     refunds = journal.entries(state="approved", kind="refund")
     gone = [e for e in journal.entries(kind="sale")
             if e.stan in voided or e.state == "reversed"]
-    return Totals(
+    return BatchTotals(
         sales_count=len(sales), sales_minor=sum(e.amount_minor for e in sales),
         refunds_count=len(refunds), refunds_minor=sum(e.amount_minor for e in refunds),
         sales_reversed_count=len(gone), sales_reversed_minor=sum(e.amount_minor for e in gone))
@@ -37,7 +38,7 @@ class Settlement:
 
     def __init__(self, node: TerminalNode) -> None:
         self.node = node
-        self.sent: Totals | None = None
+        self.sent: BatchTotals | None = None
         self.answer: HostReply | None = None
 
     def start(self) -> None:
@@ -47,13 +48,13 @@ class Settlement:
             return
         totals = journal_totals(node)
         self.sent = totals
-        request = TotalsRequest(node.core.next_stan(), node.terminal_id,
-                                node.core.merchant_id,
-                                node.clock.wall().replace(microsecond=0), totals)
+        request = SettlementRequest(node.core.next_stan(), node.terminal_id,
+                                    node.core.merchant_id,
+                                    node.clock.wall().replace(microsecond=0), totals)
         node.trace.write(node.clock.now(), node.terminal_id, node.core.state, "effect",
                          "send_totals", flow="settlement",
                          crash_point="settlement/after:send_totals",
-                         data=request.trace_data())
+                         data=to_wire(request).trace_data())  # totals by field number
         node.ports.link.send(node.terminal_id, request, node.on_reply)
         try:
             node.crash_point("settlement/after:send_totals")
@@ -67,8 +68,8 @@ class Settlement:
         balanced = reply.response_code == "00"
         data = {"rc": reply.response_code, "balanced": balanced, "stan": reply.stan}
         if not balanced and reply.totals is not None and self.sent is not None:
-            data["differences"] = {k: list(v) for k, v in
-                                   self.sent.differences(reply.totals).items()}
+            differences = wire_totals(self.sent).differences(wire_totals(reply.totals))
+            data["differences"] = {k: list(v) for k, v in differences.items()}
         node.trace.write(node.clock.now(), node.terminal_id, node.core.state, "event",
                          "totals_reply", flow="settlement",
                          crash_point="settlement/after:totals_reply", data=data)

@@ -17,23 +17,26 @@ from terminal_sim.acquirer.client import TcpAcquirerLink, exchange
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.server import ServerThread
+from terminal_sim.base.cards import Card
+from terminal_sim.core.messages import (
+    AuthorizationRequest,
+    BatchTotals,
+    HostReply,
+    NetworkCheck,
+    OriginalRef,
+    ReversalRequest,
+    SettlementRequest,
+)
 from terminal_sim.errors import FrameError
 from terminal_sim.iso import codec
-from terminal_sim.iso.messages import (
-    HostReply,
-    HostRequest,
-    NetworkRequest,
-    Totals,
-    TotalsRequest,
-    reversal_of,
-)
+from terminal_sim.iso import messages as wire
 
 WHEN = dt.datetime(2026, 1, 5, 9, 0, 0)
 
 
-def sale(stan: str, terminal_id: str = "T0000001", amount: int = 1250) -> HostRequest:
-    return HostRequest("0200", "sale", stan, terminal_id, "M1", amount, "EUR", WHEN,
-                       "4111111111111111", "2912")
+def sale(stan: str, terminal_id: str = "T0000001", amount: int = 1250) -> AuthorizationRequest:
+    return AuthorizationRequest("sale", stan, terminal_id, "M1", amount, "EUR", WHEN,
+                                Card("4111111111111111", "2912"))
 
 
 class Caller:
@@ -96,17 +99,20 @@ def test_replies_are_delivered_on_the_callers_thread(running: ServerThread,
 def test_every_request_type_goes_through(running: ServerThread, caller: Caller) -> None:
     first = sale("000010")
     with link_to(running.address, caller) as link:
-        link.send("T0000001", NetworkRequest("000009", "T0000001", WHEN, "001"), caller.deliver)
+        link.send("T0000001", NetworkCheck("000009", "T0000001", WHEN, "001"), caller.deliver)
         link.send("T0000001", first, caller.deliver)
-        link.send("T0000001", reversal_of(first, stan="000011", transmitted=WHEN),
+        link.send("T0000001", ReversalRequest("sale", "000011", "T0000001", "M1", 1250, "EUR",
+                                              WHEN, OriginalRef(first.stan, WHEN)),
                   caller.deliver)
-        link.send("T0000001", TotalsRequest("000012", "T0000001", "M1", WHEN, Totals()),
+        link.send("T0000001", SettlementRequest("000012", "T0000001", "M1", WHEN,
+                                                BatchTotals()),
                   caller.deliver)
         caller.run(4)
     assert [(r.mti, r.response_code) for r in caller.replies] == [
         ("0810", "00"), ("0210", "00"), ("0410", "00"), ("0510", "00")]
     assert caller.replies[0].network_code == "001"
-    assert caller.replies[3].totals == Totals(sales_reversed_count=1, sales_reversed_minor=1250)
+    assert caller.replies[3].totals == BatchTotals(sales_reversed_count=1,
+                                                   sales_reversed_minor=1250)
 
 
 def test_drop_connection_then_reconnect_on_next_send(running: ServerThread,
@@ -187,7 +193,7 @@ def framed(payload: bytes) -> bytes:
 
 
 def test_undecodable_replies_are_reported_with_offsets(caller: Caller) -> None:
-    good = codec.encode(HostReply("0210", "000001", "T0000001", "00").to_fields())
+    good = codec.encode(wire.HostReply("0210", "000001", "T0000001", "00").to_fields())
     bad = b"0210" + b"\x00" * 3
     fake = FakeHost([framed(bad) + framed(good) + b"\x00\x00"])
     try:
