@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from support import SCENARIOS
 
 from terminal_sim.scenario.loader import load_scenario
 from terminal_sim.sim.simulation import run_scenario
+from tests.support import SCENARIOS
 
 #: scenario -> finding codes it must show (the issue's list)
 REQUIRED = {

@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from support import ROOT
+
+from tests.support import ROOT
 
 pytest_plugins = ["pytester"]
 
