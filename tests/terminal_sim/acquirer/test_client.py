@@ -87,10 +87,12 @@ def test_replies_are_delivered_on_the_callers_thread(running: ServerThread,
         link.send("T0000002", sale("000001", "T0000002", amount=1205), caller.deliver)
         caller.run(2)
     by_terminal = {r.terminal_id: r for r in caller.replies}
-    assert by_terminal["T0000001"].approved and by_terminal["T0000001"].stan == "000001"
+    assert by_terminal["T0000001"].approved
+    assert by_terminal["T0000001"].stan == "000001"
     assert by_terminal["T0000002"].response_code == "05"
     assert caller.threads == {threading.current_thread().name}
-    assert link.connects == 2 and caller.errors == []
+    assert link.connects == 2
+    assert caller.errors == []
 
 
 def test_every_request_type_goes_through(running: ServerThread, caller: Caller) -> None:
@@ -154,7 +156,8 @@ def test_connect_failure_is_reported_not_raised(caller: Caller) -> None:
         link.send("T0000001", sale("000001"), caller.deliver)
         caller.run()
     assert caller.replies == []
-    assert caller.errors[0][0] is None and "cannot connect" in caller.errors[0][1]
+    assert caller.errors[0][0] is None
+    assert "cannot connect" in caller.errors[0][1]
 
 
 class FakeHost:
@@ -164,7 +167,8 @@ class FakeHost:
         self.answers = answers
         self.hang_up = hang_up
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.address = self.listener.getsockname()[:2]
+        host, port = self.listener.getsockname()[:2]
+        self.address: tuple[str, int] = (str(host), int(port))
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -198,15 +202,19 @@ def test_undecodable_replies_are_reported_with_offsets(caller: Caller) -> None:
         fake.close()
     assert [r.stan for r in caller.replies] == ["000001"]  # the good one still arrives
     (decode_offset, decode_reason), (frame_offset, frame_reason) = caller.errors
-    assert decode_offset is not None and 2 <= decode_offset <= 2 + len(bad)
-    assert "undecodable reply" in decode_reason and "field" in decode_reason
-    assert frame_offset == 2 + len(bad) + 2 + len(good) and "length header" in frame_reason
+    assert decode_offset is not None
+    assert 2 <= decode_offset <= 2 + len(bad)
+    assert "undecodable reply" in decode_reason
+    assert "field" in decode_reason
+    assert frame_offset == 2 + len(bad) + 2 + len(good)
+    assert "length header" in frame_reason
 
 
 def test_exchange_returns_the_reply_fields(running: ServerThread) -> None:
     reply = exchange(*running.address, {"t": "0800", "11": "000001", "41": "T0000001",
                                         "70": "301"}, timeout=2.0)
-    assert reply["t"] == "0810" and reply["39"] == "00"
+    assert reply["t"] == "0810"
+    assert reply["39"] == "00"
 
 
 def test_exchange_raises_frame_error_when_the_host_hangs_up() -> None:
