@@ -13,7 +13,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -134,14 +133,19 @@ def test_100_concurrent_connections_all_get_answers(
 
 
 def test_shutdown_closes_idle_and_half_sent_connections(
-        server: ServerThread, wire: Wire, ledger_path: Path) -> None:
+        server: ServerThread, wire: Wire, ledger_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="terminal_sim.acquirer.server")
     idle = wire.connect(server.address)
     half = wire.connect(server.address)
     half.sendall(wire.frame(wire.sale(stan="000500"))[:30])
     wire.exchange(server.address, wire.echo())  # both are accepted by now
-    started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 3.0  # far below the 5 s grace: nothing waited
+    said = [record.getMessage() for record in caplog.records]
+    assert any(line.startswith("acquirer stopped") for line in said)  # its log reaches us
+    # the grace is for messages already read: these two connections end at once, none
+    # is left to run out the grace and be aborted
+    assert not [line for line in said if "still busy" in line]
     assert wire.closed_by_peer(idle)
     assert wire.closed_by_peer(half)
     idle.close()
@@ -187,6 +191,9 @@ SERVE = [sys.executable, "-c",
 
 
 MODULE = [sys.executable, "-m", "terminal_sim.acquirer", "serve"]
+#: how long to wait for a server process to end: a guard against a hang, not a time limit
+#: (a shared machine can be slow)
+EXIT_WAIT_S = 60
 
 
 def start_process(ledger: Path, *extra: str, command: list[str] = SERVE
@@ -201,7 +208,7 @@ def start_process(ledger: Path, *extra: str, command: list[str] = SERVE
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):
         process.kill()
-        _, err = process.communicate(timeout=5)
+        _, err = process.communicate(timeout=EXIT_WAIT_S)
         raise AssertionError(f"server did not start: {line!r} {err}")
     host, _, port = line.removeprefix("listening on ").rpartition(":")
     return process, (host, int(port))
@@ -224,11 +231,11 @@ def test_subprocess_server_answers_and_stops_cleanly(
                 assert (reply["t"], reply["39"], reply["11"], reply["41"]) == (
                     "0210", "00", f"{n:06d}", "T0000077")
             process.send_signal(stop_with)
-            assert process.wait(timeout=10) == 0
+            assert process.wait(timeout=EXIT_WAIT_S) == 0
     finally:
         if process.poll() is None:
             process.kill()
-        _, err = process.communicate(timeout=5)
+        _, err = process.communicate(timeout=EXIT_WAIT_S)
     assert "Traceback" not in err
     assert "acquirer stopped" in err
     assert not Path(f"{ledger}-wal").exists()  # checkpointed into the file
@@ -249,7 +256,7 @@ def test_subprocess_ledger_is_continued_after_a_restart(tmp_path: Path, wire: Wi
                 assert wire.exchange(address, wire.sale(stan="000001"))["37"] == rrns[0]
         finally:
             process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
-            process.communicate(timeout=5)
+            assert process.wait(timeout=EXIT_WAIT_S) == 0
+            process.communicate(timeout=EXIT_WAIT_S)
     assert rrns[0] != rrns[1]
     assert count_transactions(ledger) == 2

@@ -36,7 +36,9 @@ class Wire:
         fields, _ = iso8583.decode(self.recv_exact(sock, size), default_ascii)
         return {str(key): str(value) for key, value in fields.items()}
 
-    def connect(self, address: tuple[str, int], timeout: float = 5.0) -> socket.socket:
+    # the socket timeouts below keep a test from hanging on a lost reply; they are
+    # generous, as a shared machine can be slow: none is a time limit the server must meet
+    def connect(self, address: tuple[str, int], timeout: float = 60.0) -> socket.socket:
         sock = socket.create_connection(address, timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
@@ -59,7 +61,7 @@ class Wire:
                 "49": "978"}
 
     @staticmethod
-    def closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
+    def closed_by_peer(sock: socket.socket, timeout: float = 60.0) -> bool:
         """True when the peer closes (EOF or reset) within ``timeout``."""
         sock.settimeout(timeout)
         try:
