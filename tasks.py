@@ -2,7 +2,7 @@
 """The two quickstart commands, on a fresh machine with only Python 3.11+ and pip.
 
     python3 tasks.py demo   # run the showcase scenario and print its findings
-    python3 tasks.py test   # lint, type-check and run the whole test suite
+    python3 tasks.py test   # lint, type-check, check the import layers, run every test
 
 Each creates ``.venv`` beside this file on first use (and refreshes it when
 pyproject.toml changes), installs terminal-sim into it with its test extras, then runs.
@@ -58,13 +58,21 @@ def demo(extra: list[str]) -> int:
 
 def test(extra: list[str]) -> int:
     _ensure_env()
-    failed = 0
-    if not extra:  # the full check: lint and types first, the test runner's verdict last
-        failed |= _run([str(_bin("ruff")), "check", "."]) != 0
-        failed |= _run([str(_bin("mypy"))]) != 0
-    code = _run([str(_bin("python")), "-m", "pytest", *extra])
+    pytest = [str(_bin("python")), "-m", "pytest"]
+    if extra:  # a chosen run: pytest with the given arguments, nothing else
+        return _run([*pytest, *extra])
+    # the full check: lint, types and the import layers first, the test runner's verdict last
+    checks = {
+        "ruff": [str(_bin("ruff")), "check", "."],
+        "mypy": [str(_bin("mypy"))],  # terminal_sim, printer, faults, tests (pyproject.toml)
+        "lint-imports": [str(_bin("lint-imports"))],  # the layer contracts (pyproject.toml)
+    }
+    failed = [name for name, command in checks.items() if _run(command) != 0]
+    # every test, slow ones included, in random order (pytest-randomly prints the seed in
+    # the header: -p randomly --randomly-seed=N repeats an order)
+    code = _run([*pytest, "-p", "randomly"])
     if failed and code == 0:
-        print("tests passed, but ruff or mypy reported problems (see above)")
+        print(f"tests passed, but {', '.join(failed)} reported problems (see above)")
         return 1
     return code
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT
 
 from printer.escpos_loader import escpos_module
 from printer.interpreter import parse
 from printer.servers import DeviceServer, ReceiptSink, parse_address
 from terminal_sim.errors import ConfigurationError
+from tests.support import ROOT
 
 
 class Server:

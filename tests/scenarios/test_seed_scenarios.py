@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from support import SCENARIOS
 
 from terminal_sim.scenario.loader import load_scenario
-from terminal_sim.sim.simulation import run_scenario
+from terminal_sim.sim.simulation import RunResult, run_scenario
+from tests.support import SCENARIOS
 
 #: scenario -> finding codes it must show (the issue's list)
 REQUIRED = {
@@ -84,7 +84,7 @@ SAFEGUARDS = {
 FORBIDDEN = {"LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE"}
 
 
-def _traced(result, kind: str, name: str) -> bool:
+def _traced(result: RunResult, kind: str, name: str) -> bool:
     return any(r["kind"] == kind and r["name"] == name for r in result.evidence.trace)
 
 

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import SCENARIOS, SMALL
 
 from terminal_sim.harness.replay import write_scenario_copy
 from terminal_sim.scenario.loader import load_scenario
 from terminal_sim.sim.simulation import RunResult, run_scenario
+from tests.support import SCENARIOS, SMALL
 
 
 @pytest.fixture(scope="session")

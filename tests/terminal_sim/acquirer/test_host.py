@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ def host(rules: OutcomeRules | None = None) -> MockAcquirer:
 
 
 def request(stan: str = "000001", amount: int = 1250, pan: str = "4111111111111111",
-            **changes) -> bytes:
+            **changes: Any) -> bytes:
     fields = HostRequest("0200", "sale", stan, "T0000001", "M1", amount, "EUR", WHEN, pan,
                          "2912", **changes).to_fields()
     return codec.encode(fields)
@@ -44,9 +45,11 @@ def answer(acquirer: MockAcquirer, message: bytes) -> HostReply:
 ])
 def test_outcome_rules(pan: str, amount: int, code: str) -> None:
     reply = answer(host(), request(pan=pan, amount=amount))
-    assert reply.response_code == code and reply.stan == "000001"
+    assert reply.response_code == code
+    assert reply.stan == "000001"
     assert reply.terminal_id == "T0000001"
-    assert bool(reply.approval_code) == (code == "00") and len(reply.rrn) == 12
+    assert bool(reply.approval_code) == (code == "00")
+    assert len(reply.rrn) == 12
 
 
 def test_terminal_override_wins() -> None:
@@ -95,7 +98,8 @@ def test_format_error_reply_when_mti_parses() -> None:
     raw = acquirer.handle(wire[:25], 0, WHEN)
     assert raw is not None
     reply = codec.decode(raw)
-    assert reply["t"] == "0210" and reply["39"] == "30"
+    assert reply["t"] == "0210"
+    assert reply["39"] == "30"
 
 
 def test_garbage_gets_no_reply_and_no_exception() -> None:
@@ -114,7 +118,8 @@ def test_unsupported_mti_is_a_format_error() -> None:
 
 def test_supported_mti_missing_fields_is_a_format_error() -> None:
     raw = host().handle(codec.encode({"t": "0100", "11": "000001", "41": "T0000001"}), 0, WHEN)
-    assert raw is not None and codec.decode(raw)["39"] == "30"
+    assert raw is not None
+    assert codec.decode(raw)["39"] == "30"
 
 
 def test_network_echo() -> None:
@@ -122,13 +127,16 @@ def test_network_echo() -> None:
                                       "70": "301"}), 0, WHEN)
     assert raw is not None
     reply = codec.decode(raw)
-    assert reply["t"] == "0810" and reply["39"] == "00" and reply["11"] == "000001"
+    assert reply["t"] == "0810"
+    assert reply["39"] == "00"
+    assert reply["11"] == "000001"
 
 
 def test_ledger_keeps_masked_pan_and_token_only() -> None:
     acquirer = host()
     answer(acquirer, request())
     row = acquirer.ledger.transactions()[0]
-    assert row["masked_pan"] == "************1111" and row["card_token"].startswith("tok_")
+    assert row["masked_pan"] == "************1111"
+    assert row["card_token"].startswith("tok_")
     assert "4111111111111111" not in repr(acquirer.ledger.transactions())
     assert "4111111111111111" not in repr(acquirer.ledger.messages())

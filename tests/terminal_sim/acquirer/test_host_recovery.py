@@ -73,7 +73,9 @@ def test_reversal_of_an_approved_sale(host: MockAcquirer) -> None:
         "0410", "00", "000002", approved.rrn)
     assert rows(host) == {("000001", "sale"): "reversed", ("000002", "reversal"): "applied"}
     row = host.ledger.find("T0000001", "000002", "04")
-    assert row is not None and row["reason"] == "4021" and row["original_stan"] == "000001"
+    assert row is not None
+    assert row["reason"] == "4021"
+    assert row["original_stan"] == "000001"
     assert row["masked_pan"] == "************1111"
     assert host.ledger.balances() == []
 
@@ -104,7 +106,8 @@ def test_reversal_of_unknown_is_answered_and_declines_the_late_original(
     assert answer(host, reversal, now=100).response_code == "00"
     assert rows(host) == {("000002", "reversal"): "unknown-original"}
     late = answer(host, original, now=900)  # the original overtook by its reversal
-    assert late.response_code == "12" and late.approval_code == ""
+    assert late.response_code == "12"
+    assert late.approval_code == ""
     assert answer(host, original, now=950) == late  # and its retransmission too
     assert rows(host) == {("000001", "sale"): "declined",
                           ("000002", "reversal"): "late-original-declined"}
@@ -179,7 +182,8 @@ def test_a_swallowed_0400_is_completed_by_its_0420(
     original = sale("000001")
     answer(host, original)
     reversal = reversal_of(original, stan="000002", transmitted=WHEN)
-    assert send(host, reversal) is None and send(host, reversal) is None
+    assert send(host, reversal) is None
+    assert send(host, reversal) is None
     assert rows(host) == {("000001", "sale"): "approved", ("000002", "reversal"): "unanswered"}
     advice = replace(reversal, mti="0420")  # store-and-forward: same STAN, as an advice
     reply = answer(host, advice)
@@ -207,7 +211,8 @@ def test_an_unanswered_request_is_processed_afresh_on_retransmission(
     rrn = host.ledger.find("T0000001", "000001", "02")["rrn"]  # type: ignore[index]
     host.rules = OutcomeRules()
     reply = answer(host, sale("000001"))
-    assert reply.approved and reply.rrn == rrn
+    assert reply.approved
+    assert reply.rrn == rrn
     assert rows(host) == {("000001", "sale"): "approved"}
 
 
@@ -220,13 +225,16 @@ def test_advice_records_the_offline_sale_once(host: MockAcquirer) -> None:
     assert (first.mti, first.response_code, first.approval_code) == ("0230", "00", "Y1OFFL")
     assert answer(host, repeat_of(advice)) == first
     row = host.ledger.find("T0000001", "000001", "02")
-    assert row is not None and row["status"] == "approved" and row["approval_code"] == "Y1OFFL"
+    assert row is not None
+    assert row["status"] == "approved"
+    assert row["approval_code"] == "Y1OFFL"
     assert len(host.ledger.transactions()) == 1
 
 
 def test_authorization_is_its_own_class(host: MockAcquirer) -> None:
     auth = answer(host, sale("000001", mti="0100"))
-    assert auth.mti == "0110" and auth.approved
+    assert auth.mti == "0110"
+    assert auth.approved
     assert answer(host, sale("000001", mti="0100")) == auth
     assert answer(host, sale("000001")).mti == "0210"  # same STAN, other class
     assert len(host.ledger.transactions()) == 2
@@ -237,7 +245,8 @@ def test_refund_is_approved_and_credits_the_card(host: MockAcquirer) -> None:
     answer(host, sale("000001", 1250))
     answer(host, sale("000002", 500))
     refund = answer(host, sale("000003", 300, kind="refund"))
-    assert refund.approved and refund.mti == "0210"
+    assert refund.approved
+    assert refund.mti == "0210"
     reversed_sale = sale("000004", 9900)
     answer(host, reversed_sale)
     answer(host, reversal_of(reversed_sale, stan="000005", transmitted=WHEN))
@@ -283,7 +292,8 @@ def test_reconciliation_out_of_balance_is_95_and_keeps_the_batch(host: MockAcqui
     claimed = Totals(sales_count=1, sales_minor=1000)  # the terminal lost a record
     reply = answer(host, totals_request("000003", claimed))
     assert reply.response_code == "95"
-    assert reply.totals is not None and reply.totals.sales_count == 2
+    assert reply.totals is not None
+    assert reply.totals.sales_count == 2
     assert reply.totals.sales_minor == 3000
     assert answer(host, totals_request("000003", claimed)) == reply  # retransmission
     assert answer(host, totals_request("000004", Totals(2, 3000))).response_code == "00"
@@ -330,14 +340,19 @@ def test_network_without_field_70_is_a_format_error(host: MockAcquirer) -> None:
 # -- the ledger --------------------------------------------------------------------------
 
 
+def _log_then_fail(ledger: HostLedger, stan: str) -> None:
+    with ledger.atomic():
+        ledger.log(0, "in", "0800", "T0000001", stan)
+        raise RuntimeError("a bug while processing the message")
+
+
 def test_a_message_is_one_commit_and_a_failing_savepoint_rolls_back_alone(
         tmp_path: Path) -> None:
     ledger = HostLedger(tmp_path / "host.sqlite")
     with ledger.atomic():
         ledger.log(0, "in", "0800", "T0000001", "000001")
-        with pytest.raises(RuntimeError), ledger.atomic():
-            ledger.log(0, "in", "0800", "T0000001", "000002")
-            raise RuntimeError("a bug while processing the second message")
+        with pytest.raises(RuntimeError, match="a bug while processing"):
+            _log_then_fail(ledger, "000002")
         ledger.log(0, "in", "0800", "T0000001", "000003")
     assert [m["stan"] for m in ledger.messages()] == ["000001", "000003"]
     ledger.close()
@@ -352,10 +367,10 @@ def test_an_old_ledger_file_gets_the_new_columns(tmp_path: Path) -> None:
                    "original_stan TEXT, reply BLOB, received_vt INTEGER, updated_vt INTEGER, "
                    "PRIMARY KEY (terminal_id, stan, mti_class))")
         db.commit()
-    ledger = HostLedger(path)
-    assert {"original_data", "reason", "batch"} <= set(
-        row[1] for row in ledger._db.execute("PRAGMA table_info(transactions)"))
-    ledger.close()
+    HostLedger(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(transactions)")}
+    assert {"original_data", "reason", "batch"} <= columns
 
 
 def test_an_unopenable_ledger_is_a_journal_error(tmp_path: Path) -> None:

@@ -13,21 +13,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.server import ServerThread
-
-if TYPE_CHECKING:  # fixtures of conftest.py; imported for the annotations only
-    from conftest import Wire
+from tests.terminal_sim.acquirer.wire import Wire
 
 
 def count_transactions(path: Path) -> int:
@@ -37,14 +33,22 @@ def count_transactions(path: Path) -> int:
 
 def test_echo_and_sale(server: ServerThread, wire: Wire) -> None:
     echo = wire.exchange(server.address, wire.echo(stan="000101", terminal_id="T0000042"))
-    assert echo["t"] == "0810" and echo["39"] == "00"
-    assert echo["11"] == "000101" and echo["41"] == "T0000042" and echo["70"] == "301"
+    assert echo["t"] == "0810"
+    assert echo["39"] == "00"
+    assert echo["11"] == "000101"
+    assert echo["41"] == "T0000042"
+    assert echo["70"] == "301"
     sale = wire.exchange(server.address, wire.sale(stan="000102", terminal_id="T0000042"))
-    assert sale["t"] == "0210" and sale["39"] == "00"
-    assert sale["11"] == "000102" and sale["41"] == "T0000042"
-    assert len(sale["37"]) == 12 and len(sale["38"]) == 6 and sale["38"].isdigit()
+    assert sale["t"] == "0210"
+    assert sale["39"] == "00"
+    assert sale["11"] == "000102"
+    assert sale["41"] == "T0000042"
+    assert len(sale["37"]) == 12
+    assert len(sale["38"]) == 6
+    assert sale["38"].isdigit()
     declined = wire.exchange(server.address, wire.sale(stan="000103", amount=1251))
-    assert declined["39"] == "51" and "38" not in declined
+    assert declined["39"] == "51"
+    assert "38" not in declined
 
 
 def test_retransmitted_sale_gets_the_same_answer_and_one_entry(
@@ -84,12 +88,15 @@ def test_hostile_input_does_not_stop_the_server(
             assert wire.closed_by_peer(sock), f"{name}: the server should close"
         elif answer is not None:
             reply = wire.read(sock)
-            assert reply["t"] == "0210" and reply["39"] == answer
+            assert reply["t"] == "0210"
+            assert reply["39"] == answer
         else:  # no reply, connection kept: the same connection still works
             sock.sendall(wire.frame(wire.echo(stan="000009")))
             assert wire.read(sock)["11"] == "000009"
     reply = wire.exchange(server.address, wire.echo(stan="000010"))
-    assert reply["t"] == "0810" and reply["39"] == "00" and reply["11"] == "000010"
+    assert reply["t"] == "0810"
+    assert reply["39"] == "00"
+    assert reply["11"] == "000010"
     assert server.server.stats.failures == 0
     assert logged in caplog.text  # the reason is in the log
 
@@ -126,15 +133,21 @@ def test_100_concurrent_connections_all_get_answers(
 
 
 def test_shutdown_closes_idle_and_half_sent_connections(
-        server: ServerThread, wire: Wire, ledger_path: Path) -> None:
+        server: ServerThread, wire: Wire, ledger_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="terminal_sim.acquirer.server")
     idle = wire.connect(server.address)
     half = wire.connect(server.address)
     half.sendall(wire.frame(wire.sale(stan="000500"))[:30])
     wire.exchange(server.address, wire.echo())  # both are accepted by now
-    started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 3.0  # far below the 5 s grace: nothing waited
-    assert wire.closed_by_peer(idle) and wire.closed_by_peer(half)
+    said = [record.getMessage() for record in caplog.records]
+    assert any(line.startswith("acquirer stopped") for line in said)  # its log reaches us
+    # the grace is for messages already read: these two connections end at once, none
+    # is left to run out the grace and be aborted
+    assert not [line for line in said if "still busy" in line]
+    assert wire.closed_by_peer(idle)
+    assert wire.closed_by_peer(half)
     idle.close()
     half.close()
     assert count_transactions(ledger_path) == 0  # the half message never happened
@@ -167,7 +180,7 @@ def test_a_busy_port_is_an_os_error(host_factory: Callable[..., MockAcquirer]) -
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         running = ServerThread(host_factory(HostLedger()), port=taken.getsockname()[1])
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match=r"(?i)address already in use"):
             running.start()
 
 
@@ -178,6 +191,9 @@ SERVE = [sys.executable, "-c",
 
 
 MODULE = [sys.executable, "-m", "terminal_sim.acquirer", "serve"]
+#: how long to wait for a server process to end: a guard against a hang, not a time limit
+#: (a shared machine can be slow)
+EXIT_WAIT_S = 60
 
 
 def start_process(ledger: Path, *extra: str, command: list[str] = SERVE
@@ -192,7 +208,7 @@ def start_process(ledger: Path, *extra: str, command: list[str] = SERVE
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):
         process.kill()
-        _, err = process.communicate(timeout=5)
+        _, err = process.communicate(timeout=EXIT_WAIT_S)
         raise AssertionError(f"server did not start: {line!r} {err}")
     host, _, port = line.removeprefix("listening on ").rpartition(":")
     return process, (host, int(port))
@@ -215,12 +231,13 @@ def test_subprocess_server_answers_and_stops_cleanly(
                 assert (reply["t"], reply["39"], reply["11"], reply["41"]) == (
                     "0210", "00", f"{n:06d}", "T0000077")
             process.send_signal(stop_with)
-            assert process.wait(timeout=10) == 0
+            assert process.wait(timeout=EXIT_WAIT_S) == 0
     finally:
         if process.poll() is None:
             process.kill()
-        _, err = process.communicate(timeout=5)
-    assert "Traceback" not in err and "acquirer stopped" in err
+        _, err = process.communicate(timeout=EXIT_WAIT_S)
+    assert "Traceback" not in err
+    assert "acquirer stopped" in err
     assert not Path(f"{ledger}-wal").exists()  # checkpointed into the file
     with closing(sqlite3.connect(ledger)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -239,7 +256,7 @@ def test_subprocess_ledger_is_continued_after_a_restart(tmp_path: Path, wire: Wi
                 assert wire.exchange(address, wire.sale(stan="000001"))["37"] == rrns[0]
         finally:
             process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
-            process.communicate(timeout=5)
+            assert process.wait(timeout=EXIT_WAIT_S) == 0
+            process.communicate(timeout=EXIT_WAIT_S)
     assert rrns[0] != rrns[1]
     assert count_transactions(ledger) == 2

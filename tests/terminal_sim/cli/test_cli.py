@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import ROOT
 
 from terminal_sim.cli.main import main
 from terminal_sim.evidence.privacy import scan_run
 from terminal_sim.sim.simulation import ARTIFACTS
+from tests.support import ROOT
 
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
 

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from support import ROOT
+
+from tests.support import ROOT
 
 ROWS = [
     "simulated sales/s per core, in memory (full fidelity)",

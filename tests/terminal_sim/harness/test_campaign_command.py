@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support import ROOT
 
 from terminal_sim.cli.harness_commands import campaign, replay
 from terminal_sim.cli.main import main
 from terminal_sim.harness.campaign import load_scenarios, run_campaign, write_campaign
 from terminal_sim.scenario.loader import parse_scenario
+from tests.support import ROOT
 
 LOST = ROOT / "scenarios" / "power-dip-lost-approval.yaml"
 

@@ -30,11 +30,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from support import ROOT
 
 from terminal_sim.errors import ScenarioError
 from terminal_sim.scenario.loader import Scenario, load_scenario, parse_scenario
 from terminal_sim.scenario.schema import SCHEMA
+from tests.support import ROOT
 
 SOURCES = {p.name: p.read_text(encoding="utf-8")
            for p in sorted((ROOT / "scenarios").glob("*.yaml"))}

@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import SCENARIOS
 
 from terminal_sim.cli.main import main
+from tests.support import SCENARIOS
 
 
 def run(tmp_path: Path, name: str) -> Path:

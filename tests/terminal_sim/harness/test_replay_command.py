@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
-from support import SMALL
 
 from terminal_sim.cli.harness_commands import replay
 from terminal_sim.harness.replay import COMPARED, compare_runs
 from terminal_sim.harness.replay import replay as replay_run
 from terminal_sim.sim.simulation import ARTIFACTS
+from tests.support import SMALL
 
 
 def invoke(*args: str) -> tuple[int, str]:

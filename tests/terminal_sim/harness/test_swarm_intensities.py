@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import ROOT
 
 from terminal_sim.base.seeds import Stream, derive_seed
 from terminal_sim.errors import ConfigurationError
@@ -16,6 +15,7 @@ from terminal_sim.harness.campaign import (
     swarm_scenario,
 )
 from terminal_sim.scenario.loader import load_scenario, parse_scenario
+from tests.support import ROOT
 
 BASE = """\
 name: swarm-probe

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import SCENARIOS
 
 from terminal_sim.evidence.privacy import scan_file
 from terminal_sim.reporting.report_html import REPORT_NAME, render_report_html, write_report_html
 from terminal_sim.reporting.run_view import load_run_dir, view_of_result
 from terminal_sim.sim.simulation import RunResult
+from tests.support import SCENARIOS
 
 #: a resource the page would fetch: src=/href= or CSS url() pointing at http(s)
 REMOTE = re.compile(r"""(?:\b(?:src|href)\s*=\s*["']?\s*|url\(\s*["']?\s*)(?:https?:)?//""",

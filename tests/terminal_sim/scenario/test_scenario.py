@@ -5,10 +5,10 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from support import SCENARIOS
 
 from terminal_sim.errors import ScenarioError
 from terminal_sim.scenario.loader import load_scenario, parse_scenario
+from tests.support import SCENARIOS
 
 GOOD = """\
 name: t
