@@ -28,16 +28,20 @@ fault gets (a card read, a crash point, a message, a print):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from terminal_sim.base.seeds import Stream
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
 
-if TYPE_CHECKING:
-    from terminal_sim.scenario.loader import FaultSpec
+
+class FaultParams(Protocol):
+    """Where a fault's parameters come from (a scenario's fault entry)."""
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,7 @@ class Fault:
         return {**cls.params, **TRIGGER_PARAMS}
 
     @classmethod
-    def validate(cls, given: dict[str, Any]) -> dict[str, Any]:
+    def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter, checked and with defaults filled; ``ConfigurationError`` names
         the first bad one."""
         known = cls.all_params()
@@ -192,7 +196,8 @@ class Fault:
         """Checks across parameters a subclass needs (raise ``ConfigurationError``)."""
 
     @classmethod
-    def from_spec(cls, spec: FaultSpec, stream: Stream, *, start_offset_ms: int = 0) -> Fault:
+    def from_spec(cls, spec: FaultParams, stream: Stream, *, start_offset_ms: int = 0
+                  ) -> Fault:
         return cls(cls.validate(spec.params), stream, start_offset_ms=start_offset_ms)
 
     @staticmethod

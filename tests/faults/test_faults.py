@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from terminal_sim.sim.simulation import RunResult
 
@@ -11,6 +12,11 @@ Day = Callable[..., RunResult]
 
 def codes(result: RunResult) -> list[str]:
     return sorted(f.code for f in result.findings)
+
+
+def journal_view(result: RunResult) -> dict[str, str]:
+    """STAN -> state, as the terminal's journal has it."""
+    return {r["stan"]: r["state"] for r in result.evidence.journal}
 
 
 def test_power_dip_during_print_truncates_the_receipt(day: Day) -> None:
@@ -104,14 +110,32 @@ def test_operator_reprint_after_a_sale_is_a_harmless_duplicate(day: Day) -> None
     assert codes(result) == []
 
 
-def test_maintenance_journal_migration_drops_the_partial_page(day: Day) -> None:
+def _migrated(result: RunResult) -> list[dict[str, Any]]:
+    return [r["data"] for r in result.evidence.trace
+            if r["kind"] == "fault" and r["data"].get("effect") == "journal migrated"]
+
+
+def test_maintenance_journal_migration_loses_the_partial_page(day: Day) -> None:
+    # the back office is unreachable until after the update: the journal is the only copy
+    result = day("""
+        - {name: sync-failure, mode: fail, until: '10:00'}
+        - {name: maintenance-update, time: '09:30', mode: journal-migration, page_size: 4}
+    """, count=6)
+    assert [(m["copied"], m["stans"]) for m in _migrated(result)] == [
+        (4, ["000005", "000006"])]
+    assert sorted(journal_view(result)) == ["000001", "000002", "000003", "000004"]
+    lost = sorted(f.stan for f in result.findings if f.code == "LOST_RECORD")
+    assert lost == ["000005", "000006"]
+
+
+def test_maintenance_journal_migration_after_sync_loses_nothing_for_good(day: Day) -> None:
+    # the same migration, but the back office already has every record: none is lost
     result = day("- {name: maintenance-update, time: '09:30', mode: journal-migration, "
                  "page_size: 4}", count=6)
-    assert len(result.evidence.journal) < 6 or "LOST_RECORD" not in codes(result)
-    migrated = [r for r in result.evidence.trace if r["kind"] == "fault"
-                and r["data"].get("effect") == "journal migrated"]
-    assert migrated
-    assert migrated[0]["data"]["stans"]
+    assert sorted(journal_view(result)) == ["000001", "000002", "000003", "000004"]
+    assert sorted(r["stan"] for r in result.evidence.backoffice) == [
+        "000001", "000002", "000003", "000004", "000005", "000006"]
+    assert codes(result) == []
 
 
 def test_maintenance_parameters_only_restarts(day: Day) -> None:

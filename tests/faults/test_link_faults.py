@@ -81,15 +81,27 @@ def test_slicer_pieces_are_reassembled(day: Day) -> None:
 
 
 def test_corrupt_request_gets_a_format_error(day: Day) -> None:
+    # one changed byte: the host cannot decode the request but can still tell who sent
+    # which STAN, and answers 30; the terminal declines, nobody is charged
+    result = day("- {name: link-corrupt, direction: request, message: '0200', nth: 1, "
+                 "bytes: 1}")
+    replies = [r["data"] for r in result.evidence.trace if r["name"] == "host_reply"]
+    assert (replies[0]["stan"], replies[0]["rc"]) == ("000001", "30")
+    assert journal_view(result)["000001"] == "declined"
+    assert "000001" not in host_view(result)
+    assert codes(result) == []
+
+
+def test_corrupt_request_beyond_reading_times_out(day: Day) -> None:
+    # six changed bytes take the STAN with them: the host's format-error reply names no
+    # STAN, the terminal rejects it and gives up on the sale when its timer runs out
     result = day("- {name: link-corrupt, direction: request, message: '0200', nth: 1, "
                  "bytes: 6}", seed=11)
-    trace = result.evidence.trace
-    # the host either answered 30 (format error) or could not read the frame at all;
-    # the terminal never approved a sale the host did not approve
-    for stan, state in journal_view(result).items():
-        if state == "approved":
-            assert host_view(result).get(stan) == "approved"
-    assert any(r["kind"] == "fault" and r["name"] == "link-corrupt" for r in trace)
+    rejected = [r["data"]["reason"] for r in result.evidence.trace
+                if r["name"] == "reply_rejected"]
+    assert rejected == ["field 11: mandatory field missing"]
+    assert journal_view(result)["000001"] == "failed"
+    assert "000001" not in host_view(result)
 
 
 def test_corrupt_reply_is_rejected_not_crashing(day: Day) -> None:
