@@ -9,6 +9,7 @@ on first use, never at import time; a class is loaded when its name is first ask
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 
 from terminal_sim.errors import ConfigurationError
@@ -17,11 +18,12 @@ from terminal_sim.plugins.faults import Fault
 ENTRY_POINT_GROUP = "terminal_sim.faults"
 
 
-class _Registry:
-    """The entry points of the group, and the classes loaded from them so far."""
+class FaultRegistry:
+    """Fault classes by name, from entry points (those of the installed packages'
+    ``terminal_sim.faults`` group unless given), each loaded on first use."""
 
-    def __init__(self) -> None:
-        self._points: dict[str, EntryPoint] | None = None
+    def __init__(self, points: Mapping[str, EntryPoint] | None = None) -> None:
+        self._points: dict[str, EntryPoint] | None = dict(points) if points is not None else None
         self._loaded: dict[str, type[Fault]] = {}
 
     def points(self) -> dict[str, EntryPoint]:
@@ -30,6 +32,8 @@ class _Registry:
         return self._points
 
     def load(self, name: str) -> type[Fault]:
+        """The class registered as ``name``; ``ConfigurationError`` when there is none or
+        it is not a fault of that name."""
         found = self._loaded.get(name)
         if found is not None:
             return found
@@ -51,7 +55,7 @@ class _Registry:
         return loaded
 
 
-_REGISTRY = _Registry()
+_REGISTRY = FaultRegistry()
 
 
 def known_fault_names() -> list[str]:
