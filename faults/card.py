@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from terminal_sim.base.cards import Card
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.plugins.faults import Fault, Param
-from terminal_sim.plugins.registry import register
-from terminal_sim.sim.ports import CardReader, ReadResult
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.ports import CardReader, ReadResult
 
 
-@register
 class ColdCardReader(Fault):
     """A card reader in the cold: below ``threshold_c`` reads fail and slow down.
 
@@ -43,10 +40,11 @@ class ColdCardReader(Fault):
             if not 0.0 <= values[key] <= 1.0:
                 raise ConfigurationError(f"{key}: a probability between 0 and 1")
 
-    def install(self, sim: Simulation) -> None:
+    def install(self, host: FaultHost) -> None:
         start = self.trigger.window[0] or 0
-        for node in self.targets(sim):
-            node.ports.reader = _ColdReader(self, node.ports.reader, start, node)
+        for terminal in self.targets(host):
+            terminal.wrap_card_reader(partial(_ColdReader, self, start_ms=start,
+                                              terminal=terminal))
 
     def temperature(self, now_ms: int, start_ms: int) -> float:
         hours = max(0, now_ms - start_ms) / 3_600_000
@@ -54,12 +52,14 @@ class ColdCardReader(Fault):
 
 
 class _ColdReader:
-    def __init__(self, fault: ColdCardReader, inner: CardReader, start_ms: int,
-                 node: Any) -> None:
+    """A card reader in the cold, around the reader it wraps."""
+
+    def __init__(self, fault: ColdCardReader, inner: CardReader, *, start_ms: int,
+                 terminal: FaultTerminal) -> None:
         self.fault = fault
         self.inner = inner
         self.start_ms = start_ms
-        self.node = node
+        self.terminal = terminal
 
     def read(self, card: Card, now: int) -> ReadResult:
         result = self.inner.read(card, now)
@@ -72,13 +72,12 @@ class _ColdReader:
         delay = result.delay_ms + int(below * values["slow_ms_per_degree"])
         chance = min(values["max_failure"], below * values["failure_per_degree"])
         if fault.stream.chance(chance):
-            fault.record(self.node, "card read failed", temperature_c=round(temperature, 1),
+            fault.record(self.terminal, "card read failed", temperature_c=round(temperature, 1),
                          failure_chance=round(chance, 3))
             return ReadResult(delay, None, "CARD READ ERROR")
         return ReadResult(delay, result.card, result.reason)
 
 
-@register
 class TornCard(Fault):
     """The card is pulled away mid-read: the read fails with "card removed".
 
@@ -91,20 +90,23 @@ class TornCard(Fault):
         "after_ms": Param(int, 150, "how long the read ran before the card left", low=0),
     }
 
-    def install(self, sim: Simulation) -> None:
-        for node in self.targets(sim):
-            node.ports.reader = _TornReader(self, node.ports.reader, node)
+    def install(self, host: FaultHost) -> None:
+        for terminal in self.targets(host):
+            terminal.wrap_card_reader(partial(_TornReader, self, terminal=terminal))
 
 
 class _TornReader:
-    def __init__(self, fault: TornCard, inner: CardReader, node: Any) -> None:
+    """A read that the customer cuts short, around the reader it wraps."""
+
+    def __init__(self, fault: TornCard, inner: CardReader, *, terminal: FaultTerminal
+                 ) -> None:
         self.fault = fault
         self.inner = inner
-        self.node = node
+        self.terminal = terminal
 
     def read(self, card: Card, now: int) -> ReadResult:
         fault = self.fault
         if fault.trigger.fires(now, fault.stream):
-            fault.record(self.node, "card pulled mid-read")
+            fault.record(self.terminal, "card pulled mid-read")
             return ReadResult(fault.values["after_ms"], None, "CARD REMOVED")
         return self.inner.read(card, now)

@@ -22,17 +22,14 @@ from __future__ import annotations
 
 from functools import partial
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from terminal_sim.errors import ConfigurationError
+from terminal_sim.errors import ConfigurationError, ProtocolError
+from terminal_sim.iso import codec
 from terminal_sim.iso.codec import peek_mti
 from terminal_sim.plugins.faults import Fault, Param
-from terminal_sim.plugins.registry import register
-from terminal_sim.sim.ports import Arrival, InProcessLink, Pipe
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.scheduler import Scheduler
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.ports import Arrival, Pipe
 
 _MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message")
 
@@ -42,56 +39,55 @@ class _LinkFault(Fault):
 
     direction: ClassVar[str] = "reply"  # request | reply | both
 
-    def install(self, sim: Simulation) -> None:
-        link = sim.link
-        if not isinstance(link, InProcessLink):
+    def install(self, host: FaultHost) -> None:
+        if not host.has_link_pipes:
             raise ConfigurationError(f"{self.name} needs the in-process link")
-        targets = {node.terminal_id: node for node in self.targets(sim)}
+        targets = {terminal.terminal_id: terminal for terminal in self.targets(host)}
         direction = self.values.get("direction") or self.direction
         if direction in ("request", "both"):
-            link.uplink = _FaultyPipe(self, link.uplink, targets, sim.scheduler, "request")
+            host.wrap_uplink(partial(_FaultyPipe, fault=self, terminals=targets, host=host,
+                                     direction="request"))
         if direction in ("reply", "both"):
-            link.downlink = _FaultyPipe(self, link.downlink, targets, sim.scheduler, "reply")
+            host.wrap_downlink(partial(_FaultyPipe, fault=self, terminals=targets, host=host,
+                                       direction="reply"))
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         raise NotImplementedError
 
 
 class _FaultyPipe:
-    def __init__(self, fault: _LinkFault, inner: Pipe, nodes: dict[str, Any],
-                 scheduler: Scheduler, direction: str) -> None:
+    """Wraps one direction of the link: matching messages meet the fault."""
+
+    def __init__(self, inner: Pipe, *, fault: _LinkFault, terminals: dict[str, FaultTerminal],
+                 host: FaultHost, direction: str) -> None:
         self.fault = fault
         self.inner = inner
-        self.nodes = nodes
-        self.scheduler = scheduler
+        self.terminals = terminals
+        self.host = host
         self.direction = direction
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         fault = self.fault
-        node = self.nodes.get(terminal_id)
+        terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
-        if node is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
-                self.scheduler.clock.now(), fault.stream):
+        if terminal is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
+                self.host.now(), fault.stream):
             self.inner.carry(terminal_id, data, arrive)
             return
         stan = _stan_of(data)
-        fault.record(node, f"{fault.name} on {self.direction} {mti}",
+        fault.record(terminal, f"{fault.name} on {self.direction} {mti}",
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
 
 
 def _stan_of(data: bytes) -> str:
-    from terminal_sim.errors import ProtocolError
-    from terminal_sim.iso import codec
-
     try:
         return codec.decode(data[2:]).get("11", "")
     except ProtocolError:
         return ""
 
 
-@register
 class LinkLatency(_LinkFault):
     """Matching messages take ``delay_ms`` longer, plus a jitter drawn from the fault's
     stream."""
@@ -107,10 +103,9 @@ class LinkLatency(_LinkFault):
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         extra = self.values["delay_ms"] + self.stream.between(0, self.values["jitter_ms"])
-        pipe.scheduler.after(extra, lambda: pipe.inner.carry(terminal_id, data, arrive))
+        pipe.host.after(extra, lambda: pipe.inner.carry(terminal_id, data, arrive))
 
 
-@register
 class LinkDropRequest(_LinkFault):
     """The request is lost before the host sees it: nothing is charged, the terminal
     times out."""
@@ -124,7 +119,6 @@ class LinkDropRequest(_LinkFault):
         return None
 
 
-@register
 class LinkDropReply(_LinkFault):
     """The host approved and committed; its answer is lost. The terminal times out
     while the customer is charged."""
@@ -137,7 +131,6 @@ class LinkDropReply(_LinkFault):
         return None
 
 
-@register
 class LinkLateReply(_LinkFault):
     """The answer arrives ``delay_ms`` late: by default after the terminal's 15 s
     timeout, when the terminal has already given up on the sale."""
@@ -150,11 +143,10 @@ class LinkLateReply(_LinkFault):
     }
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
-        pipe.scheduler.after(self.values["delay_ms"],
+        pipe.host.after(self.values["delay_ms"],
                              lambda: pipe.inner.carry(terminal_id, data, arrive))
 
 
-@register
 class LinkDuplicateReply(_LinkFault):
     """The answer arrives twice, ``gap_ms`` apart."""
 
@@ -167,11 +159,10 @@ class LinkDuplicateReply(_LinkFault):
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         pipe.inner.carry(terminal_id, data, arrive)
-        pipe.scheduler.after(self.values["gap_ms"],
+        pipe.host.after(self.values["gap_ms"],
                              lambda: pipe.inner.carry(terminal_id, data, arrive))
 
 
-@register
 class LinkReset(_LinkFault):
     """The TCP connection is reset while the message is under way: it is lost, and so
     is whatever half of a frame either end had received."""
@@ -183,15 +174,10 @@ class LinkReset(_LinkFault):
         "message": _MESSAGE,
     }
 
-    def install(self, sim: Simulation) -> None:
-        super().install(sim)
-        self.link = sim.link
-
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
-        self.link.drop_connection(terminal_id)
+        pipe.host.drop_connection(terminal_id)
 
 
-@register
 class LinkSlicer(_LinkFault):
     """The frame arrives in ``pieces`` pieces, ``gap_ms`` apart (TCP guarantees order,
     not message boundaries): the receiving side must reassemble it."""
@@ -215,11 +201,10 @@ class LinkSlicer(_LinkFault):
         cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
         bounds = [0, *cuts, len(data)]
         for index, (start, end) in enumerate(pairwise(bounds)):
-            pipe.scheduler.after(index * self.values["gap_ms"],
+            pipe.host.after(index * self.values["gap_ms"],
                                  partial(pipe.inner.carry, terminal_id, data[start:end], arrive))
 
 
-@register
 class LinkCorrupt(_LinkFault):
     """``bytes`` bytes of the message (never of its length header) are replaced by
     bytes drawn from the fault's stream: the receiver must reject it, not crash."""

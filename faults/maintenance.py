@@ -3,19 +3,16 @@ terminal, and what a careless one leaves behind."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from terminal_sim.core.effects import JournalEntry
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.plugins.faults import Fault, Param, parse_time_ms
-from terminal_sim.plugins.registry import register
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
 
 
-@register
 class MaintenanceUpdate(Fault):
     """A scheduled update at ``time`` that restarts the terminal (a process restart:
     committed journal writes survive). Modes:
@@ -39,52 +36,60 @@ class MaintenanceUpdate(Fault):
         "page_size": Param(int, 50, "journal-migration: records copied per page"),
     }
 
+    #: virtual time of the update (known once installed)
+    at_ms: int = 0
+
     @classmethod
     def check_values(cls, values: dict[str, Any]) -> None:
         parse_time_ms("time", values["time"])
         if values["page_size"] < 1:
             raise ConfigurationError("page_size: at least 1")
 
-    def install(self, sim: Simulation) -> None:
+    def install(self, host: FaultHost) -> None:
         raw = self.values["time"]
-        self.at_ms = parse_time_ms("time", raw) - (sim.start_of_day_ms
+        self.at_ms = parse_time_ms("time", raw) - (host.start_of_day_ms
                                                    if isinstance(raw, str) else 0)
-        for node in self.targets(sim):
-            sim.scheduler.at(self.at_ms, partial(self._update, node))
+        for terminal in self.targets(host):
+            host.at(self.at_ms, partial(self._update, terminal))
 
     def latest_ms(self) -> int:
-        return getattr(self, "at_ms", 0) + self.values["down_s"] * 1000
+        down_ms: int = self.values["down_s"] * 1000
+        return self.at_ms + down_ms
 
-    def _update(self, node: TerminalNode) -> None:
-        now = node.clock.now()
-        if not self.trigger.fires(now, self.stream):
+    def _update(self, terminal: FaultTerminal) -> None:
+        if not self.trigger.fires(terminal.now(), self.stream):
             return
         mode = self.values["mode"]
         if mode == "spooler-replay":
-            jobs = node.ports.printer.spool
+            jobs = terminal.printer_spool
             for job in jobs:  # the index survives the migration, the data area does not
                 job.done = False
                 job.data = b""
-            self.record(node, "spooler data discarded",
+            self.record(terminal, "spooler data discarded",
                         jobs_damaged=[job.job_id for job in jobs])
         elif mode == "journal-migration":
-            node.boot_hooks.append(self._migrate_once)
-            self.record(node, "journal migration scheduled for boot")
+            terminal.add_boot_hook(_MigrationAtBoot(self, terminal))
+            self.record(terminal, "journal migration scheduled for boot")
         else:
-            self.record(node, "parameters updated")
-        node.power_cut("maintenance:update", reboot_after_ms=self.values["down_s"] * 1000,
-                       keeps_unsynced=True)
+            self.record(terminal, "parameters updated")
+        terminal.power_cut("maintenance:update", reboot_after_ms=self.values["down_s"] * 1000,
+                           keeps_unsynced=True)
 
-    def _migrate_once(self, node: TerminalNode) -> None:
-        node.boot_hooks.remove(self._migrate_once)
-        journal = node.ports.journal
-        rows = journal.journal.execute(
-            "SELECT stan FROM records WHERE terminal_id = ? ORDER BY created_vt, stan",
-            (node.terminal_id,)).fetchall()
+    def copy_full_pages(self, records: Sequence[JournalEntry]) -> Sequence[JournalEntry]:
+        """The careless migration: it copies whole pages and forgets the last, partial one."""
         size = self.values["page_size"]
-        full_pages = len(rows) // size
-        dropped = [r[0] for r in rows[full_pages * size:]]  # the bug: the partial page
-        for stan in dropped:
-            journal.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
-                                    (node.terminal_id, stan))
-        self.record(node, "journal migrated", copied=full_pages * size, stans=dropped)
+        return records[: len(records) // size * size]
+
+
+class _MigrationAtBoot:
+    """Migrates the journal at the next boot, once."""
+
+    def __init__(self, fault: MaintenanceUpdate, terminal: FaultTerminal) -> None:
+        self.fault = fault
+        self.terminal = terminal
+
+    def __call__(self) -> None:
+        self.terminal.remove_boot_hook(self)
+        migrated = self.terminal.migrate_journal(self.fault.copy_full_pages)
+        self.fault.record(self.terminal, "journal migrated", copied=migrated.copied,
+                          stans=list(migrated.removed))

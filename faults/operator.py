@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.core.events import ReprintRequested
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.plugins.faults import Fault, Param, parse_time_ms
-from terminal_sim.plugins.registry import register
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
 
 
-@register
 class OperatorReprint(Fault):
     """Someone presses the print key in the admin menu ``count`` times, every
     ``interval_s`` seconds from ``time``. With a slip in memory the terminal reprints it
@@ -35,6 +30,9 @@ class OperatorReprint(Fault):
         "currency": Param(str, "EUR", "currency of the keyed amount"),
     }
 
+    #: virtual time of the last press (known once installed)
+    last_ms: int = 0
+
     @classmethod
     def check_values(cls, values: dict[str, Any]) -> None:
         if values["time"] is None:
@@ -45,23 +43,23 @@ class OperatorReprint(Fault):
         if values["count"] < 1:
             raise ConfigurationError("count: at least 1")
 
-    def install(self, sim: Simulation) -> None:
+    def install(self, host: FaultHost) -> None:
         raw = self.values["time"]
-        first = parse_time_ms("time", raw) - (sim.start_of_day_ms if isinstance(raw, str) else 0)
+        first = parse_time_ms("time", raw) - (host.start_of_day_ms if isinstance(raw, str) else 0)
         self.last_ms = first + (self.values["count"] - 1) * self.values["interval_s"] * 1000
-        for node in self.targets(sim):
+        for terminal in self.targets(host):
             for press in range(self.values["count"]):
                 at = first + press * self.values["interval_s"] * 1000
-                sim.scheduler.at(at, partial(self._press, node))
+                host.at(at, partial(self._press, terminal))
 
     def latest_ms(self) -> int:
-        return getattr(self, "last_ms", 0)
+        return self.last_ms
 
-    def _press(self, node: TerminalNode) -> None:
-        if not self.trigger.fires(node.clock.now(), self.stream):
+    def _press(self, terminal: FaultTerminal) -> None:
+        if not self.trigger.fires(terminal.now(), self.stream):
             return
         amount = self.values["amount"]
         keyed = Money(amount, self.values["currency"]) if amount is not None else None
-        self.record(node, "print key pressed", keyed_amount=amount,
-                    at_byte=node.ports.printer.position)
-        node.request(ReprintRequested(keyed))
+        self.record(terminal, "print key pressed", keyed_amount=amount,
+                    at_byte=terminal.printer_position)
+        terminal.request(ReprintRequested(keyed))

@@ -5,18 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from terminal_sim.errors import ConfigurationError, PowerLost
 from terminal_sim.plugins.faults import Fault, Param, parse_time_ms
-from terminal_sim.plugins.registry import register
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.ports import PrinterLine
 
 
-@register
 class PowerDip(Fault):
     """Cut the terminal's power at a crash point or at a time of day.
 
@@ -52,62 +48,64 @@ class PowerDip(Fault):
         if values["down_s"] < 0:
             raise ConfigurationError("down_s: cannot be negative")
 
-    def install(self, sim: Simulation) -> None:
-        nodes = self.targets(sim)
+    def install(self, host: FaultHost) -> None:
+        terminals = self.targets(host)
         if self.values["at"] is not None:
-            for node in nodes:
-                node.crash_observers.append(self._at_crash_point)
+            for terminal in terminals:
+                terminal.observe_crash_points(partial(self._at_crash_point, terminal))
             return
         raw = self.values["time"]
-        at = parse_time_ms("time", raw) - (sim.start_of_day_ms if isinstance(raw, str) else 0)
-        for node in nodes:
-            sim.scheduler.at(at, partial(self._cut_now, node))
+        at = parse_time_ms("time", raw) - (host.start_of_day_ms if isinstance(raw, str) else 0)
+        for terminal in terminals:
+            host.at(at, partial(self._cut_now, terminal))
 
-    def _at_crash_point(self, node: TerminalNode, point: str) -> None:
-        if not node.powered or not fnmatchcase(point, self.values["at"]):
+    def _at_crash_point(self, terminal: FaultTerminal, point: str) -> None:
+        if not terminal.powered or not fnmatchcase(point, self.values["at"]):
             return
-        if not self.trigger.fires(node.clock.now(), self.stream):
+        if not self.trigger.fires(terminal.now(), self.stream):
             return
         down = self.values["down_s"] * 1000
         if point.endswith("during:print"):
-            printer = node.ports.printer
             kill = self.values["kind"] == "kill"
-            printer.send = _CutMidJob(printer, self.values["print_fraction"], point, down, kill,
-                                      lambda: self.record(
-                                          node, "process killed mid-print" if kill
-                                          else "power cut mid-print", crash_point=point))
+            terminal.wrap_printer_line(partial(
+                _CutMidJob, terminal=terminal, fraction=self.values["print_fraction"],
+                point=point, down_ms=down, kill=kill,
+                on_cut=lambda: self.record(
+                    terminal, "process killed mid-print" if kill else "power cut mid-print",
+                    crash_point=point)))
             return
-        self.record(node, "power cut" if self.values["kind"] == "power" else "process killed",
+        self.record(terminal,
+                    "power cut" if self.values["kind"] == "power" else "process killed",
                     crash_point=point)
         raise PowerLost(point, reboot_after_ms=down, keeps_unsynced=self.values["kind"] == "kill")
 
-    def _cut_now(self, node: TerminalNode) -> None:
-        if not node.powered or not self.trigger.fires(node.clock.now(), self.stream):
+    def _cut_now(self, terminal: FaultTerminal) -> None:
+        if not terminal.powered or not self.trigger.fires(terminal.now(), self.stream):
             return
-        point = f"time:{node.core.state}"
-        self.record(node, "power cut", crash_point=point)
-        node.power_cut(point, reboot_after_ms=self.values["down_s"] * 1000)
+        point = f"time:{terminal.state}"
+        self.record(terminal, "power cut", crash_point=point)
+        terminal.power_cut(point, reboot_after_ms=self.values["down_s"] * 1000)
 
 
 class _CutMidJob:
-    """Wraps a printer port's ``send`` for one job: part of it goes out, then power is gone.
+    """Wraps the printer line for one job: part of it goes out, then power is gone.
 
-    It puts the port's own ``send`` back first, so only the job in progress is cut.
+    It takes itself off the line first, so only the job in progress is cut.
     """
 
-    def __init__(self, printer: Any, fraction: float, point: str, down_ms: int, kill: bool,
-                 on_cut: Callable[[], object]) -> None:
-        self.printer = printer
-        self.inner: Callable[[bytes], None] = printer.send
+    def __init__(self, inner: PrinterLine, *, terminal: FaultTerminal, fraction: float,
+                 point: str, down_ms: int, kill: bool, on_cut: Callable[[], object]) -> None:
+        self.inner = inner
+        self.terminal = terminal
         self.fraction = fraction
         self.point = point
         self.down_ms = down_ms
         self.kill = kill
         self.on_cut = on_cut
 
-    def __call__(self, data: bytes) -> None:
-        self.printer.send = self.inner
+    def send(self, data: bytes) -> None:
+        self.terminal.unwrap_printer_line(self)
         keep = int(len(data) * self.fraction)
-        self.inner(data[:keep])
+        self.inner.send(data[:keep])
         self.on_cut()
         raise PowerLost(self.point, reboot_after_ms=self.down_ms, keeps_unsynced=self.kill)

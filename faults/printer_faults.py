@@ -4,43 +4,50 @@ way the world does (its state), and the printer answers status queries truthfull
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from functools import partial
+from typing import ClassVar
 
 from terminal_sim.core.events import PrintDone
 from terminal_sim.core.slips import Slip
 from terminal_sim.plugins.faults import Fault, Param
-from terminal_sim.plugins.registry import register
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.ports import PrinterLine, PrintJobs
 
 
 class _PrinterFault(Fault):
     """Each print job is an opportunity; when it fires, :meth:`strike` changes the printer."""
 
-    def install(self, sim: Simulation) -> None:
-        for node in self.targets(sim):
-            printer = node.ports.printer
-            inner: Callable[[Slip], PrintDone] = printer.print
+    def install(self, host: FaultHost) -> None:
+        for terminal in self.targets(host):
+            terminal.wrap_print_jobs(partial(_StrikeBeforeJob, fault=self, host=host,
+                                             terminal=terminal))
 
-            def wrapped(slip: Slip, node: TerminalNode = node,
-                        inner: Callable[[Slip], PrintDone] = inner) -> PrintDone:
-                if self.trigger.fires(node.clock.now(), self.stream):
-                    self.strike(node, sim)
-                return inner(slip)
-
-            printer.print = wrapped
-
-    def strike(self, node: TerminalNode, sim: Simulation) -> None:
+    def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
         raise NotImplementedError
 
-    def later(self, sim: Simulation, seconds: int | None, action: Callable[[], None]) -> None:
+    @staticmethod
+    def later(host: FaultHost, seconds: int | None, action: Callable[[], None]) -> None:
         if seconds is not None:
-            sim.scheduler.after(seconds * 1000, action)
+            host.after(seconds * 1000, action)
 
 
-@register
+class _StrikeBeforeJob:
+    """Wraps the printer's job entry: the fault may strike before each job."""
+
+    def __init__(self, inner: PrintJobs, *, fault: _PrinterFault, host: FaultHost,
+                 terminal: FaultTerminal) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.host = host
+        self.terminal = terminal
+
+    def print(self, slip: Slip) -> PrintDone:
+        fault = self.fault
+        if fault.trigger.fires(self.terminal.now(), fault.stream):
+            fault.strike(self.terminal, self.host)
+        return self.inner.print(slip)
+
+
 class PrinterPaperOut(_PrinterFault):
     """The roll runs out before a print job; the printer prints nothing until it is
     refilled after ``refill_s`` seconds (never, when not given). It answers DLE EOT 4
@@ -53,33 +60,39 @@ class PrinterPaperOut(_PrinterFault):
         "refill_s": Param(int, None, "seconds until someone refills the paper", low=0),
     }
 
-    def install(self, sim: Simulation) -> None:
-        super().install(sim)
-        for node in self.targets(sim):  # jobs sent while the roll is empty vanish: say so
-            printer = node.ports.printer
-            inner: Callable[[bytes], None] = printer.send
+    def install(self, host: FaultHost) -> None:
+        super().install(host)
+        for terminal in self.targets(host):  # jobs sent while the roll is empty vanish: say so
+            terminal.wrap_printer_line(partial(_NoPaperWitness, fault=self, terminal=terminal))
 
-            def send(data: bytes, node: TerminalNode = node,
-                     inner: Callable[[bytes], None] = inner) -> None:
-                if self.fired_at and str(node.ports.printer.device.state.paper) == "out":
-                    self.record(node, "job sent with no paper", bytes_lost=len(data))
-                inner(data)
-
-            printer.send = send
-
-    def strike(self, node: TerminalNode, sim: Simulation) -> None:
-        state = node.ports.printer.device.state
+    def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
+        state = terminal.printer_device.state
         state.paper = "out"
-        self.record(node, "paper out")
+        self.record(terminal, "paper out")
 
         def refill() -> None:
             state.paper = "ok"
-            node.note("printer_refilled")
+            terminal.note("printer_refilled")
 
-        self.later(sim, self.values["refill_s"], refill)
+        self.later(host, self.values["refill_s"], refill)
 
 
-@register
+class _NoPaperWitness:
+    """Wraps the printer line: records each job sent while the roll is empty."""
+
+    def __init__(self, inner: PrinterLine, *, fault: PrinterPaperOut,
+                 terminal: FaultTerminal) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.terminal = terminal
+
+    def send(self, data: bytes) -> None:
+        fault = self.fault
+        if fault.fired_at and str(self.terminal.printer_device.state.paper) == "out":
+            fault.record(self.terminal, "job sent with no paper", bytes_lost=len(data))
+        self.inner.send(data)
+
+
 class PrinterCoverOpen(_PrinterFault):
     """The cover is opened before a print job and closed ``close_s`` seconds later; an
     open cover takes the printer offline (DLE EOT 1 bit 3, DLE EOT 2 bit 2)."""
@@ -90,19 +103,18 @@ class PrinterCoverOpen(_PrinterFault):
         "close_s": Param(int, 60, "seconds until the cover is closed again", low=0),
     }
 
-    def strike(self, node: TerminalNode, sim: Simulation) -> None:
-        state = node.ports.printer.device.state
+    def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
+        state = terminal.printer_device.state
         state.cover_open = True
-        self.record(node, "cover open")
+        self.record(terminal, "cover open")
 
         def close() -> None:
             state.cover_open = False
-            node.note("printer_cover_closed")
+            terminal.note("printer_cover_closed")
 
-        self.later(sim, self.values["close_s"], close)
+        self.later(host, self.values["close_s"], close)
 
 
-@register
 class PrinterPowerLoss(Fault):
     """The printer (not the terminal) loses power in the middle of a job: the first
     ``print_fraction`` of the job is printed, the rest is lost, and so is everything
@@ -117,35 +129,41 @@ class PrinterPowerLoss(Fault):
         "down_s": Param(int, 120, "seconds the printer stays without power", low=0),
     }
 
-    def install(self, sim: Simulation) -> None:
-        for node in self.targets(sim):
-            printer = node.ports.printer
-            inner: Callable[[bytes], None] = printer.send
-
-            def send(data: bytes, node: TerminalNode = node,
-                     inner: Callable[[bytes], None] = inner) -> None:
-                device = node.ports.printer.device
-                if not device.state.powered and self.fired_at:
-                    self.record(node, "job sent to a printer without power",
-                                bytes_lost=len(data))
-                    inner(data)
-                    return
-                if not self.trigger.fires(node.clock.now(), self.stream):
-                    inner(data)
-                    return
-                keep = int(len(data) * self.values["print_fraction"])
-                inner(data[:keep])
-                device.power_loss()
-                self.record(node, "printer power lost mid-job", bytes_printed=keep,
-                            bytes_lost=len(data) - keep)
-                inner(data[keep:])  # the rest still travels down the cable, into nothing
-
-                def back() -> None:
-                    device.power_on()
-                    node.note("printer_power_restored")
-
-                sim.scheduler.after(self.values["down_s"] * 1000, back)
-
-            printer.send = send
+    def install(self, host: FaultHost) -> None:
+        for terminal in self.targets(host):
+            terminal.wrap_printer_line(partial(_PowerLossLine, fault=self, host=host,
+                                               terminal=terminal))
 
 
+class _PowerLossLine:
+    """Wraps the printer line: the printer's power goes in the middle of a job."""
+
+    def __init__(self, inner: PrinterLine, *, fault: PrinterPowerLoss, host: FaultHost,
+                 terminal: FaultTerminal) -> None:
+        self.inner = inner
+        self.fault = fault
+        self.host = host
+        self.terminal = terminal
+
+    def send(self, data: bytes) -> None:
+        fault, terminal = self.fault, self.terminal
+        device = terminal.printer_device
+        if not device.state.powered and fault.fired_at:
+            fault.record(terminal, "job sent to a printer without power", bytes_lost=len(data))
+            self.inner.send(data)
+            return
+        if not fault.trigger.fires(terminal.now(), fault.stream):
+            self.inner.send(data)
+            return
+        keep = int(len(data) * fault.values["print_fraction"])
+        self.inner.send(data[:keep])
+        device.power_loss()
+        fault.record(terminal, "printer power lost mid-job", bytes_printed=keep,
+                     bytes_lost=len(data) - keep)
+        self.inner.send(data[keep:])  # the rest still travels down the cable, into nothing
+
+        def back() -> None:
+            device.power_on()
+            terminal.note("printer_power_restored")
+
+        self.host.after(fault.values["down_s"] * 1000, back)

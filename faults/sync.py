@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from terminal_sim.plugins.faults import Fault, Param
-from terminal_sim.plugins.registry import register
-from terminal_sim.sim.sync import BackOfficeLink, SyncError
-
-if TYPE_CHECKING:
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.ports import BackOfficeLink, SyncError
 
 
-@register
 class SyncFailure(Fault):
     """Break the back-office sync while the trigger holds (``from``/``until``, ``nth``...).
 
@@ -36,19 +32,21 @@ class SyncFailure(Fault):
         "lag_s": Param(int, 600, "lag mode: seconds a batch takes to arrive"),
     }
 
-    def install(self, sim: Simulation) -> None:
-        for node in self.targets(sim):
-            if node.sync is not None:
-                node.sync.link = _BrokenLink(self, node.sync.link, node, sim)
+    def install(self, host: FaultHost) -> None:
+        for terminal in self.targets(host):
+            terminal.wrap_backoffice_link(partial(_BrokenLink, fault=self, terminal=terminal,
+                                                  host=host))
 
 
 class _BrokenLink:
-    def __init__(self, fault: SyncFailure, inner: BackOfficeLink, node: TerminalNode,
-                 sim: Any) -> None:
+    """Wraps the sync agent's link to the back office: batches fail, vanish or lag."""
+
+    def __init__(self, inner: BackOfficeLink, *, fault: SyncFailure, terminal: FaultTerminal,
+                 host: FaultHost) -> None:
         self.fault = fault
         self.inner = inner
-        self.node = node
-        self.sim = sim
+        self.terminal = terminal
+        self.host = host
 
     def push(self, terminal_id: str, rows: list[dict[str, Any]], now: int) -> bool:
         fault = self.fault
@@ -56,11 +54,14 @@ class _BrokenLink:
             return self.inner.push(terminal_id, rows, now)
         stans = [r["stan"] for r in rows]
         mode = fault.values["mode"]
-        fault.record(self.node, f"sync {mode}", stans=stans)
+        fault.record(self.terminal, f"sync {mode}", stans=stans)
         if mode == "fail":
             raise SyncError("back office unreachable")
         if mode == "lag":
             batch = [dict(r) for r in rows]
             arrive = now + fault.values["lag_s"] * 1000
-            self.sim.scheduler.at(arrive, lambda: self.inner.push(terminal_id, batch, arrive))
+            self.host.at(arrive, partial(self._arrive_late, terminal_id, batch, arrive))
         return False
+
+    def _arrive_late(self, terminal_id: str, batch: list[dict[str, Any]], now: int) -> None:
+        self.inner.push(terminal_id, batch, now)  # nobody waits for this acknowledgement

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
 from terminal_sim.sim.realtime import RealTimeScheduler, ScaledClock
@@ -63,14 +63,14 @@ class LiveOptions:
 
 
 class _PaperTee:
-    """Wraps the printer port's ``send``: every job is appended to receipts.bin at once."""
+    """Wraps the printer port's line: every job is appended to receipts.bin at once."""
 
-    def __init__(self, inner: Callable[[bytes], None], sink: IO[bytes]) -> None:
+    def __init__(self, inner: PrinterLine, sink: IO[bytes]) -> None:
         self.inner = inner
         self.sink = sink
 
-    def __call__(self, data: bytes) -> None:
-        self.inner(data)
+    def send(self, data: bytes) -> None:
+        self.inner.send(data)
         self.sink.write(data)
         self.sink.flush()
 
@@ -132,7 +132,7 @@ class LiveSimulation(Simulation):
     def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
         printer = super()._make_printer(terminal_id)
         if self._paper_file is not None:
-            printer.send = _PaperTee(printer.send, self._paper_file)
+            printer.wrap_line(partial(_PaperTee, sink=self._paper_file))
         return printer
 
     def _build(self) -> None:

@@ -6,8 +6,9 @@ Every fault class declares
   ``pos-sim faults show NAME`` prints);
 * ``params``: its parameters as :class:`Param` rows (type, default, meaning), validated
   when the scenario is loaded, so a bad value is an error naming the file and line;
-* :meth:`Fault.install`, which wraps the ports of the terminals it targets or observes
-  their crash points. It never changes the terminal core.
+* :meth:`Fault.install`, which gets the run as a :class:`~terminal_sim.plugins.host.FaultHost`
+  and wraps the ports of the terminals it targets (with wrapper objects, through the
+  host) or observes their crash points. It never changes the terminal core.
 
 Common parameters every fault accepts (its *trigger*), checked at each opportunity the
 fault gets (a card read, a crash point, a message, a print):
@@ -27,17 +28,20 @@ fault gets (a card read, a crash point, a message, a print):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from terminal_sim.base.seeds import Stream
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.plugins.host import FaultHost, FaultTerminal
 
-if TYPE_CHECKING:
-    from terminal_sim.scenario.loader import FaultSpec
-    from terminal_sim.sim.node import TerminalNode
-    from terminal_sim.sim.simulation import Simulation
+
+class FaultParams(Protocol):
+    """Where a fault's parameters come from (a scenario's fault entry)."""
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,7 @@ class Fault:
         return {**cls.params, **TRIGGER_PARAMS}
 
     @classmethod
-    def validate(cls, given: dict[str, Any]) -> dict[str, Any]:
+    def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter, checked and with defaults filled; ``ConfigurationError`` names
         the first bad one."""
         known = cls.all_params()
@@ -192,7 +196,8 @@ class Fault:
         """Checks across parameters a subclass needs (raise ``ConfigurationError``)."""
 
     @classmethod
-    def from_spec(cls, spec: FaultSpec, stream: Stream, *, start_offset_ms: int = 0) -> Fault:
+    def from_spec(cls, spec: FaultParams, stream: Stream, *, start_offset_ms: int = 0
+                  ) -> Fault:
         return cls(cls.validate(spec.params), stream, start_offset_ms=start_offset_ms)
 
     @staticmethod
@@ -214,19 +219,19 @@ class Fault:
 
     # -- installation --------------------------------------------------------------------
 
-    def targets(self, sim: Simulation) -> list[TerminalNode]:
+    def targets(self, host: FaultHost) -> list[FaultTerminal]:
         """The terminals this fault applies to, in id order."""
-        chosen = []
-        for terminal_id, node in sorted(sim.nodes.items()):
-            if self.terminals is None or terminal_id in self.terminals:
-                chosen.append(node)
+        known = host.terminal_ids()
+        chosen = [host.terminal(terminal_id) for terminal_id in known
+                  if self.terminals is None or terminal_id in self.terminals]
         if self.terminals is not None:
-            missing = sorted(set(self.terminals) - set(sim.nodes))
+            missing = sorted(set(self.terminals) - set(known))
             if missing:
                 raise ConfigurationError(f"fault {self.name}: no terminal {missing[0]}")
         return chosen
 
-    def install(self, sim: Simulation) -> None:
+    def install(self, host: FaultHost) -> None:
+        """Wrap the ports (or observe the crash points) of the terminals it targets."""
         raise NotImplementedError
 
     def latest_ms(self) -> int:
@@ -234,19 +239,17 @@ class Fault:
         end = self.trigger.window[1]
         return end if end is not None else 0
 
-    def record(self, node: TerminalNode, what: str, **data: Any) -> int:
+    def record(self, terminal: FaultTerminal, what: str, **data: object) -> int:
         """Write a ``fault`` record to the trace; findings cite it as their cause."""
-        now = node.clock.now()
-        self.fired_at.append(now)
-        flight = node.core.current
-        context: dict[str, Any] = {"fault": self.name, "effect": what}
+        self.fired_at.append(terminal.now())
+        flight = terminal.in_flight
+        context: dict[str, object] = {"fault": self.name, "effect": what}
         if flight is not None:
             context["sale_id"] = flight.sale_id
             if flight.stan:
                 context["stan"] = flight.stan
         context.update(data)
-        return node.trace.write(now, node.terminal_id, node.core.state, "fault", self.name,
-                                data=context)
+        return terminal.record_fault(self.name, context)
 
 
 @dataclass(frozen=True)

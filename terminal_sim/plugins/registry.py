@@ -1,62 +1,68 @@
-"""The fault registry: built-in faults by name, third-party ones by entry point.
+"""The fault registry: every fault, built-in or third-party, found by entry point.
 
-Third-party packages register faults under the entry-point group
-``terminal_sim.faults`` (``name = "package.module:FaultClass"``). Entry points are read
-once, on first use, never at import time.
+A package registers its faults under the entry-point group ``terminal_sim.faults``, one
+entry per fault, named as the fault is (``name = "package.module:FaultClass"``). The
+built-in faults of the ``faults`` package register the same way (in this project's
+``pyproject.toml``): ``terminal_sim`` never imports them. Entry points are read once,
+on first use, never at import time; a class is loaded when its name is first asked for.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
-from typing import Any
+from collections.abc import Mapping
+from importlib.metadata import EntryPoint, entry_points
 
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.plugins.faults import Fault
 
 ENTRY_POINT_GROUP = "terminal_sim.faults"
 
-_BUILTIN: dict[str, Any] = {}
-_loaded_entry_points: dict[str, Any] | None = None
+
+class FaultRegistry:
+    """Fault classes by name, from entry points (those of the installed packages'
+    ``terminal_sim.faults`` group unless given), each loaded on first use."""
+
+    def __init__(self, points: Mapping[str, EntryPoint] | None = None) -> None:
+        self._points: dict[str, EntryPoint] | None = dict(points) if points is not None else None
+        self._loaded: dict[str, type[Fault]] = {}
+
+    def points(self) -> dict[str, EntryPoint]:
+        if self._points is None:
+            self._points = {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
+        return self._points
+
+    def load(self, name: str) -> type[Fault]:
+        """The class registered as ``name``; ``ConfigurationError`` when there is none or
+        it is not a fault of that name."""
+        found = self._loaded.get(name)
+        if found is not None:
+            return found
+        point = self.points().get(name)
+        if point is None:
+            known = ", ".join(sorted(self.points())) or "none"
+            raise ConfigurationError(f"unknown fault {name!r}; known: {known}")
+        try:
+            loaded = point.load()
+        except (ImportError, AttributeError) as exc:
+            raise ConfigurationError(
+                f"fault {name!r} ({point.value}) cannot be loaded: {exc}") from exc
+        if not (isinstance(loaded, type) and issubclass(loaded, Fault)):
+            raise ConfigurationError(f"fault {name!r} ({point.value}) is not a Fault class")
+        if loaded.name != name:
+            raise ConfigurationError(
+                f"fault {name!r} ({point.value}) calls itself {loaded.name!r}")
+        self._loaded[name] = loaded
+        return loaded
 
 
-def register(fault_class: Any) -> Any:
-    """Class decorator for built-in faults: ``@register`` on a class with a ``name``."""
-    name = getattr(fault_class, "name", None)
-    if not isinstance(name, str) or not name:
-        raise ConfigurationError(f"{fault_class!r} has no fault name")
-    if name in _BUILTIN and _BUILTIN[name] is not fault_class:
-        raise ConfigurationError(f"fault {name!r} is registered twice")
-    _BUILTIN[name] = fault_class
-    return fault_class
-
-
-def _third_party() -> dict[str, Any]:
-    global _loaded_entry_points
-    if _loaded_entry_points is None:
-        found: dict[str, Any] = {}
-        for point in entry_points(group=ENTRY_POINT_GROUP):
-            found[point.name] = point
-        _loaded_entry_points = found
-    return _loaded_entry_points
-
-
-def _load_builtins() -> None:
-    # built-in fault modules register themselves when imported
-    import faults.builtin  # noqa: F401
+_REGISTRY = FaultRegistry()
 
 
 def known_fault_names() -> list[str]:
-    """Every fault name, built-in and third-party, sorted."""
-    _load_builtins()
-    return sorted(set(_BUILTIN) | set(_third_party()))
+    """Every fault name, sorted."""
+    return sorted(_REGISTRY.points())
 
 
-def fault_class(name: str) -> Any:
-    """The class registered as ``name``."""
-    _load_builtins()
-    if name in _BUILTIN:
-        return _BUILTIN[name]
-    point = _third_party().get(name)
-    if point is None:
-        known = ", ".join(known_fault_names()) or "none"
-        raise ConfigurationError(f"unknown fault {name!r}; known: {known}")
-    return point.load()
+def fault_class(name: str) -> type[Fault]:
+    """The class registered as ``name`` (``ConfigurationError`` when there is none)."""
+    return _REGISTRY.load(name)

@@ -13,9 +13,8 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from terminal_sim.base.clock import VirtualClock
 from terminal_sim.core.effects import (
     CancelTimer,
     Effect,
@@ -40,7 +39,8 @@ from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
 from terminal_sim.core.messages import HostReply
 from terminal_sim.errors import PowerLost
-from terminal_sim.sim.ports import AcquirerLink, CardReader, ReceiptPrinter
+from terminal_sim.plugins.ports import CardReader, TerminalClock
+from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
 from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
 from terminal_sim.sim.scheduler import Scheduled, Scheduler
 from terminal_sim.sim.settle import Settlement
@@ -49,6 +49,7 @@ from terminal_sim.sim.trace import Trace
 from terminal_sim.stores.journal import TerminalJournal
 
 CrashObserver = Callable[["TerminalNode", str], None]
+ClockT = TypeVar("ClockT", bound=TerminalClock)
 
 #: The flow an event starts when the terminal has nothing in flight.
 _FLOW_OF_TRIGGER = {
@@ -81,14 +82,15 @@ class TerminalNode:
     """Runs one :class:`TerminalCore` against its ports inside the simulation."""
 
     def __init__(self, core: TerminalCore, ports: Ports, *, scheduler: Scheduler,
-                 clock: VirtualClock, trace: Trace) -> None:
+                 clock: TerminalClock, trace: Trace) -> None:
         self.core = core
         self.ports = ports
         self.scheduler = scheduler
-        self.clock = clock
+        self._clock = clock
         self.trace = trace
         self.crash_observers: list[CrashObserver] = []
-        self.boot_hooks: list[Callable[[TerminalNode], None]] = []
+        #: run at each boot before anything else (a fault's migration); may remove itself
+        self.boot_hooks: list[Callable[[], None]] = []
         self.timers: dict[str, Scheduled] = {}
         self.backlog: deque[Event] = deque()
         self.sales: dict[str, tuple[SaleRequested, int]] = {}  # sale_id -> (request, tries)
@@ -101,6 +103,17 @@ class TerminalNode:
     @property
     def terminal_id(self) -> str:
         return self.core.terminal_id
+
+    @property
+    def clock(self) -> TerminalClock:
+        """The terminal's own clock (the run's virtual clock unless a fault wrapped it)."""
+        return self._clock
+
+    def wrap_clock(self, wrap: Callable[[TerminalClock], ClockT]) -> ClockT:
+        """Replace the terminal's clock by ``wrap(clock)``, a wrapper around it."""
+        wrapper = wrap(self._clock)
+        self._clock = wrapper
+        return wrapper
 
     def note(self, name: str, **data: Any) -> int:
         """A trace record about this terminal that is neither event nor effect."""
@@ -252,7 +265,7 @@ class TerminalNode:
         """Boot: the spooler resumes its jobs, the core learns what the journal kept."""
         self.powered = True
         for hook in self.boot_hooks:
-            hook(self)
+            hook()
         resumed = self.ports.printer.resume(
             lambda job, at: self.note("spooler_resumed_job", job_id=job.job_id, at_byte=at,
                                       kind=job.kind, empty=not job.data))

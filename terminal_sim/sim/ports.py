@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.cards import Card, luhn_valid
@@ -22,21 +22,18 @@ from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.mapping import from_iso, to_iso
+from terminal_sim.plugins.ports import (
+    Arrival,
+    Pipe,
+    PrinterLine,
+    PrintJobs,
+    ReadResult,
+    Wrap,
+)
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.trace import Trace
 
-
-@dataclass(frozen=True, slots=True)
-class ReadResult:
-    """What the card reader reports, and how long it took."""
-
-    delay_ms: int
-    card: Card | None
-    reason: str = ""
-
-
-class CardReader(Protocol):
-    def read(self, card: Card, now: int) -> ReadResult: ...
+LineT = TypeVar("LineT", bound=PrinterLine)
 
 
 class SimCardReader:
@@ -62,15 +59,6 @@ class AcquirerLink(Protocol):
              deliver: Callable[[HostReply], None]) -> None: ...
 
     def drop_connection(self, terminal_id: str) -> None: ...
-
-
-Arrival = Callable[[bytes], None]
-
-
-class Pipe(Protocol):
-    """One direction of a link: carries bytes of one terminal's connection."""
-
-    def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None: ...
 
 
 class LatencyPipe:
@@ -102,7 +90,7 @@ class InProcessLink:
     side cuts the arriving bytes into frames (:class:`FrameDecoder`, so a message that
     arrives in pieces is reassembled), has the host handle each, and puts the framed
     reply on ``downlink``, where the terminal side reassembles and decodes it. Link
-    faults wrap ``uplink`` or ``downlink``.
+    faults wrap ``uplink`` or ``downlink`` (:meth:`wrap_uplink`, :meth:`wrap_downlink`).
     """
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
@@ -116,6 +104,14 @@ class InProcessLink:
         self._host_side: dict[str, FrameDecoder] = {}
         self._terminal_side: dict[str, FrameDecoder] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
+
+    def wrap_uplink(self, wrap: Wrap[Pipe]) -> None:
+        """Replace the request pipe by ``wrap(pipe)``: a wrapper around it."""
+        self.uplink = wrap(self.uplink)
+
+    def wrap_downlink(self, wrap: Wrap[Pipe]) -> None:
+        """Replace the reply pipe by ``wrap(pipe)``: a wrapper around it."""
+        self.downlink = wrap(self.downlink)
 
     def send(self, terminal_id: str, request: Request,
              deliver: Callable[[HostReply], None]) -> None:
@@ -178,6 +174,27 @@ class SpoolJob:
     done: bool = False
 
 
+class _Spooler:
+    """The printer port's own job entry, innermost of its wrappers."""
+
+    def __init__(self, port: ReceiptPrinter) -> None:
+        self.port = port
+
+    def print(self, slip: Slip) -> PrintDone:
+        return self.port.spool_and_send(slip)
+
+
+class _DeviceLine:
+    """The printer port's own line: bytes go straight to the device."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+
+    def send(self, data: bytes) -> None:
+        # ``_raw`` is how python-escpos printers take bytes (its documented extension point)
+        self.device._raw(data)  # noqa: SLF001
+
+
 class ReceiptPrinter:
     """The printer port: slips become ESC/POS jobs, spooled, then sent to a device.
 
@@ -185,6 +202,10 @@ class ReceiptPrinter:
     a real spooler, resumes jobs not marked done when the terminal boots
     (:meth:`resume`). A job's data is what it sends; a job whose data is gone prints as
     an empty frame: paper feeds and a cut.
+
+    Both entry points can be wrapped, each by a stack of wrapper objects (the last
+    installed sees a call first): :meth:`wrap_jobs` around :meth:`print` (a slip in),
+    :meth:`wrap_line` around :meth:`send` (bytes to the device).
     """
 
     def __init__(self, device: Any, *, width: int = 32, keep_jobs: int = 20,
@@ -203,9 +224,33 @@ class ReceiptPrinter:
         self.skip_empty_jobs = skip_empty_jobs
         self.spool: list[SpoolJob] = []
         self._job_seq = 0
-        # the port's two entry points are attributes, so a fault can wrap either one
-        self.print: Callable[[Slip], PrintDone] = self._print
-        self.send: Callable[[bytes], None] = self._send
+        self._jobs: list[PrintJobs] = [_Spooler(self)]
+        self._lines: list[PrinterLine] = [_DeviceLine(device)]
+
+    def wrap_jobs(self, wrap: Wrap[PrintJobs]) -> None:
+        """Put ``wrap(entry)`` in front of the job entry as it is now."""
+        self._jobs.append(wrap(self._jobs[-1]))
+
+    def wrap_line(self, wrap: Callable[[PrinterLine], LineT]) -> LineT:
+        """Put ``wrap(line)`` in front of the line as it is now; returns the wrapper."""
+        wrapper = wrap(self._lines[-1])
+        self._lines.append(wrapper)
+        return wrapper
+
+    def unwrap_line(self, wrapper: PrinterLine) -> None:
+        """Back to the line ``wrapper`` wrapped: it goes, and whatever was put on it."""
+        for index, line in enumerate(self._lines):
+            if index and line is wrapper:
+                del self._lines[index:]
+                return
+
+    def print(self, slip: Slip) -> PrintDone:
+        """Print ``slip`` through the job entry's wrappers."""
+        return self._jobs[-1].print(slip)
+
+    def send(self, data: bytes) -> None:
+        """Bytes to the device, through the line's wrappers."""
+        self._lines[-1].send(data)
 
     @property
     def position(self) -> int:
@@ -229,12 +274,13 @@ class ReceiptPrinter:
                 return "paper-out"
             if not self.device.is_online():
                 return "offline"
-        except Exception:  # a device that cannot answer status counts as offline
+        except Exception:  # noqa: BLE001 - any device that cannot answer status is offline
             return "offline"
         return "ok"
 
-    def _print(self, slip: Slip) -> PrintDone:
-        """Spool ``slip`` and send it; a status check first when the firmware does one."""
+    def spool_and_send(self, slip: Slip) -> PrintDone:
+        """Spool ``slip`` and send it; a status check first when the firmware does one.
+        (The port's own job entry: :meth:`print` reaches it through the wrappers.)"""
         status = self.status()
         if status != "ok":
             return PrintDone(ok=False, status=status)
@@ -248,10 +294,6 @@ class ReceiptPrinter:
         if after != "ok":
             return PrintDone(ok=False, status=f"{after} after printing")
         return PrintDone()
-
-    def _send(self, data: bytes) -> None:
-        """Bytes to the device (printer faults wrap ``self.send``)."""
-        self.device._raw(data)
 
     def resume(self, on_job: Callable[[SpoolJob, int], object] | None = None) -> list[SpoolJob]:
         """Boot: send every job not marked done, as the spooler has it; returns them.

@@ -34,6 +34,7 @@ from terminal_sim.evidence.sources import Evidence, PaperReceipt
 from terminal_sim.plugins.faults import Fault
 from terminal_sim.plugins.registry import fault_class
 from terminal_sim.scenario.loader import FaultSpec, Scenario, TerminalSpec
+from terminal_sim.sim.fault_host import SimulationFaultHost
 from terminal_sim.sim.node import TerminalNode
 from terminal_sim.sim.simulation import RunResult, Simulation
 
@@ -154,7 +155,7 @@ class Session:
         stream = self.sim.seeds.stream(f"session-fault/{self._fault_seq}/{name}")
         self._fault_seq += 1
         fault: Fault = cls.from_spec(spec, stream, start_offset_ms=self.sim.start_of_day_ms)
-        fault.install(self.sim)
+        fault.install(SimulationFaultHost(self.sim))
         self.sim.faults.append(fault)
         return fault
 

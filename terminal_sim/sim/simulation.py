@@ -31,8 +31,10 @@ from terminal_sim.core.profiles import Profile, get_profile
 from terminal_sim.evidence.reconcile import Finding, Reconciler
 from terminal_sim.evidence.report import build_report
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.plugins.faults import Fault
 from terminal_sim.plugins.registry import fault_class
 from terminal_sim.scenario.loader import Scenario
+from terminal_sim.sim.fault_host import SimulationFaultHost
 from terminal_sim.sim.node import Ports, TerminalNode
 from terminal_sim.sim.ports import AcquirerLink, InProcessLink, ReceiptPrinter, SimCardReader
 from terminal_sim.sim.saf import ReversalAgent
@@ -86,7 +88,7 @@ class Simulation:
         self.scheduler = Scheduler(self.clock)
         self.token_key = f"{derive_seed(self.seed, 'tokenization'):016x}"
         self.nodes: dict[str, TerminalNode] = {}
-        self.faults: list[Any] = []
+        self.faults: list[Fault] = []
         self._trace_file: IO[str] | None = None
         start = scenario.start
         #: virtual time is counted from the scenario's start; faults speak in time of day
@@ -151,11 +153,12 @@ class Simulation:
             self.nodes[spec.id] = node
         fleet.add(cores)
         self.fleet = fleet
+        host = SimulationFaultHost(self)
         for index, fault_spec in enumerate(self.scenario.faults):
             stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
             fault = fault_class(fault_spec.name).from_spec(
                 fault_spec, stream, start_offset_ms=self.start_of_day_ms)
-            fault.install(self)
+            fault.install(host)
             self.faults.append(fault)
 
     # -- running -------------------------------------------------------------------------

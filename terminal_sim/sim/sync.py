@@ -7,23 +7,15 @@ profile's ``journal_capacity``; naive firmware may evict records never synced.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from terminal_sim.errors import TerminalSimError
+from terminal_sim.plugins.ports import BackOfficeLink, SyncError, Wrap
 from terminal_sim.stores.backoffice import BackOffice
 
 if TYPE_CHECKING:
     from terminal_sim.sim.node import TerminalNode
 
-
-class SyncError(TerminalSimError):
-    """The back office could not be reached or refused the batch."""
-
-
-class BackOfficeLink(Protocol):
-    def push(self, terminal_id: str, rows: list[dict[str, Any]], now: int) -> bool:
-        """Send a batch; True when the back office acknowledged it."""
-        ...
+__all__ = ["BackOfficeLink", "DirectBackOfficeLink", "SyncAgent", "SyncError"]
 
 
 class DirectBackOfficeLink:
@@ -46,6 +38,10 @@ class SyncAgent:
         self.link = link
         self.until_ms = 0
         self.rounds = 0
+
+    def wrap_link(self, wrap: Wrap[BackOfficeLink]) -> None:
+        """Replace the link by ``wrap(link)``: a wrapper around it (sync faults)."""
+        self.link = wrap(self.link)
 
     def start(self, until_ms: int) -> None:
         self.until_ms = until_ms

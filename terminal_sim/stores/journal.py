@@ -16,7 +16,7 @@ and :meth:`TerminalJournal.power_loss` rolls exactly those back.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -274,6 +274,28 @@ class TerminalJournal:
             self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
                                  (self.terminal_id, row["stan"]))
         return victims
+
+    # -- migration (a software update's schema change) -----------------------------------
+
+    def migrate(self, carry_over: Callable[[Sequence[JournalEntry]], Sequence[JournalEntry]]
+                ) -> tuple[int, list[str]]:
+        """Migrate this terminal's records: ``carry_over`` is given them oldest first and
+        returns those the new schema keeps; the others are removed. Returns how many were
+        carried over and the STANs removed, oldest first.
+
+        An update tool makes its migration durable before the terminal runs again, so it
+        writes with ``synchronous=FULL``: nothing of it waits in the undo list a power
+        loss would roll back. Commits the terminal made before are untouched by it: those
+        not yet durable stay so (the model keeps durability per commit).
+        """
+        records = self.entries()
+        kept = {entry.stan for entry in carry_over(records)}
+        removed = [entry.stan for entry in records if entry.stan not in kept]
+        self.journal.set_synchronous("FULL")
+        for stan in removed:  # one committed transaction per record, as the tool works
+            self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
+                                 (self.terminal_id, stan))
+        return len(records) - len(removed), removed
 
     # -- store and forward -------------------------------------------------------------
 

@@ -1,4 +1,7 @@
-"""Helpers for fault tests: a small day at one terminal, with given faults."""
+"""Helpers for fault tests: a small day at one terminal, with given faults.
+
+The ``day`` fixture is a :data:`Day`: ``day(faults_yaml, count=, profile=, seed=)``.
+"""
 
 from __future__ import annotations
 
@@ -38,24 +41,3 @@ def day() -> Callable[..., RunResult]:
         return run_scenario(parse_scenario(text, "fault-test.yaml"), **kwargs)
 
     return run
-
-
-class Views:
-    """The host's view, the terminal's view and the findings of a run."""
-
-    @staticmethod
-    def host(result: RunResult) -> dict[str, str]:
-        return {r["stan"]: r["status"] for r in result.evidence.host}
-
-    @staticmethod
-    def journal(result: RunResult) -> dict[str, str]:
-        return {r["stan"]: r["state"] for r in result.evidence.journal}
-
-    @staticmethod
-    def codes(result: RunResult) -> list[str]:
-        return sorted(f.code for f in result.findings)
-
-
-@pytest.fixture
-def views() -> type[Views]:
-    return Views

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from click.testing import CliRunner
 
@@ -26,7 +28,9 @@ def test_every_named_fault_is_registered() -> None:
 @pytest.mark.parametrize("name", MISSION + MORE + LINK)
 def test_each_fault_documents_itself(name: str) -> None:
     cls = fault_class(name)
-    assert issubclass(cls, Fault) and cls.summary and (cls.__doc__ or "").strip()
+    assert issubclass(cls, Fault)
+    assert cls.summary
+    assert (cls.__doc__ or "").strip()
     for param in cls.all_params().values():
         assert param.help
 
@@ -41,12 +45,14 @@ def test_faults_list_shows_every_name() -> None:
 def test_faults_show_details() -> None:
     result = CliRunner().invoke(main, ["faults", "show", "cold-card-reader"])
     assert result.exit_code == 0
-    assert "temperature_c" in result.output and "probability" in result.output
+    assert "temperature_c" in result.output
+    assert "probability" in result.output
 
 
 def test_faults_show_unknown_exits_2() -> None:
     result = CliRunner().invoke(main, ["faults", "show", "gremlins"])
-    assert result.exit_code == 2 and "unknown fault 'gremlins'" in result.output
+    assert result.exit_code == 2
+    assert "unknown fault 'gremlins'" in result.output
 
 
 BASE = """\
@@ -96,9 +102,10 @@ def test_trigger_draws_are_seeded() -> None:
         trigger = Trigger(probability=0.3)
         return [trigger.fires(0, stream) for _ in range(50)]
 
-    assert draws(7) == draws(7) and draws(7) != draws(8)
+    assert draws(7) == draws(7)
+    assert draws(7) != draws(8)
 
 
-def test_unknown_terminal_target_is_refused_at_load(day) -> None:
+def test_unknown_terminal_target_is_refused_at_load(day: Callable[..., object]) -> None:
     with pytest.raises(ScenarioError, match=r"faults\.0\.terminals: no terminal 'T0000099'"):
         day("- {name: torn-card, terminals: [T0000099]}")
