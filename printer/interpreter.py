@@ -6,7 +6,7 @@ split anywhere; partial commands are buffered), answers status requests from a
 :class:`~printer.roll.Roll` of :class:`~printer.roll.Receipt` s. :func:`parse` does it in
 one call. Malformed input never raises in the default (lenient) mode: it becomes a
 warning ``(offset, reason)`` with the absolute byte offset of the command, and the stream
-goes on; ``strict=True`` raises :class:`~terminal_sim.errors.EscPosError` instead.
+goes on; ``strict=True`` raises :class:`~printer.errors.EscPosError` instead.
 
 Supported commands (everything python-escpos 3.1 emits, plus the common Epson ones):
 
@@ -96,6 +96,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from printer.errors import EscPosError, PrinterConfigurationError
 from printer.roll import (
     Barcode,
     Buzz,
@@ -115,7 +116,6 @@ from printer.roll import (
     TextRun,
 )
 from printer.state import PrinterState
-from terminal_sim.errors import ConfigurationError, EscPosError
 
 __all__ = ["MAX_COMMAND_BYTES", "CodePages", "EscPosInterpreter", "parse"]
 
@@ -355,7 +355,7 @@ class EscPosInterpreter:
     the printer's hardware state (shared with whoever injects faults), ``code_pages`` the
     ``ESC t`` numbering (python-escpos's default profile when omitted), ``chinese_mode``
     the power-on double-byte mode. With ``strict=True`` the first malformed command raises
-    :class:`~terminal_sim.errors.EscPosError`; the interpreter is then in an unspecified
+    :class:`~printer.errors.EscPosError`; the interpreter is then in an unspecified
     state and should be discarded. Printer conditions (paper out, a cut ignored mid-line
     ...) are warnings even in strict mode: the input is well-formed.
     """
@@ -372,9 +372,9 @@ class EscPosInterpreter:
         max_warnings: int = MAX_WARNINGS,
     ) -> None:
         if not isinstance(columns, int) or columns < 1:
-            raise ConfigurationError(f"columns must be a positive integer, not {columns!r}")
+            raise PrinterConfigurationError(f"columns must be a positive integer, not {columns!r}")
         if max_command_bytes < 1 or max_warnings < 0:
-            raise ConfigurationError("max_command_bytes must be >= 1 and max_warnings >= 0")
+            raise PrinterConfigurationError("max_command_bytes must be >= 1 and max_warnings >= 0")
         self._state = state if state is not None else PrinterState()
         self.strict = strict
         self.columns = columns
@@ -1697,7 +1697,7 @@ _COMMANDS = _command_table()
 def parse(data: bytes, strict: bool = False, **options: Any) -> Roll:
     """Interpret a whole stream at once (``options`` as for :class:`EscPosInterpreter`).
 
-    In strict mode the first problem raises :class:`~terminal_sim.errors.EscPosError`
+    In strict mode the first problem raises :class:`~printer.errors.EscPosError`
     with its byte offset; otherwise problems are warnings in the roll.
     """
     interpreter = EscPosInterpreter(strict=strict, **options)

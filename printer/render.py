@@ -69,6 +69,7 @@ from typing import Any
 from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw, ImageOps
 
+from printer.errors import PrinterConfigurationError
 from printer.pcf import PcfFont, font_code
 from printer.roll import (
     Barcode,
@@ -83,7 +84,6 @@ from printer.roll import (
     Style,
     TextLine,
 )
-from terminal_sim.errors import ConfigurationError
 
 __all__ = [
     "PAPER_58MM",
@@ -153,7 +153,7 @@ def _fonts() -> dict[str, tuple[PcfFont, ...]]:
                 if path is not None:
                     try:
                         fonts.append(PcfFont(path))
-                    except ConfigurationError:
+                    except PrinterConfigurationError:
                         continue
                     break
         found[role] = tuple(fonts)
@@ -559,7 +559,7 @@ def _pieces(elements: Iterable[Element], width_dots: int) -> list[_Piece]:
 
 def _check_width(width_dots: int) -> None:
     if not isinstance(width_dots, int) or not 48 <= width_dots <= 4096:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"width_dots must be an integer from 48 to 4096 (576 for 80 mm paper, 384 for "
             f"58 mm), not {width_dots!r}")
 

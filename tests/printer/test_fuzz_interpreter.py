@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from printer.errors import EscPosError
 from printer.escpos_loader import escpos_module
 from printer.interpreter import EscPosInterpreter, parse
 from printer.roll import Roll
 from printer.state import PrinterState
-from terminal_sim.errors import EscPosError
 
 CAP = 2048  # a small command-size cap, so that the cap is exercised
 # The largest command that is not capped: ESC & (user-defined characters) is at most

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from printer.errors import EscPosError
 from printer.escpos_loader import escpos_module
 from printer.interpreter import CodePages, EscPosInterpreter, parse
 from printer.roll import Barcode, Code2D, Feed, Image, Logo, QRCode, Receipt, Roll, TextLine
 from printer.state import PrinterState
-from terminal_sim.errors import EscPosError
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
 CUT = GS + b"V\x00"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.pan_check import POLICIES, check_receipt, redact
 from terminal_sim.core.slips import Slip
@@ -75,7 +76,7 @@ def test_violation_names_line_rule_and_policy_and_can_be_redacted() -> None:
 
 
 def test_unknown_policy() -> None:
-    with pytest.raises(ValueError, match="last4, pci, facta"):
+    with pytest.raises(PrinterConfigurationError, match="last4, pci, facta"):
         check_receipt("", policy="strict")
 
 

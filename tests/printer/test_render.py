@@ -19,6 +19,7 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.render import (
     PAPER_58MM,
@@ -38,7 +39,6 @@ from printer.render import (
 from printer.roll import Receipt, Style, TextLine, TextRun
 from printer.virtual import VirtualPrinter
 from terminal_sim.core.slips import Slip
-from terminal_sim.errors import ConfigurationError
 from terminal_sim.receipts.layout import render_job
 from terminal_sim.receipts.layout_zh import render_job_zh
 
@@ -157,7 +157,7 @@ def test_paper_width(width: int) -> None:
 
 def test_bad_width_is_a_configuration_error() -> None:
     receipt = _receipt(render_job(_slip()), 48)
-    with pytest.raises(ConfigurationError, match="576 for 80 mm"):
+    with pytest.raises(PrinterConfigurationError, match="576 for 80 mm"):
         receipt_to_png(receipt, width_dots=7)
 
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from support import ROOT
 
+from printer.errors import PrinterConfigurationError
 from printer.escpos_loader import escpos_module
 from printer.interpreter import parse
 from printer.servers import DeviceServer, ReceiptSink, parse_address
-from terminal_sim.errors import ConfigurationError
 
 
 class Server:
@@ -209,7 +209,7 @@ def test_bytes_in_any_chunks_and_numbering_goes_on(tmp_path: Path) -> None:
 
 def test_a_folder_with_a_foreign_index_is_refused(tmp_path: Path) -> None:
     (tmp_path / "index.json").write_text("[1, 2]")
-    with pytest.raises(ConfigurationError, match="not an index this server wrote"):
+    with pytest.raises(PrinterConfigurationError, match="not an index this server wrote"):
         ReceiptSink(tmp_path)
 
 
@@ -217,5 +217,5 @@ def test_parse_address() -> None:
     assert parse_address("127.0.0.1:0") == ("127.0.0.1", 0)
     assert parse_address("[::1]:9100") == ("::1", 9100)
     assert parse_address(":9100") == ("127.0.0.1", 9100)
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(PrinterConfigurationError):
         parse_address("host:70000")

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.state import PaperLevel, PrinterState
 from printer.virtual import VirtualPrinter
-from terminal_sim.errors import ConfigurationError
 
 FLAGS = ("cover_open", "online", "drawer_pin_high", "feed_button_pressed",
          "waiting_online_recovery", "recoverable_error", "autocutter_error",
@@ -100,9 +100,9 @@ def test_paper_accepts_strings_and_rejects_nonsense() -> None:
     assert state.paper is PaperLevel.NEAR_END
     state.paper = "out"  # a fault may assign the plain string
     assert state.paper_level is PaperLevel.OUT and state.roll_paper_status() == 0x7E
-    with pytest.raises(ConfigurationError, match="'ok', 'near-end', 'out'"):
+    with pytest.raises(PrinterConfigurationError, match="'ok', 'near-end', 'out'"):
         PrinterState(paper="low")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(PrinterConfigurationError):
         state.paper = "empty"
     assert state.paper is PaperLevel.OUT
 

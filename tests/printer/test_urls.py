@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.state import PaperLevel
 from printer.urls import PrinterUnavailable, open_printer, serial_port_printer_class, split_url
 from printer.virtual import VirtualPrinter
-from terminal_sim.errors import ConfigurationError
 
 
 def test_virtual_with_options() -> None:
@@ -44,7 +44,7 @@ def test_virtual_with_options() -> None:
     ("just-a-path", "SCHEME://"),
 ])
 def test_errors_show_the_expected_form(url: str, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message) as info:
+    with pytest.raises(PrinterConfigurationError, match=message) as info:
         open_printer(url)
     scheme = url.split("://")[0] if "://" in url else ""
     if scheme in ("virtual", "tcp", "serial", "usb", "file"):
@@ -54,7 +54,7 @@ def test_errors_show_the_expected_form(url: str, message: str) -> None:
 def test_split_url_keeps_the_inner_url() -> None:
     assert split_url("serial://socket://127.0.0.1:7000?baudrate=19200") == (
         "serial", "socket://127.0.0.1:7000", {"baudrate": "19200"})
-    with pytest.raises(ConfigurationError, match="given twice"):
+    with pytest.raises(PrinterConfigurationError, match="given twice"):
         split_url("virtual://?paper=ok&paper=out")
 
 
@@ -137,5 +137,5 @@ def test_usb_without_pyusb_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "usb" else real(name, *a))
-    with pytest.raises(ConfigurationError, match=r"pip install 'terminal-sim\[usb\]'"):
+    with pytest.raises(PrinterConfigurationError, match=r"pip install 'terminal-sim\[usb\]'"):
         open_printer("usb://04b8:0e15")
