@@ -166,7 +166,8 @@ def check_receipt(text: str, *, policy: str = "last4") -> list[Violation]:
     """Every card-number problem in the text of one receipt, in line order."""
     rules = POLICIES.get(policy)
     if rules is None:
-        raise PrinterConfigurationError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        accepted = ", ".join(POLICIES)
+        raise PrinterConfigurationError(f"policy must be one of {accepted}, not {policy!r}")
     lines = text.splitlines()
     found: list[Violation] = []
     card_lines: set[int] = set()

@@ -20,6 +20,7 @@ from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw
 
 from printer.errors import PrinterConfigurationError
+from printer import glyphs
 from printer.interpreter import parse
 from printer.render import (
     PAPER_58MM,
@@ -308,22 +309,17 @@ def test_html_fragment_is_self_contained_and_escaped() -> None:
 
 
 def test_without_the_bitmap_fonts_text_still_draws(monkeypatch: pytest.MonkeyPatch) -> None:
-    import printer.render as render
-
-    def clear() -> None:
-        for cached in (render._fonts, render._cell, render._run_mask):
-            cached.cache_clear()
-
-    before = render.font_report()["complete"]
-    monkeypatch.setattr(render, "_font_dirs", lambda: [])
-    clear()
+    before = glyphs.font_report()["complete"]
+    monkeypatch.setattr(glyphs, "font_dirs", list)
+    glyphs.clear_caches()
     try:
-        assert render.font_report()["complete"] == ["no"]
+        assert glyphs.font_report()["complete"] == ["no"]
         line = TextLine(0, "A签", "left", (TextRun("A签", Style()),))
         image = receipt_image(Receipt((line,), 0, 3, "full"), margin=0)
         box = _ink_box(image)
-        assert box is not None and box[2] <= 36  # a Pillow glyph, then a box two cells wide
+        assert box is not None
+        assert box[2] <= 36  # a Pillow glyph, then a box two cells wide
     finally:
         monkeypatch.undo()
-        clear()
-    assert render.font_report()["complete"] == before
+        glyphs.clear_caches()
+    assert glyphs.font_report()["complete"] == before
