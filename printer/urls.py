@@ -322,10 +322,10 @@ def _usb(rest: str, options: dict[str, str], connect: bool) -> Any:
 # -- a python-escpos printer on a pyserial port -------------------------------------------
 
 
-def _serial_printer_class() -> type:
+def _serial_printer_class() -> type[Any]:
     base: Any = escpos_module().Escpos
 
-    class _SerialPortPrinter(base):
+    class _SerialPortPrinter(base):  # type: ignore[misc]  # python-escpos is untyped
         """An ``Escpos`` printer on a port made by pyserial's ``serial_for_url``.
 
         python-escpos's own ``Serial`` opens device paths only; this one also takes
@@ -370,7 +370,8 @@ def _serial_printer_class() -> type:
             if not first:
                 return b""
             waiting = port.in_waiting
-            return first + (port.read(min(waiting, 15)) if waiting else b"")
+            reply: bytes = first + (port.read(min(waiting, 15)) if waiting else b"")
+            return reply
 
         def close(self) -> None:
             device = self._device
@@ -386,7 +387,7 @@ def _serial_printer_class() -> type:
 
 
 @cache
-def serial_port_printer_class() -> type:
+def serial_port_printer_class() -> type[Any]:
     """The ``SerialPortPrinter`` class (built on first use: it subclasses python-escpos's
     ``Escpos``, and importing python-escpos is deferred until a printer is wanted)."""
     return _serial_printer_class()

@@ -106,7 +106,10 @@ class VirtualPrinter:
     profile: Any  # set by Escpos.__init__
 
     if TYPE_CHECKING:
-        # the rest of python-escpos's (untyped) Escpos API: text(), set(), qr(), cut() ...
+        # python-escpos's (untyped) Escpos API: text() for subclasses' super(), the rest
+        # (set(), qr(), cut() ...) through __getattr__
+        def text(self, txt: str) -> None: ...
+
         def __getattr__(self, name: str) -> Any: ...
 
     def __new__(cls, *args: Any, **kwargs: Any) -> VirtualPrinter:

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw
 
-from printer.errors import PrinterConfigurationError
 from printer import glyphs
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.render import (
     PAPER_58MM,
@@ -167,10 +167,12 @@ def _ink_box(image: PILImage.Image) -> tuple[int, int, int, int] | None:
 
 
 def test_alignment_moves_the_ink() -> None:
-    boxes = {}
+    boxes: dict[str, tuple[int, int, int, int]] = {}
     for align in ("left", "center", "right"):
         line = TextLine(0, "AB", align, (TextRun("AB", Style()),))
-        boxes[align] = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
+        box = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
+        assert box is not None
+        boxes[align] = box
     assert boxes["left"][0] < 12
     assert boxes["right"][2] > PAPER_80MM - 12
     assert abs((boxes["center"][0] + boxes["center"][2]) / 2 - PAPER_80MM / 2) <= 12
@@ -193,7 +195,8 @@ def test_chinese_characters_take_two_cells() -> None:
     assert "金额:" in receipt.text
     line = TextLine(0, "金额", "left", (TextRun("金额", Style()),))
     box = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
-    assert box is not None and 24 < box[2] <= 48
+    assert box is not None
+    assert 24 < box[2] <= 48
 
 
 # -- symbols -------------------------------------------------------------------------------
@@ -222,7 +225,9 @@ def test_code128_matches_python_barcode_where_it_picks_the_same_set() -> None:
 def test_ean13_bars_and_check_digit() -> None:
     modules, hri = barcode_modules("EAN13", b"400638133393")
     assert hri == "4006381333931"
-    assert len(modules) == 95 and modules.startswith("101") and modules.endswith("101")
+    assert len(modules) == 95
+    assert modules.startswith("101")
+    assert modules.endswith("101")
 
 
 def test_qr_drawn_at_the_printers_module_size_and_decodes_to_its_data() -> None:
@@ -303,7 +308,8 @@ def test_html_fragment_is_self_contained_and_escaped() -> None:
     assert "text-align:center" in fragment
     assert fragment.count("data:image/png;base64,") == 2
     assert 'alt="QR code: hello"' in fragment
-    assert "<script" not in fragment and "http" not in fragment.replace("example", "")
+    assert "<script" not in fragment
+    assert "http" not in fragment.replace("example", "")
     assert "full cut" in fragment
     assert roll_to_html(p.roll).count('class="tsim-receipt"') == 1
 

@@ -20,7 +20,8 @@ def test_virtual_with_options() -> None:
     assert isinstance(p, VirtualPrinter)
     assert p.state.paper is PaperLevel.NEAR_END
     assert p.interpreter.columns == 32
-    assert p.paper_status() == 1 and p.is_online()
+    assert p.paper_status() == 1
+    assert p.is_online()
     assert open_printer("virtual://?cover=open").is_online() is False
     assert open_printer("virtual://").paper_status() == 2
 
@@ -114,8 +115,8 @@ def test_serial_loop_url_reads_back_what_it_wrote() -> None:
     p = open_printer("serial://loop://?baudrate=19200&timeout=0.2")
     assert isinstance(p, serial_port_printer_class())
     assert p.port.baudrate == 19200
-    p._raw(b"\x12")  # a loopback port answers with what it was sent
-    assert p._read() == b"\x12"
+    p._raw(b"\x12")  # noqa: SLF001 (a loopback port answers with what it was sent)
+    assert p._read() == b"\x12"  # noqa: SLF001
     p.close()
 
 
