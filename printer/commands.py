@@ -21,7 +21,7 @@ from types import FrameType
 
 import click
 
-from terminal_sim.errors import ConfigurationError
+from printer.errors import PrinterConfigurationError
 
 __all__ = ["printer"]
 
@@ -63,7 +63,7 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
     try:
         address = parse_address(tcp) if tcp else None
         sink = ReceiptSink(out, width_dots=columns * 12, png=png)
-    except ConfigurationError as exc:
+    except PrinterConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
     state = PrinterState(paper=paper, cover_open=cover == "open")
     server = DeviceServer(sink, state=state, columns=columns, chinese_mode=chinese)
@@ -80,7 +80,7 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
                 lines.append(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
             if serial:
                 lines.append(server.open_pty())
-        except (ConfigurationError, OSError) as exc:
+        except (PrinterConfigurationError, OSError) as exc:
             server.close()
             raise click.ClickException(str(exc)) from exc
         for line in lines:

@@ -23,7 +23,7 @@ What is looked at:
   one the *last digits shown*, and any digit between mask characters is a violation of
   every policy (a mask with holes).
 * **unmasked card numbers**: Luhn-valid runs of 13 to 19 digits not starting with 0
-  (:func:`terminal_sim.base.cards.find_pans`), also when printed in groups of four; a
+  (:func:`find_pans`), also when printed in groups of four; a
   violation of every policy. A merchant or reference number of that length that
   happens to pass the Luhn check is flagged too: paper cannot tell them apart.
 * **expiry dates** (``facta`` only): a labelled one anywhere (``EXP 12/29``,
@@ -39,9 +39,52 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from terminal_sim.base.cards import find_pans, luhn_valid
+from printer.errors import PrinterConfigurationError
 
-__all__ = ["POLICIES", "Policy", "Violation", "check_receipt", "redact"]
+__all__ = [
+    "POLICIES",
+    "Policy",
+    "Violation",
+    "check_receipt",
+    "find_pans",
+    "luhn_valid",
+    "redact",
+]
+
+_DIGITS = re.compile(r"\d{13,19}")
+
+
+def luhn_valid(number: str) -> bool:
+    """True when ``number`` (digits only) passes the Luhn check."""
+    if not number.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = ord(char) - 48
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def find_pans(text: str) -> list[str]:
+    """Every run of 13-19 digits in ``text`` that could be a full PAN.
+
+    A candidate is Luhn-valid and starts with a non-zero major industry identifier (no
+    card number starts with 0; without this rule thirteen zeros in a merchant id would
+    count). A longer run of digits is searched at every offset.
+    """
+    found = []
+    for match in _DIGITS.finditer(text):
+        run = match.group()
+        for length in range(13, min(19, len(run)) + 1):
+            for start in range(0, len(run) - length + 1):
+                candidate = run[start : start + length]
+                if candidate[0] != "0" and luhn_valid(candidate):
+                    found.append(candidate)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +166,8 @@ def check_receipt(text: str, *, policy: str = "last4") -> list[Violation]:
     """Every card-number problem in the text of one receipt, in line order."""
     rules = POLICIES.get(policy)
     if rules is None:
-        raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
+        accepted = ", ".join(POLICIES)
+        raise PrinterConfigurationError(f"policy must be one of {accepted}, not {policy!r}")
     lines = text.splitlines()
     found: list[Violation] = []
     card_lines: set[int] = set()

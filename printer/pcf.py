@@ -21,7 +21,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from terminal_sim.errors import ConfigurationError
+from printer.errors import PrinterConfigurationError
 
 __all__ = ["Glyph", "PcfFont", "font_code"]
 
@@ -71,13 +71,13 @@ class PcfFont:
             raw = self.path.read_bytes()
             data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise ConfigurationError(f"cannot read font {self.path}: {exc}") from exc
+            raise PrinterConfigurationError(f"cannot read font {self.path}: {exc}") from exc
         if data[:4] != b"\x01fcp":
-            raise ConfigurationError(f"{self.path} is not a PCF font")
+            raise PrinterConfigurationError(f"{self.path} is not a PCF font")
         try:
             self._load(data)
         except (struct.error, IndexError, KeyError) as exc:
-            raise ConfigurationError(f"{self.path}: malformed PCF font ({exc})") from exc
+            raise PrinterConfigurationError(f"{self.path}: malformed PCF font ({exc})") from exc
         self._cache: dict[int, Glyph | None] = {}
 
     # -- public --------------------------------------------------------------------------

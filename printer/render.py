@@ -33,6 +33,9 @@ Feed               blank paper
 A receipt cut off mid-print (``truncated``) ends in a torn edge; :func:`roll_to_png`
 stacks receipts with a dashed cut line between them.
 
+The drawing is in three modules: :mod:`printer.glyphs` (fonts and text masks),
+:mod:`printer.symbology` (barcode and QR modules) and this one (layout on paper, PNG, HTML).
+
 **Fonts.** Glyphs come from X11 bitmap fonts read by :mod:`printer.pcf`, so the same
 receipt gives the same dots on every machine: ``12x24`` (font A), ``9x18`` (font B),
 ``10x20`` (characters beyond Latin-1), ``gb24st`` / ``gb16st`` (GB 2312 Song, the Chinese
@@ -59,17 +62,15 @@ import html
 import io
 import os
 import threading
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
 
 from PIL import Image as PILImage
-from PIL import ImageChops, ImageDraw, ImageOps
+from PIL import ImageDraw
 
-from printer.pcf import PcfFont, font_code
+from printer.errors import PrinterConfigurationError
+from printer.glyphs import CELLS, FONT_PACKAGE, font_report, run_mask
 from printer.roll import (
     Barcode,
     Code2D,
@@ -83,9 +84,10 @@ from printer.roll import (
     Style,
     TextLine,
 )
-from terminal_sim.errors import ConfigurationError
+from printer.symbology import barcode_modules, code128_values, qr_matrix
 
 __all__ = [
+    "FONT_PACKAGE",
     "PAPER_58MM",
     "PAPER_80MM",
     "barcode_modules",
@@ -110,163 +112,12 @@ TEAR = 8  # height of a torn edge's zigzag
 SYMBOL_GAP = 4  # paper below a barcode, QR code or image
 
 PALETTE = (255, 255, 255, 0, 0, 0, 200, 0, 0)  # 0 paper, 1 black, 2 red
-_CELLS = {0: (12, 24, 22), 1: (9, 17, 14)}  # font: cell width, height, baseline row
 
-_FONT_FILES = {
-    "a": ("12x24",),
-    "a-extra": ("10x20",),
-    "b": ("9x18",),
-    "wide-a": ("gb24st", "jiskan24", "hanglm24"),
-    "wide-b": ("gb16st", "jiskan16", "hanglm16"),
-}
-_FONT_DIRS = (
-    "/usr/share/fonts/X11/misc",
-    "/usr/local/share/fonts/X11/misc",
-    "/usr/X11R6/lib/X11/fonts/misc",
-    "/opt/homebrew/share/fonts/X11/misc",
-)
-FONT_PACKAGE = "xfonts-base"  # the Debian package with every font above
 
 _lock = threading.Lock()
 
 
 # -- fonts ----------------------------------------------------------------------------------
-
-
-def _font_dirs() -> list[Path]:
-    dirs = [Path(p) for p in os.environ.get("TERMINAL_SIM_FONT_DIR", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent / "fonts")
-    dirs.extend(Path(p) for p in _FONT_DIRS)
-    return dirs
-
-
-@cache
-def _fonts() -> dict[str, tuple[PcfFont, ...]]:
-    found: dict[str, tuple[PcfFont, ...]] = {}
-    dirs = _font_dirs()
-    for role, names in _FONT_FILES.items():
-        fonts = []
-        for name in names:
-            for folder in dirs:
-                path = next((folder / f"{name}{ext}" for ext in (".pcf.gz", ".pcf")
-                             if (folder / f"{name}{ext}").is_file()), None)
-                if path is not None:
-                    try:
-                        fonts.append(PcfFont(path))
-                    except ConfigurationError:
-                        continue
-                    break
-        found[role] = tuple(fonts)
-    return found
-
-
-def font_report() -> dict[str, list[str]]:
-    """The font files in use for each role (``a``, ``b``, ``wide-a`` ...); empty lists mean
-    the fallbacks (Pillow's built-in font, boxes). ``complete`` is ``["yes"]`` when every
-    role has its first-choice font, so drawings match the golden images."""
-    fonts = _fonts()
-    report = {role: [str(f.path) for f in found] for role, found in fonts.items()}
-    complete = all(
-        len(fonts[role]) == len(names)
-        and [f.path.name.split(".")[0] for f in fonts[role]] == list(names)
-        for role, names in _FONT_FILES.items()
-    )
-    report["complete"] = ["yes" if complete else "no"]
-    return report
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def _bitmap(width: int, height: int, rows: Sequence[int]) -> PILImage.Image:
-    row_bytes = (width + 7) // 8
-    pad = row_bytes * 8 - width
-    data = b"".join((row << pad).to_bytes(row_bytes, "big") for row in rows)
-    return PILImage.frombytes("1", (width, height), data).convert("L")
-
-
-def _place(cell: PILImage.Image, fonts: Iterable[PcfFont], char: str, baseline: int) -> bool:
-    for font in fonts:
-        code = font_code(char, font.charset)
-        glyph = font.glyph(code) if code is not None else None
-        if glyph is None or not glyph.height:
-            continue
-        if glyph.width:
-            x = (cell.width - glyph.advance) // 2 + glyph.left
-            y = baseline - font.ascent + glyph.top
-            cell.paste(_bitmap(glyph.width, glyph.height, glyph.rows), (x, y))
-        return True
-    return False
-
-
-@lru_cache(maxsize=16384)
-def _cell(char: str, font: int) -> PILImage.Image:
-    """One character as an ink mask ('L', 255 = ink) filling its cell (two when wide)."""
-    width, height, baseline = _CELLS[0 if font == 0 else 1]
-    wide = _is_wide(char)
-    cell = PILImage.new("L", (width * 2 if wide else width, height), 0)
-    if not char.strip():
-        return cell
-    fonts = _fonts()
-    if wide:
-        chain = fonts["wide-a" if font == 0 else "wide-b"]
-    else:
-        chain = fonts["a"] + fonts["a-extra"] if font == 0 else fonts["b"] + fonts["a-extra"]
-    if _place(cell, chain, char, baseline):
-        return cell
-    if not wide and ord(char) < 0x100 and _pillow_glyph(cell, char):
-        return cell
-    # a character no font has: an empty box, as printers show an undefined character
-    ImageDraw.Draw(cell).rectangle((1, 3, cell.width - 2, height - 3), outline=255)
-    return cell
-
-
-def _pillow_glyph(cell: PILImage.Image, char: str) -> bool:
-    from PIL import ImageFont
-
-    loader = getattr(ImageFont, "load_default_imagefont", None)
-    font = loader() if loader is not None else ImageFont.load_default()
-    small = PILImage.new("L", (6, 12), 0)
-    ImageDraw.Draw(small).text((0, 0), char, font=font, fill=255)
-    if small.getbbox() is None:
-        return False
-    cell.paste(small.resize(cell.size, PILImage.Resampling.NEAREST), (0, 0))
-    return True
-
-
-# -- text -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _run_mask(text: str, style: Style) -> PILImage.Image:
-    """A run of text in one style as an ink mask (callers never modify it)."""
-    font = 0 if style.font == 0 else 1
-    cells = [_cell(char, font) for char in text]
-    if style.rotated:
-        cells = [c.transpose(PILImage.Transpose.ROTATE_270).resize(
-            c.size, PILImage.Resampling.NEAREST) for c in cells]
-    height = _CELLS[font][1]
-    mask = PILImage.new("L", (max(1, sum(c.width for c in cells)), height), 0)
-    x = 0
-    for c in cells:
-        mask.paste(c, (x, 0))
-        x += c.width
-    if style.bold or style.double_strike:
-        shifted = PILImage.new("L", mask.size, 0)
-        shifted.paste(mask, (1, 0))
-        mask = ImageChops.lighter(mask, shifted)
-    if style.underline:
-        ImageDraw.Draw(mask).rectangle(
-            (0, height - style.underline, mask.width - 1, height - 1), fill=255)
-    if style.width > 1 or style.height > 1:
-        mask = mask.resize((mask.width * style.width, height * style.height),
-                           PILImage.Resampling.NEAREST)
-    if style.upside_down:
-        mask = mask.transpose(PILImage.Transpose.ROTATE_180)
-    if style.invert:
-        mask = ImageOps.invert(mask)
-    return mask
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +133,8 @@ class _Piece:
 def _text_piece(line: TextLine) -> _Piece:
     runs = [run for run in line.runs if run.text]
     if not runs:
-        return _Piece(0, _CELLS[0][1] + LINE_GAP)
-    drawn = [(_run_mask(run.text, run.style), 2 if run.style.color else 1) for run in runs]
+        return _Piece(0, CELLS[0][1] + LINE_GAP)
+    drawn = [(run_mask(run.text, run.style), 2 if run.style.color else 1) for run in runs]
     tallest = max(mask.height for mask, _ in drawn)
     placed = []
     x = 0
@@ -295,165 +146,9 @@ def _text_piece(line: TextLine) -> _Piece:
 
 # -- symbols ------------------------------------------------------------------------------
 
-# ISO/IEC 15417 Code 128 symbol patterns, values 0..105 (bar/space widths), then STOP.
-_C128_WIDTHS = (
-    "212222 222122 222221 121223 121322 131222 122213 122312 132212 221213 221312 231212 "
-    "112232 122132 122231 113222 123122 123221 223211 221132 221231 213212 223112 312131 "
-    "311222 321122 321221 312212 322112 322211 212123 212321 232121 111323 131123 131321 "
-    "112313 132113 132311 211313 231113 231311 112133 112331 132131 113123 113321 133121 "
-    "313121 211331 231131 213113 213311 213131 311123 311321 331121 312113 312311 332111 "
-    "314111 221411 431111 111224 111422 121124 121421 141122 141221 112214 112412 122114 "
-    "122411 142112 142211 241211 221114 413111 241112 134111 111242 121142 121241 114212 "
-    "124112 124211 411212 421112 421211 212141 214121 412121 111143 111341 131141 114113 "
-    "114311 411113 411311 113141 114131 311141 411131 211412 211214 211232 2331112"
-)
-_C128 = tuple(_C128_WIDTHS.split())
-_C128_START = {"A": 103, "B": 104, "C": 105}
-_C128_SWITCH = {"A": 101, "B": 100, "C": 99}  # value of "code A/B/C" (in sets other than it)
-_C128_FNC = {  # {1..{4 in each set
-    "A": {"1": 102, "2": 97, "3": 96, "4": 101},
-    "B": {"1": 102, "2": 97, "3": 96, "4": 100},
-    "C": {"1": 102},
-}
-
-
-def _widths_to_modules(widths: str) -> str:
-    out = []
-    for index, width in enumerate(widths):
-        out.append(("1" if index % 2 == 0 else "0") * int(width))
-    return "".join(out)
-
-
-def _c128_value(char: int, code_set: str) -> int | None:
-    if code_set == "A":
-        if 32 <= char <= 95:
-            return char - 32
-        if 0 <= char < 32:
-            return char + 64
-        return None
-    if 32 <= char <= 127:
-        return char - 32
-    return None
-
-
-def code128_values(data: bytes) -> list[int]:
-    """Symbol values (start, data, checksum, no stop) of printer CODE128 data.
-
-    ``data`` is what ``GS k 73`` carries: it starts with a code-set selection
-    (``{A``/``{B``/``{C``); raises ``ValueError`` for data a printer refuses.
-    """
-    if len(data) < 2 or data[0] != 0x7B or chr(data[1]) not in _C128_START:
-        raise ValueError("CODE128 data must start with {A, {B or {C")
-    code_set = chr(data[1])
-    values = [_C128_START[code_set]]
-    i = 2
-    while i < len(data):
-        byte = data[i]
-        if byte == 0x7B and i + 1 < len(data) and data[i + 1] != 0x7B:
-            command = chr(data[i + 1])
-            i += 2
-            if command in _C128_START:
-                if command != code_set:
-                    values.append(_C128_SWITCH[command])
-                    code_set = command
-            elif command == "S" and code_set in "AB" and i < len(data):
-                other = "B" if code_set == "A" else "A"
-                value = _c128_value(data[i], other)
-                if value is None:
-                    raise ValueError(f"byte 0x{data[i]:02X} after shift is not in set {other}")
-                values += [98, value]
-                i += 1
-            elif command in _C128_FNC[code_set]:
-                values.append(_C128_FNC[code_set][command])
-            else:
-                raise ValueError(f"unknown CODE128 command {{{command} in set {code_set}")
-            continue
-        if byte == 0x7B:  # "{{" is one brace
-            i += 1
-        if code_set == "C":
-            if byte > 99:
-                raise ValueError(f"set C takes values 0..99, not {byte}")
-            values.append(byte)
-        else:
-            value = _c128_value(byte, code_set)
-            if value is None:
-                raise ValueError(f"byte 0x{byte:02X} is not in code set {code_set}")
-            values.append(value)
-        i += 1
-    checksum = values[0] + sum(index * value for index, value in enumerate(values[1:], 1))
-    values.append(checksum % 103)
-    return values
-
-
-def _code128_modules(data: bytes) -> str:
-    return "".join(_widths_to_modules(_C128[v]) for v in code128_values(data)) + \
-        _widths_to_modules(_C128[106])
-
-
-def _code128_hri(data: bytes) -> str:
-    out = []
-    i = 2
-    code_set = chr(data[1]) if len(data) > 1 else "B"
-    while i < len(data):
-        if data[i] == 0x7B and i + 1 < len(data):
-            if data[i + 1] == 0x7B:
-                out.append("{")
-            elif chr(data[i + 1]) in _C128_START:
-                code_set = chr(data[i + 1])
-            i += 2
-            continue
-        out.append(f"{data[i]:02d}" if code_set == "C" else chr(data[i]))
-        i += 1
-    return "".join(ch if ch.isprintable() else " " for ch in out)
-
-
-_PYBARCODE = {"EAN13": "ean13", "EAN8": "ean8", "UPC-A": "upca", "CODE39": "code39",
-              "ITF": "itf", "CODABAR": "codabar", "GS1-128": "gs1_128",
-              "CODE128 AUTO": "code128"}
-
-
-def barcode_modules(symbology: str, data: bytes) -> tuple[str, str]:
-    """The modules (``"1"`` bar, ``"0"`` space) and HRI text a printer makes of ``data``.
-
-    Raises ``ValueError`` when the data is not valid for the symbology, and
-    ``NotImplementedError`` for symbologies drawn as a label (UPC-E, CODE93, DataBar).
-    """
-    name = symbology.upper()
-    if name == "CODE128":
-        return _code128_modules(data), _code128_hri(data)
-    kind = _PYBARCODE.get(name)
-    if kind is None:
-        raise NotImplementedError(f"{symbology} bars are not drawn")
-    import barcode as pybarcode
-    from barcode.errors import BarcodeError
-
-    text = data.decode("ascii", "replace")
-    options: dict[str, Any] = {}
-    if kind == "ean13":
-        text = text[:12]
-    elif kind == "ean8":
-        text = text[:7]
-    elif kind == "upca":
-        text = text[:11]
-    elif kind == "code39":
-        text = text.strip("*")
-        options["add_checksum"] = False
-    elif kind == "gs1_128":
-        text = text.replace("(", "").replace(")", "")
-    try:
-        code = pybarcode.get(kind, text, options=options)
-        modules = "".join(code.build())
-        hri = code.get_fullcode()
-    except (BarcodeError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{symbology}: {exc}") from exc
-    if kind == "code39":
-        hri = "*" + text + "*"
-    return modules, hri
-
-
 def _label_piece(text: str, align: str, width_dots: int) -> _Piece:
-    columns = max(1, (width_dots - 12) // _CELLS[1][0])
-    inner = _run_mask(text[:columns], Style(font=1))
+    columns = max(1, (width_dots - 12) // CELLS[1][0])
+    inner = run_mask(text[:columns], Style(font=1))
     frame = PILImage.new("L", (min(width_dots, inner.width + 12), inner.height + 12), 0)
     ImageDraw.Draw(frame).rectangle((0, 0, frame.width - 1, frame.height - 1), outline=255)
     frame.paste(inner, (6, 6))
@@ -470,7 +165,7 @@ def _barcode_piece(element: Barcode, width_dots: int) -> _Piece:
     row = bytes(255 if m == "1" else 0 for m in modules for _ in range(module))
     bars = PILImage.frombytes("L", (len(row), 1), row).resize((len(row), height))
     parts: list[tuple[int, PILImage.Image]] = []
-    text = _run_mask(hri, Style(font=0 if element.hri_font == 0 else 1)) if hri else None
+    text = run_mask(hri, Style(font=0 if element.hri_font == 0 else 1)) if hri else None
     y = 0
     if text is not None and element.hri in ("above", "both"):
         parts.append((y, text))
@@ -486,26 +181,12 @@ def _barcode_piece(element: Barcode, width_dots: int) -> _Piece:
     return _Piece(width, y + SYMBOL_GAP, masks, element.align)
 
 
-@lru_cache(maxsize=256)
-def qr_matrix(data: bytes, ec: str = "L") -> tuple[tuple[bool, ...], ...]:
-    """The modules of a model 2 QR code of ``data`` (smallest version, best mask)."""
-    import qrcode
-    import qrcode.constants
-
-    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
-              "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
-    code = qrcode.QRCode(error_correction=levels.get(ec, levels["L"]), box_size=1, border=0)
-    code.add_data(data)
-    code.make(fit=True)
-    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
-
-
 def _qr_piece(element: QRCode, width_dots: int) -> _Piece:
     if element.model == "micro":
         return _label_piece(f"[micro QR {element.text}]", element.align, width_dots)
     try:
         matrix = qr_matrix(element.data, element.ec)
-    except Exception:  # qrcode raises its own DataOverflowError, ValueError ...
+    except ValueError:  # more data than a QR code holds
         return _label_piece(f"[QR {element.text}]", element.align, width_dots)
     side = len(matrix)
     raw = bytes(255 if dark else 0 for row in matrix for dark in row)
@@ -539,7 +220,7 @@ def _pieces(elements: Iterable[Element], width_dots: int) -> list[_Piece]:
         if isinstance(element, TextLine):
             pieces.append(_text_piece(element))
         elif isinstance(element, Feed):
-            pieces.append(_Piece(0, element.lines * (_CELLS[0][1] + LINE_GAP) + element.dots))
+            pieces.append(_Piece(0, element.lines * (CELLS[0][1] + LINE_GAP) + element.dots))
         elif isinstance(element, QRCode):
             pieces.append(_qr_piece(element, width_dots))
         elif isinstance(element, Barcode):
@@ -559,7 +240,7 @@ def _pieces(elements: Iterable[Element], width_dots: int) -> list[_Piece]:
 
 def _check_width(width_dots: int) -> None:
     if not isinstance(width_dots, int) or not 48 <= width_dots <= 4096:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"width_dots must be an integer from 48 to 4096 (576 for 80 mm paper, 384 for "
             f"58 mm), not {width_dots!r}")
 

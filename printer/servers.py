@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import EscPosInterpreter
 from printer.roll import Receipt
 from printer.state import PrinterState
-from terminal_sim.errors import ConfigurationError
 
 __all__ = ["DeviceServer", "ReceiptSink", "parse_address"]
 
@@ -62,7 +62,7 @@ def parse_address(text: str, *, default_port: int = 9100) -> tuple[str, int]:
         host, port_text = text, str(default_port)
     host = host.strip("[]") or "127.0.0.1"
     if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"a TCP address is HOST:PORT with a port from 0 to 65535 (0: any free port), "
             f"not {text!r}")
     return host, int(port_text)
@@ -97,7 +97,7 @@ class ReceiptSink:
                 raise TypeError("receipts is not a list")
             return entries
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ConfigurationError(
+            raise PrinterConfigurationError(
                 f"{index} exists but is not an index this server wrote ({exc}); "
                 f"choose another --out folder") from exc
 
@@ -228,7 +228,7 @@ class DeviceServer:
             listener.bind((host, port))
         except OSError as exc:
             listener.close()
-            raise ConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
+            raise PrinterConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
         listener.listen(16)
         listener.setblocking(False)
         self._listeners.append(listener)

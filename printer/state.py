@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from terminal_sim.errors import ConfigurationError
+from printer.errors import PrinterConfigurationError
 
 __all__ = ["PaperLevel", "PrinterState"]
 
@@ -73,7 +73,7 @@ class PrinterState:
 
     Plain mutable data: faults set the fields, the interpreter reads them when bytes
     arrive. ``paper`` accepts a :class:`PaperLevel` or its string value (stored as a
-    :class:`PaperLevel`; anything else raises ``ConfigurationError``). Every assignment
+    :class:`PaperLevel`; anything else raises ``PrinterConfigurationError``). Every assignment
     bumps ``revision``, so a reader can tell in one comparison that nothing changed.
     """
 
@@ -282,4 +282,4 @@ def _paper_level(value: PaperLevel | str) -> PaperLevel:
         return PaperLevel(value)
     except ValueError:
         accepted = ", ".join(repr(level.value) for level in PaperLevel)
-        raise ConfigurationError(f"paper must be one of {accepted}, not {value!r}") from None
+        raise PrinterConfigurationError(f"paper must be one of {accepted}, not {value!r}") from None

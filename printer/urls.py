@@ -1,7 +1,7 @@
 """Receipt printers addressed by URL, the way pyserial's ``serial_for_url`` addresses ports.
 
 :func:`open_printer` returns a python-escpos ``Escpos`` object for a URL; each scheme
-parses and validates its own options, and its errors (:class:`ConfigurationError`) show
+parses and validates its own options, and its errors (:class:`PrinterConfigurationError`) show
 the form it expects:
 
 ==================================================  ==========================================
@@ -43,8 +43,8 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from printer.errors import PrinterConfigurationError, PrinterUnavailable
 from printer.escpos_loader import escpos_module
-from terminal_sim.errors import ConfigurationError, TerminalSimError
 
 __all__ = [
     "SCHEMES",
@@ -54,10 +54,6 @@ __all__ = [
     "serial_port_printer_class",
     "split_url",
 ]
-
-
-class PrinterUnavailable(TerminalSimError, OSError):
-    """The printer a URL names could not be reached (refused, no such device ...)."""
 
 
 Handler = Callable[[str, dict[str, str], bool], Any]
@@ -77,7 +73,7 @@ def register_scheme(name: str, form: str, handler: Handler) -> None:
     """Add a scheme: ``handler(rest, options, connect)`` returns the printer.
 
     ``rest`` is the URL after ``name://`` without its query, ``options`` the query.
-    The handler removes the options it uses and raises ``ConfigurationError`` (quoting
+    The handler removes the options it uses and raises ``PrinterConfigurationError`` (quoting
     ``form``) for bad values; options left over are reported as unknown.
     """
     SCHEMES[name.lower()] = _Scheme(name.lower(), form, handler)
@@ -86,7 +82,7 @@ def register_scheme(name: str, form: str, handler: Handler) -> None:
 def split_url(url: str) -> tuple[str, str, dict[str, str]]:
     """``(scheme, rest, options)`` of a printer URL; the query is split at the last ``?``."""
     if not isinstance(url, str) or "://" not in url:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"a printer URL looks like SCHEME://..., not {url!r}; schemes: {_scheme_list()}")
     scheme, rest = url.split("://", 1)
     query = ""
@@ -95,7 +91,7 @@ def split_url(url: str) -> tuple[str, str, dict[str, str]]:
     options: dict[str, str] = {}
     for key, value in parse_qsl(query, keep_blank_values=True):
         if key in options:
-            raise ConfigurationError(f"{scheme}:// option {key!r} is given twice in {url!r}")
+            raise PrinterConfigurationError(f"{scheme}:// option {key!r} is given twice in {url!r}")
         options[key] = value
     return scheme.lower(), rest, options
 
@@ -105,13 +101,13 @@ def open_printer(url: str, *, connect: bool = True) -> Any:
     scheme_name, rest, options = split_url(url)
     scheme = SCHEMES.get(scheme_name)
     if scheme is None:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"unknown printer URL scheme {scheme_name!r} in {url!r}; known: {_scheme_list()}")
     left = dict(options)
     printer = scheme.handler(rest, left, connect)
     if left:
         _close_quietly(printer)
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             f"unknown option(s) {', '.join(sorted(left))} for {scheme.name}://; "
             f"expected {scheme.form}")
     return printer
@@ -132,8 +128,8 @@ _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
 
 
-def _fail(scheme: str, message: str) -> ConfigurationError:
-    return ConfigurationError(f"{message}; expected {SCHEMES[scheme].form}")
+def _fail(scheme: str, message: str) -> PrinterConfigurationError:
+    return PrinterConfigurationError(f"{message}; expected {SCHEMES[scheme].form}")
 
 
 def _bool(scheme: str, options: dict[str, str], key: str, default: bool) -> bool:
@@ -312,7 +308,7 @@ def _usb(rest: str, options: dict[str, str], connect: bool) -> Any:
     timeout = _number("usb", options, "timeout", 0, 0, 86_400_000, integer=True)
     profile = _profile("usb", options)
     if importlib.util.find_spec("usb") is None:
-        raise ConfigurationError(
+        raise PrinterConfigurationError(
             "usb:// needs pyusb, which is not installed: pip install 'terminal-sim[usb]' "
             "(and libusb from your system's packages)")
     escpos_module()
@@ -326,10 +322,10 @@ def _usb(rest: str, options: dict[str, str], connect: bool) -> Any:
 # -- a python-escpos printer on a pyserial port -------------------------------------------
 
 
-def _serial_printer_class() -> type:
+def _serial_printer_class() -> type[Any]:
     base: Any = escpos_module().Escpos
 
-    class _SerialPortPrinter(base):
+    class _SerialPortPrinter(base):  # type: ignore[misc]  # python-escpos is untyped
         """An ``Escpos`` printer on a port made by pyserial's ``serial_for_url``.
 
         python-escpos's own ``Serial`` opens device paths only; this one also takes
@@ -374,7 +370,8 @@ def _serial_printer_class() -> type:
             if not first:
                 return b""
             waiting = port.in_waiting
-            return first + (port.read(min(waiting, 15)) if waiting else b"")
+            reply: bytes = first + (port.read(min(waiting, 15)) if waiting else b"")
+            return reply
 
         def close(self) -> None:
             device = self._device
@@ -390,7 +387,7 @@ def _serial_printer_class() -> type:
 
 
 @cache
-def serial_port_printer_class() -> type:
+def serial_port_printer_class() -> type[Any]:
     """The ``SerialPortPrinter`` class (built on first use: it subclasses python-escpos's
     ``Escpos``, and importing python-escpos is deferred until a printer is wanted)."""
     return _serial_printer_class()

@@ -27,13 +27,20 @@ python-escpos builds its code-page maps anew for each printer object, on its fir
 python-escpos prints progress messages to stdout from ``barcode()`` and ``image()``; this
 class keeps them out of the user's output by redirecting stdout for the duration of those
 calls (so a ``print`` in another thread at that moment is lost too).
+
+Importing this module does not import python-escpos (~200 ms, and a root logger
+configured): the first ``VirtualPrinter(...)`` does, through
+:func:`~printer.escpos_loader.escpos_module`, and makes ``VirtualPrinter`` objects
+instances of a subclass of both this class and python-escpos's ``Escpos``, built once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
-from typing import Any
+import threading
+import types
+from typing import TYPE_CHECKING, Any
 
 from printer.escpos_loader import escpos_module
 from printer.interpreter import CodePages, EscPosInterpreter
@@ -42,10 +49,12 @@ from printer.state import PrinterState
 
 __all__ = ["VirtualPrinter"]
 
-_escpos = escpos_module()  # python-escpos imported quietly (no root logger, no temp folder)
-_Escpos: Any = _escpos.Escpos
+
+def _escpos_class() -> Any:
+    return escpos_module().Escpos
 
 
+_pages_lock = threading.Lock()
 _PAGES: dict[int, tuple[Any, CodePages]] = {}
 
 
@@ -56,15 +65,36 @@ def _profile_code_pages(profile: Any) -> CodePages:
     from escpos.codepages import CodePages as EscposCodePages
 
     pages = profile.codePages
-    cached = _PAGES.get(id(pages))
-    if cached is not None and cached[0] is pages:
-        return cached[1]
-    code_pages = CodePages(pages, EscposCodePages.data)
-    _PAGES[id(pages)] = (pages, code_pages)
-    return code_pages
+    with _pages_lock:
+        cached = _PAGES.get(id(pages))
+        if cached is not None and cached[0] is pages:
+            return cached[1]
+        code_pages = CodePages(pages, EscposCodePages.data)
+        _PAGES[id(pages)] = (pages, code_pages)
+        return code_pages
 
 
-class VirtualPrinter(_Escpos):
+_concrete_lock = threading.Lock()
+# VirtualPrinter (or a subclass of it) -> its subclass that also derives from Escpos
+_CONCRETE: dict[type[VirtualPrinter], type[VirtualPrinter]] = {}
+
+
+def _concrete_class(cls: type[VirtualPrinter]) -> type[VirtualPrinter]:
+    escpos = _escpos_class()
+    if issubclass(cls, escpos):
+        return cls
+    with _concrete_lock:
+        concrete = _CONCRETE.get(cls)
+        if concrete is None:
+            namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                         "__doc__": cls.__doc__}
+            concrete = types.new_class(cls.__name__, (cls, escpos),
+                                       exec_body=lambda body: body.update(namespace))
+            _CONCRETE[cls] = concrete
+        return concrete
+
+
+class VirtualPrinter:
     """A simulated receipt printer behind the python-escpos API.
 
     ``profile`` is a python-escpos printer profile name; ``columns`` the print width in
@@ -72,6 +102,20 @@ class VirtualPrinter(_Escpos):
     text the power-on mode, as on Chinese-market printers, which is what python-escpos
     assumes when it writes Chinese text. Other keyword arguments go to ``Escpos``.
     """
+
+    profile: Any  # set by Escpos.__init__
+
+    if TYPE_CHECKING:
+        # python-escpos's (untyped) Escpos API: text() for subclasses' super(), the rest
+        # (set(), qr(), cut() ...) through __getattr__
+        def text(self, txt: str) -> None: ...
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> VirtualPrinter:
+        # python-escpos is imported here, on first use, not when this module is imported
+        instance: VirtualPrinter = object.__new__(_concrete_class(cls))
+        return instance
 
     def __init__(
         self,
@@ -82,7 +126,7 @@ class VirtualPrinter(_Escpos):
         chinese_mode: bool = False,
         **kwargs: Any,
     ) -> None:
-        _Escpos.__init__(self, profile, **kwargs)
+        _escpos_class().__init__(self, profile, **kwargs)
         self.state = state if state is not None else PrinterState()
         self._output_list: list[bytes] = []
         self._replies = bytearray()
@@ -160,9 +204,9 @@ class VirtualPrinter(_Escpos):
     def barcode(self, *args: Any, **kwargs: Any) -> None:
         """``Escpos.barcode``, without its "Using ... barcode renderer" message."""
         with contextlib.redirect_stdout(io.StringIO()):
-            _Escpos.barcode(self, *args, **kwargs)
+            _escpos_class().barcode(self, *args, **kwargs)
 
     def image(self, *args: Any, **kwargs: Any) -> None:
         """``Escpos.image``, without its message about the profile's media width."""
         with contextlib.redirect_stdout(io.StringIO()):
-            _Escpos.image(self, *args, **kwargs)
+            _escpos_class().image(self, *args, **kwargs)

@@ -10,16 +10,35 @@ and keep the original as ``__cause__``::
     ├── ConfigurationError     a bad option: unknown profile, fault, printer URL ...
     ├── ProtocolError          a byte stream from outside cannot be understood
     │   ├── FrameError         a 2-byte length-framed message is cut or oversize
-    │   ├── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
-    │   └── EscPosError        an ESC/POS stream is malformed (offset, reason)
+    │   └── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
     ├── JournalError           the terminal journal refused an operation
     │   └── StoreUnreadable    a store file to be read back is missing or cannot be opened
     └── PowerLost              raised inside the simulation when a power dip cuts a step
 
-The CLI maps them to exit codes: ``ScenarioError`` and ``ConfigurationError`` give 2.
+The printer package is a device package below terminal-sim with its own tree
+(:mod:`printer.errors`: ``PrinterError``, ``PrinterConfigurationError``, ``EscPosError``,
+``PrinterUnavailable``); :class:`EscPosError` is re-exported here so that
+``from terminal_sim.errors import EscPosError`` keeps working.
+
+The CLI maps them to exit codes: ``ScenarioError`` and ``ConfigurationError`` (and the
+printer's ``PrinterConfigurationError``) give 2.
 """
 
 from __future__ import annotations
+
+from printer.errors import EscPosError
+
+__all__ = [
+    "ConfigurationError",
+    "EscPosError",
+    "FrameError",
+    "Iso8583Error",
+    "JournalError",
+    "PowerLost",
+    "ProtocolError",
+    "ScenarioError",
+    "TerminalSimError",
+]
 
 
 class TerminalSimError(Exception):
@@ -79,10 +98,6 @@ class Iso8583Error(ProtocolError):
         self.partial = dict(partial or {})
         prefix = f"field {field}: " if field is not None else ""
         super().__init__(prefix + reason, offset)
-
-
-class EscPosError(ProtocolError):
-    """An ESC/POS byte stream is malformed at ``offset``."""
 
 
 class JournalError(TerminalSimError):

@@ -8,43 +8,22 @@ reports) gets :func:`mask_pan` or :func:`token_for`.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
-_DIGITS = re.compile(r"\d{13,19}")
+# one implementation, shared with the printer's receipt check (printer is the lower layer)
+from printer.pan_check import find_pans, luhn_valid
 
-
-def luhn_valid(number: str) -> bool:
-    """True when ``number`` (digits only) passes the Luhn check."""
-    if not number.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed(number)):
-        digit = ord(char) - 48
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
-
-
-def find_pans(text: str) -> list[str]:
-    """Every run of 13-19 digits in ``text`` that could be a full PAN.
-
-    A candidate is Luhn-valid and starts with a non-zero major industry identifier (no
-    card number starts with 0; without this rule thirteen zeros in a merchant id would
-    count). A longer run of digits is searched at every offset.
-    """
-    found = []
-    for match in _DIGITS.finditer(text):
-        run = match.group()
-        for length in range(13, min(19, len(run)) + 1):
-            for start in range(0, len(run) - length + 1):
-                candidate = run[start : start + length]
-                if candidate[0] != "0" and luhn_valid(candidate):
-                    found.append(candidate)
-    return found
+__all__ = [
+    "TEST_CARDS",
+    "Card",
+    "CatalogCard",
+    "catalog_card",
+    "find_pans",
+    "luhn_valid",
+    "mask_pan",
+    "scheme_of",
+    "token_for",
+]
 
 
 def mask_pan(pan: str, *, show_last: int = 4) -> str:

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from printer.errors import PrinterConfigurationError, PrinterError
 from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -26,10 +27,10 @@ def cli_errors() -> Iterator[None]:
     """Our errors as one line on stderr and an exit code, never a traceback."""
     try:
         yield
-    except (ScenarioError, ConfigurationError) as exc:
+    except (ScenarioError, ConfigurationError, PrinterConfigurationError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    except TerminalSimError as exc:
+    except (TerminalSimError, PrinterError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
 

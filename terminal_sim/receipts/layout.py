@@ -16,17 +16,20 @@ exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cos
 :func:`_text` sends those bytes itself, in the same single ``_raw`` call; the first text
 of a job (which selects the code page), non-ASCII text, a disabled or unknown encoder and
 printer classes that override ``text()`` still go through python-escpos. The bytes are
-identical (``tests/terminal_sim/harness/test_layout_fast_text.py`` checks it).
+identical (``tests/terminal_sim/receipts/test_layout_fast_text.py`` checks it).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from printer.escpos_loader import escpos_module
 from terminal_sim.base.money import Money
 from terminal_sim.core.slips import Slip
+from terminal_sim.receipts.device import job_device, write_raw
 
 WIDTH = 32  # characters: fits a 58 mm roll in font A, and an 80 mm one with margin
 
@@ -51,22 +54,15 @@ def _pair(label: str, value: str, width: int) -> str:
     return f"{left}{' ' * gap}{value}\n"
 
 
+@cache
 def _escpos_text_method() -> Any:
-    from printer.escpos_loader import escpos_module
-
     return escpos_module().Escpos.text
-
-
-_ESCPOS_TEXT: Any = None
 
 
 def _plain_text_ok(device: Any) -> bool:
     """Does ``device.text`` do what python-escpos's ``Escpos.text`` does, with a code page
     already selected and the encoder switching pages as needed (not disabled)?"""
-    global _ESCPOS_TEXT
-    if _ESCPOS_TEXT is None:
-        _ESCPOS_TEXT = _escpos_text_method()
-    if getattr(type(device), "text", None) is not _ESCPOS_TEXT:
+    if getattr(type(device), "text", None) is not _escpos_text_method():
         return False
     magic = getattr(device, "magic", None)
     return magic is not None and magic.encoding is not None and not magic.disabled
@@ -76,7 +72,7 @@ def _text(device: Any, text: str) -> None:
     """``device.text(text)``, with 7-bit ASCII sent as its bytes once python-escpos has
     selected a code page (see the module docstring: the bytes are the same)."""
     if text.isascii() and _plain_text_ok(device):
-        device._raw(text.encode("ascii"))
+        write_raw(device, text.encode("ascii"))
     else:
         device.text(text)
 
@@ -144,33 +140,13 @@ def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True)
     ``None`` renders the frame of a job whose data is gone: initialize, feed, cut:
     what a spooler sends when it replays a job it no longer has the content of.
     """
-    device = _job_device()
-    device.clear()
-    device.hw("INIT")
-    # ESC @ resets the printer to code page 0: make the encoder announce its page again
-    device.magic.encoding = None
+    device = job_device()
     if slip is not None:
         print_slip(device, slip, width=width, fast_text=fast_text)
     else:
         device.ln(6)
         device.cut()
     return bytes(device.output)
-
-
-_JOB_DEVICE: Any = None
-
-
-def _job_device() -> Any:
-    # one reusable python-escpos Dummy: building one rebuilds the code-page table (~100 us)
-    global _JOB_DEVICE
-    if _JOB_DEVICE is None:
-        from printer.escpos_loader import escpos_module
-
-        escpos_module()
-        from escpos.printer import Dummy
-
-        _JOB_DEVICE = Dummy()
-    return _JOB_DEVICE
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ from typing import Any
 
 from terminal_sim.base.money import CURRENCIES
 from terminal_sim.core.slips import Slip
+from terminal_sim.receipts.device import job_device, write_raw
 from terminal_sim.receipts.layout import SlipFacts
 
 __all__ = ["LABELS_ZH", "WIDTH", "display_width", "print_slip_zh", "read_slip_zh",
@@ -118,7 +119,7 @@ def _emit(device: Any, text: str) -> None:
     if text.isascii():
         device.text(text)
     else:
-        device._raw(FS_CHINESE_ON + text.encode("gb18030") + FS_CHINESE_OFF)
+        write_raw(device, FS_CHINESE_ON + text.encode("gb18030") + FS_CHINESE_OFF)
 
 
 def print_slip_zh(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
@@ -170,12 +171,7 @@ def print_slip_zh(device: Any, slip: Slip, *, width: int = WIDTH) -> None:
 
 def render_job_zh(slip: Slip | None, width: int = WIDTH) -> bytes:
     """The ESC/POS bytes of one zh-CN print job: ``ESC @``, the slip, the cut."""
-    from terminal_sim.receipts.layout import _job_device
-
-    device = _job_device()
-    device.clear()
-    device.hw("INIT")
-    device.magic.encoding = None  # ESC @ reset the code page: let the encoder announce it
+    device = job_device()
     if slip is not None:
         print_slip_zh(device, slip, width=width)
     else:

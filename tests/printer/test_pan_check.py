@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.pan_check import POLICIES, check_receipt, redact
 from terminal_sim.core.slips import Slip
@@ -67,7 +68,8 @@ def test_violation_names_line_rule_and_policy_and_can_be_redacted() -> None:
     (violation,) = check_receipt("HEAD\nPAN 4111111111111111 OK", policy="pci")
     assert violation.line_number == 2
     assert violation.line == "PAN 4111111111111111 OK"
-    assert violation.rule == "UNMASKED_PAN" and violation.policy == "pci"
+    assert violation.rule == "UNMASKED_PAN"
+    assert violation.policy == "pci"
     assert "PCI DSS 3.4.1" in violation.reason
     assert violation.redacted == "PAN ################ OK"
     assert "4111" not in str(violation.to_dict())
@@ -75,7 +77,7 @@ def test_violation_names_line_rule_and_policy_and_can_be_redacted() -> None:
 
 
 def test_unknown_policy() -> None:
-    with pytest.raises(ValueError, match="last4, pci, facta"):
+    with pytest.raises(PrinterConfigurationError, match="last4, pci, facta"):
         check_receipt("", policy="strict")
 
 
@@ -93,6 +95,7 @@ def test_check_command(tmp_path: object) -> None:
     good.write_text("CARD ************1111\n")
     result = CliRunner().invoke(printer, ["check", str(bad), str(good)])
     assert result.exit_code == 1
-    assert "bad.txt:1: UNMASKED_PAN" in result.output and "4111" not in result.output
+    assert "bad.txt:1: UNMASKED_PAN" in result.output
+    assert "4111" not in result.output
     result = CliRunner().invoke(printer, ["check", "--policy", "facta", str(good)])
     assert result.exit_code == 0

@@ -19,6 +19,8 @@ import pytest
 from PIL import Image as PILImage
 from PIL import ImageChops, ImageDraw
 
+from printer import glyphs
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.render import (
     PAPER_58MM,
@@ -38,7 +40,6 @@ from printer.render import (
 from printer.roll import Receipt, Style, TextLine, TextRun
 from printer.virtual import VirtualPrinter
 from terminal_sim.core.slips import Slip
-from terminal_sim.errors import ConfigurationError
 from terminal_sim.receipts.layout import render_job
 from terminal_sim.receipts.layout_zh import render_job_zh
 
@@ -157,7 +158,7 @@ def test_paper_width(width: int) -> None:
 
 def test_bad_width_is_a_configuration_error() -> None:
     receipt = _receipt(render_job(_slip()), 48)
-    with pytest.raises(ConfigurationError, match="576 for 80 mm"):
+    with pytest.raises(PrinterConfigurationError, match="576 for 80 mm"):
         receipt_to_png(receipt, width_dots=7)
 
 
@@ -166,10 +167,12 @@ def _ink_box(image: PILImage.Image) -> tuple[int, int, int, int] | None:
 
 
 def test_alignment_moves_the_ink() -> None:
-    boxes = {}
+    boxes: dict[str, tuple[int, int, int, int]] = {}
     for align in ("left", "center", "right"):
         line = TextLine(0, "AB", align, (TextRun("AB", Style()),))
-        boxes[align] = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
+        box = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
+        assert box is not None
+        boxes[align] = box
     assert boxes["left"][0] < 12
     assert boxes["right"][2] > PAPER_80MM - 12
     assert abs((boxes["center"][0] + boxes["center"][2]) / 2 - PAPER_80MM / 2) <= 12
@@ -192,7 +195,8 @@ def test_chinese_characters_take_two_cells() -> None:
     assert "金额:" in receipt.text
     line = TextLine(0, "金额", "left", (TextRun("金额", Style()),))
     box = _ink_box(receipt_image(Receipt((line,), 0, 3, "full"), margin=0))
-    assert box is not None and 24 < box[2] <= 48
+    assert box is not None
+    assert 24 < box[2] <= 48
 
 
 # -- symbols -------------------------------------------------------------------------------
@@ -221,7 +225,9 @@ def test_code128_matches_python_barcode_where_it_picks_the_same_set() -> None:
 def test_ean13_bars_and_check_digit() -> None:
     modules, hri = barcode_modules("EAN13", b"400638133393")
     assert hri == "4006381333931"
-    assert len(modules) == 95 and modules.startswith("101") and modules.endswith("101")
+    assert len(modules) == 95
+    assert modules.startswith("101")
+    assert modules.endswith("101")
 
 
 def test_qr_drawn_at_the_printers_module_size_and_decodes_to_its_data() -> None:
@@ -302,28 +308,24 @@ def test_html_fragment_is_self_contained_and_escaped() -> None:
     assert "text-align:center" in fragment
     assert fragment.count("data:image/png;base64,") == 2
     assert 'alt="QR code: hello"' in fragment
-    assert "<script" not in fragment and "http" not in fragment.replace("example", "")
+    assert "<script" not in fragment
+    assert "http" not in fragment.replace("example", "")
     assert "full cut" in fragment
     assert roll_to_html(p.roll).count('class="tsim-receipt"') == 1
 
 
 def test_without_the_bitmap_fonts_text_still_draws(monkeypatch: pytest.MonkeyPatch) -> None:
-    import printer.render as render
-
-    def clear() -> None:
-        for cached in (render._fonts, render._cell, render._run_mask):
-            cached.cache_clear()
-
-    before = render.font_report()["complete"]
-    monkeypatch.setattr(render, "_font_dirs", lambda: [])
-    clear()
+    before = glyphs.font_report()["complete"]
+    monkeypatch.setattr(glyphs, "font_dirs", list)
+    glyphs.clear_caches()
     try:
-        assert render.font_report()["complete"] == ["no"]
+        assert glyphs.font_report()["complete"] == ["no"]
         line = TextLine(0, "A签", "left", (TextRun("A签", Style()),))
         image = receipt_image(Receipt((line,), 0, 3, "full"), margin=0)
         box = _ink_box(image)
-        assert box is not None and box[2] <= 36  # a Pillow glyph, then a box two cells wide
+        assert box is not None
+        assert box[2] <= 36  # a Pillow glyph, then a box two cells wide
     finally:
         monkeypatch.undo()
-        clear()
-    assert render.font_report()["complete"] == before
+        glyphs.clear_caches()
+    assert glyphs.font_report()["complete"] == before

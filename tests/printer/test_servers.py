@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.escpos_loader import escpos_module
 from printer.interpreter import parse
 from printer.servers import DeviceServer, ReceiptSink, parse_address
-from terminal_sim.errors import ConfigurationError
 from tests.support import ROOT
 
 
@@ -90,16 +90,19 @@ def _print_receipt(p: Any, text: str) -> None:
 def _check_receipt_files(out: Path, entry: dict[str, Any], text: str) -> None:
     assert (out / entry["txt"]).read_text(encoding="utf-8").strip() == text
     receipt = parse((out / entry["bin"]).read_bytes()).receipts[0]
-    assert receipt.cut == "full" and not receipt.truncated
+    assert receipt.cut == "full"
+    assert not receipt.truncated
     assert [qr.text for qr in receipt.qr_codes] == ["TSIM:T0000001:000123"]
     assert (out / entry["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert entry["cut"] == "full" and entry["truncated"] is False
+    assert entry["cut"] == "full"
+    assert entry["truncated"] is False
 
 
 def test_network_printer_prints_to_the_tcp_server(start: Any) -> None:
     server = start("--tcp", "127.0.0.1:0")
     host, port = parse_address(server.first_line)
-    assert host == "127.0.0.1" and port > 0
+    assert host == "127.0.0.1"
+    assert port > 0
     p = _network(server.first_line)
     assert p.is_online() is True
     _print_receipt(p, "HELLO OVER TCP")
@@ -107,7 +110,8 @@ def test_network_printer_prints_to_the_tcp_server(start: Any) -> None:
     p.close()
     first, second = server.receipts(2)
     _check_receipt_files(server.out, first, "HELLO OVER TCP")
-    assert second["truncated"] is True and second["cut"] is None
+    assert second["truncated"] is True
+    assert second["cut"] is None
     assert (server.out / second["txt"]).read_text().strip() == "never cut"
     code, err = server.stop()
     assert code == 0, err
@@ -135,7 +139,8 @@ def test_serial_printer_on_the_pty(start: Any) -> None:
 
     server = start("--serial", "--paper", "near-end")
     path = server.first_line
-    assert path.startswith("/dev/") and os.path.exists(path)
+    assert path.startswith("/dev/")
+    assert os.path.exists(path)
     p = Serial(devfile=path, baudrate=19200, timeout=0.3)
     assert p.paper_status() == 1
     assert p.is_online() is True
@@ -160,7 +165,8 @@ def test_serve_needs_an_endpoint(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--tcp HOST:PORT, --serial" in result.output
     result = CliRunner().invoke(printer, ["serve", "--out", str(tmp_path), "--tcp", "x:y"])
-    assert result.exit_code == 2 and "HOST:PORT" in result.output
+    assert result.exit_code == 2
+    assert "HOST:PORT" in result.output
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["render"], ["check"]])
@@ -170,7 +176,8 @@ def test_help(command: list[str]) -> None:
     from printer.commands import printer
 
     result = CliRunner().invoke(printer, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
 
 
 # -- in process ---------------------------------------------------------------------------------
@@ -204,12 +211,13 @@ def test_bytes_in_any_chunks_and_numbering_goes_on(tmp_path: Path) -> None:
     assert [e["number"] for e in entries] == [1, 2, 3, 4]
     assert b"".join((tmp_path / e["bin"]).read_bytes() for e in entries[:2]) == data
     assert all("APPROVED" in (tmp_path / e["txt"]).read_text() for e in entries)
-    assert entries[2]["png"] is None and (tmp_path / "0001.png").exists()
+    assert entries[2]["png"] is None
+    assert (tmp_path / "0001.png").exists()
 
 
 def test_a_folder_with_a_foreign_index_is_refused(tmp_path: Path) -> None:
     (tmp_path / "index.json").write_text("[1, 2]")
-    with pytest.raises(ConfigurationError, match="not an index this server wrote"):
+    with pytest.raises(PrinterConfigurationError, match="not an index this server wrote"):
         ReceiptSink(tmp_path)
 
 
@@ -217,5 +225,5 @@ def test_parse_address() -> None:
     assert parse_address("127.0.0.1:0") == ("127.0.0.1", 0)
     assert parse_address("[::1]:9100") == ("::1", 9100)
     assert parse_address(":9100") == ("127.0.0.1", 9100)
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(PrinterConfigurationError):
         parse_address("host:70000")

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.state import PaperLevel, PrinterState
 from printer.virtual import VirtualPrinter
-from terminal_sim.errors import ConfigurationError
 
 FLAGS = ("cover_open", "online", "drawer_pin_high", "feed_button_pressed",
          "waiting_online_recovery", "recoverable_error", "autocutter_error",
@@ -49,7 +49,8 @@ def test_status_bytes(changes: dict[str, object], expected: tuple[int, ...]) -> 
     replies = [state.realtime_status(n) for n in (1, 2, 3, 4)]
     replies += [state.transmit_status(1), state.transmit_status(2)]
     assert tuple(reply[0] for reply in replies) == expected
-    assert state.transmit_status(49) == replies[4] and state.transmit_status(50) == replies[5]
+    assert state.transmit_status(49) == replies[4]
+    assert state.transmit_status(50) == replies[5]
 
 
 def test_fixed_bits_in_every_state() -> None:
@@ -66,16 +67,19 @@ def test_no_power_no_answer() -> None:
     state = PrinterState()
     state.power_off()
     assert [state.realtime_status(n) for n in (1, 2, 3, 4)] == [b""] * 4
-    assert state.transmit_status(1) == b"" and state.blocked_reason() == "power off"
+    assert state.transmit_status(1) == b""
+    assert state.blocked_reason() == "power off"
     assert state.power_cycles == 1
     state.power_off()  # already off: not another cycle
     state.power_on()
-    assert state.power_cycles == 1 and state.realtime_status(1) == b"\x12"
+    assert state.power_cycles == 1
+    assert state.realtime_status(1) == b"\x12"
 
 
 def test_other_requests_get_no_answer() -> None:
     state = PrinterState()
-    assert state.realtime_status(5) == b"" and state.transmit_status(4) == b""
+    assert state.realtime_status(5) == b""
+    assert state.transmit_status(4) == b""
 
 
 @pytest.mark.parametrize(
@@ -99,10 +103,11 @@ def test_paper_accepts_strings_and_rejects_nonsense() -> None:
     state = PrinterState(paper="near-end")
     assert state.paper is PaperLevel.NEAR_END
     state.paper = "out"  # a fault may assign the plain string
-    assert state.paper_level is PaperLevel.OUT and state.roll_paper_status() == 0x7E
-    with pytest.raises(ConfigurationError, match="'ok', 'near-end', 'out'"):
+    assert state.paper_level is PaperLevel.OUT
+    assert state.roll_paper_status() == 0x7E
+    with pytest.raises(PrinterConfigurationError, match="'ok', 'near-end', 'out'"):
         PrinterState(paper="low")
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(PrinterConfigurationError):
         state.paper = "empty"
     assert state.paper is PaperLevel.OUT
 
@@ -159,7 +164,7 @@ def test_python_escpos_reads_the_state(
         setattr(printer.state, name, value)
     assert printer.paper_status() == paper_status
     assert printer.is_online() is online
-    assert printer._read() == b""  # every reply was read
+    assert printer._read() == b""  # noqa: SLF001 (python-escpos read every reply)
 
 
 def test_every_state_agrees_with_python_escpos(printer: VirtualPrinter) -> None:

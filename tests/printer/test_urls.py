@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
 from printer.state import PaperLevel
 from printer.urls import PrinterUnavailable, open_printer, serial_port_printer_class, split_url
 from printer.virtual import VirtualPrinter
-from terminal_sim.errors import ConfigurationError
 
 
 def test_virtual_with_options() -> None:
@@ -20,7 +20,8 @@ def test_virtual_with_options() -> None:
     assert isinstance(p, VirtualPrinter)
     assert p.state.paper is PaperLevel.NEAR_END
     assert p.interpreter.columns == 32
-    assert p.paper_status() == 1 and p.is_online()
+    assert p.paper_status() == 1
+    assert p.is_online()
     assert open_printer("virtual://?cover=open").is_online() is False
     assert open_printer("virtual://").paper_status() == 2
 
@@ -44,7 +45,7 @@ def test_virtual_with_options() -> None:
     ("just-a-path", "SCHEME://"),
 ])
 def test_errors_show_the_expected_form(url: str, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message) as info:
+    with pytest.raises(PrinterConfigurationError, match=message) as info:
         open_printer(url)
     scheme = url.split("://")[0] if "://" in url else ""
     if scheme in ("virtual", "tcp", "serial", "usb", "file"):
@@ -54,7 +55,7 @@ def test_errors_show_the_expected_form(url: str, message: str) -> None:
 def test_split_url_keeps_the_inner_url() -> None:
     assert split_url("serial://socket://127.0.0.1:7000?baudrate=19200") == (
         "serial", "socket://127.0.0.1:7000", {"baudrate": "19200"})
-    with pytest.raises(ConfigurationError, match="given twice"):
+    with pytest.raises(PrinterConfigurationError, match="given twice"):
         split_url("virtual://?paper=ok&paper=out")
 
 
@@ -114,8 +115,8 @@ def test_serial_loop_url_reads_back_what_it_wrote() -> None:
     p = open_printer("serial://loop://?baudrate=19200&timeout=0.2")
     assert isinstance(p, serial_port_printer_class())
     assert p.port.baudrate == 19200
-    p._raw(b"\x12")  # a loopback port answers with what it was sent
-    assert p._read() == b"\x12"
+    p._raw(b"\x12")  # noqa: SLF001 (a loopback port answers with what it was sent)
+    assert p._read() == b"\x12"  # noqa: SLF001
     p.close()
 
 
@@ -137,5 +138,5 @@ def test_usb_without_pyusb_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "usb" else real(name, *a))
-    with pytest.raises(ConfigurationError, match=r"pip install 'terminal-sim\[usb\]'"):
+    with pytest.raises(PrinterConfigurationError, match=r"pip install 'terminal-sim\[usb\]'"):
         open_printer("usb://04b8:0e15")

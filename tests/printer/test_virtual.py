@@ -76,11 +76,13 @@ def test_receipts_is_a_snapshot_that_does_not_stop_the_stream() -> None:
     p = VirtualPrinter()
     p.text("first line\n")
     (partial,) = p.receipts
-    assert partial.truncated and partial.cut is None
+    assert partial.truncated
+    assert partial.cut is None
     p.text("second line\n")
     p.cut()
     (done,) = p.receipts
-    assert not done.truncated and done.text == "first line\nsecond line"
+    assert not done.truncated
+    assert done.text == "first line\nsecond line"
 
 
 def test_clear_keeps_the_printers_modes() -> None:
@@ -88,7 +90,9 @@ def test_clear_keeps_the_printers_modes() -> None:
     p.text("10 €\n")
     p.cut()
     p.clear()
-    assert p.output == b"" and p.receipts == [] and p.roll.total_bytes == 0
+    assert p.output == b""
+    assert p.receipts == []
+    assert p.roll.total_bytes == 0
     p.text("20 €\n")  # python-escpos remembers the code page: no ESC t this time
     p.cut()
     assert b"\x1bt" not in p.output
@@ -121,8 +125,10 @@ def test_paper_near_end_still_prints() -> None:
     p = VirtualPrinter(state=PrinterState(paper="near-end"))
     p.text("low paper\n")
     p.cut()
-    assert p.paper_status() == 1 and p.is_online()
-    assert p.receipts[0].text == "low paper" and not p.receipts[0].truncated
+    assert p.paper_status() == 1
+    assert p.is_online()
+    assert p.receipts[0].text == "low paper"
+    assert not p.receipts[0].truncated
 
 
 def test_cover_open_takes_the_printer_offline() -> None:
@@ -154,16 +160,18 @@ def test_power_loss_mid_job() -> None:
     assert (second.text, second.truncated) == ("next job", False)
     assert not second.elements[0].style.bold  # type: ignore[union-attr]
     roll = p.roll
-    assert roll.dropped_bytes > 0 and roll.total_bytes == len(p.output)
+    assert roll.dropped_bytes > 0
+    assert roll.total_bytes == len(p.output)
     assert [w.reason for w in roll.warnings] == ["power lost", "printer unpowered: bytes dropped"]
 
 
 def test_status_replies_are_read_once() -> None:
+    # _raw and _read are the two methods python-escpos asks of a printer: under test here
     p = VirtualPrinter()
-    assert p._read() == b""
-    p._raw(b"\x10\x04\x01\x1dr1")
-    assert p._read() == b"\x12\x00"
-    assert p._read() == b""
+    assert p._read() == b""  # noqa: SLF001
+    p._raw(b"\x10\x04\x01\x1dr1")  # noqa: SLF001
+    assert p._read() == b"\x12\x00"  # noqa: SLF001
+    assert p._read() == b""  # noqa: SLF001
 
 
 def test_chinese_mode_models_a_chinese_printer() -> None:

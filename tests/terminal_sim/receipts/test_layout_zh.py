@@ -8,6 +8,7 @@ import pytest
 
 from printer.interpreter import parse
 from printer.pan_check import check_receipt
+from printer.roll import TextLine
 from printer.virtual import VirtualPrinter
 from terminal_sim.core.slips import Slip
 from terminal_sim.receipts.layout import read_slip, render_job
@@ -44,7 +45,8 @@ def test_interpreter_reads_it_back_exactly() -> None:
     roll = parse(render_job_zh(_slip()), strict=True, columns=32)
     assert not roll.warnings
     (receipt,) = roll.receipts
-    assert receipt.cut == "full" and not receipt.truncated
+    assert receipt.cut == "full"
+    assert not receipt.truncated
     lines = receipt.lines
     assert lines[0] == "银联POS签购单"
     assert "卡号:           ************0005" in lines
@@ -52,15 +54,19 @@ def test_interpreter_reads_it_back_exactly() -> None:
     assert all(display_width(line) <= 32 for line in lines)  # nothing wrapped
     assert not any(e.wrapped for e in receipt.elements if hasattr(e, "wrapped"))
     assert [qr.text for qr in receipt.qr_codes] == ["TSIM:T0000001:000123:600508000123"]
-    title = next(e for e in receipt.elements if getattr(e, "text", "") == "银联POS签购单")
-    assert title.style.bold and title.style.height == 2 and title.align == "center"
+    title = next(e for e in receipt.elements
+                 if isinstance(e, TextLine) and e.text == "银联POS签购单")
+    assert title.style.bold
+    assert title.style.height == 2
+    assert title.align == "center"
 
 
 def test_read_slip_zh_gives_the_same_facts_as_the_english_slip() -> None:
     slip = _slip(merchant_name="CORNER CAFE")
     zh = read_slip_zh(parse(render_job_zh(slip)).receipts[0].text)
     en = read_slip(parse(render_job(slip)).receipts[0].text)
-    assert zh.approved and zh.kind == "sale"
+    assert zh.approved
+    assert zh.kind == "sale"
     assert (zh.amount_minor, zh.currency) == (1250, "CNY") == (en.amount_minor, en.currency)
     for field in ("terminal_id", "merchant_id", "masked_pan", "stan", "rrn", "approval_code",
                   "printed_at"):
