@@ -67,6 +67,26 @@ def _rate(work: Callable[[int], None], duration: float) -> float:
             return done / (now - start)
 
 
+def _print_table(results: dict[tuple[str, str], list[float]], rounds: int,
+                 duration: float) -> bool:
+    """Print the rates; True when the interpreter is slower than python-escpos's text()."""
+    print(f"receipts per second (median of {rounds} x {duration:g} s), "
+          f"Python {sys.version.split()[0]}")
+    print(f"{'slip':<5}{'what':<28}{'receipts/s':>12}{'vs generate':>13}")
+    slow = False
+    for lang in ("en", "zh"):
+        generated = statistics.median(results[(lang, "generate (our layout)")])
+        for (cell_lang, what), rates in results.items():
+            if cell_lang != lang:
+                continue
+            rate = statistics.median(rates)
+            print(f"{lang:<5}{what:<28}{rate:>12,.0f}{rate / generated:>12.2f}x")
+            if what.startswith("interpret") and lang == "en" and rate < statistics.median(
+                    results[("en", "generate (escpos text())")]):
+                slow = True
+    return slow
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=0.5, help="seconds a cell")
@@ -125,20 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             duration = args.duration / 4 if key[1] == "render PNG" else args.duration
             results[key].append(_rate(work, duration))
 
-    print(f"receipts per second (median of {args.rounds} x {args.duration:g} s), "
-          f"Python {sys.version.split()[0]}")
-    print(f"{'slip':<5}{'what':<28}{'receipts/s':>12}{'vs generate':>13}")
-    slow = False
-    for lang in ("en", "zh"):
-        generated = statistics.median(results[(lang, "generate (our layout)")])
-        for (cell_lang, what), rates in results.items():
-            if cell_lang != lang:
-                continue
-            rate = statistics.median(rates)
-            print(f"{lang:<5}{what:<28}{rate:>12,.0f}{rate / generated:>12.2f}x")
-            if what.startswith("interpret") and lang == "en" and rate < statistics.median(
-                    results[("en", "generate (escpos text())")]):
-                slow = True
+    slow = _print_table(results, args.rounds, args.duration)
     size = {lang: sum(map(len, jobs[lang])) / len(jobs[lang]) for lang in jobs}
     print(f"bytes per receipt: en {size['en']:.0f}, zh {size['zh']:.0f}")
     if slow:

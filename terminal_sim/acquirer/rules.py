@@ -41,7 +41,7 @@ key and code quoted (YAML reads ``0400`` as an octal number)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +115,8 @@ class OutcomeRules:
                    message_overrides=tables["message_overrides"])
 
 
-_KEY_SHAPE = {  # key table -> (check of its keys, what they should look like)
+# key table -> (check of its keys, what they should look like)
+_KEY_SHAPE: dict[str, tuple[Callable[[str], bool], str]] = {
     "terminal_overrides": (lambda k: len(k) == 8, "an 8-character terminal id"),
     "message_overrides": (lambda k: len(k) == 4 and k.isdigit(), "a 4-digit MTI"),
     "cards": (lambda k: 12 <= len(k) <= 19 and k.isdigit(), "a PAN of 12-19 digits"),

@@ -375,7 +375,8 @@ class ServerThread:
         self._stop = asyncio.Event()
         try:
             await self.server.start()
-        except Exception as exc:  # handed to the thread that called start(), raised there
+        # any start-up failure is handed to the thread that called start(), raised there
+        except Exception as exc:  # noqa: BLE001
             self._error = exc
             self._ready.set()
             return
