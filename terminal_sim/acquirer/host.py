@@ -61,6 +61,7 @@ from typing import Any
 
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
+from terminal_sim.acquirer.tombstones import find_tombstone
 from terminal_sim.base.cards import mask_pan, token_for
 from terminal_sim.base.seeds import Stream
 from terminal_sim.errors import Iso8583Error
@@ -98,26 +99,6 @@ DEFAULT_TOMBSTONE_TTL_MS = 24 * 3600 * 1000
 
 _TRANSACTION_MTIS = (MTI_AUTHORIZATION, MTI_FINANCIAL, MTI_ADVICE, MTI_ADVICE_REPEAT,
                      MTI_REVERSAL, MTI_REVERSAL_ADVICE, MTI_REVERSAL_ADVICE_REPEAT)
-_NO_TIME = "0000000000"
-
-
-def _apart_ms(mmddhhmmss: str, other: dt.datetime) -> int | None:
-    """Milliseconds between a field-7 style time (placed in ``other``'s year, or the one
-    before or after it, whichever is nearest) and ``other``; None when it is no time."""
-    try:
-        month, day = int(mmddhhmmss[0:2]), int(mmddhhmmss[2:4])
-        hour, minute, second = (int(mmddhhmmss[i:i + 2]) for i in (4, 6, 8))
-        candidates = []
-        for year in (other.year - 1, other.year, other.year + 1):
-            try:
-                candidates.append(dt.datetime(year, month, day, hour, minute, second))
-            except ValueError:  # 29 February in a common year
-                continue
-    except ValueError:
-        return None
-    if not candidates:
-        return None
-    return min(abs(int((c - other).total_seconds() * 1000)) for c in candidates)
 
 
 class MockAcquirer:
@@ -240,7 +221,7 @@ class MockAcquirer:
     def _authorize(self, request: HostRequest, now: int, wall: dt.datetime,
                    seen: dict[str, Any] | None) -> HostReply | None:
         """0100 and 0200 sale or refund."""
-        tombstone = self._tombstone_for(request, now)
+        tombstone = find_tombstone(self.ledger, request, now, self.tombstone_ttl_ms)
         if tombstone is not None:
             self.ledger.update(request.terminal_id, tombstone["stan"], "04", now,
                                status="late-original-declined")
@@ -401,31 +382,6 @@ class MockAcquirer:
         return reply
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _tombstone_for(self, request: HostRequest, now: int) -> dict[str, Any] | None:
-        """An earlier reversal of ``request`` that found nothing to reverse, if any.
-
-        The STAN is the key; time tells a late original from a later message that reused
-        the STAN (a STAN wraps after a million messages, days at the least). When field 90
-        gave the original's time, it must lie within ``tombstone_ttl_ms`` of the late
-        request's field 7 (terminals differ on which instant they put there: the sale's
-        start or its transmission); without it, the reversal must have reached the host
-        within ``tombstone_ttl_ms`` of host time.
-        """
-        for reversal in self.ledger.reversals_of(request.terminal_id, request.stan,
-                                                 "unknown-original"):
-            named = reversal["original_data"]  # MTI(4) STAN(6) MMDDhhmmss(10), or ""
-            if named and message_class(named[:4]) != message_class(request.mti):
-                continue
-            when = named[10:20] if named else _NO_TIME
-            if when != _NO_TIME:
-                apart = _apart_ms(when, request.transmitted)
-                if apart is not None and apart <= self.tombstone_ttl_ms:
-                    return reversal
-                continue
-            if 0 <= now - reversal["received_vt"] <= self.tombstone_ttl_ms:
-                return reversal
-        return None
 
     def _open_batch(self, terminal_id: str) -> int:
         batch = self._batches.get(terminal_id)
