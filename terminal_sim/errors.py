@@ -13,7 +13,9 @@ and keep the original as ``__cause__``::
     │   ├── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
     │   └── EscPosError        an ESC/POS stream is malformed (offset, reason)
     ├── JournalError           the terminal journal refused an operation
-    └── PowerLost              raised inside the simulation when a power dip cuts a step
+    ├── PowerLost              raised inside the simulation when a power dip cuts a step
+    └── SimulationError        the runtime broke its own rules: time ran backwards, a run
+                               never settled, a harness process did not start
 
 The CLI maps them to exit codes: ``ScenarioError`` and ``ConfigurationError`` give 2.
 """
@@ -98,3 +100,9 @@ class PowerLost(TerminalSimError):
         #: a process kill, not a power loss: the OS keeps what SQLite committed
         self.keeps_unsynced = keeps_unsynced
         super().__init__(f"power lost at {crash_point}")
+
+
+class SimulationError(TerminalSimError):
+    """The runtime could not go on: virtual time would run backwards, a run did not settle
+    within its step budget, a process the harness started did not come up. A bug of the
+    simulator or its environment, not of the scenario."""

@@ -337,6 +337,7 @@ def run_job(job: Job) -> Outcome:
     An exception of the simulator becomes the outcome's ``error``: a finding of the
     campaign, not the end of it.
     """
+    from terminal_sim.harness.run import write_run_extras
     from terminal_sim.sim.simulation import Simulation
 
     scenario = _parsed(job.source, job.path)
@@ -351,11 +352,7 @@ def run_job(job: Job) -> Outcome:
         sim = Simulation(scenario, seed=job.seed, profile=job.profile, out_dir=job.out_dir)
         outcome.profile = sim.profile.name
         result = sim.run()
-        if job.out_dir is not None:
-            from terminal_sim.harness.replay import write_scenario_copy
-
-            if not (Path(job.out_dir) / "scenario.yaml").exists():
-                write_scenario_copy(scenario, job.out_dir)
+        write_run_extras(result)
     except Exception as exc:  # a bug of the simulator: keep it as a failing seed
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = f"{Path(frame.filename).name}:{frame.lineno}"

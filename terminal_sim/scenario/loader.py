@@ -120,7 +120,7 @@ class _Loader(yaml.SafeLoader):
     _depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
                 None, None, f"aliases (*{event.anchor}) are not allowed in scenario files",
@@ -162,7 +162,8 @@ class _Located:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if key_node.value == key:
-                    return value_node
+                    found: yaml.Node = value_node
+                    return found
         if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             child: yaml.Node = node.value[key]
             return child

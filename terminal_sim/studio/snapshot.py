@@ -54,9 +54,9 @@ class SnapshotBuilder:
     def cached_view(self, key: Any, make: Callable[[], RunView]) -> RunView:
         """The view for ``key`` (made once per key: the trace length of a live session)."""
         if self._view is None or key != self._key:
-            self._adopt(make(), key)
-        if self._view is None:  # _adopt set it; this narrows the type
-            raise RuntimeError("no view")
+            view = make()
+            self._adopt(view, key)
+            return view
         return self._view
 
     def _adopt(self, view: RunView, key: Any) -> Narrator:

@@ -12,8 +12,8 @@ import dataclasses
 import pytest
 from support import SCENARIOS
 
+from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import load_scenario
-from terminal_sim.sim.simulation import run_scenario
 
 #: scenario -> finding codes it must show (the issue's list)
 REQUIRED = {

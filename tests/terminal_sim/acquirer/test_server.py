@@ -177,7 +177,7 @@ SERVE = [sys.executable, "-c",
          "from terminal_sim.cli.acquirer_commands import acquirer; acquirer()", "serve"]
 
 
-MODULE = [sys.executable, "-m", "terminal_sim.acquirer", "serve"]
+MODULE = [sys.executable, "-m", "terminal_sim", "acquirer", "serve"]
 
 
 def start_process(ledger: Path, *extra: str, command: list[str] = SERVE

@@ -14,7 +14,7 @@ from support import ROOT
 
 from terminal_sim.cli.main import main
 from terminal_sim.evidence.privacy import scan_run
-from terminal_sim.sim.simulation import ARTIFACTS
+from terminal_sim.harness.run import ARTIFACTS
 
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
 

@@ -52,7 +52,7 @@ def test_studio_refuses_a_busy_port_and_a_bad_profile() -> None:
 def test_studio_headless_prints_its_url_first_and_saves_on_exit(tmp_path: Path) -> None:
     out = tmp_path / "session"
     process = subprocess.Popen(
-        [sys.executable, "-m", "terminal_sim.studio", "--port", "0", "--speed", "0",
+        [sys.executable, "-m", "terminal_sim", "studio", "--port", "0", "--speed", "0",
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})

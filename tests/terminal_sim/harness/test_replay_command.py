@@ -12,7 +12,7 @@ from support import SMALL
 from terminal_sim.cli.harness_commands import replay
 from terminal_sim.harness.replay import COMPARED, compare_runs
 from terminal_sim.harness.replay import replay as replay_run
-from terminal_sim.sim.simulation import ARTIFACTS
+from terminal_sim.harness.run import ARTIFACTS
 
 
 def invoke(*args: str) -> tuple[int, str]:

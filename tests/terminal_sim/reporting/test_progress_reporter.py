@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.progress import Progress, format_duration, is_interactive
 
 
@@ -93,9 +94,9 @@ def test_disabled_writes_nothing() -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="total"):
+    with pytest.raises(ConfigurationError, match="total"):
         Progress(-1)
-    with pytest.raises(ValueError, match="advance"):
+    with pytest.raises(ConfigurationError, match="advance"):
         Progress(3, stream=io.StringIO()).advance(-1)
 
 

@@ -77,11 +77,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 class Studio:
-    """``python -m terminal_sim.studio --port 0 ...`` in a subprocess."""
+    """``python -m terminal_sim studio --port 0 ...`` in a subprocess."""
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "terminal_sim.studio", "--port", "0", *args],
+            [sys.executable, "-m", "terminal_sim", "studio", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self.process.stdout is not None
