@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from support import ROOT
@@ -144,7 +146,27 @@ def test_schema_is_json_schema() -> None:
     assert "workload" in schema["properties"]
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["schema"]])
-def test_every_subcommand_has_help(command: list[str]) -> None:
-    result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[str, ...]]:
+    """``path`` and, for a group, the path of every command below it (hidden ones too)."""
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _command_paths(sub, (*path, name))
+
+
+COMMAND_PATHS = list(_command_paths(main))
+
+
+def test_the_command_tree_is_walked() -> None:
+    # the walk must reach nested groups, or the help test below covers too little
+    assert ("acquirer", "serve") in COMMAND_PATHS
+    assert ("run",) in COMMAND_PATHS
+    assert len(COMMAND_PATHS) >= 20
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "pos-sim")
+def test_every_subcommand_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"], prog_name="pos-sim")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: {' '.join(('pos-sim', *path))} ")
