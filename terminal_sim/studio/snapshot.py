@@ -15,7 +15,8 @@ from typing import Any
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.reporting.explain import Narrator, format_virtual
 from terminal_sim.reporting.receipt_images import ReceiptArt
-from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys, lane_of
+from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys
+from terminal_sim.reporting.timeline import lane_of
 
 __all__ = ["BOOK_COLUMNS", "SnapshotBuilder"]
 

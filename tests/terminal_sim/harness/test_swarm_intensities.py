@@ -9,12 +9,8 @@ from support import ROOT
 
 from terminal_sim.base.seeds import Stream, derive_seed
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.harness.campaign import (
-    SWARM_PERCENT,
-    _factor_percent,
-    parse_seeds,
-    swarm_scenario,
-)
+from terminal_sim.harness.campaign import parse_seeds
+from terminal_sim.harness.swarm import SWARM_PERCENT, _factor_percent, swarm_scenario
 from terminal_sim.scenario.loader import load_scenario, parse_scenario
 
 BASE = """\

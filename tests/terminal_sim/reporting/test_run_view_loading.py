@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from terminal_sim.reporting.run_view import NotARunDirectory, load_run_dir, state_spans
+from terminal_sim.reporting.run_view import NotARunDirectory, load_run_dir
+from terminal_sim.reporting.timeline import state_spans
 from terminal_sim.sim.session import Session
 from terminal_sim.sim.simulation import RunResult
 
