@@ -136,7 +136,7 @@ def test_register_fault_params_is_used_and_checked() -> None:
     try:
         drawn()
     finally:
-        ts._REGISTERED.pop("torn-card")
+        ts.unregister_fault_params("torn-card")
 
 
 def test_crash_points_come_from_the_profile() -> None:
