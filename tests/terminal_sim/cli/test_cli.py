@@ -41,14 +41,19 @@ def happy_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_happy_day_passes_with_no_findings(happy_runs: tuple[Path, Path]) -> None:
     report = json.loads((happy_runs[0] / "report.json").read_text())
-    assert report["findings"] == [] and report["passed"] is True
-    assert report["scenario"] == "happy-day" and report["seed"] == 20260105
+    assert report["findings"] == []
+    assert report["passed"] is True
+    assert report["scenario"] == "happy-day"
+    assert report["seed"] == 20260105
     counts = report["counts"]
-    assert counts["receipts"] == 200 and counts["journal_records"] == 200
+    assert counts["receipts"] == 200
+    assert counts["journal_records"] == 200
     assert counts["host_transactions"] == 200
     approved = counts["journal"].get("sale:approved", 0)
     declined = counts["journal"].get("sale:declined", 0)
-    assert approved > 150 and declined > 5 and approved + declined == 200
+    assert approved > 150
+    assert declined > 5
+    assert approved + declined == 200
 
 
 @pytest.mark.parametrize("artifact", ["trace.jsonl", "receipts.bin", "receipts.txt",
@@ -117,7 +122,8 @@ def test_yaml_syntax_error_exits_2(tmp_path: Path) -> None:
     bad.write_text("name: x\nseed: [1\n")
     result = CliRunner().invoke(main, ["run", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:" in result.output and "(syntax)" in result.output
+    assert f"{bad}:" in result.output
+    assert "(syntax)" in result.output
 
 
 def test_unmet_expectation_exits_1(tmp_path: Path) -> None:
@@ -133,7 +139,8 @@ def test_unmet_expectation_exits_1(tmp_path: Path) -> None:
 def test_unknown_profile_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(HAPPY), "--profile", "x", "--out",
                                        str(tmp_path)])
-    assert result.exit_code == 2 and "unknown profile 'x'" in result.output
+    assert result.exit_code == 2
+    assert "unknown profile 'x'" in result.output
 
 
 def test_schema_is_json_schema() -> None:

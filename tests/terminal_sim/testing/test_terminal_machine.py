@@ -102,7 +102,8 @@ def test_subclasses_add_rules_and_the_factory_is_used() -> None:
             self.terminal.advance(3_600_000)
 
     run_and_record(WithSettlement, settings(CI, max_examples=10, stateful_step_count=10))
-    assert made and ran
+    assert made
+    assert ran
     assert not hasattr(WithSettlement, "power_dip")  # faults=(): no fault rules
 
 

@@ -36,7 +36,8 @@ def test_cards_are_test_cards_or_malformed(card: Card) -> None:
     if card.label == "malformed":
         assert not plausible_pan(card.pan)
     else:
-        assert card.pan in {c.pan for c in TEST_CARDS} and plausible_pan(card.pan)
+        assert card.pan in {c.pan for c in TEST_CARDS}
+        assert plausible_pan(card.pan)
 
 
 @settings(max_examples=5)
@@ -56,13 +57,15 @@ def test_malformed_pans_cover_every_kind(data: st.DataObject) -> None:
 @given(ts.amounts(outcome="approve"), ts.card_names(approving_only=True))
 def test_approving_amounts_are_approved_by_the_host(money: Money, card: str) -> None:
     pan = next(c.pan for c in TEST_CARDS if c.name == card)
-    assert money.currency in CURRENCIES and money.minor >= 1
+    assert money.currency in CURRENCIES
+    assert money.minor >= 1
     assert RULES.decide(terminal_id="T0000001", pan=pan, amount_minor=money.minor) == "00"
 
 
 @given(ts.amounts("JPY", outcome="decline", max_minor=100_000))
 def test_declining_amounts_are_declined_by_the_host(money: Money) -> None:
-    assert money.currency == "JPY" and 1 <= money.minor <= 100_000
+    assert money.currency == "JPY"
+    assert 1 <= money.minor <= 100_000
     code = RULES.decide(terminal_id="T0000001", pan="4111111111111111", amount_minor=money.minor)
     assert code != "00"
 
@@ -144,7 +147,8 @@ def test_crash_points_come_from_the_profile() -> None:
     # the naive firmware prints before it journals; the robust one journals its intent
     assert naive.index("sale/after:print") < naive.index("sale/after:journal_commit")
     assert robust.index("sale/after:journal_commit") < robust.index("sale/after:print")
-    assert "sale/during:print" in naive and "sale/after:journal_intent" in robust
+    assert "sale/during:print" in naive
+    assert "sale/after:journal_intent" in robust
     assert "sale/after:journal_intent" not in naive
     with pytest.raises(ConfigurationError, match="unknown profile 'paranoid'"):
         ts.crash_points("paranoid")
