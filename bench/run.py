@@ -163,7 +163,7 @@ def count_sales(report: dict[str, Any]) -> int:
 
 
 def sales_rows(size: Sizes) -> list[Row]:
-    from terminal_sim.sim.simulation import run_scenario
+    from terminal_sim.harness.run import run_scenario
 
     base = floor.measure(size.floor_units, size.repeats)
     run_scenario(scaled_day(50))  # imports, python-escpos code pages: not part of a day
@@ -211,7 +211,7 @@ def sales_rows(size: Sizes) -> list[Row]:
 
 
 def compression_rows(size: Sizes) -> list[Row]:
-    from terminal_sim.sim.simulation import run_scenario
+    from terminal_sim.harness.run import run_scenario
 
     # sales every 20-60 s (40 s on average) for ``busy_hours`` hours at one terminal
     count = size.busy_hours * 3600 // 40
@@ -262,7 +262,7 @@ def memory_child(terminals: int, mode: str) -> dict[str, float]:
     before = rss()
     started = time.perf_counter()
     sim = Simulation(scenario)
-    sim._build()
+    sim.build()
     elapsed = time.perf_counter() - started
     gc.collect()
     out: dict[str, float] = {"rss_total": rss() - before, "build_s": elapsed}

@@ -13,7 +13,9 @@ and keep the original as ``__cause__``::
     │   └── Iso8583Error       an ISO 8583 message does not decode/encode (field, offset)
     ├── JournalError           the terminal journal refused an operation
     │   └── StoreUnreadable    a store file to be read back is missing or cannot be opened
-    └── PowerLost              raised inside the simulation when a power dip cuts a step
+    ├── PowerLost              raised inside the simulation when a power dip cuts a step
+    └── SimulationError        the runtime broke its own rules: time ran backwards, a run
+                               never settled, a harness process did not start
 
 The printer package is a device package below terminal-sim with its own tree
 (:mod:`printer.errors`: ``PrinterError``, ``PrinterConfigurationError``, ``EscPosError``,
@@ -118,3 +120,9 @@ class PowerLost(TerminalSimError):
         #: a process kill, not a power loss: the OS keeps what SQLite committed
         self.keeps_unsynced = keeps_unsynced
         super().__init__(f"power lost at {crash_point}")
+
+
+class SimulationError(TerminalSimError):
+    """The runtime could not go on: virtual time would run backwards, a run did not settle
+    within its step budget, a process the harness started did not come up. A bug of the
+    simulator or its environment, not of the scenario."""

@@ -8,6 +8,6 @@ module         job
 ``host``       ``MockAcquirer.handle(bytes, now, wall)``: transport-free
 ``server``     the host over TCP (asyncio), group commit, clean shutdown
 ``client``     the terminal's side over TCP: ``TcpAcquirerLink``, ``exchange``
-``commands``   ``pos-sim acquirer serve`` (also ``python -m terminal_sim.acquirer``)
+``commands``   ``pos-sim acquirer serve`` (also ``python -m terminal_sim acquirer serve``)
 =============  ==============================================================
 """

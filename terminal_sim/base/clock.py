@@ -1,7 +1,10 @@
-"""Clocks: virtual (simulation) and monotonic (live mode), both in integer milliseconds.
+"""Clocks: virtual (simulation) and scaled real time (live mode), in integer milliseconds.
 
-Simulated logic reads time only through a :class:`Clock`; the virtual one advances
-when the scheduler says so, which is what makes a run reproducible.
+Simulated logic reads time only through a :class:`Clock`. :class:`VirtualClock` advances
+when the scheduler says so, which is what makes a run reproducible; :class:`ScaledClock`
+runs by itself from a monotonic source, ``speed`` times faster than real time, and the
+real-time scheduler (:mod:`terminal_sim.sim.realtime`) waits for it. Both also take
+``advance_to`` from a scheduler (the scaled one ignores it).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from typing import Protocol
+
+from terminal_sim.errors import ConfigurationError, SimulationError
 
 #: Default calendar origin of virtual time zero when a scenario names none.
 DEFAULT_EPOCH = _dt.datetime(2026, 1, 5, 8, 0, 0)
@@ -39,23 +44,37 @@ class VirtualClock:
     def advance_to(self, t_ms: int) -> None:
         """Move to ``t_ms``; time never runs backwards (a clock-jump fault skews ``wall``)."""
         if t_ms < self._now:
-            raise ValueError(f"virtual time cannot go back from {self._now} to {t_ms}")
+            raise SimulationError(f"virtual time cannot go back from {self._now} to {t_ms}")
         self._now = t_ms
 
     def wall(self) -> _dt.datetime:
         return self.epoch + _dt.timedelta(milliseconds=self._now)
 
 
-class MonotonicClock:
-    """Live mode: real elapsed time from a monotonic source, shown against ``epoch``."""
+class ScaledClock:
+    """Live mode: virtual ms since start, ``speed`` times real time (``speed=1`` is real
+    time), shown against the calendar from ``epoch``.
 
-    def __init__(self, epoch: _dt.datetime | None = None) -> None:
-        # live: the wall-clock origin is read once, here, never inside simulated logic
-        self.epoch = epoch or _dt.datetime.now().replace(microsecond=0)
-        self._origin = time.monotonic_ns()
+    This is the one clock that reads real time: live mode runs the terminal against a
+    real acquirer, so elapsed time is the point here; simulated runs never use it.
+    """
+
+    def __init__(self, epoch: _dt.datetime, *, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ConfigurationError("speed must be positive")
+        self.epoch = epoch
+        self.speed = speed
+        self._origin = time.monotonic()
 
     def now(self) -> int:
-        return (time.monotonic_ns() - self._origin) // 1_000_000
+        return int((time.monotonic() - self._origin) * 1000 * self.speed)
+
+    def advance_to(self, t_ms: int) -> None:
+        """Real time moves by itself; nothing to do (the scheduler waits instead)."""
 
     def wall(self) -> _dt.datetime:
         return self.epoch + _dt.timedelta(milliseconds=self.now())
+
+    def real_seconds(self, virtual_ms: int) -> float:
+        """How long ``virtual_ms`` of this clock's time takes in real seconds."""
+        return max(0.0, virtual_ms / 1000 / self.speed)

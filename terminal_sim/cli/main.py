@@ -40,8 +40,8 @@ def main() -> None:
 def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
         acquirer: str | None, speed: float, host_ledger: Path | None) -> None:
     """Run SCENARIO and write trace, journal, host ledger, receipts and report."""
+    from terminal_sim.harness.run import run_scenario
     from terminal_sim.scenario.loader import load_scenario
-    from terminal_sim.sim.simulation import run_scenario
 
     loaded = load_scenario(scenario)
     target = out_dir or Path("out") / loaded.name

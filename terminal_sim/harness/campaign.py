@@ -16,24 +16,9 @@ the **failing seeds** as a regression list:
   written with every artifact, which ``pos-sim replay`` repeats byte for byte. Writing it
   is also a check: the run with artifacts must find what the run in memory found.
 
-**Swarm intensities** (on by default; Groce et al., "Swarm testing", ISSTA 2012): each
-seed scales each fault by its own factor, so a campaign visits weaker and stronger
-versions of the scenario's faults rather than one fixed point. The factor of fault
-number ``i`` named ``name`` for seed ``s`` is ``between(50, 200) / 100`` (0.50 to 2.00,
-in steps of 0.01) drawn from the stream ``derive_seed(s, "campaign/swarm/{i}/{name}")``
-(:mod:`terminal_sim.base.seeds`: integers only, the same on every Python and host, and
-independent of the run's own streams). Scaled are the parameters the scenario **gives**
-(defaults stay what they are: the scenario allows what it writes down):
-
-* ``probability`` and ``*_fraction`` parameters (when given): ``min(1, value x factor)``;
-* every other integer or decimal parameter of the fault (``delay_ms``, ``down_s``,
-  ``temperature_c``, ``print_fraction``, ``count`` ...), integers rounded; not the trigger's
-  schedule (``nth``, ``limit``, ``from``, ``until``, ``terminals``), times of day
-  (``time``: text or seconds) and ``amount`` (a value keyed in, not an intensity).
-
-A scaled value the fault's own validation refuses (``print_fraction`` must stay below 1)
-keeps the scenario's value. The scaled scenario is written out as YAML (the source of
-the run, as ``Scenario.source``), so a failing seed's command runs exactly it.
+**Swarm intensities** (on by default, :mod:`terminal_sim.harness.swarm`): each seed
+scales each fault by its own factor, so a campaign visits weaker and stronger versions of
+the scenario's faults rather than one fixed point.
 
 The pool is a :class:`concurrent.futures.Executor` behind one seam: :func:`run_campaign`
 takes any executor (a cluster's, e.g. ``dask.distributed.Client.get_executor()`` or
@@ -45,24 +30,27 @@ result is the same for any number of workers and any completion order.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shlex
-import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
-from terminal_sim.base.seeds import Stream, derive_seed
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.scenario.loader import FaultSpec, Scenario, load_scenario, parse_scenario
+from terminal_sim.harness.campaign_job import (
+    FORBIDDEN,
+    Job,
+    Outcome,
+    forbidden_findings,
+    run_job,
+)
+from terminal_sim.harness.swarm import SWARM_PERCENT, Intensity, swarm_scenario
+from terminal_sim.scenario.loader import Scenario, load_scenario
 
 __all__ = [
     "CAMPAIGN_VERSION",
@@ -82,13 +70,6 @@ __all__ = [
 ]
 
 CAMPAIGN_VERSION = 1
-#: The swarm factor in percent: drawn uniformly from this range (both ends included).
-SWARM_PERCENT = (50, 200)
-#: Findings a robust terminal must never produce (as in :mod:`terminal_sim.harness.sweep`).
-FORBIDDEN = ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE")
-#: Parameters the swarm leaves alone: the trigger's schedule, and values that are not
-#: intensities.
-NOT_SCALED = frozenset({"nth", "limit", "from", "until", "terminals", "amount"})
 #: At most this many seeds in one campaign (a typo like 1-10000000000 is refused).
 MAX_SEEDS = 10_000_000
 _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
@@ -133,247 +114,6 @@ def load_scenarios(target: str | Path) -> list[Scenario]:
     if twice:
         raise ConfigurationError(f"two scenarios are called {twice[0]!r}; names must differ")
     return scenarios
-
-
-# -- swarm intensities --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Intensity:
-    """How the swarm scaled one fault for one seed."""
-
-    index: int
-    fault: str
-    factor: float
-    #: parameter -> (the scenario's value, the value used)
-    params: dict[str, tuple[Any, Any]]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "fault": self.fault, "factor": self.factor,
-                "params": {k: list(v) for k, v in self.params.items()}}
-
-
-class _KeepTimestamps(yaml.SafeLoader):
-    """Timestamps stay the text they were written as (as the scenario loader does)."""
-
-
-_KeepTimestamps.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
-
-
-class _BlockDumper(yaml.SafeDumper):
-    """Multi-line text (descriptions) as ``|`` blocks: the written scenario stays readable."""
-
-
-def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
-    style = "|" if "\n" in text and not any(line != line.rstrip() for line in
-                                               text.split("\n")) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-_BlockDumper.add_representer(str, _represent_text)
-
-
-def _factor_percent(seed: int, index: int, name: str) -> int:
-    stream = Stream(derive_seed(seed, f"campaign/swarm/{index}/{name}"),
-                    f"campaign/swarm/{index}/{name}")
-    return stream.between(*SWARM_PERCENT)
-
-
-def _scaled(value: float, percent: int, kinds: tuple[type, ...]) -> float:
-    """``value`` x ``percent`` / 100: decimals to 6 places, integers rounded (half to
-    even). Products and quotients of IEEE doubles are exact-rounded: the same everywhere."""
-    if float in kinds:
-        return round(value * percent / 100, 6)
-    return round(value * percent / 100)
-
-
-def _scale_fault(spec: FaultSpec, index: int, seed: int) -> Intensity | None:
-    from terminal_sim.plugins.registry import fault_class
-
-    cls = fault_class(spec.name)
-    params = cls.all_params()
-    knobs = []
-    for key, value in spec.params.items():
-        param = params.get(key)
-        if param is None or key in NOT_SCALED or isinstance(value, bool):
-            continue
-        kinds = param.kind if isinstance(param.kind, tuple) else (param.kind,)
-        if str in kinds or not isinstance(value, int | float):
-            continue  # text, or a time of day given as seconds
-        knobs.append((key, value, kinds))
-    if not knobs:
-        return None
-    percent = _factor_percent(seed, index, spec.name)
-    values = dict(spec.params)
-    changed: dict[str, tuple[Any, Any]] = {}
-    for key, value, kinds in knobs:
-        new = _scaled(value, percent, kinds)
-        if key == "probability" or key.endswith("_fraction"):
-            new = min(1.0, new)
-        if new == value:
-            continue
-        trial = {**values, key: new}
-        try:
-            cls.validate(trial)
-        except ConfigurationError:
-            continue  # the fault refuses the scaled value: keep the scenario's
-        values = trial
-        changed[key] = (value, new)
-    if not changed:
-        return None
-    return Intensity(index, spec.name, percent / 100, changed)
-
-
-def swarm_scenario(scenario: Scenario, seed: int) -> tuple[Scenario, list[Intensity]]:
-    """``scenario`` with its faults scaled for ``seed`` (see the module docstring), and
-    what was scaled. Unchanged (the same object) when nothing can be scaled."""
-    intensities = [found for index, spec in enumerate(scenario.faults)
-                   if (found := _scale_fault(spec, index, seed)) is not None]
-    if not intensities:
-        return scenario, []
-    data = yaml.load(scenario.source, Loader=_KeepTimestamps)  # a SafeLoader
-    if not isinstance(data, dict) or not isinstance(data.get("faults"), list):
-        raise ConfigurationError(f"{scenario.path}: the swarm needs the scenario's source")
-    for intensity in intensities:
-        item = data["faults"][intensity.index]
-        for key, (_, new) in intensity.params.items():
-            item[key] = new
-    factors = ", ".join(f"{i.fault} x{i.factor:.2f}" for i in intensities)
-    header = (f"# {scenario.name} with swarm intensities for seed {seed} ({factors}),\n"
-              f"# written by pos-sim campaign from {scenario.path}\n")
-    text = header + yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True,
-                              width=88)
-    derived = parse_scenario(text, f"{scenario.path} (swarm, seed {seed})")
-    return derived, intensities
-
-
-# -- one job --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    """One run of a campaign: small and picklable, so any executor can carry it."""
-
-    order: int  # the scenario's position in the campaign
-    path: str
-    source: str
-    seed: int
-    profile: str | None = None
-    swarm: bool = True
-    out_dir: str | None = None  # write artifacts there (the kept failing runs)
-
-
-@dataclass
-class Outcome:
-    """What one job found (small, picklable)."""
-
-    order: int
-    scenario: str
-    path: str
-    seed: int
-    profile: str
-    passed: bool = True
-    unmet: list[str] = field(default_factory=list)
-    forbidden: list[dict[str, Any]] = field(default_factory=list)
-    liveness: list[str] = field(default_factory=list)
-    by_code: dict[str, int] = field(default_factory=dict)
-    #: one (code, fault, crash point) per finding and distinct cause ("" when none)
-    keys: list[tuple[str, str, str]] = field(default_factory=list)
-    intensities: list[Intensity] = field(default_factory=list)
-    derived_source: str | None = None  # the swarm's scenario text, when it scaled any
-    error: str | None = None
-    #: False when the campaign overrides the scenario's profile (see the module docstring)
-    expectations_apply: bool = True
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.error or (self.unmet and self.expectations_apply) or self.forbidden
-                    or (self.profile == "robust" and self.liveness))
-
-    def reasons(self) -> list[str]:
-        why = [f"expectation {e} unmet" for e in self.unmet] if self.expectations_apply else []
-        why += [f"forbidden {f['code']}: {f['summary']}" for f in self.forbidden]
-        if self.profile == "robust":
-            why += [f"liveness: {problem}" for problem in self.liveness]
-        if self.error:
-            why.append(f"SIMULATOR_ERROR: {self.error}")
-        return why
-
-
-def forbidden_findings(findings: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The findings a robust terminal must never produce (see the module docstring)."""
-    bad = []
-    for finding in findings:
-        if finding["code"] in FORBIDDEN:
-            bad.append(finding)
-        elif finding["code"] == "STRAY_RECEIPT":
-            receipt = (finding.get("evidence") or {}).get("receipt") or {}
-            if receipt.get("outcome") == "APPROVED":
-                bad.append(finding)
-    return bad
-
-
-def _keys(finding: dict[str, Any]) -> list[tuple[str, str, str]]:
-    pairs = []
-    for cause in finding.get("causes") or []:
-        pair = (str(cause.get("fault") or ""), str(cause.get("crash_point") or ""))
-        if pair not in pairs:
-            pairs.append(pair)
-    return [(finding["code"], fault, point) for fault, point in pairs or [("", "")]]
-
-
-@functools.lru_cache(maxsize=64)
-def _parsed(source: str, path: str) -> Scenario:
-    """A worker parses each scenario once, not once per seed (a ``Scenario`` is frozen)."""
-    return parse_scenario(source, path)
-
-
-def run_job(job: Job) -> Outcome:
-    """Run one job (the function every executor calls; a top-level function, picklable).
-
-    An exception of the simulator becomes the outcome's ``error``: a finding of the
-    campaign, not the end of it.
-    """
-    from terminal_sim.sim.simulation import Simulation
-
-    scenario = _parsed(job.source, job.path)
-    outcome = Outcome(job.order, scenario.name, job.path, job.seed,
-                      job.profile or scenario.profile,
-                      expectations_apply=job.profile in (None, scenario.profile))
-    try:
-        if job.swarm:
-            scenario, outcome.intensities = swarm_scenario(scenario, job.seed)
-            if outcome.intensities:
-                outcome.derived_source = scenario.source
-        sim = Simulation(scenario, seed=job.seed, profile=job.profile, out_dir=job.out_dir)
-        outcome.profile = sim.profile.name
-        result = sim.run()
-        if job.out_dir is not None:
-            from terminal_sim.harness.replay import write_scenario_copy
-
-            if not (Path(job.out_dir) / "scenario.yaml").exists():
-                write_scenario_copy(scenario, job.out_dir)
-    except Exception as exc:  # a bug of the simulator: keep it as a failing seed
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        where = f"{Path(frame.filename).name}:{frame.lineno}"
-        outcome.error = f"{type(exc).__name__}: {exc} (at {where})"
-        outcome.passed = False
-        return outcome
-    report = result.report
-    outcome.passed = bool(report["passed"])
-    outcome.unmet = [f"{e['code']} {e['expect']} (actual {e['actual']})"
-                     for e in report["expectations"] if not e["passed"]]
-    outcome.by_code = dict(report["findings_by_code"])
-    outcome.liveness = list(result.liveness)
-    if outcome.profile == "robust":
-        outcome.forbidden = [{"code": f["code"], "summary": f["summary"],
-                              "terminal_id": f.get("terminal_id"), "stan": f.get("stan")}
-                             for f in forbidden_findings(report["findings"])]
-    outcome.keys = [key for finding in report["findings"] for key in _keys(finding)]
-    return outcome
 
 
 # -- the campaign ---------------------------------------------------------------------------

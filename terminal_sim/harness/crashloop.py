@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from terminal_sim.base.seeds import SeedTree
+from terminal_sim.errors import SimulationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
@@ -141,7 +142,7 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         if server.stdout is None:  # Popen with PIPE always has one
-            raise RuntimeError("acquirer server has no stdout")
+            raise SimulationError("acquirer server has no stdout")
         line = _read_line(server.stdout, 30)
         port = int(line.strip().rsplit(":", 1)[1])
         for cycle in range(1, cycles + 2):
@@ -154,7 +155,7 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True)
             if terminal.stdout is None or terminal.stdin is None:
-                raise RuntimeError("live terminal has no pipes")
+                raise SimulationError("live terminal has no pipes")
             try:
                 answer = _read_line(terminal.stdout, 60)
             except TimeoutError:
@@ -163,7 +164,7 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
             if answer.strip() != "recovered":
                 terminal.kill()
                 _, err = terminal.communicate(timeout=10)
-                raise RuntimeError(f"cycle {cycle}: terminal did not boot: {err[-2000:]}")
+                raise SimulationError(f"cycle {cycle}: terminal did not boot: {err[-2000:]}")
             bad, counts = violations_of(gather(run_dir, ledger))
             for item in bad:
                 tally.violations.append({"cycle": cycle, **item})

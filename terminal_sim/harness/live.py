@@ -1,7 +1,7 @@
 """Live mode: the same terminal against a real TCP acquirer, in real (scaled) time.
 
 :class:`LiveSimulation` is a :class:`~terminal_sim.sim.simulation.Simulation` whose clock
-runs by itself (:class:`~terminal_sim.sim.realtime.ScaledClock`), whose link is
+runs by itself (:class:`~terminal_sim.base.clock.ScaledClock`), whose link is
 :class:`~terminal_sim.acquirer.client.TcpAcquirerLink` (ISO 8583 in 2-byte frames
 over a socket), and whose stores live in the run directory and survive the process:
 a restarted terminal reopens its journal, appends to its receipt roll and trace, and
@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from terminal_sim.base.clock import ScaledClock
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.harness.run import write_run_extras
 from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
-from terminal_sim.sim.realtime import RealTimeScheduler, ScaledClock
+from terminal_sim.sim.realtime import RealTimeScheduler
 from terminal_sim.sim.simulation import RunResult, Simulation
 from terminal_sim.sim.trace import Trace
 from terminal_sim.sim.workload import plan
@@ -86,8 +88,10 @@ class LiveSimulation(Simulation):
             raise ConfigurationError("live mode drives one terminal; the scenario has "
                                      f"{len(scenario.terminals)}")
         self.options = options
-        self.clock = ScaledClock(scenario.start, speed=options.speed)  # type: ignore[assignment]
-        self.live_scheduler = RealTimeScheduler(self.clock)  # type: ignore[arg-type]
+        clock = ScaledClock(scenario.start, speed=options.speed)
+        # the ports and nodes are typed for the virtual clock; they only read now() and wall()
+        self.clock = clock  # type: ignore[assignment]
+        self.live_scheduler = RealTimeScheduler(clock)
         self.scheduler = self.live_scheduler
         self._paper_file: IO[bytes] | None = None
         self.link_errors: list[str] = []
@@ -135,8 +139,8 @@ class LiveSimulation(Simulation):
             printer.wrap_line(partial(_PaperTee, sink=self._paper_file))
         return printer
 
-    def _build(self) -> None:
-        super()._build()
+    def build(self) -> None:
+        super().build()
         for node in self.nodes.values():
             # the STAN counter is non-volatile: continue after the highest one on record
             stans = [int(e.stan) for e in node.ports.journal.entries() if e.stan.isdigit()]
@@ -148,7 +152,7 @@ class LiveSimulation(Simulation):
     def run(self, *, stdin: IO[str] | None = None, stdout: IO[str] | None = None
             ) -> RunResult:
         """Boot (recovering what a previous process left), then sell, then close the day."""
-        self._build()
+        self.build()
         try:
             for node in self.nodes.values():
                 node.power_on()
@@ -173,7 +177,10 @@ class LiveSimulation(Simulation):
                         node.sync.start(start + max((a.at_ms for a in actions), default=0))
                 self.live_scheduler.run(idle_grace_ms=200)
             self.end_of_day()
-            return self._finish()
+            result = self.finish()
+            # scenario.yaml is not kept: a live run depends on the acquirer, not the seed
+            write_run_extras(result, scenario_copy=False)
+            return result
         finally:
             link = getattr(self, "link", None)
             if link is not None and hasattr(link, "close"):

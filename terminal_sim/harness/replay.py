@@ -22,7 +22,7 @@ artifact               compared as, and what a difference names
 ``scenario.yaml``
 =====================  ================================================================
 
-Every file of :data:`terminal_sim.sim.simulation.ARTIFACTS` is compared, so an artifact added
+Every file of :data:`terminal_sim.harness.run.ARTIFACTS` is compared, so an artifact added
 there is covered here without a change.
 
 An artifact missing on one side is a difference too. Runs are never modified: the
@@ -43,8 +43,8 @@ from typing import Any
 
 from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.artifacts import load_report
+from terminal_sim.harness.run import ARTIFACTS, SCENARIO_COPY, run_scenario, write_scenario_copy
 from terminal_sim.scenario.loader import Scenario, load_scenario, parse_scenario
-from terminal_sim.sim.simulation import ARTIFACTS
 from terminal_sim.stores.sqlite import open_read_only
 
 __all__ = [
@@ -59,27 +59,11 @@ __all__ = [
     "write_scenario_copy",
 ]
 
-#: The scenario's source text, kept in every run directory so the run can be repeated.
-SCENARIO_COPY = "scenario.yaml"
-
 #: What a replay compares, in the order differences are reported (the trace first: it is
 #: where a divergence begins; everything else follows from it).
 COMPARED = tuple(dict.fromkeys(("trace.jsonl", *ARTIFACTS, SCENARIO_COPY)))
 
 _CONTEXT_BYTES = 16
-
-
-def write_scenario_copy(scenario: Scenario, out_dir: str | Path) -> Path | None:
-    """Write ``scenario.source`` to ``out_dir/scenario.yaml``; ``None`` (nothing written)
-    for a scenario built in code, which has no source text.
-
-    Call it from ``Simulation._write_artifacts``, so every run can be replayed.
-    """
-    if not scenario.source:
-        return None
-    target = Path(out_dir) / SCENARIO_COPY
-    target.write_text(scenario.source, encoding="utf-8", newline="\n")
-    return target
 
 
 @dataclass
@@ -142,8 +126,6 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
     ``keep`` names a directory for the replayed artifacts (by default a temporary one,
     deleted afterwards). A directory that is not a run raises ``ConfigurationError``.
     """
-    from terminal_sim.sim.simulation import Simulation
-
     recorded = Path(run_dir)
     if not recorded.is_dir():
         raise ConfigurationError(f"{recorded} is not a directory")
@@ -157,9 +139,7 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
     scenario = scenario_of_run(recorded, Path(scenario_path) if scenario_path else None)
 
     def run_into(target: Path) -> list[Difference]:
-        Simulation(scenario, seed=seed, profile=profile, out_dir=target).run()
-        if not (target / SCENARIO_COPY).exists():  # until every run writes its own copy
-            write_scenario_copy(scenario, target)
+        run_scenario(scenario, seed=seed, profile=profile, out_dir=target)
         return compare_runs(recorded, target, start=scenario.start)
 
     names = [n for n in COMPARED if (recorded / n).exists()]

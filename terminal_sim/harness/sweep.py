@@ -76,24 +76,23 @@ def run_lifecycle(name: str, profile: str, settings: dict[str, Any] | None = Non
     """Run one lifecycle, recording crash points, findings and liveness."""
     sim = Simulation(lifecycle_scenario(name, profile, settings, faults))
     observed = Observed()
-    original_build = sim._build
+    sim.build()
+    for node in sim.nodes.values():
+        # first observer: it sees every point, even the one a dip then fires at
+        node.crash_observers.insert(0, lambda _n, point: observed.points.append(point))
+        cut = node.power_cut
 
-    def build_and_watch() -> None:
-        original_build()
-        for node in sim.nodes.values():
-            # first observer: it sees every point, even the one a dip then fires at
-            node.crash_observers.insert(0, lambda _n, point: observed.points.append(point))
-            cut = node.power_cut
+        def recording_cut(*args: Any, _cut: Callable[..., None] = cut,
+                          **kwargs: Any) -> None:
+            observed.cut_at.append(len(observed.points))
+            _cut(*args, **kwargs)
 
-            def recording_cut(*args: Any, _cut: Callable[..., None] = cut,
-                              **kwargs: Any) -> None:
-                observed.cut_at.append(len(observed.points))
-                _cut(*args, **kwargs)
-
-            node.power_cut = recording_cut  # type: ignore[method-assign]
-
-    sim._build = build_and_watch  # type: ignore[method-assign]
-    result = sim.run()
+        node.power_cut = recording_cut  # type: ignore[method-assign]
+    try:
+        sim.play()
+        result = sim.finish()
+    finally:
+        sim.close_trace()
     observed.findings = [f.to_dict() for f in result.findings]
     observed.liveness = list(result.liveness)
     return observed

@@ -14,21 +14,22 @@ are alike. Times are given as the calendar time and the virtual time since the s
 of the run (``T+8:00:00``), as in ``trace.jsonl``.
 
 Wording lives in :mod:`terminal_sim.reporting.explain_text` (``en``, ``zh-CN``); one record in words
-is :mod:`terminal_sim.reporting.explain_words`.
+is :mod:`terminal_sim.reporting.explain_words`; what the paper and the books say, and the
+cause, :mod:`terminal_sim.reporting.explain_evidence`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.reporting.explain_evidence import EvidenceWords, Incident, format_virtual
 from terminal_sim.reporting.explain_text import LANGUAGES
-from terminal_sim.reporting.explain_words import RecordWords, ranges
-from terminal_sim.reporting.run_view import LedgerRow, RunView, Slip, finding_row_keys
+from terminal_sim.reporting.explain_words import ranges
+from terminal_sim.reporting.run_view import RunView, finding_row_keys
 
 __all__ = ["LANGUAGES", "Narrator", "Step", "Story", "explain_text", "format_virtual"]
 
@@ -39,15 +40,6 @@ _QUIET = {("effect", "read_card"), ("effect", "start_timer"), ("effect", "cancel
 MAX_STEPS = 9
 _PAPER_CODES = ("STRAY_RECEIPT", "BLANK_RECEIPT", "TRUNCATED_RECEIPT")
 _HOST_CODES = ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE")
-
-
-def format_virtual(t_ms: int) -> str:
-    """Virtual time as ``H:MM:SS`` (``.mmm`` when not on a whole second)."""
-    seconds, ms = divmod(max(0, int(t_ms)), 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{text}.{ms:03d}" if ms else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,75 +76,39 @@ class Story:
         return self.sep.join(self.sentences())
 
 
-@dataclass
-class _Incident:
-    """Findings about the same evidence."""
-
-    key: str
-    numbers: list[int]
-    findings: list[dict[str, Any]]
-
-    @property
-    def codes(self) -> list[str]:
-        return [f["code"] for f in self.findings]
-
-    def signature(self) -> tuple[Any, ...]:
-        causes = sorted({(c.get("fault"), c.get("effect"), c.get("crash_point"))
-                         for f in self.findings for c in f.get("causes") or []},
-                        key=repr)
-        return tuple(sorted(self.codes)), tuple(causes)
-
-
-class Narrator(RecordWords):
+class Narrator(EvidenceWords):
     """Tells the findings of one run in one language."""
 
     def __init__(self, view: RunView, lang: str = "en") -> None:
-        super().__init__(lang, {s.print_id: s.ref for s in view.slips if s.print_id is not None})
-        self.view = view
-        self._rows = {row.key: row for row in view.ledger_rows()}
+        super().__init__(view, lang)
         self._slips = view.slips_by_ref()
         self._incidents = self._gather()
 
     # -- words -----------------------------------------------------------------------------
-
-    def when(self, t_ms: int) -> str:
-        """``02:00:00 (T+8:00:00)``: the calendar time and the virtual time."""
-        virtual = format_virtual(t_ms)
-        wall = self.view.wall(t_ms)
-        if wall is None:
-            return self.w("when_virtual", virtual=virtual)
-        start = self.view.start
-        clock = wall.strftime("%H:%M:%S")
-        if start is not None and wall.date() != start.date():
-            if wall.date() == start.date() + dt.timedelta(days=1):
-                clock = self.w("next_day", time=clock)
-            else:
-                clock = self.w("on_day", time=clock, date=wall.date().isoformat())
-        return self.w("when_wall", wall=clock, virtual=virtual)
 
     def _sentence(self, t_ms: int, text: str) -> str:
         return self.w("sentence", at=self.w("at", when=self.when(t_ms)), text=text)
 
     # -- incidents -------------------------------------------------------------------------
 
-    def _gather(self) -> list[_Incident]:
-        incidents: dict[str, _Incident] = {}
+    def _gather(self) -> list[Incident]:
+        incidents: dict[str, Incident] = {}
         for number, finding in enumerate(self.view.findings, start=1):
             keys = finding_row_keys(finding)
             # an aggregate (the day's totals) tells its own story
             key = f"#{number}" if finding["code"] == "TOTALS_MISMATCH" or not keys else keys[0]
-            incident = incidents.setdefault(key, _Incident(key, [], []))
+            incident = incidents.setdefault(key, Incident(key, [], []))
             incident.numbers.append(number)
             incident.findings.append(finding)
         return list(incidents.values())
 
-    def _incident_of(self, number: int) -> _Incident:
+    def _incident_of(self, number: int) -> Incident:
         for incident in self._incidents:
             if number in incident.numbers:
                 return incident
         raise ConfigurationError(f"no finding #{number}")
 
-    def _chain(self, incident: _Incident) -> list[dict[str, Any]]:
+    def _chain(self, incident: Incident) -> list[dict[str, Any]]:
         """The trace records about this incident's evidence, in order."""
         row = self._rows.get(incident.key)
         stans = self._stans(incident)
@@ -176,7 +132,7 @@ class Narrator(RecordWords):
                 chosen.append(record)
         return chosen
 
-    def _divergence(self, incident: _Incident, chain: list[dict[str, Any]]
+    def _divergence(self, incident: Incident, chain: list[dict[str, Any]]
                     ) -> dict[str, Any] | None:
         """The record after which paper and books disagree for good."""
         codes = set(incident.codes)
@@ -209,7 +165,7 @@ class Narrator(RecordWords):
 
     def stories(self) -> list[Story]:
         """Every finding, as few stories as tell them all (alike incidents told once)."""
-        groups: dict[tuple[Any, ...], list[_Incident]] = defaultdict(list)
+        groups: dict[tuple[Any, ...], list[Incident]] = defaultdict(list)
         for incident in self._incidents:
             groups[incident.signature()].append(incident)
         return [self._tell(group) for group in groups.values()]
@@ -236,7 +192,7 @@ class Narrator(RecordWords):
                                       numbers=_numberranges(numbers)) + self.period)
         return story
 
-    def _tell(self, incidents: list[_Incident], focus: int | None = None) -> Story:
+    def _tell(self, incidents: list[Incident], focus: int | None = None) -> Story:
         first = incidents[0]
         numbers = sorted(n for i in incidents for n in i.numbers)
         codes = [f["code"] for i in incidents for f in i.findings]
@@ -260,7 +216,7 @@ class Narrator(RecordWords):
         story.cause = self._cause(incidents)
         return story
 
-    def _what(self, incidents: list[_Incident]) -> str:
+    def _what(self, incidents: list[Incident]) -> str:
         """A short name for a group: the paper it left, its STAN, or its main code."""
         paper = self._paper_phrase(incidents)
         if paper is not None:
@@ -280,7 +236,7 @@ class Narrator(RecordWords):
         code, count = counted.most_common(1)[0]
         return self.w("what_n", count=count, code=code)
 
-    def _stans(self, incident: _Incident) -> set[str]:
+    def _stans(self, incident: Incident) -> set[str]:
         row = self._rows.get(incident.key)
         stans = {row.stan} if row is not None and row.stan else set()
         return stans | {f["stan"] for f in incident.findings if f.get("stan")}
@@ -351,135 +307,6 @@ class Narrator(RecordWords):
         if record["name"] == "print":
             return self.w("print_n", count=len(alike), outcome=data.get("outcome") or "")
         return self.describe(record) + f" (×{len(alike)})"
-
-    def _paper_phrase(self, incidents: list[_Incident]) -> str | None:
-        slips = [s for i in incidents for s in self._incident_slips(i)]
-        if not slips:
-            return None
-        if all(s.paper.blank for s in slips):
-            if len(slips) == 1:
-                return self.w("paper_blank", ref=slips[0].ref)
-            return self.w("paper_blank_n", count=len(slips), first=slips[0].ref,
-                          last=slips[-1].ref)
-        if len(slips) > 1 and len({s.paper.facts.outcome for s in slips}) == 1 \
-                and len(incidents) > 1:
-            return self.w("paper_slips_n", count=len(slips), outcome=slips[0].paper.facts.outcome,
-                          first=slips[0].ref, last=slips[-1].ref)
-        phrases = [self._slip_phrase(s) for s in slips]
-        if len(phrases) > 1:
-            return self.w("paper_copies", first=phrases[0], more=len(phrases) - 1)
-        return phrases[0]
-
-    def _incident_slips(self, incident: _Incident) -> list[Slip]:
-        row = self._rows.get(incident.key)
-        return list(row.slips) if row is not None else []
-
-    def _slip_phrase(self, slip: Slip) -> str:
-        facts = slip.paper.facts
-        if slip.paper.blank:
-            return self.w("paper_blank", ref=slip.ref)
-        if slip.paper.truncated:
-            return self.w("paper_truncated", ref=slip.ref)
-        amount = (f" ({self._money(facts.amount_minor, facts.currency)})"
-                  if facts.amount_minor is not None else "")
-        outcome = facts.outcome or "?"
-        return self.w("paper_slip", article=self._article(outcome), outcome=outcome,
-                      amount_part=amount, stan_part=f" STAN {facts.stan}" if facts.stan else "",
-                      ref=slip.ref)
-
-    def _outcome(self, incidents: list[_Incident]) -> list[str]:
-        first = incidents[0]
-        sentences = []
-        for finding in first.findings:
-            if finding["code"] == "TOTALS_MISMATCH":
-                evidence = finding.get("evidence") or {}
-                currency = evidence.get("currency", "EUR")
-                stans = evidence.get("stans_on_one_side") or []
-                shown = ", ".join(stans[:8]) + (", ..." if len(stans) > 8 else "")
-                sentences.append(self.w(
-                    "totals", books=self._money(evidence.get("terminal_total"), currency),
-                    host=self._money(evidence.get("host_total"), currency), count=len(stans),
-                    stans=shown or "-") + self.period)
-        rows = [self._rows.get(i.key) for i in incidents]
-        if all(r is None for r in rows):
-            return sentences
-        paper = self._paper_phrase(incidents) or self.w("no_paper")
-        if len(incidents) > 1 and all(r is not None and r.journal is None and not r.host
-                                      and r.backoffice is None for r in rows):
-            sentences.append(self.w("holds_n", paper=paper) + self.period)
-            sentences.append(self.w("books_none_n") + self.period)
-            return sentences
-        row = rows[0]
-        if row is None:
-            return sentences
-        charged = [h for h in row.host if h.get("type") == "sale" and h.get("status") == "approved"]
-        amount = (self._money(charged[0]["amount_minor"], charged[0]["currency"])
-                  if charged else "")
-        if len(incidents) == 1:
-            holds = self.w("holds", paper=paper)
-            if charged:
-                holds += self.w("charged", amount=amount)
-            sentences.append(holds + self.period)
-        else:  # the group in one sentence, then its first incident as the example
-            sentences.append(self.w("holds_n", paper=paper) + self.period)
-            what = (self.w("what_stan", stan=row.stan, terminal=row.terminal_id) if row.stan
-                    else row.key)
-            sentences.append((self.w("first_of", what=what, amount=amount) if charged
-                              else self.w("first_of_free", what=what)) + self.period)
-        sentences.append(self.w("books", journal=self._journal_phrase(row),
-                                host=self._host_phrase(row),
-                                backoffice=self._backoffice_phrase(row)) + self.period)
-        return sentences
-
-    def _journal_phrase(self, row: LedgerRow) -> str:
-        if row.journal is None:
-            return self.w("journal_none")
-        j = row.journal
-        return self.w("journal_row", stan=j["stan"], state=j["state"],
-                      amount=self._money(j["amount_minor"], j["currency"]))
-
-    def _host_phrase(self, row: LedgerRow) -> str:
-        if not row.host:
-            return self.w("host_none")
-        return "; ".join(self.w("host_row", stan=h["stan"], status=h["status"],
-                                amount=self._money(h["amount_minor"], h["currency"]),
-                                rc=h.get("response_code") or "-") for h in row.host)
-
-    def _backoffice_phrase(self, row: LedgerRow) -> str:
-        if self.view.backoffice is None:
-            return self.w("backoffice_absent")
-        if row.backoffice is None:
-            return self.w("backoffice_none")
-        b = row.backoffice
-        return self.w("backoffice_row", stan=b["stan"], state=b["state"],
-                      amount=self._money(b["amount_minor"], b["currency"]))
-
-    def _cause(self, incidents: list[_Incident]) -> str:
-        causes: dict[int, dict[str, Any]] = {}
-        for incident in incidents:
-            for finding in incident.findings:
-                for cause in finding.get("causes") or []:
-                    causes[int(cause.get("trace_id") or 0)] = cause
-        if not causes:
-            return self.w("cause_none", profile=self.view.report.get("profile", "?")) + self.period
-        by_fault: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for ident in sorted(causes):
-            cause = causes[ident]
-            by_fault[(str(cause.get("fault")), str(cause.get("effect")))].append(cause)
-        parts = []
-        for (fault, effect), alike in by_fault.items():
-            if len(alike) > 1:
-                parts.append(self.w("cause_n", fault=fault, effect=effect, count=len(alike),
-                                    first=self.when(alike[0]["t"]),
-                                    last=self.when(alike[-1]["t"])))
-            elif alike[0].get("crash_point"):
-                parts.append(self.w("cause_at_point", fault=fault, effect=effect,
-                                    crash_point=alike[0]["crash_point"],
-                                    when=self.when(alike[0]["t"])))
-            else:
-                parts.append(self.w("cause", fault=fault, effect=effect,
-                                    when=self.when(alike[0]["t"])))
-        return self.w("space").join(p + self.period for p in parts)
 
     def header(self, stories: list[Story]) -> str:
         report = self.view.report

@@ -9,7 +9,7 @@ it has no words for is still told, by its kind, name and fields. The stories of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from terminal_sim.base.money import CURRENCIES, Money
@@ -169,59 +169,83 @@ class RecordWords:
 
     def _describe_fault(self, record: dict[str, Any], name: str, data: dict[str, Any]) -> str:
         effect = str(data.get("effect") or "")
-        stans = ", ".join(data.get("stans") or []) or "-"
-        if name == "power-dip":
-            if record.get("crash_point") or data.get("crash_point"):
-                point = record.get("crash_point") or data.get("crash_point")
-                if str(point).endswith("during:print"):
-                    return self.w("fault_power_dip_mid_print")
-                return self.w("fault_power_dip", crash_point=point)
-            return self.w("fault_power_dip", crash_point="-")
-        if name == "power_cut":
-            point = str(record.get("crash_point") or "")
-            if point.startswith("operator:"):
-                return self.w("operator_pull_plug")
-            lost = data.get("lost") or []
-            if lost:
-                return self.w("power_cut_lost", lost=", ".join(lost))
-            return self.w("power_cut")
-        if name == "restart":
-            return self.w("restart")
-        if name == "maintenance-update":
-            jobs = data.get("jobs_damaged")
-            if jobs is not None:
-                return self.w("fault_update_spooler", terminal=record["terminal"],
-                              count=len(jobs), jobs=ranges(jobs))
-            return self.w("fault_update", terminal=record["terminal"], effect=effect)
-        if name == "cold-card-reader":
-            chance = data.get("failure_chance")
-            return self.w("fault_cold", temperature=data.get("temperature_c", "?"),
-                          chance=f"{chance:.0%}" if isinstance(chance, float) else "?")
-        if name == "sync-failure":
-            key = {"sync fail": "fault_sync_fail", "sync drop": "fault_sync_drop",
-                   "sync lag": "fault_sync_lag"}.get(effect, "")
-            if key:
-                return self.w(key, stans=stans)
-        if name == "operator-reprint":
-            keyed = data.get("keyed_amount")
-            part = f" ({self._money(keyed, 'EUR')})" if isinstance(keyed, int) else ""
-            return self.w("fault_reprint", amount_part=part)
-        if name == "printer-power-loss":
-            if "bytes_printed" in data:
-                return self.w("fault_printer_power", printed=data["bytes_printed"],
-                              lost=data.get("bytes_lost", "?"))
-            return self.w("fault_printer_dark", lost=data.get("bytes_lost", "?"))
-        if name == "printer-paper-out":
-            if "bytes_lost" in data:
-                return self.w("fault_paper_lost", lost=data["bytes_lost"])
-            return self.w("fault_paper_out")
-        if name == "printer-cover-open":
-            return self.w("fault_cover")
+        words = self._fault_words().get(name)
+        text = words(record, data) if words is not None else None
+        if text is not None:
+            return text
         if name.startswith("link-") and data.get("mti"):
             return self.w("fault_link", mti=data["mti"], stan=data.get("stan") or "-",
                           summary=_fault_summary(name, effect))
         return self.w("fault_other", fault=data.get("fault", name),
                       summary=_fault_summary(name, effect))
+
+    def _fault_words(self) -> dict[str, Callable[[dict[str, Any], dict[str, Any]], str | None]]:
+        """Per fault (or power record), its own sentence; ``None`` falls back to the
+        generic one."""
+        return {
+            "power-dip": self._power_dip_words,
+            "power_cut": self._power_cut_words,
+            "restart": lambda _record, _data: self.w("restart"),
+            "maintenance-update": self._update_words,
+            "cold-card-reader": self._cold_reader_words,
+            "sync-failure": self._sync_words,
+            "operator-reprint": self._reprint_words,
+            "printer-power-loss": self._printer_power_words,
+            "printer-paper-out": self._paper_out_words,
+            "printer-cover-open": lambda _record, _data: self.w("fault_cover"),
+        }
+
+    def _power_dip_words(self, record: dict[str, Any], data: dict[str, Any]) -> str:
+        point = record.get("crash_point") or data.get("crash_point")
+        if not point:
+            return self.w("fault_power_dip", crash_point="-")
+        if str(point).endswith("during:print"):
+            return self.w("fault_power_dip_mid_print")
+        return self.w("fault_power_dip", crash_point=point)
+
+    def _power_cut_words(self, record: dict[str, Any], data: dict[str, Any]) -> str:
+        if str(record.get("crash_point") or "").startswith("operator:"):
+            return self.w("operator_pull_plug")
+        lost = data.get("lost") or []
+        if lost:
+            return self.w("power_cut_lost", lost=", ".join(lost))
+        return self.w("power_cut")
+
+    def _update_words(self, record: dict[str, Any], data: dict[str, Any]) -> str:
+        jobs = data.get("jobs_damaged")
+        if jobs is not None:
+            return self.w("fault_update_spooler", terminal=record["terminal"],
+                          count=len(jobs), jobs=ranges(jobs))
+        return self.w("fault_update", terminal=record["terminal"],
+                      effect=str(data.get("effect") or ""))
+
+    def _cold_reader_words(self, _record: dict[str, Any], data: dict[str, Any]) -> str:
+        chance = data.get("failure_chance")
+        return self.w("fault_cold", temperature=data.get("temperature_c", "?"),
+                      chance=f"{chance:.0%}" if isinstance(chance, float) else "?")
+
+    def _sync_words(self, _record: dict[str, Any], data: dict[str, Any]) -> str | None:
+        key = {"sync fail": "fault_sync_fail", "sync drop": "fault_sync_drop",
+               "sync lag": "fault_sync_lag"}.get(str(data.get("effect") or ""))
+        if key is None:
+            return None
+        return self.w(key, stans=", ".join(data.get("stans") or []) or "-")
+
+    def _reprint_words(self, _record: dict[str, Any], data: dict[str, Any]) -> str:
+        keyed = data.get("keyed_amount")
+        part = f" ({self._money(keyed, 'EUR')})" if isinstance(keyed, int) else ""
+        return self.w("fault_reprint", amount_part=part)
+
+    def _printer_power_words(self, _record: dict[str, Any], data: dict[str, Any]) -> str:
+        if "bytes_printed" in data:
+            return self.w("fault_printer_power", printed=data["bytes_printed"],
+                          lost=data.get("bytes_lost", "?"))
+        return self.w("fault_printer_dark", lost=data.get("bytes_lost", "?"))
+
+    def _paper_out_words(self, _record: dict[str, Any], data: dict[str, Any]) -> str:
+        if "bytes_lost" in data:
+            return self.w("fault_paper_lost", lost=data["bytes_lost"])
+        return self.w("fault_paper_out")
 
     def _describe_note(self, name: str, data: dict[str, Any], stan: str) -> str:
         if name == "spooler_resumed_job":
@@ -246,7 +270,7 @@ def _fault_summary(name: str, effect: str) -> str:
 
     try:
         return str(fault_class(name).summary) or effect
-    except Exception:  # a third-party fault no longer installed: its own words will do
+    except ConfigurationError:  # a third-party fault no longer installed: its own words
         return effect or name
 
 

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO
 
+from terminal_sim.errors import ConfigurationError
+
 __all__ = ["Progress", "format_duration", "is_interactive"]
 
 BAR_WIDTH = 24
@@ -63,9 +65,9 @@ class Progress:
                  refresh_s: float = 0.1, enabled: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if total is not None and total < 0:
-            raise ValueError(f"total: at least 0, got {total}")
+            raise ConfigurationError(f"total: at least 0, got {total}")
         if not 1 <= step_percent <= 100:
-            raise ValueError(f"step_percent: between 1 and 100, got {step_percent}")
+            raise ConfigurationError(f"step_percent: between 1 and 100, got {step_percent}")
         self.total = total
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
@@ -94,7 +96,7 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         """``n`` more units are done."""
         if n < 0:
-            raise ValueError(f"advance: at least 0, got {n}")
+            raise ConfigurationError(f"advance: at least 0, got {n}")
         self.done += n
         if not self.enabled or self._closed:
             return

@@ -9,105 +9,25 @@ before the start).
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from terminal_sim.base.cards import TEST_CARDS, Card, catalog_card
-from terminal_sim.base.clock import DEFAULT_EPOCH
-from terminal_sim.base.money import CURRENCIES
-from terminal_sim.core.profiles import PROFILES
-from terminal_sim.errors import ConfigurationError, ScenarioError
+from terminal_sim.base.cards import TEST_CARDS
+from terminal_sim.errors import ScenarioError
+from terminal_sim.scenario.builder import ScenarioBuilder
+from terminal_sim.scenario.model import (
+    Expectation,
+    FaultSpec,
+    GenerateSpec,
+    SaleSpec,
+    Scenario,
+    TerminalSpec,
+    VoidSpec,
+)
 from terminal_sim.scenario.schema import SCHEMA
-
-_COMPARISON = re.compile(r"^\s*(==|!=|>=|<=|>|<)\s*(\d+)\s*$")
-
-
-@dataclass(frozen=True, slots=True)
-class TerminalSpec:
-    id: str
-    merchant_id: str
-    merchant_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class SaleSpec:
-    at_ms: int
-    terminal: str
-    amount_minor: int
-    currency: str
-    card: Card = field(repr=False)
-    kind: str = "sale"  # sale | refund
-
-
-@dataclass(frozen=True, slots=True)
-class VoidSpec:
-    at_ms: int
-    terminal: str
-
-
-@dataclass(frozen=True, slots=True)
-class GenerateSpec:
-    count: int
-    start_ms: int
-    interval_s: tuple[int, int]
-    amount: tuple[int, int]
-    currency: str
-    cards: tuple[tuple[str, int], ...]
-    void_rate: float
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    name: str
-    params: dict[str, Any]
-    line: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Expectation:
-    """``code`` compared with ``op`` to ``value``: ``STRAY_RECEIPT >= 1``."""
-
-    code: str
-    op: str
-    value: int
-
-    def holds(self, actual: int) -> bool:
-        return {
-            "==": actual == self.value,
-            "!=": actual != self.value,
-            ">=": actual >= self.value,
-            "<=": actual <= self.value,
-            ">": actual > self.value,
-            "<": actual < self.value,
-        }[self.op]
-
-    def describe(self) -> str:
-        return f"{self.code} {self.op} {self.value}"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    path: str
-    name: str
-    description: str
-    seed: int
-    profile: str
-    profile_settings: dict[str, Any]
-    start: dt.datetime
-    terminals: tuple[TerminalSpec, ...]
-    sales: tuple[SaleSpec, ...]
-    voids: tuple[VoidSpec, ...]
-    generate: GenerateSpec | None
-    faults: tuple[FaultSpec, ...]
-    expect: tuple[Expectation, ...]
-    source: str = field(default="", repr=False)
-
 
 #: Scenario files are small and flat; deeper nesting is an error, not a stack overflow.
 MAX_DEPTH = 64
@@ -120,7 +40,7 @@ class _Loader(yaml.SafeLoader):
     _depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
         if isinstance(event, yaml.AliasEvent):
             raise yaml.composer.ComposerError(
                 None, None, f"aliases (*{event.anchor}) are not allowed in scenario files",
@@ -162,7 +82,8 @@ class _Located:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 if key_node.value == key:
-                    return value_node
+                    found: yaml.Node = value_node
+                    return found
         if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             child: yaml.Node = node.value[key]
             return child
@@ -259,16 +180,6 @@ def _schema_error(located: _Located, data: Any) -> ScenarioError | None:
     return located.error(keys, error.message)
 
 
-def _time_ms(value: int | str, start: dt.datetime) -> int:
-    if isinstance(value, int):
-        return value * 1000
-    parts = [int(p) for p in value.split(":")]
-    hours, minutes, seconds = [*parts, 0][:3]
-    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    moment = midnight + dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
-    return int((moment - start).total_seconds() * 1000)
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     name = str(path)
@@ -285,165 +196,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     problem = _schema_error(located, data)
     if problem is not None:
         raise problem
-    return _build(located, data, text)
-
-
-def _build(located: _Located, data: dict[str, Any], text: str) -> Scenario:
-    from terminal_sim.plugins.registry import (  # the fault layer owns them
-        fault_class,
-        known_fault_names,
-    )
-
-    profile = data.get("profile", "naive")
-    if profile not in PROFILES:
-        raise located.error(["profile"], f"unknown profile {profile!r}; choose one of: "
-                            f"{', '.join(PROFILES)}")
-    settings = dict(data.get("profile_settings", {}))
-    try:
-        PROFILES[profile].with_settings(**settings)
-    except Exception as exc:  # ConfigurationError or a TypeError of a bad value
-        raise located.error(["profile_settings"], str(exc)) from None
-
-    start_text = data.get("start")
-    start = DEFAULT_EPOCH
-    if start_text is not None:
-        try:
-            start = dt.datetime.fromisoformat(start_text)
-        except ValueError:
-            raise located.error(["start"], f"not a date and time: {start_text!r}") from None
-
-    terminals_data = data.get("terminals") or [{"id": "T0000001"}]
-    terminals = []
-    seen_ids: set[str] = set()
-    for index, item in enumerate(terminals_data):
-        if item["id"] in seen_ids:
-            raise located.error(["terminals", index, "id"], f"terminal {item['id']} twice")
-        seen_ids.add(item["id"])
-        terminals.append(TerminalSpec(
-            item["id"],
-            item.get("merchant_id", f"M{index + 1:014d}"),
-            item.get("merchant_name", "TERMINAL-SIM DEMO SHOP"),
-        ))
-    default_terminal = terminals[0].id
-
-    def terminal_of(keys: list[Any], item: dict[str, Any]) -> str:
-        tid = item.get("terminal", default_terminal)
-        if tid not in seen_ids:
-            raise located.error([*keys, "terminal"], f"no terminal {tid!r} in terminals")
-        return str(tid)
-
-    def time_of(keys: list[Any], value: int | str) -> int:
-        at = _time_ms(value, start)
-        if at < 0:
-            raise located.error(keys, f"{value!r} is before the start {start:%H:%M:%S}")
-        return at
-
-    def currency_of(keys: list[Any], value: str) -> str:
-        if value not in CURRENCIES:
-            raise located.error(keys, f"unknown currency {value!r}; known: {', '.join(CURRENCIES)}")
-        return value
-
-    def card_of(keys: list[Any], name: str) -> Card:
-        try:
-            known = catalog_card(name)
-        except ValueError as exc:
-            raise located.error(keys, str(exc)) from None
-        return Card(known.pan, label=known.name)
-
-    workload = data.get("workload", {})
-    sales = []
-    for section, kind in (("sales", "sale"), ("refunds", "refund")):
-        for index, item in enumerate(workload.get(section, [])):
-            keys = ["workload", section, index]
-            sales.append(SaleSpec(
-                time_of([*keys, "at"], item["at"]),
-                terminal_of(keys, item),
-                item["amount"],
-                currency_of([*keys, "currency"], item.get("currency", "EUR")),
-                card_of([*keys, "card"], item.get("card", "visa-approve")),
-                kind=kind,
-            ))
-    voids = []
-    for index, item in enumerate(workload.get("voids", [])):
-        keys = ["workload", "voids", index]
-        voids.append(VoidSpec(time_of([*keys, "at"], item["at"]), terminal_of(keys, item)))
-
-    generate = None
-    gen = workload.get("generate")
-    if gen is not None:
-        keys = ["workload", "generate"]
-        interval = tuple(gen.get("interval_s", [20, 240]))
-        amount = tuple(gen.get("amount", [100, 25_000]))
-        for label, pair in (("interval_s", interval), ("amount", amount)):
-            if pair[0] > pair[1]:
-                raise located.error([*keys, label], f"low {pair[0]} is above high {pair[1]}")
-        if interval[0] < 1:
-            raise located.error([*keys, "interval_s"], "sales need at least 1 s between them")
-        cards = gen.get("cards") or {"visa-approve": 6, "mastercard-approve": 3,
-                                     "amex-approve": 1}
-        for card_name in cards:
-            card_of([*keys, "cards", card_name], card_name)
-        if sum(cards.values()) == 0:
-            raise located.error([*keys, "cards"], "the weights add up to zero")
-        generate = GenerateSpec(
-            count=gen["count"],
-            start_ms=time_of([*keys, "start"], gen.get("start", 0)),
-            interval_s=(int(interval[0]), int(interval[1])),
-            amount=(int(amount[0]), int(amount[1])),
-            currency=currency_of([*keys, "currency"], gen.get("currency", "EUR")),
-            cards=tuple(cards.items()),
-            void_rate=float(gen.get("void_rate", 0.0)),
-        )
-
-    known_faults = known_fault_names()
-    faults = []
-    for index, item in enumerate(data.get("faults", [])):
-        fault_name = item["name"]
-        if fault_name not in known_faults:
-            listed = ", ".join(known_faults) or "none are registered yet"
-            raise located.error(["faults", index, "name"],
-                                f"unknown fault {fault_name!r}; known: {listed}")
-        params = {k: v for k, v in item.items() if k != "name"}
-        for target in params.get("terminals") or []:
-            if target not in seen_ids:
-                raise located.error(["faults", index, "terminals"],
-                                    f"no terminal {target!r} in terminals")
-        try:
-            fault_class(fault_name).validate(params)
-        except ConfigurationError as exc:
-            param = str(exc).split(":", 1)[0]
-            where: list[Any] = ["faults", index]
-            if param in params:
-                where.append(param)
-            raise located.error(where, str(exc).split(": ", 1)[-1]) from None
-        faults.append(FaultSpec(fault_name, params, located.line(["faults", index])))
-
-    expect = []
-    for code, value in data.get("expect", {}).items():
-        if isinstance(value, int):
-            expect.append(Expectation(code, "==", value))
-        else:
-            match = _COMPARISON.match(value)
-            if match is None:  # the schema pattern already guarantees this
-                raise located.error(["expect", code], f"not a comparison: {value!r}")
-            expect.append(Expectation(code, match.group(1), int(match.group(2))))
-
-    return Scenario(
-        path=located.path,
-        name=data["name"],
-        description=data.get("description", ""),
-        seed=data["seed"],
-        profile=profile,
-        profile_settings=settings,
-        start=start,
-        terminals=tuple(terminals),
-        sales=tuple(sales),
-        voids=tuple(voids),
-        generate=generate,
-        faults=tuple(faults),
-        expect=tuple(expect),
-        source=text,
-    )
+    return ScenarioBuilder(located, data, text).build()
 
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""Live mode's time: a clock that runs by itself and a scheduler that waits for it.
+"""Live mode's scheduler: it waits for a clock that runs by itself.
 
-:class:`ScaledClock` counts virtual milliseconds from a monotonic source, ``speed``
-times faster than real time (``speed=1`` is real time). :class:`RealTimeScheduler`
+The clock is :class:`~terminal_sim.base.clock.ScaledClock` (virtual milliseconds from a
+monotonic source, ``speed`` times faster than real time). :class:`RealTimeScheduler`
 has the :class:`~terminal_sim.sim.scheduler.Scheduler` interface: it sleeps until the
 next action is due, and runs at once any callable another thread hands it through
 :meth:`RealTimeScheduler.call_soon_threadsafe` (replies from the TCP link). This is
@@ -10,45 +10,22 @@ the one place where the wall clock drives the terminal: live mode, not simulatio
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 import queue
-import time
 from collections.abc import Callable
 
+from terminal_sim.base.clock import ScaledClock
+from terminal_sim.errors import SimulationError
 from terminal_sim.sim.scheduler import Scheduled, Scheduler
-
-
-class ScaledClock:
-    """Virtual ms since start, ``speed`` times real time; the calendar from ``epoch``."""
-
-    def __init__(self, epoch: dt.datetime, *, speed: float = 1.0) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.epoch = epoch
-        self.speed = speed
-        self._origin = time.monotonic()  # live: real elapsed time is the point here
-
-    def now(self) -> int:
-        return int((time.monotonic() - self._origin) * 1000 * self.speed)
-
-    def advance_to(self, t_ms: int) -> None:
-        """Real time moves by itself; nothing to do (the scheduler waits instead)."""
-
-    def wall(self) -> dt.datetime:
-        return self.epoch + dt.timedelta(milliseconds=self.now())
-
-    def real_seconds(self, virtual_ms: int) -> float:
-        return max(0.0, virtual_ms / 1000 / self.speed)
 
 
 class RealTimeScheduler(Scheduler):
     """Runs actions when their virtual time has come, in real (scaled) time."""
 
-    clock: ScaledClock  # type: ignore[assignment]
+    clock: ScaledClock
 
     def __init__(self, clock: ScaledClock) -> None:
-        super().__init__(clock)  # type: ignore[arg-type]
+        super().__init__(clock)
         self._posted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.stopped = False
 
@@ -92,7 +69,7 @@ class RealTimeScheduler(Scheduler):
             item.action()
             self.steps += 1
             if self.steps >= max_steps:
-                raise RuntimeError(f"live run did not settle within {max_steps} steps")
+                raise SimulationError(f"live run did not settle within {max_steps} steps")
 
     def _drain_posted(self) -> None:
         while True:

@@ -10,7 +10,8 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from terminal_sim.base.clock import VirtualClock
+from terminal_sim.base.clock import ScaledClock, VirtualClock
+from terminal_sim.errors import SimulationError
 
 
 @dataclass(slots=True)
@@ -49,7 +50,7 @@ class Scheduled:
 class Scheduler:
     """Runs actions in virtual-time order."""
 
-    def __init__(self, clock: VirtualClock) -> None:
+    def __init__(self, clock: VirtualClock | ScaledClock) -> None:
         self.clock = clock
         self._queue: list[Scheduled] = []
         self._seq = 0
@@ -87,7 +88,7 @@ class Scheduler:
             item.action()
             self.steps += 1
             if self.steps >= max_steps:
-                raise RuntimeError(f"simulation did not settle within {max_steps} steps")
+                raise SimulationError(f"simulation did not settle within {max_steps} steps")
 
     @property
     def pending(self) -> int:

@@ -58,14 +58,11 @@ class Session:
                             for i, t in enumerate(terminals)),
             sales=(), voids=(), generate=None, faults=(), expect=())
         self.sim = Simulation(scenario, out_dir=out_dir)
-        self.sim._build()
+        self.sim.build()
         self._sale_seq = 0
         self._fault_seq = 0
         self.closed = False
-        for node in self.sim.nodes.values():
-            node.power_on()
-            if node.sync is not None:
-                node.sync.start(FOREVER_MS)
+        self.sim.power_on(sync_until_ms=FOREVER_MS)
 
     # -- looking ---------------------------------------------------------------------------
 
@@ -169,7 +166,7 @@ class Session:
     def advance(self, ms: int) -> None:
         """Let ``ms`` of virtual time pass, with everything that happens in it."""
         target = self.now + ms
-        self.sim.scheduler.run(until=target)
+        self.sim.step(until=target)
         self.sim.clock.advance_to(target)
 
     def quiet(self) -> bool:
@@ -178,18 +175,15 @@ class Session:
 
     def settle(self, *, limit_ms: int = 3_600_000) -> None:
         """Run until only background work is left (or ``limit_ms`` passed)."""
-        self.sim.scheduler.run(until=self.now + limit_ms, until_quiet=True)
+        self.sim.step(until=self.now + limit_ms, until_quiet=True)
 
     def close(self) -> RunResult:
-        """Finish: a last sync round, reconcile, write artifacts when an out_dir was given."""
+        """Finish: a last sync round, reconcile, write the simulation's artifacts when an
+        out_dir was given (``report.html`` is the reporting layer's: the studio adds it)."""
         if self.closed:
             raise ConfigurationError("this session is closed")
         self.closed = True
         for node in self.sim.nodes.values():
             if node.sync is not None and node.powered:
                 node.sync.sync_once()
-        try:
-            return self.sim._finish()
-        finally:
-            if self.sim._trace_file is not None:
-                self.sim._trace_file.close()
+        return self.sim.finish()

@@ -9,7 +9,17 @@ reconciles the evidence.
 Artifacts (when ``out_dir`` is given): ``trace.jsonl``, ``journal.sqlite``,
 ``host.sqlite``, ``backoffice.sqlite``,
 ``receipts.bin`` (every ESC/POS byte each printer received, terminals
-in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``.
+in id order), ``receipts.txt`` (the interpreted roll) and ``report.json``. The layers
+above add ``report.html`` and ``scenario.yaml`` (:func:`terminal_sim.harness.run.run_scenario`).
+
+A run can be driven whole (:meth:`Simulation.run`) or step by step, which is what the
+session, the crash-point sweep and the studio do::
+
+    sim = Simulation(scenario)
+    sim.build()            # stores, ports, terminals, faults: nothing has happened yet
+    sim.power_on()         # every terminal boots; sync agents start
+    sim.step(until=60_000) # let virtual time pass, with everything that happens in it
+    result = sim.finish()  # reconcile, write the artifacts, release the files
 """
 
 from __future__ import annotations
@@ -46,8 +56,9 @@ from terminal_sim.sim.workload import plan
 from terminal_sim.stores.backoffice import BackOffice
 from terminal_sim.stores.journal import Durability, Journal
 
-ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite", "receipts.bin",
-             "receipts.txt", "report.json", "report.html", "scenario.yaml")
+#: What :meth:`Simulation.finish` writes into a run directory (the harness adds the rest).
+RUN_ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sqlite",
+                 "receipts.bin", "receipts.txt", "report.json")
 
 #: After the last customer action the day goes on this long (syncs, retries, reboots).
 SETTLE_MS = 30 * 60_000
@@ -129,7 +140,12 @@ class Simulation:
         return ReceiptPrinter(VirtualPrinter(), check_status=self.profile.check_printer_status,
                               skip_empty_jobs=self.profile.spooler_skips_empty_jobs)
 
-    def _build(self) -> None:
+    def build(self) -> None:
+        """Open the stores and wire the world: acquirer, terminals with their ports, faults.
+
+        Nothing runs yet; call :meth:`power_on` and :meth:`step` (or :meth:`play`) next,
+        and :meth:`finish` at the end. Subclasses add to the world by extending it.
+        """
         self._open_stores()
         self.link = self._make_link()
         durability = Durability(synchronous=self.profile.journal_synchronous)
@@ -165,24 +181,44 @@ class Simulation:
 
     def run(self) -> RunResult:
         """Play the scenario to the end and reconcile; writes artifacts when asked."""
-        self._build()
+        self.build()
         try:
-            actions = plan(self.scenario, self.seeds)
-            last = max((a.at_ms for a in actions), default=0)
-            self.horizon_ms = max(last, *(f.latest_ms() for f in self.faults), 0) + SETTLE_MS
-            for node in self.nodes.values():
-                node.power_on()
-                if node.sync is not None:
-                    node.sync.start(self.horizon_ms)
-            for action in actions:
-                node = self.nodes[action.terminal]
-                self.scheduler.at(action.at_ms, partial(node.request, action.event))
-            self.scheduler.run()
-            self.end_of_day()
-            return self._finish()
+            self.play()
+            return self.finish()
         finally:
-            if self._trace_file is not None:
-                self._trace_file.close()
+            self.close_trace()
+
+    def power_on(self, *, sync_until_ms: int | None = None) -> None:
+        """Boot every terminal and start its sync agent (until ``sync_until_ms``, by
+        default the end of the scenario's day)."""
+        until = self.horizon_ms if sync_until_ms is None else sync_until_ms
+        for node in self.nodes.values():
+            node.power_on()
+            if node.sync is not None:
+                node.sync.start(until)
+
+    def play(self) -> None:
+        """The scenario's day after :meth:`build`: boot, every customer action at its
+        time, then :meth:`end_of_day`."""
+        actions = plan(self.scenario, self.seeds)
+        last = max((a.at_ms for a in actions), default=0)
+        self.horizon_ms = max(last, *(f.latest_ms() for f in self.faults), 0) + SETTLE_MS
+        self.power_on()
+        for action in actions:
+            node = self.nodes[action.terminal]
+            self.scheduler.at(action.at_ms, partial(node.request, action.event))
+        self.step()
+        self.end_of_day()
+
+    def step(self, *, until: int | None = None, until_quiet: bool = False) -> None:
+        """Run what is scheduled: everything, or up to virtual time ``until``, or
+        (``until_quiet``) until only background housekeeping is left."""
+        self.scheduler.run(until=until, until_quiet=until_quiet)
+
+    def close_trace(self) -> None:
+        """Flush and close ``trace.jsonl`` (idempotent; :meth:`finish` does it too)."""
+        if self._trace_file is not None:
+            self._trace_file.close()
 
     def end_of_day(self) -> None:
         """Close the day: settle with the host (when the firmware does), a last sync."""
@@ -190,7 +226,7 @@ class Simulation:
             if self.profile.settle_at_end_of_day:
                 node.settlement = Settlement(node)
                 node.settlement.start()
-        self.scheduler.run()
+        self.step()
         for node in self.nodes.values():
             if node.sync is not None and node.powered:
                 node.sync.sync_once()
@@ -228,7 +264,15 @@ class Simulation:
                 receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
         return receipts_bin, receipts
 
-    def _finish(self) -> RunResult:
+    def finish(self) -> RunResult:
+        """Reconcile the evidence as it stands, write the run's artifacts (with an
+        ``out_dir``), close the stores and the trace; returns what the run produced."""
+        try:
+            return self._reconcile_and_write()
+        finally:
+            self.close_trace()
+
+    def _reconcile_and_write(self) -> RunResult:
         receipts_bin, receipts = self._paper()
         evidence = Evidence(receipts=receipts, journal=self.journal.rows(),
                             host=self._host_rows(), backoffice=self.backoffice.rows(),
@@ -251,10 +295,6 @@ class Simulation:
         if self.out_dir is not None:
             self._write_artifacts(result)
         self._close_stores()
-        if self.out_dir is not None:
-            from terminal_sim.reporting.report_html import write_report_html
-
-            write_report_html(self.out_dir, result)
         return result
 
     def _write_artifacts(self, result: RunResult) -> None:
@@ -273,12 +313,3 @@ class Simulation:
         (out / "report.json").write_text(
             json.dumps(result.report, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8")
-        from terminal_sim.harness.replay import write_scenario_copy  # what replay re-runs
-
-        write_scenario_copy(self.scenario, out)
-
-
-def run_scenario(scenario: Scenario, *, seed: int | None = None, profile: str | None = None,
-                 out_dir: str | Path | None = None) -> RunResult:
-    """Run ``scenario`` once (convenience for tests and the CLI)."""
-    return Simulation(scenario, seed=seed, profile=profile, out_dir=out_dir).run()

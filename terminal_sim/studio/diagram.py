@@ -165,69 +165,89 @@ def _order(columns: dict[int, list[_Slot]], links: list[tuple[_Slot, _Slot]]) ->
                 slot.order = index
 
 
-def diagram_svg(diagram: Diagram, *, css_class: str = "machine") -> str:
-    """The diagram as an inline ``<svg>`` element (no external references)."""
-    column, order, back = _layers(diagram)
-    columns: dict[int, list[_Slot]] = defaultdict(list)
-    slot_of: dict[str, _Slot] = {}
-    for state in order:
-        slot_of[state] = _Slot(state, column[state])
-        columns[column[state]].append(slot_of[state])
-    # a forward edge skipping columns bends through a slot in each column it crosses
-    routes: dict[int, list[_Slot]] = {}
-    links: list[tuple[_Slot, _Slot]] = []
-    for number, edge in enumerate(diagram.edges):
-        if edge.source == "*" or (edge.source, edge.dest) in back:
-            continue
-        path = [slot_of[edge.source]]
-        for col in range(column[edge.source] + 1, column[edge.dest]):
-            bend = _Slot(f"{edge.source}>{edge.dest}@{col}", col, edge)
-            columns[col].append(bend)
-            path.append(bend)
-        path.append(slot_of[edge.dest])
-        routes[number] = path
-        links += list(pairwise(path))
-    for slots in columns.values():
-        for index, slot in enumerate(slots):
-            slot.order = index
-    _order(columns, links)
-    tallest = max(sum(s.height for s in slots) for slots in columns.values())
-    for slots in columns.values():
-        y = TOP + (tallest - sum(s.height for s in slots)) / 2
-        for slot in slots:
-            slot.y = y + slot.height / 2
-            y += slot.height
+class _Layout:
+    """Where every state box, bend and edge end goes (see the module docstring)."""
 
-    def x_of(slot: _Slot) -> float:
+    def __init__(self, diagram: Diagram) -> None:
+        self.diagram = diagram
+        self.column, order, self.back = _layers(diagram)
+        self.columns: dict[int, list[_Slot]] = defaultdict(list)
+        self.slot_of: dict[str, _Slot] = {}
+        for state in order:
+            self.slot_of[state] = _Slot(state, self.column[state])
+            self.columns[self.column[state]].append(self.slot_of[state])
+        self.routes: dict[int, list[_Slot]] = {}
+        links = self._route_forward_edges()
+        for slots in self.columns.values():
+            for index, slot in enumerate(slots):
+                slot.order = index
+        _order(self.columns, links)
+        self.tallest = max(sum(s.height for s in slots) for slots in self.columns.values())
+        for slots in self.columns.values():
+            y = TOP + (self.tallest - sum(s.height for s in slots)) / 2
+            for slot in slots:
+                slot.y = y + slot.height / 2
+                y += slot.height
+        self.width = 40 + (max(self.columns) + 1) * COLUMN
+        self.bottom = TOP + self.tallest
+        back_edges = [e for e in diagram.edges if self.is_back(e)]
+        self.height = self.bottom + 26 + 24 * len(back_edges)
+        self.arc_side: dict[int, str] = {}
+        self.port = self._ports()
+
+    def is_back(self, edge: Edge) -> bool:
+        return (edge.source, edge.dest) in self.back
+
+    def x_of(self, slot: _Slot) -> float:
         return 40 + slot.column * COLUMN + BOX_W / 2
 
-    width = 40 + (max(columns) + 1) * COLUMN
-    bottom = TOP + tallest
-    back_edges = [e for e in diagram.edges if (e.source, e.dest) in back]
-    height = bottom + 26 + 24 * len(back_edges)
-    # where edges meet a box: spread along its side, ordered by where the other end is
-    ends: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
-    for number, path in routes.items():
-        ends[(path[0].name, "right")].append((path[1].y, number))
-        ends[(path[-1].name, "left")].append((path[-2].y, number))
-    # an edge going back arcs below the states, or above when it leaves from the upper half
-    middle = TOP + tallest / 2
-    arc_side: dict[int, str] = {}
-    for number, edge in enumerate(diagram.edges):
-        if (edge.source, edge.dest) in back:
-            side = "top" if slot_of[edge.source].y < middle - 1 else "bottom"
-            arc_side[number] = side
-            ends[(edge.source, side)].append((-x_of(slot_of[edge.dest]), number))
-            ends[(edge.dest, side)].append((x_of(slot_of[edge.source]), number))
-    port: dict[tuple[str, str, int], float] = {}
-    for (state, side), items in ends.items():
-        items.sort()
-        span = (BOX_H - 10) if side in ("left", "right") else (BOX_W - 24)
-        for index, (_key, number) in enumerate(items):
-            offset = (index + 1) / (len(items) + 1) * span - span / 2
-            port[(state, side, number)] = offset
-    parts = [f'<svg class="{css_class}" viewBox="0 0 {width:.0f} {height:.0f}" '
-             f'width="{width:.0f}" height="{height:.0f}" role="img" '
+    def _route_forward_edges(self) -> list[tuple[_Slot, _Slot]]:
+        """A forward edge skipping columns bends through a slot in each column it crosses."""
+        links: list[tuple[_Slot, _Slot]] = []
+        for number, edge in enumerate(self.diagram.edges):
+            if edge.source == "*" or self.is_back(edge):
+                continue
+            path = [self.slot_of[edge.source]]
+            for col in range(self.column[edge.source] + 1, self.column[edge.dest]):
+                bend = _Slot(f"{edge.source}>{edge.dest}@{col}", col, edge)
+                self.columns[col].append(bend)
+                path.append(bend)
+            path.append(self.slot_of[edge.dest])
+            self.routes[number] = path
+            links += list(pairwise(path))
+        return links
+
+    def _ports(self) -> dict[tuple[str, str, int], float]:
+        """Where edges meet a box: spread along its side, ordered by where the other end
+        is. An edge going back arcs below the states, or above when it leaves from the
+        upper half."""
+        ends: dict[tuple[str, str], list[tuple[float, int]]] = defaultdict(list)
+        for number, path in self.routes.items():
+            ends[(path[0].name, "right")].append((path[1].y, number))
+            ends[(path[-1].name, "left")].append((path[-2].y, number))
+        middle = TOP + self.tallest / 2
+        for number, edge in enumerate(self.diagram.edges):
+            if self.is_back(edge):
+                source, dest = self.slot_of[edge.source], self.slot_of[edge.dest]
+                side = "top" if source.y < middle - 1 else "bottom"
+                self.arc_side[number] = side
+                ends[(edge.source, side)].append((-self.x_of(dest), number))
+                ends[(edge.dest, side)].append((self.x_of(source), number))
+        port: dict[tuple[str, str, int], float] = {}
+        for (state, side), items in ends.items():
+            items.sort()
+            span = (BOX_H - 10) if side in ("left", "right") else (BOX_W - 24)
+            for index, (_key, number) in enumerate(items):
+                offset = (index + 1) / (len(items) + 1) * span - span / 2
+                port[(state, side, number)] = offset
+        return port
+
+
+def diagram_svg(diagram: Diagram, *, css_class: str = "machine") -> str:
+    """The diagram as an inline ``<svg>`` element (no external references)."""
+    layout = _Layout(diagram)
+    parts = [f'<svg class="{css_class}" viewBox="0 0 {layout.width:.0f} {layout.height:.0f}" '
+             f'width="{layout.width:.0f}" height="{layout.height:.0f}" role="img" '
              'aria-label="state diagram of the terminal">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
              'markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" '
@@ -239,49 +259,19 @@ def diagram_svg(diagram: Diagram, *, css_class: str = "machine") -> str:
         key = html.escape(f"{edge.source}>{'|'.join(edge.triggers)}>{edge.dest}")
         label = _label(edge.triggers)
         if edge.source == "*":
-            target = slot_of[edge.dest]
-            x2, y2 = x_of(target), target.y - BOX_H / 2
-            x1, y1 = x2, y2 - 36
-            parts.append(
-                f'<g class="edge from-any" data-edge="{key}"><title>{title}</title>'
-                f'<path d="M{x1:.0f} {y1 + 9:.0f} L{x2:.0f} {y2:.0f}" marker-end="url(#arrow)" '
-                f'stroke-dasharray="4 3"/><rect x="{x1 - 34:.0f}" y="{y1 - 9:.0f}" width="68" '
-                f'height="18" rx="9" class="any"/><text x="{x1:.0f}" y="{y1 + 4:.0f}" '
-                f'class="any-label">any state</text>'
-                f"{_text(x1 + 8, y1 + 24, label, 'start')}</g>")
+            parts.append(_from_any_svg(layout, edge, key, title, label))
             continue
-        if (edge.source, edge.dest) in back:
-            side = arc_side[number]
+        if layout.is_back(edge):
+            side = layout.arc_side[number]
             depth[side] += 1
-            a, b = slot_of[edge.source], slot_of[edge.dest]
-            ax = x_of(a) + port[(a.name, side, number)]
-            bx = x_of(b) + port[(b.name, side, number)]
-            sign = 1 if side == "bottom" else -1
-            ay, by = a.y + sign * BOX_H / 2, b.y + sign * BOX_H / 2
-            reach = (bottom + 4 + 24 * depth[side] if side == "bottom"
-                     else min(a.y, b.y) - BOX_H / 2 - 18 - 16 * depth[side])
-            d = (f"M{ax:.0f} {ay:.0f} C{ax:.0f} {reach:.0f} {bx:.0f} {reach:.0f} "
-                 f"{bx:.0f} {by:.0f}")
-            text = _text((ax + bx) / 2, (reach - 3) if side == "bottom" else reach + 6, label,
-                         "middle")
+            d, text = _back_edge(layout, number, edge, depth[side], label)
         else:
-            path = routes[number]
-            first, last = path[0], path[-1]
-            points = [(x_of(first) + BOX_W / 2, first.y + port[(first.name, "right", number)])]
-            points += [(x_of(bend), bend.y) for bend in path[1:-1]]
-            points.append((x_of(last) - BOX_W / 2, last.y + port[(last.name, "left", number)]))
-            d = _smooth(points)
-            if len(path) > 2:  # the first bend has its own room in its column: label there
-                lx, ly = points[1][0], points[1][1] - 5
-            else:
-                (x1, y1), (x2, y2) = points[0], points[1]
-                lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 5
-            text = _text(lx, ly, label, "middle")
+            d, text = _forward_edge(layout, number, label)
         parts.append(f'<g class="edge" data-edge="{key}"><title>{title}</title>'
                      f'<path d="{d}" marker-end="url(#arrow)"/>{text}</g>')
     for state in diagram.states:
-        slot = slot_of[state]
-        x, y = x_of(slot), slot.y
+        slot = layout.slot_of[state]
+        x, y = layout.x_of(slot), slot.y
         initial = " initial" if state == diagram.initial else ""
         parts.append(f'<g class="state{initial}" data-state="{html.escape(state)}">'
                      f'<rect x="{x - BOX_W / 2:.0f}" y="{y - BOX_H / 2:.0f}" width="{BOX_W}" '
@@ -289,6 +279,54 @@ def diagram_svg(diagram: Diagram, *, css_class: str = "machine") -> str:
                      f"{html.escape(state)}</text></g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _from_any_svg(layout: _Layout, edge: Edge, key: str, title: str, label: list[str]) -> str:
+    """An edge from "any state": a badge above its target."""
+    target = layout.slot_of[edge.dest]
+    x2, y2 = layout.x_of(target), target.y - BOX_H / 2
+    x1, y1 = x2, y2 - 36
+    return (f'<g class="edge from-any" data-edge="{key}"><title>{title}</title>'
+            f'<path d="M{x1:.0f} {y1 + 9:.0f} L{x2:.0f} {y2:.0f}" marker-end="url(#arrow)" '
+            f'stroke-dasharray="4 3"/><rect x="{x1 - 34:.0f}" y="{y1 - 9:.0f}" width="68" '
+            f'height="18" rx="9" class="any"/><text x="{x1:.0f}" y="{y1 + 4:.0f}" '
+            f'class="any-label">any state</text>'
+            f"{_text(x1 + 8, y1 + 24, label, 'start')}</g>")
+
+
+def _back_edge(layout: _Layout, number: int, edge: Edge, depth: int, label: list[str]
+               ) -> tuple[str, str]:
+    """The path and label of an edge going back: an arc below (or above) the states, the
+    ``depth``-th on its side."""
+    side = layout.arc_side[number]
+    a, b = layout.slot_of[edge.source], layout.slot_of[edge.dest]
+    ax = layout.x_of(a) + layout.port[(a.name, side, number)]
+    bx = layout.x_of(b) + layout.port[(b.name, side, number)]
+    sign = 1 if side == "bottom" else -1
+    ay, by = a.y + sign * BOX_H / 2, b.y + sign * BOX_H / 2
+    reach = (layout.bottom + 4 + 24 * depth if side == "bottom"
+             else min(a.y, b.y) - BOX_H / 2 - 18 - 16 * depth)
+    d = f"M{ax:.0f} {ay:.0f} C{ax:.0f} {reach:.0f} {bx:.0f} {reach:.0f} {bx:.0f} {by:.0f}"
+    text = _text((ax + bx) / 2, (reach - 3) if side == "bottom" else reach + 6, label,
+                 "middle")
+    return d, text
+
+
+def _forward_edge(layout: _Layout, number: int, label: list[str]) -> tuple[str, str]:
+    """The path and label of a forward edge, through its bends."""
+    path = layout.routes[number]
+    first, last = path[0], path[-1]
+    points = [(layout.x_of(first) + BOX_W / 2,
+               first.y + layout.port[(first.name, "right", number)])]
+    points += [(layout.x_of(bend), bend.y) for bend in path[1:-1]]
+    points.append((layout.x_of(last) - BOX_W / 2,
+                   last.y + layout.port[(last.name, "left", number)]))
+    if len(path) > 2:  # the first bend has its own room in its column: label there
+        lx, ly = points[1][0], points[1][1] - 5
+    else:
+        (x1, y1), (x2, y2) = points[0], points[1]
+        lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 5
+    return _smooth(points), _text(lx, ly, label, "middle")
 
 
 def _label(triggers: tuple[str, ...]) -> list[str]:

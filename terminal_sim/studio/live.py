@@ -34,6 +34,7 @@ from terminal_sim.base.money import CURRENCIES
 from terminal_sim.errors import ConfigurationError, TerminalSimError
 from terminal_sim.plugins.faults import Fault
 from terminal_sim.reporting.receipt_images import ReceiptArt
+from terminal_sim.reporting.report_html import write_report_html
 from terminal_sim.reporting.run_view import view_of_session
 from terminal_sim.sim.session import Session
 from terminal_sim.studio.snapshot import SnapshotBuilder
@@ -238,8 +239,7 @@ class LiveTerminal:
         return "good morning: 08:00"
 
     def _do_reset(self, _action: dict[str, Any]) -> str:
-        if not self.session.closed:
-            self.session.close()  # release its files before the next one takes them over
+        self.save()  # release its files before the next one takes them over
         self.session = self._fresh()
         return "a fresh terminal"
 
@@ -253,8 +253,6 @@ class LiveTerminal:
         result = session.close()
         if self.out_dir is None:
             return None
-        from terminal_sim.reporting.report_html import write_report_html
-
         write_report_html(self.out_dir, result)
         return self.out_dir
 
@@ -309,8 +307,8 @@ def _minor_units(raw: Any, exponent: int) -> int:
             or len(fraction) > exponent:
         raise ConfigurationError(f"amount: {text!r} is not an amount with at most "
                                  f"{exponent} decimals")
-    minor = int(whole or "0") * 10**exponent + int((fraction or "0").ljust(exponent, "0")
-                                                     or "0")
+    scale: int = 10**exponent
+    minor = int(whole or "0") * scale + int((fraction or "0").ljust(exponent, "0") or "0")
     if minor <= 0:
         raise ConfigurationError("amount: more than zero")
     return minor

@@ -14,7 +14,7 @@ import html
 import json
 from typing import Any
 
-from terminal_sim.reporting.report_html import BASE_CSS
+from terminal_sim.reporting.report_assets import BASE_CSS
 from terminal_sim.studio.diagram import lifecycle_svg
 from terminal_sim.studio.snapshot import BOOK_COLUMNS
 

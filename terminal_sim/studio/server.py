@@ -76,11 +76,13 @@ class StudioServer:
     def __init__(self, make: Callable[[], Studio], *, port: int = 8000,
                  tick_ms: int = 100) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-terminal")
+        made = False
         try:
             self.studio: Studio = self._worker.submit(make).result()
-        except BaseException:
-            self._worker.shutdown(wait=False)
-            raise
+            made = True
+        finally:
+            if not made:  # whatever stopped it (a bad option, ^C): no thread left behind
+                self._worker.shutdown(wait=False)
         self.tick_ms = tick_ms
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None

@@ -15,7 +15,8 @@ from typing import Any
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.reporting.explain import Narrator, format_virtual
 from terminal_sim.reporting.receipt_images import ReceiptArt
-from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys, lane_of
+from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys
+from terminal_sim.reporting.timeline import lane_of
 
 __all__ = ["BOOK_COLUMNS", "SnapshotBuilder"]
 
@@ -54,9 +55,9 @@ class SnapshotBuilder:
     def cached_view(self, key: Any, make: Callable[[], RunView]) -> RunView:
         """The view for ``key`` (made once per key: the trace length of a live session)."""
         if self._view is None or key != self._key:
-            self._adopt(make(), key)
-        if self._view is None:  # _adopt set it; this narrows the type
-            raise RuntimeError("no view")
+            view = make()
+            self._adopt(view, key)
+            return view
         return self._view
 
     def _adopt(self, view: RunView, key: Any) -> Narrator:

@@ -252,7 +252,7 @@ class ScenarioItem(pytest.Item):
             raise ScenarioFailure(f"invalid scenario: {self.error}")
         if self.scenario is None:  # from_parent is only ever given one or the other
             raise ScenarioFailure("no scenario to run")
-        from terminal_sim.sim.simulation import run_scenario
+        from terminal_sim.harness.run import run_scenario
 
         self.out_dir = self._artifact_dir(self.scenario.name)
         result = run_scenario(self.scenario, out_dir=self.out_dir)

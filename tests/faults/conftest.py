@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import parse_scenario
-from terminal_sim.sim.simulation import RunResult, run_scenario
+from terminal_sim.sim.simulation import RunResult
 
 DAY = """\
 name: fault-test

@@ -98,8 +98,19 @@ def _compare_golden(name: str, image: PILImage.Image) -> None:
         pytest.skip(message)
     path = GOLDEN / name
     if REGEN:
+        # a regenerated image compared with itself would always pass: say what changed
+        # against the previous golden instead, and skip
+        previous = _pixels(PILImage.open(path)) if path.exists() else None
         GOLDEN.mkdir(exist_ok=True)
         path.write_bytes(png_bytes(image))
+        if previous is None:
+            change = "new"
+        elif previous.size != image.size:
+            change = f"size {previous.size} -> {image.size}"
+        else:
+            box = ImageChops.difference(previous, _pixels(image)).getbbox()
+            change = "unchanged" if box is None else f"changed in box {box}"
+        pytest.skip(f"regenerated {name}: {change}")
     assert path.exists(), f"no golden image {path}: run with TERMINAL_SIM_REGEN_GOLDEN=1"
     expected = PILImage.open(path)
     assert expected.size == image.size

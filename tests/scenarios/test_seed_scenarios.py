@@ -11,8 +11,9 @@ import dataclasses
 
 import pytest
 
+from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import load_scenario
-from terminal_sim.sim.simulation import RunResult, run_scenario
+from terminal_sim.sim.simulation import RunResult
 from tests.support import SCENARIOS
 
 #: scenario -> finding codes it must show (the issue's list)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from terminal_sim.harness.replay import write_scenario_copy
+from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import load_scenario
-from terminal_sim.sim.simulation import RunResult, run_scenario
+from terminal_sim.sim.simulation import RunResult
 from tests.support import SCENARIOS, SMALL
 
 
@@ -33,10 +33,7 @@ def nightly_run(scenario_runs: dict[str, tuple[Path, RunResult]]) -> Path:
 def recorded_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory made the way ``pos-sim run`` makes one (do not modify it)."""
     target = tmp_path_factory.mktemp("recorded") / "run"
-    scenario = load_scenario(SMALL)
-    run_scenario(scenario, out_dir=target)
-    if not (target / "scenario.yaml").exists():  # until Simulation writes it itself
-        write_scenario_copy(scenario, target)
+    run_scenario(load_scenario(SMALL), out_dir=target)
     return target
 
 

@@ -69,15 +69,17 @@ def test_pipelined_messages_are_answered_in_order(server: ServerThread, wire: Wi
 
 @pytest.mark.parametrize(("name", "junk", "closes", "answer", "logged"), [
     ("garbage frame", b"\x00\x05\xff\xfe\x00ab", False, None, "dropped undecodable"),
-    ("format error", b"\x00\x0c0200ZZZZZZZZ", False, "30", ""),
+    # answered with 30, so nothing is logged: the reason is in the host's message log
+    ("format error", b"\x00\x0c0200ZZZZZZZZ", False, "30",
+     "field p: Field data is 8 bytes, expecting 16 at byte 4"),
     ("truncated then close", b"\x00\x40" + b"0200", True, None, "closed mid-frame"),
     ("oversize length header", b"\xff\xff" + b"0" * 64, True, None,
      "length header announces 65535 bytes"),
     ("zero length header", b"\x00\x00", True, None, "length header announces 0 bytes"),
 ])
 def test_hostile_input_does_not_stop_the_server(
-        server: ServerThread, wire: Wire, caplog: pytest.LogCaptureFixture, name: str,
-        junk: bytes, closes: bool, answer: str | None, logged: str) -> None:
+        server: ServerThread, wire: Wire, ledger_path: Path, caplog: pytest.LogCaptureFixture,
+        name: str, junk: bytes, closes: bool, answer: str | None, logged: str) -> None:
     caplog.set_level(logging.INFO, logger="terminal_sim")
     with wire.connect(server.address) as sock:
         sock.sendall(junk)
@@ -98,7 +100,14 @@ def test_hostile_input_does_not_stop_the_server(
     assert reply["39"] == "00"
     assert reply["11"] == "000010"
     assert server.server.stats.failures == 0
-    assert logged in caplog.text  # the reason is in the log
+    if answer is None:
+        assert logged in caplog.text  # the reason is in the log
+    else:
+        with closing(sqlite3.connect(ledger_path)) as db:
+            details = [row[0] for row in db.execute(
+                "SELECT detail FROM messages WHERE direction = 'in' AND response_code = ?",
+                (answer,))]
+        assert details == [logged]
 
 
 def test_messages_before_a_bad_header_are_answered(server: ServerThread, wire: Wire) -> None:
@@ -190,7 +199,7 @@ SERVE = [sys.executable, "-c",
          "from terminal_sim.cli.acquirer_commands import acquirer; acquirer()", "serve"]
 
 
-MODULE = [sys.executable, "-m", "terminal_sim.acquirer", "serve"]
+MODULE = [sys.executable, "-m", "terminal_sim", "acquirer", "serve"]
 #: how long to wait for a server process to end: a guard against a hang, not a time limit
 #: (a shared machine can be slow)
 EXIT_WAIT_S = 60

@@ -29,7 +29,8 @@ def test_serve_help_names_its_options() -> None:
 
 def test_port_and_ledger_are_required() -> None:
     result = CliRunner().invoke(acquirer, ["serve"])
-    assert result.exit_code == 2 and "--port" in result.output
+    assert result.exit_code == 2
+    assert "--port" in result.output
 
 
 def test_a_bad_rules_file_is_exit_2(tmp_path: Path) -> None:
@@ -38,7 +39,8 @@ def test_a_bad_rules_file_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(acquirer, ["serve", "--port", "0", "--ledger",
                                            str(tmp_path / "h.sqlite"), "--rules", str(rules)])
     assert result.exit_code == 2
-    assert "quote it" in result.output and "Traceback" not in result.output
+    assert "quote it" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_busy_port_is_exit_1(tmp_path: Path) -> None:
@@ -55,7 +57,8 @@ def test_a_busy_port_is_exit_1(tmp_path: Path) -> None:
 def test_an_unopenable_ledger_is_exit_1(tmp_path: Path) -> None:
     result = CliRunner().invoke(acquirer, ["serve", "--port", "0", "--ledger",
                                            str(tmp_path / "no" / "such" / "h.sqlite")])
-    assert result.exit_code == 1 and "cannot open host ledger" in result.output
+    assert result.exit_code == 1
+    assert "cannot open host ledger" in result.output
 
 
 # -- rules as data -----------------------------------------------------------------------
@@ -71,7 +74,8 @@ def test_rules_file_round_trip(tmp_path: Path) -> None:
     assert rules.decide(terminal_id="T0000001", pan="4242424242424242", amount_minor=100) == "05"
     assert rules.decide(terminal_id="T0000001", pan="4000000000000002", amount_minor=100) == "05"
     assert rules.decide(terminal_id="T0000001", pan="", amount_minor=151) == "51"  # defaults
-    assert rules.override_for("0400") == NO_REPLY and rules.override_for("0420") is None
+    assert rules.override_for("0400") == NO_REPLY
+    assert rules.override_for("0420") is None
     assert rules.decide(terminal_id="T0000001", pan="", amount_minor=100, mti="0500") == "96"
 
 

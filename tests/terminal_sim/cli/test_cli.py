@@ -6,14 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from terminal_sim.cli.main import main
 from terminal_sim.evidence.privacy import scan_run
-from terminal_sim.sim.simulation import ARTIFACTS
+from terminal_sim.harness.run import ARTIFACTS
 from tests.support import ROOT
 
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
@@ -39,14 +41,19 @@ def happy_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def test_happy_day_passes_with_no_findings(happy_runs: tuple[Path, Path]) -> None:
     report = json.loads((happy_runs[0] / "report.json").read_text())
-    assert report["findings"] == [] and report["passed"] is True
-    assert report["scenario"] == "happy-day" and report["seed"] == 20260105
+    assert report["findings"] == []
+    assert report["passed"] is True
+    assert report["scenario"] == "happy-day"
+    assert report["seed"] == 20260105
     counts = report["counts"]
-    assert counts["receipts"] == 200 and counts["journal_records"] == 200
+    assert counts["receipts"] == 200
+    assert counts["journal_records"] == 200
     assert counts["host_transactions"] == 200
     approved = counts["journal"].get("sale:approved", 0)
     declined = counts["journal"].get("sale:declined", 0)
-    assert approved > 150 and declined > 5 and approved + declined == 200
+    assert approved > 150
+    assert declined > 5
+    assert approved + declined == 200
 
 
 @pytest.mark.parametrize("artifact", ["trace.jsonl", "receipts.bin", "receipts.txt",
@@ -115,7 +122,8 @@ def test_yaml_syntax_error_exits_2(tmp_path: Path) -> None:
     bad.write_text("name: x\nseed: [1\n")
     result = CliRunner().invoke(main, ["run", str(bad)])
     assert result.exit_code == 2
-    assert f"{bad}:" in result.output and "(syntax)" in result.output
+    assert f"{bad}:" in result.output
+    assert "(syntax)" in result.output
 
 
 def test_unmet_expectation_exits_1(tmp_path: Path) -> None:
@@ -131,7 +139,8 @@ def test_unmet_expectation_exits_1(tmp_path: Path) -> None:
 def test_unknown_profile_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(HAPPY), "--profile", "x", "--out",
                                        str(tmp_path)])
-    assert result.exit_code == 2 and "unknown profile 'x'" in result.output
+    assert result.exit_code == 2
+    assert "unknown profile 'x'" in result.output
 
 
 def test_schema_is_json_schema() -> None:
@@ -144,7 +153,27 @@ def test_schema_is_json_schema() -> None:
     assert "workload" in schema["properties"]
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["schema"]])
-def test_every_subcommand_has_help(command: list[str]) -> None:
-    result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0 and "Usage:" in result.output
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()
+                   ) -> Iterator[tuple[str, ...]]:
+    """``path`` and, for a group, the path of every command below it (hidden ones too)."""
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _command_paths(sub, (*path, name))
+
+
+COMMAND_PATHS = list(_command_paths(main))
+
+
+def test_the_command_tree_is_walked() -> None:
+    # the walk must reach nested groups, or the help test below covers too little
+    assert ("acquirer", "serve") in COMMAND_PATHS
+    assert ("run",) in COMMAND_PATHS
+    assert len(COMMAND_PATHS) >= 20
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "pos-sim")
+def test_every_subcommand_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"], prog_name="pos-sim")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: {' '.join(('pos-sim', *path))} ")

@@ -35,7 +35,8 @@ def test_report_regenerates_the_page(scenario_runs: dict[str, tuple[Path, RunRes
     assert result.exit_code == 0
     assert "STRAY_RECEIPT" in elsewhere.read_text(encoding="utf-8")
     result = CliRunner().invoke(report, [str(tmp_path)])
-    assert result.exit_code == 2 and "not a run directory" in result.stderr
+    assert result.exit_code == 2
+    assert "not a run directory" in result.stderr
 
 
 def test_studio_refuses_a_busy_port_and_a_bad_profile() -> None:
@@ -44,22 +45,25 @@ def test_studio_refuses_a_busy_port_and_a_bad_profile() -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = CliRunner().invoke(studio, ["--port", str(port), "--speed", "0"])
-    assert result.exit_code == 2 and "cannot listen on 127.0.0.1" in result.stderr
+    assert result.exit_code == 2
+    assert "cannot listen on 127.0.0.1" in result.stderr
     result = CliRunner().invoke(studio, ["--profile", "paranoid", "--port", "0"])
-    assert result.exit_code == 2 and "unknown profile 'paranoid'" in result.stderr
+    assert result.exit_code == 2
+    assert "unknown profile 'paranoid'" in result.stderr
 
 
 def test_studio_headless_prints_its_url_first_and_saves_on_exit(tmp_path: Path) -> None:
     out = tmp_path / "session"
     process = subprocess.Popen(
-        [sys.executable, "-m", "terminal_sim.studio", "--port", "0", "--speed", "0",
+        [sys.executable, "-m", "terminal_sim", "studio", "--port", "0", "--speed", "0",
          "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:") and url.endswith("/")
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/")
         with urllib.request.urlopen(url + "api/state", timeout=10) as answer:
             assert b'"state":"idle"' in answer.read()
     finally:
@@ -67,4 +71,5 @@ def test_studio_headless_prints_its_url_first_and_saves_on_exit(tmp_path: Path) 
         _, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "session saved" in err
-    assert (out / "report.json").is_file() and (out / "report.html").is_file()
+    assert (out / "report.json").is_file()
+    assert (out / "report.html").is_file()

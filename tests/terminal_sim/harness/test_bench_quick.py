@@ -30,12 +30,14 @@ def test_the_quick_benchmark_prints_every_row() -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=230, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("python bench/run.py --quick: ") and "Python 3." in lines[0]
+    assert lines[0].startswith("python bench/run.py --quick: ")
+    assert "Python 3." in lines[0]
     assert lines[1].split() == ["measure", "figure", "baseline", "(same", "run)", "ratio",
                                 "target", "status"]
     for row in ROWS:
         found = [line for line in lines if line.startswith(row)]
         assert found, f"no row {row!r} in:\n{done.stdout}"
-        assert "failed" not in found[0] and "not measured" not in found[0], found[0]
+        assert "failed" not in found[0], found[0]
+        assert "not measured" not in found[0], found[0]
     statuses = [line for line in lines if line.rstrip().endswith(("met", "NOT met"))]
     assert len(statuses) >= 5  # every row with a target says where it stands

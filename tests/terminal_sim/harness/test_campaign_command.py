@@ -69,13 +69,15 @@ def two_ways(scenario_dir: Path, tmp_path_factory: pytest.TempPathFactory
 def test_one_and_two_workers_give_the_same_campaign(
         two_ways: dict[int, tuple[Path, dict[str, object]]]) -> None:
     (one_dir, one), (two_dir, two) = two_ways[1], two_ways[2]
-    assert one["runs"] == 12 and one["aggregate"]
+    assert one["runs"] == 12
+    assert one["aggregate"]
     assert one == two
     assert (one_dir / "campaign.json").read_bytes() == (two_dir / "campaign.json").read_bytes()
     aggregate: list[dict[str, Any]] = one["aggregate"]  # type: ignore[assignment]
     rows = {(r["code"], r["fault"], r["crash_point"]): r for r in aggregate}
     lost = rows[("LOST_RECORD", "power-dip", "sale/after:host_reply")]
-    assert lost["runs"] == 6 and lost["scenarios"] == ["power-dip-lost-approval"]
+    assert lost["runs"] == 6
+    assert lost["scenarios"] == ["power-dip-lost-approval"]
 
 
 def test_failing_seeds_become_regressions_with_a_command(
@@ -88,8 +90,10 @@ def test_failing_seeds_become_regressions_with_a_command(
     for entry in entries:
         assert entry["why"] == ["expectation LOST_RECORD >= 1 (actual 0) unmet"]
         args = shlex.split(entry["command"])
-        assert args[:2] == ["pos-sim", "run"] and args[-2:] == ["--seed", str(entry["seed"])]
-        assert entry["swarm"] and entry["swarm"][0]["fault"] == "link-latency"
+        assert args[:2] == ["pos-sim", "run"]
+        assert args[-2:] == ["--seed", str(entry["seed"])]
+        assert entry["swarm"]
+        assert entry["swarm"][0]["fault"] == "link-latency"
         assert Path(entry["scenario_file"]).is_file()  # the scaled scenario, written out
     kept = [e for e in entries if "run_dir" in e]
     assert [e["seed"] for e in kept] == [1, 2]  # --keep-runs 2: the first two, in order
@@ -104,7 +108,8 @@ def test_a_regression_command_reproduces_the_failure(
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "again" / "report.json").read_text())
-    assert report["seed"] == entry["seed"] and report["passed"] is False
+    assert report["seed"] == entry["seed"]
+    assert report["passed"] is False
     assert report["findings_by_code"] == entry["findings_by_code"]
 
 
@@ -150,7 +155,8 @@ def test_a_simulator_crash_is_a_failing_seed_not_the_end(monkeypatch: pytest.Mon
     result = run_campaign([scenario], [1, 2, 3], workers=1)
     assert [o.seed for o in result.failing] == [2]
     assert result.failing[0].reasons()[0].startswith("SIMULATOR_ERROR: ZeroDivisionError")
-    assert result.to_dict()["errors"] == 1 and result.to_dict()["runs"] == 3
+    assert result.to_dict()["errors"] == 1
+    assert result.to_dict()["runs"] == 3
 
 
 def test_under_robust_forbidden_findings_fail_a_seed_not_naive_expectations() -> None:
@@ -159,7 +165,8 @@ def test_under_robust_forbidden_findings_fail_a_seed_not_naive_expectations() ->
     scenario = parse_scenario(LOST.read_text(encoding="utf-8"), str(LOST))
     naive = run_campaign([scenario], [1, 2], workers=1, swarm=False)
     robust = run_campaign([scenario], [1, 2], workers=1, swarm=False, profile="robust")
-    assert not naive.failing and all(not o.unmet for o in naive.outcomes)
+    assert not naive.failing
+    assert all(not o.unmet for o in naive.outcomes)
     assert all(o.profile == "robust" and o.unmet and not o.forbidden for o in robust.outcomes)
     assert not robust.failing
     # a forbidden finding does fail a robust seed: the same dip with the robust
@@ -168,7 +175,8 @@ def test_under_robust_forbidden_findings_fail_a_seed_not_naive_expectations() ->
         "profile: naive", "profile: robust\nprofile_settings: {persist_intent: false}"),
         str(LOST))
     broken = run_campaign([careless], [1, 2, 3], workers=1, swarm=False)
-    assert broken.failing and all(o.forbidden for o in broken.failing)
+    assert broken.failing
+    assert all(o.forbidden for o in broken.failing)
     assert broken.failing[0].reasons()[0].startswith("forbidden LOST_RECORD")
 
 
@@ -177,15 +185,18 @@ def test_the_command_exit_codes(scenario_dir: Path, tmp_path: Path) -> None:
     ok = runner.invoke(campaign, [str(LOST), "--seeds", "1-2", "--workers", "1", "--out",
                                   str(tmp_path / "ok")])
     assert ok.exit_code == 0, ok.output
-    assert "LOST_RECORD" in ok.output and "failing seeds: 0 of 2" in ok.output
+    assert "LOST_RECORD" in ok.output
+    assert "failing seeds: 0 of 2" in ok.output
     assert (tmp_path / "ok" / "campaign.json").is_file()
     failing = runner.invoke(campaign, [str(scenario_dir / "b-failing.yaml"), "--seeds", "3",
                                        "--workers", "1", "--out", str(tmp_path / "bad"),
                                        "--keep-runs", "0", "--no-swarm"])
     assert failing.exit_code == 1, failing.output
-    assert "pos-sim run" in failing.output and "--seed 3" in failing.output
+    assert "pos-sim run" in failing.output
+    assert "--seed 3" in failing.output
     entry = json.loads((tmp_path / "bad" / "regressions.json").read_text())["regressions"][0]
-    assert entry["swarm"] == [] and entry["scenario_file"] == str(scenario_dir / "b-failing.yaml")
+    assert entry["swarm"] == []
+    assert entry["scenario_file"] == str(scenario_dir / "b-failing.yaml")
     assert runner.invoke(campaign, [str(LOST), "--seeds", "x"]).exit_code == 2
     assert runner.invoke(campaign, [str(LOST), "--seeds", "5-1"]).exit_code == 2
     assert runner.invoke(campaign, [str(tmp_path / "none.yaml"), "--seeds", "1"]).exit_code == 2
@@ -198,10 +209,13 @@ def test_the_command_exit_codes(scenario_dir: Path, tmp_path: Path) -> None:
 
 def test_campaign_has_help() -> None:
     result = CliRunner().invoke(campaign, ["--help"])
-    assert result.exit_code == 0 and "--seeds" in result.output and "--workers" in result.output
+    assert result.exit_code == 0
+    assert "--seeds" in result.output
+    assert "--workers" in result.output
 
 
 def test_pos_sim_lists_the_harness_commands() -> None:
     """cli.py registers them: ``main.add_command(replay)``, ``main.add_command(campaign)``."""
     result = CliRunner().invoke(main, ["--help"])
-    assert "replay" in result.output and "campaign" in result.output
+    assert "replay" in result.output
+    assert "campaign" in result.output

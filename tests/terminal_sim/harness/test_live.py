@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ workload:
 
 
 @pytest.fixture
-def server(tmp_path: Path):
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     ledger = tmp_path / "host.sqlite"
     process = subprocess.Popen(
         [sys.executable, "-m", "terminal_sim", "acquirer", "serve", "--port", "0",
@@ -38,7 +39,8 @@ def server(tmp_path: Path):
     assert process.wait(timeout=30) == 0
 
 
-def test_live_run_over_tcp_reconciles_with_the_server_ledger(tmp_path: Path, server) -> None:
+def test_live_run_over_tcp_reconciles_with_the_server_ledger(
+        tmp_path: Path, server: tuple[int, Path]) -> None:
     port, ledger = server
     scenario = tmp_path / "live.yaml"
     scenario.write_text(SCENARIO)
@@ -48,7 +50,8 @@ def test_live_run_over_tcp_reconciles_with_the_server_ledger(tmp_path: Path, ser
         "--host-ledger", str(ledger), "--out", str(out)])
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
-    assert report["findings"] == [] and report["live"]["acquirer"] == f"127.0.0.1:{port}"
+    assert report["findings"] == []
+    assert report["live"]["acquirer"] == f"127.0.0.1:{port}"
     assert report["counts"]["host_transactions"] >= 8  # the sales, and the 0500
     assert report["counts"]["receipts"] == 8
 
@@ -57,7 +60,8 @@ def test_bad_acquirer_url_exits_2(tmp_path: Path) -> None:
     scenario = tmp_path / "live.yaml"
     scenario.write_text(SCENARIO)
     result = CliRunner().invoke(main, ["run", str(scenario), "--acquirer", "http://x"])
-    assert result.exit_code == 2 and "tcp://HOST:PORT" in result.output
+    assert result.exit_code == 2
+    assert "tcp://HOST:PORT" in result.output
 
 
 def test_naive_terminal_loses_records_when_killed(tmp_path: Path) -> None:

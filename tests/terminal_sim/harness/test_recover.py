@@ -26,7 +26,8 @@ def test_recover_rebuilds_the_lost_approval(tmp_path: Path) -> None:
     recovery = json.loads((out / "recovery.json").read_text())
     assert recovery["findings_before"]["LOST_RECORD"] == 1
     assert "LOST_RECORD" not in recovery["findings_after"]
-    assert recovery["recovered"] and all("host" in r["sources"] for r in recovery["recovered"])
+    assert recovery["recovered"]
+    assert all("host" in r["sources"] for r in recovery["recovered"])
     db = sqlite3.connect(out / "journal.sqlite")
     provenance = db.execute("SELECT stan, sources, action FROM recovered").fetchall()
     assert provenance == [(r["stan"], ",".join(r["sources"]), r["action"])
@@ -40,7 +41,8 @@ def test_recover_corrects_an_orphan_and_keeps_what_it_cannot_explain(tmp_path: P
     assert [r["action"] for r in recovery["recovered"]] == ["corrected"]
     assert set(recovery["recovered"][0]["sources"]) == {"host", "paper", "trace"}
     remaining = {r["code"] for r in recovery["remaining"]}
-    assert "ORPHAN_AUTHORIZATION" not in remaining and "DUPLICATE_CHARGE" in remaining
+    assert "ORPHAN_AUTHORIZATION" not in remaining
+    assert "DUPLICATE_CHARGE" in remaining
 
 
 def test_recover_invents_nothing_for_error_slips(tmp_path: Path) -> None:
@@ -48,7 +50,8 @@ def test_recover_invents_nothing_for_error_slips(tmp_path: Path) -> None:
     before = sqlite3.connect(out / "journal.sqlite").execute(
         "SELECT count(*) FROM records").fetchone()[0]
     result = CliRunner().invoke(main, ["recover", str(out)])
-    assert result.exit_code == 0 and "nothing to recover" in result.output
+    assert result.exit_code == 0
+    assert "nothing to recover" in result.output
     after = sqlite3.connect(out / "journal.sqlite").execute(
         "SELECT count(*) FROM records").fetchone()[0]
     assert before == after
@@ -58,4 +61,5 @@ def test_recover_invents_nothing_for_error_slips(tmp_path: Path) -> None:
 
 def test_recover_refuses_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["recover", str(tmp_path)])
-    assert result.exit_code == 2 and "not a run directory" in result.output
+    assert result.exit_code == 2
+    assert "not a run directory" in result.output

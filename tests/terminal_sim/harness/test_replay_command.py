@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from terminal_sim.cli.harness_commands import replay
 from terminal_sim.harness.replay import COMPARED, compare_runs
 from terminal_sim.harness.replay import replay as replay_run
-from terminal_sim.sim.simulation import ARTIFACTS
+from terminal_sim.harness.run import ARTIFACTS
 from tests.support import SMALL
 
 
@@ -21,17 +21,21 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_every_artifact_of_a_run_is_compared() -> None:
-    assert set(ARTIFACTS) <= set(COMPARED) and COMPARED[0] == "trace.jsonl"
+    assert set(ARTIFACTS) <= set(COMPARED)
+    assert COMPARED[0] == "trace.jsonl"
 
 
 def test_an_untouched_run_replays_identically(recorded_run: Path) -> None:
     code, output = invoke(str(recorded_run))
     assert code == 0, output
-    assert "identical" in output and "power-dip-print-before-save" in output
+    assert "identical" in output
+    assert "power-dip-print-before-save" in output
     result = replay_run(recorded_run)
-    assert result.identical and set(result.compared) == {
+    assert result.identical
+    assert set(result.compared) == {
         name for name in COMPARED if (recorded_run / name).exists()}
-    assert "scenario.yaml" in result.compared and "host.sqlite" in result.compared
+    assert "scenario.yaml" in result.compared
+    assert "host.sqlite" in result.compared
 
 
 def test_a_tampered_trace_line_is_named_with_both_versions(run_copy: Path) -> None:
@@ -45,8 +49,10 @@ def test_a_tampered_trace_line_is_named_with_both_versions(run_copy: Path) -> No
     assert code == 1, output
     first = next(line for line in output.splitlines() if line.startswith("trace.jsonl:"))
     assert "first differing event at line 40" in first
-    assert f"id {record['id']}" in first and f"t {record['t']} ms" in first
-    assert f'"t":{record["t"]}' in output and f'"t":{record["t"] - 1}' in output
+    assert f"id {record['id']}" in first
+    assert f"t {record['t']} ms" in first
+    assert f'"t":{record["t"]}' in output
+    assert f'"t":{record["t"] - 1}' in output
     # the trace is where a divergence begins: it comes first
     assert output.index("trace.jsonl:") < output.index("DIFFERENT") + 200
 
@@ -59,7 +65,8 @@ def test_a_changed_journal_row_is_named_by_its_sql(run_copy: Path) -> None:
     code, output = invoke(str(run_copy))
     assert code == 1
     assert "journal.sqlite: first differing SQL statement" in output
-    assert "(table records)" in output and "'000003'" in output
+    assert "(table records)" in output
+    assert "'000003'" in output
     assert "trace.jsonl" not in output  # only what differs is reported
 
 
@@ -88,12 +95,14 @@ def test_a_flipped_receipt_byte_is_located(run_copy: Path) -> None:
 def test_an_artifact_only_one_side_has_is_a_difference(run_copy: Path) -> None:
     (run_copy / "receipts.txt").unlink()
     code, output = invoke(str(run_copy))
-    assert code == 1 and "receipts.txt: only the replay has it" in output
+    assert code == 1
+    assert "receipts.txt: only the replay has it" in output
 
 
 def test_a_directory_that_is_not_a_run_exits_2(tmp_path: Path) -> None:
     code, output = invoke(str(tmp_path))
-    assert code == 2 and "not a run directory" in output
+    assert code == 2
+    assert "not a run directory" in output
     code, output = invoke(str(tmp_path / "missing"))
     assert code == 2
 
@@ -101,7 +110,8 @@ def test_a_directory_that_is_not_a_run_exits_2(tmp_path: Path) -> None:
 def test_without_its_scenario_copy_the_file_is_asked_for(run_copy: Path) -> None:
     (run_copy / "scenario.yaml").unlink()
     code, output = invoke(str(run_copy))
-    assert code == 2 and "--scenario FILE" in output
+    assert code == 2
+    assert "--scenario FILE" in output
     code, output = invoke(str(run_copy), "--scenario", str(SMALL))
     assert code == 0, output
 
@@ -109,15 +119,19 @@ def test_without_its_scenario_copy_the_file_is_asked_for(run_copy: Path) -> None
 def test_another_scenario_is_refused(run_copy: Path) -> None:
     other = SMALL.parent / "happy-day.yaml"
     code, output = invoke(str(run_copy), "--scenario", str(other))
-    assert code == 2 and "is a run of scenario 'power-dip-print-before-save'" in output
+    assert code == 2
+    assert "is a run of scenario 'power-dip-print-before-save'" in output
 
 
 def test_keep_leaves_the_replay_for_inspection(recorded_run: Path, tmp_path: Path) -> None:
     code, output = invoke(str(recorded_run), "--keep", str(tmp_path / "again"))
-    assert code == 0 and str(tmp_path / "again") in output
+    assert code == 0
+    assert str(tmp_path / "again") in output
     assert not compare_runs(recorded_run, tmp_path / "again")
 
 
 def test_replay_has_help() -> None:
     result = CliRunner().invoke(replay, ["--help"])
-    assert result.exit_code == 0 and "RUN_DIR" in result.output and "--scenario" in result.output
+    assert result.exit_code == 0
+    assert "RUN_DIR" in result.output
+    assert "--scenario" in result.output

@@ -8,12 +8,8 @@ from hypothesis import strategies as st
 
 from terminal_sim.base.seeds import Stream, derive_seed
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.harness.campaign import (
-    SWARM_PERCENT,
-    _factor_percent,
-    parse_seeds,
-    swarm_scenario,
-)
+from terminal_sim.harness.campaign import parse_seeds
+from terminal_sim.harness.swarm import SWARM_PERCENT, _factor_percent, swarm_scenario
 from terminal_sim.scenario.loader import load_scenario, parse_scenario
 from tests.support import ROOT
 
@@ -44,7 +40,9 @@ def test_scaling_follows_the_rules(seed: int) -> None:
     by_fault = {i.fault: i for i in intensities}
     assert "link-drop-reply" not in by_fault  # nothing numeric given: nothing to scale
     printer, reprint = derived.faults[0].params, derived.faults[1].params
-    assert printer["nth"] == 2 and reprint["amount"] == 1999 and reprint["time"] == "09:30"
+    assert printer["nth"] == 2
+    assert reprint["amount"] == 1999
+    assert reprint["time"] == "09:30"
     assert 0.0 <= reprint["probability"] <= 1.0
     assert 0.0 < printer["print_fraction"] <= 1.0  # a share stays a share
     for intensity in intensities:
@@ -55,7 +53,8 @@ def test_scaling_follows_the_rules(seed: int) -> None:
                 expected = min(1.0, expected)
             assert new == pytest.approx(expected, abs=0.51), key
             assert type(new) is type(old) or isinstance(new, float)
-    assert derived.name == scenario.name and derived.sales == scenario.sales
+    assert derived.name == scenario.name
+    assert derived.sales == scenario.sales
     assert derived.source.startswith(f"# swarm-probe with swarm intensities for seed {seed}")
 
 
@@ -92,7 +91,8 @@ def test_every_real_scenario_survives_the_swarm() -> None:
             derived, intensities = swarm_scenario(scenario, seed)
             assert (derived is scenario) == (not intensities)
             assert derived.description == scenario.description
-            assert derived.expect == scenario.expect and derived.start == scenario.start
+            assert derived.expect == scenario.expect
+            assert derived.start == scenario.start
 
 
 @pytest.mark.parametrize(("text", "seeds"), [

@@ -27,10 +27,12 @@ def test_robust_sweep_json_is_clean() -> None:
     result = CliRunner().invoke(main, ["sweep", "--profile", "robust", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["crash_points"] >= 20 and report["runs"] > report["crash_points"]
+    assert report["crash_points"] >= 20
+    assert report["runs"] > report["crash_points"]
     for code in ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE"):
         assert report["findings"].get(code, 0) == 0
-    assert report["forbidden"] == 0 and report["liveness_failures"] == []
+    assert report["forbidden"] == 0
+    assert report["liveness_failures"] == []
     assert set(report) >= {"profile", "crash_points", "runs", "findings", "by_crash_point"}
 
 
@@ -49,7 +51,8 @@ def test_power_loss_versus_process_kill_on_normal_and_full() -> None:
     normal_power = sweep("robust", synchronous="NORMAL", pairs=False)
     normal_kill = sweep("robust", synchronous="NORMAL", cut="kill", pairs=False)
     full_power = sweep("robust", synchronous="FULL", pairs=False)
-    assert normal_power.findings["LOST_RECORD"] >= 1 and normal_power.forbidden
+    assert normal_power.findings["LOST_RECORD"] >= 1
+    assert normal_power.forbidden
     assert not normal_kill.forbidden
     assert not full_power.forbidden
 
@@ -61,7 +64,8 @@ def test_one_dip_leaves_a_trace_of_the_safeguard() -> None:
     robust = run_lifecycle("sale", "robust", faults=(dip,))
     assert "power_on/after:queue_reversal" in robust.points
     assert "reversal/after:journal_reversed" in robust.points
-    assert robust.findings == [] and robust.liveness == []
+    assert robust.findings == []
+    assert robust.liveness == []
     naive = run_lifecycle("sale", "naive", faults=(dip,))
     assert "LOST_RECORD" in {f["code"] for f in naive.findings}
 
@@ -69,4 +73,5 @@ def test_one_dip_leaves_a_trace_of_the_safeguard() -> None:
 def test_crashpoints_command_lists_them() -> None:
     result = CliRunner().invoke(main, ["crashpoints", "--profile", "naive"])
     assert result.exit_code == 0
-    assert "sale/after:print" in result.output and "distinct crash points" in result.output
+    assert "sale/after:print" in result.output
+    assert "distinct crash points" in result.output

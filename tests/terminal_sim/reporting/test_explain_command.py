@@ -31,7 +31,8 @@ def test_the_blank_slips_story(nightly_run: Path) -> None:
     said = sentences(story)
     assert 4 <= len(said) <= 12, said  # a few sentences
     update = [s for s in said if "update" in s]
-    assert update and "02:00:00" in update[0]  # the update's time (02:00 the next night)
+    assert update
+    assert "02:00:00" in update[0]
     assert "T+8:00:00" in update[0]  # and its virtual time, as in trace.jsonl
     assert any("spooler" in s for s in said)
     assert "20 blank slips" in story
@@ -43,7 +44,8 @@ def test_one_finding(nightly_run: Path) -> None:
     code, out, _ = run(str(nightly_run), "--finding", "1")
     assert code == 0
     assert out.startswith("Finding #1: BLANK_RECEIPT")
-    assert "02:00:00" in out and "spooler" in out
+    assert "02:00:00" in out
+    assert "spooler" in out
     assert "resumed job 11" in out  # this slip's own job, from the trace
     assert "one of 20 alike" in out
     assert "also reported as STRAY_RECEIPT (#21)" in out
@@ -66,7 +68,9 @@ def test_the_story_matches_the_trace(nightly_run: Path) -> None:
 def test_in_chinese(nightly_run: Path) -> None:
     code, out, _ = run(str(nightly_run), "--lang", "zh-CN", "-f", "21")
     assert code == 0
-    assert "打印队列" in out and "02:00:00" in out and "20" in out
+    assert "打印队列" in out
+    assert "02:00:00" in out
+    assert "20" in out
     assert "。" in out
 
 
@@ -74,23 +78,28 @@ def test_in_chinese(nightly_run: Path) -> None:
 def test_finding_out_of_range(nightly_run: Path, number: str) -> None:
     code, out, err = run(str(nightly_run), "--finding", number)
     assert code == 2
-    assert "no finding #" in err and "40 finding(s)" in err
+    assert "no finding #" in err
+    assert "40 finding(s)" in err
     assert out == ""
 
 
 def test_not_a_run_directory(tmp_path: Path) -> None:
     code, _, err = run(str(tmp_path))
     assert code == 2
-    assert "not a run directory" in err and "report.json" in err
+    assert "not a run directory" in err
+    assert "report.json" in err
     code, _, err = run(str(tmp_path / "missing"))
-    assert code == 2 and "not a directory" in err
+    assert code == 2
+    assert "not a directory" in err
     (tmp_path / "report.json").write_text("{not json", encoding="utf-8")
     (tmp_path / "trace.jsonl").write_text("", encoding="utf-8")
     code, _, err = run(str(tmp_path))
-    assert code == 2 and "cannot be read as JSON" in err
+    assert code == 2
+    assert "cannot be read as JSON" in err
 
 
 def test_help() -> None:
     result = CliRunner().invoke(explain, ["--help"])
     assert result.exit_code == 0
-    assert "--finding" in result.output and "zh-CN" in result.output
+    assert "--finding" in result.output
+    assert "zh-CN" in result.output

@@ -53,7 +53,8 @@ def test_print_before_save(scenario_runs: Runs) -> None:
     assert "the host ledger has STAN 000005 approved" in text
     assert "their card is charged 26.10 EUR" in text
     diverging = [s for s in lost.steps if s.diverges]
-    assert len(diverging) == 1 and "printed" in diverging[0].text
+    assert len(diverging) == 1
+    assert "printed" in diverging[0].text
     # the moment of the print comes before the moment of the cut
     printed = text.index("printed an 'APPROVED'")
     assert printed < text.index("the power failed")

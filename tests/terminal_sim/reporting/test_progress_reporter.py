@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.progress import Progress, format_duration, is_interactive
 
 
@@ -32,7 +33,8 @@ def test_plain_lines_one_per_ten_percent(monkeypatch: pytest.MonkeyPatch) -> Non
     lines = out.getvalue().splitlines()
     assert len(lines) == 11  # 10 %, 20 % ... 100 %, and the closing line
     assert lines[0] == "sweep: 20/200 (10%), 2.0/s, about 1m30s left"
-    assert lines[9].startswith("sweep: 200/200 (100%)") and "left" not in lines[9]
+    assert lines[9].startswith("sweep: 200/200 (100%)")
+    assert "left" not in lines[9]
     assert lines[10] == "sweep: done: 200/200 in 1m40s (2.0/s)"
     assert "\r" not in out.getvalue()
 
@@ -57,7 +59,8 @@ def test_a_terminal_gets_a_redrawn_bar_with_rate_and_eta(monkeypatch: pytest.Mon
     progress.advance(25)
     shown = out.getvalue()
     assert shown.startswith("\rcampaign [######..................] 25/100 runs  25%")
-    assert "2.5/s" in shown and "ETA 30.0s" in shown
+    assert "2.5/s" in shown
+    assert "ETA 30.0s" in shown
     clock.now += 30
     progress.advance(75)
     progress.close()
@@ -78,9 +81,13 @@ def test_ci_is_never_interactive(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_total_and_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     out = io.StringIO()
-    with pytest.raises(RuntimeError), Progress(None, "scan", stream=out, clock=Clock()) as p:
-        p.advance(7)
-        raise RuntimeError("boom")
+    def count_then_fail() -> None:
+        with Progress(None, "scan", stream=out, clock=Clock()) as progress:
+            progress.advance(7)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        count_then_fail()
     assert out.getvalue() == "scan: stopped: 7 in 0.0s\n"
 
 
@@ -93,9 +100,9 @@ def test_disabled_writes_nothing() -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="total"):
+    with pytest.raises(ConfigurationError, match="total"):
         Progress(-1)
-    with pytest.raises(ValueError, match="advance"):
+    with pytest.raises(ConfigurationError, match="advance"):
         Progress(3, stream=io.StringIO()).advance(-1)
 
 

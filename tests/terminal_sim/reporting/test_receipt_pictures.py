@@ -13,7 +13,8 @@ from terminal_sim.reporting.receipt_images import ReceiptArt, receipt_data_uri, 
 
 def picture(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
-    assert image.format == "PNG" and image.mode in ("1", "P")  # 1-bit or a 2-colour palette
+    assert image.format == "PNG"
+    assert image.mode in ("1", "P")
     return image.convert("L")
 
 

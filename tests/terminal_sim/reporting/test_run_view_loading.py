@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from terminal_sim.reporting.run_view import NotARunDirectory, load_run_dir, state_spans
+from terminal_sim.reporting.run_view import NotARunDirectory, load_run_dir
+from terminal_sim.reporting.timeline import state_spans
 from terminal_sim.sim.session import Session
 from terminal_sim.sim.simulation import RunResult
 
@@ -35,7 +36,8 @@ def test_paper_and_books_side_by_side(scenario_runs: Runs) -> None:
     rows = {row.key: row for row in view.ledger_rows()}
     stray = rows["T0000003/000005"]
     assert [s.ref for s in stray.slips] == ["T0000003#5"]
-    assert stray.journal is None and stray.backoffice is None
+    assert stray.journal is None
+    assert stray.backoffice is None
     assert [h["status"] for h in stray.host] == ["approved"]
     assert sorted(view.findings[n - 1]["code"] for n in stray.findings) == [
         "LOST_RECORD", "STRAY_RECEIPT", "TOTALS_MISMATCH"]
@@ -76,8 +78,11 @@ def test_what_is_not_a_run(tmp_path: Path) -> None:
         load_run_dir(tmp_path)
     (tmp_path / "trace.jsonl").write_text("", encoding="utf-8")
     view = load_run_dir(tmp_path)  # a run with nothing in it is still a run
-    assert view.slips == [] and view.journal == [] and view.backoffice is None
-    assert view.start is None and view.wall(5) is None
+    assert view.slips == []
+    assert view.journal == []
+    assert view.backoffice is None
+    assert view.start is None
+    assert view.wall(5) is None
 
 
 def test_start_from_the_report_wins(tmp_path: Path) -> None:

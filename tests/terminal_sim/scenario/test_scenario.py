@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -36,9 +37,11 @@ def error_of(text: str) -> ScenarioError:
 
 def test_good_scenario() -> None:
     scenario = parse_scenario(GOOD, "s.yaml")
-    assert scenario.sales[0].at_ms == 60_000 and scenario.sales[0].card.label == "visa-approve"
+    assert scenario.sales[0].at_ms == 60_000
+    assert scenario.sales[0].card.label == "visa-approve"
     assert [e.describe() for e in scenario.expect] == ["STRAY_RECEIPT == 0", "LOST_RECORD >= 1"]
-    assert scenario.generate is not None and scenario.generate.count == 3
+    assert scenario.generate is not None
+    assert scenario.generate.count == 3
 
 
 @pytest.mark.parametrize(("text", "line", "field", "reason"), [
@@ -75,24 +78,27 @@ def test_refunds_are_sales_of_kind_refund() -> None:
     text = GOOD.replace("  generate:", refunds)
     scenario = parse_scenario(text, "s.yaml")
     refund = [s for s in scenario.sales if s.kind == "refund"]
-    assert len(refund) == 1 and refund[0].amount_minor == 400 and refund[0].at_ms == 3_600_000
+    assert len(refund) == 1
+    assert refund[0].amount_minor == 400
+    assert refund[0].at_ms == 3_600_000
 
 
 def test_terminal_reference_must_exist() -> None:
     text = GOOD.replace("      card: visa-approve",
                         "      card: visa-approve\n      terminal: T0000009")
     error = error_of(text)
-    assert error.field == "workload.sales.0.terminal" and "no terminal" in error.reason
+    assert error.field == "workload.sales.0.terminal"
+    assert "no terminal" in error.reason
 
 
-def test_empty_file(tmp_path) -> None:
+def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("")
     with pytest.raises(ScenarioError, match="empty"):
         load_scenario(path)
 
 
-def test_missing_file(tmp_path) -> None:
+def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "nope.yaml")
 

@@ -45,8 +45,12 @@ def test_scheduled_items_compare_by_time_then_sequence() -> None:
     def item(at: int, seq: int) -> Scheduled:
         return Scheduled(at, seq, lambda: None)
 
-    assert item(1, 9) < item(2, 0) and not item(2, 0) < item(1, 9)
-    assert item(1, 1) < item(1, 2) and not item(1, 2) < item(1, 1)
-    assert item(1, 1) <= item(1, 1) and item(1, 2) >= item(1, 1) and item(1, 2) > item(1, 1)
+    assert item(1, 9) < item(2, 0)
+    assert not item(2, 0) < item(1, 9)
+    assert item(1, 1) < item(1, 2)
+    assert not item(1, 2) < item(1, 1)
+    assert item(1, 1) <= item(1, 1)
+    assert item(1, 2) >= item(1, 1)
+    assert item(1, 2) > item(1, 1)
     assert item(1, 1) == Scheduled(1, 1, print)  # the action is not part of equality
     assert sorted([item(3, 1), item(1, 3), item(1, 2)]) == [item(1, 2), item(1, 3), item(3, 1)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from terminal_sim.errors import ConfigurationError
@@ -49,7 +51,8 @@ def test_pulled_plug_stays_off_until_plugged_in() -> None:
     assert session.receipts() == []
     session.plug_in()
     session.settle()
-    assert session.state() == "idle" and len(session.receipts()) == 1
+    assert session.state() == "idle"
+    assert len(session.receipts()) == 1
 
 
 def test_same_seed_same_session() -> None:
@@ -73,9 +76,10 @@ def test_unknown_terminal_and_closed_session() -> None:
         session.close()
 
 
-def test_close_writes_the_artifacts(tmp_path) -> None:
+def test_close_writes_the_artifacts(tmp_path: Path) -> None:
     session = Session(out_dir=tmp_path)
     session.sale(990)
     session.settle()
     result = session.close()
-    assert (tmp_path / "report.json").exists() and result.report["counts"]["receipts"] == 1
+    assert (tmp_path / "report.json").exists()
+    assert result.report["counts"]["receipts"] == 1

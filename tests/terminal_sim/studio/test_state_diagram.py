@@ -29,7 +29,9 @@ def test_every_state_and_transition_is_drawn() -> None:
 def test_a_trigger_from_everywhere_is_drawn_once() -> None:
     graph = machine_graph(TerminalFleet().machine)
     power = [e for e in graph.edges if "power_lost" in e.triggers]
-    assert len(power) == 1 and power[0].source == "*" and power[0].dest == "off"
+    assert len(power) == 1
+    assert power[0].source == "*"
+    assert power[0].dest == "off"
 
 
 def test_layout_goes_left_to_right_from_the_initial_state() -> None:

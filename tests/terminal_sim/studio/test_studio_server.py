@@ -39,15 +39,17 @@ class Client:
     def act(self, **action: Any) -> dict[str, Any]:
         status, body, _ = self.request("POST", "/api/action", action)
         assert status == 200, body
-        return body
+        answer: dict[str, Any] = body
+        return answer
 
     def state(self, since: int = 0, slips: int = 0) -> dict[str, Any]:
         status, body, _ = self.request("GET", f"/api/state?since={since}&slips={slips}")
         assert status == 200
-        return body
+        answer: dict[str, Any] = body
+        return answer
 
 
-@pytest.fixture()
+@pytest.fixture
 def live() -> Iterator[tuple[StudioServer, Client]]:
     # speed 0: the clock moves only when a test says so, so every answer is determined
     server = StudioServer(lambda: LiveTerminal(profile="naive", seed=3, speed=0), port=0)
@@ -64,8 +66,10 @@ def test_the_page_is_served_on_loopback(live: tuple[StudioServer, Client]) -> No
     status, page, headers = client.request("GET", "/")
     assert status == 200
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    assert 'id="btn-sale"' in page and 'data-state="idle"' in page
-    assert "http://" not in page and "https://" not in page
+    assert 'id="btn-sale"' in page
+    assert 'data-state="idle"' in page
+    assert "http://" not in page
+    assert "https://" not in page
     assert "sale/after:print" in page  # crash points found by running a sale
 
 
@@ -78,17 +82,21 @@ def test_a_power_dip_after_the_print_leaves_a_stray_receipt(
     client.act(action="sale", amount="12.50", card="visa-approve")
     client.act(action="advance", ms=5_000)
     state = client.state()
-    assert state["state"] == "off" and not state["powered"]
+    assert state["state"] == "off"
+    assert not state["powered"]
     codes = {f["code"] for f in state["findings"]}
     assert {"STRAY_RECEIPT", "LOST_RECORD"} <= codes
     stray = next(f for f in state["findings"] if f["code"] == "STRAY_RECEIPT")
     assert any("sale/after:print" in s for s in stray["sentences"])
-    assert state["slips_total"] == 1 and state["slips"][0]["src"].startswith("data:image/png")
-    assert state["journal"] == [] and len(state["host"]) == 1
+    assert state["slips_total"] == 1
+    assert state["slips"][0]["src"].startswith("data:image/png")
+    assert state["journal"] == []
+    assert len(state["host"]) == 1
     assert state["host"][0]["key"] in stray["rows"]  # the page can light the row
     # the next poll carries only what is new
     again = client.state(since=state["trace_last"], slips=state["slips_total"])
-    assert again["trace"] == [] and len(again["slips"]) == 1  # the newest is re-sent
+    assert again["trace"] == []
+    assert len(again["slips"]) == 1
     client.act(action="advance", ms=60_000)
     assert client.state()["state"] == "idle"  # rebooted after the dip
 
@@ -97,7 +105,8 @@ def test_fault_switches(live: tuple[StudioServer, Client]) -> None:
     _, client = live
     client.act(action="fault", fault="update", on=True)
     faults = client.state()["faults"]
-    assert faults["update"] and "02:00:00" in faults["update_at"]
+    assert faults["update"]
+    assert "02:00:00" in faults["update_at"]
     client.act(action="fault", fault="paper", on=True)
     client.act(action="sale", amount=990, card="visa-approve")
     client.act(action="advance", ms=5_000)
@@ -134,11 +143,14 @@ def test_the_clock_runs_at_speed() -> None:
 def test_refusals(live: tuple[StudioServer, Client]) -> None:
     _, client = live
     status, body, _ = client.request("POST", "/api/action", {"action": "teleport"})
-    assert status == 400 and "unknown action" in body["error"]
+    assert status == 400
+    assert "unknown action" in body["error"]
     status, body, _ = client.request("POST", "/api/action", {"action": "dip", "at": "nowhere"})
-    assert status == 400 and "unknown crash point" in body["error"]
+    assert status == 400
+    assert "unknown crash point" in body["error"]
     status, body, _ = client.request("POST", "/api/action", {"action": "sale", "amount": "x"})
-    assert status == 400 and "amount" in body["error"]
+    assert status == 400
+    assert "amount" in body["error"]
     status, body, _ = client.request("POST", "/api/action", b"action=sale",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 415
@@ -162,14 +174,17 @@ def test_replay_steps_through_a_run(scenario_runs: dict[str, tuple[Path, RunResu
     run_dir, result = scenario_runs["power-dip-print-before-save"]
     replay = Replay(run_dir, speed=0)
     start = replay.snapshot()
-    assert start["position"] == 0 and start["findings"] == [] and start["slips_total"] == 0
+    assert start["position"] == 0
+    assert start["findings"] == []
+    assert start["slips_total"] == 0
     replay.act({"action": "next_finding"})  # stops right after the print
     at = replay.snapshot()
     assert {f["code"] for f in at["findings"]} == {"LOST_RECORD", "STRAY_RECEIPT"}
     assert at["slips_total"] == 5  # the stray slip is the fifth on the roll
     assert at["state"] == "completing"
     stans = [row["cells"][0] for row in at["journal"]]
-    assert "000005" not in stans and "000004" in stans  # the print came, the save did not
+    assert "000005" not in stans
+    assert "000004" in stans
     replay.act({"action": "next_finding"})  # the power cut: the day's totals part too
     after = replay.snapshot()
     assert {f["code"] for f in after["findings"]} == {f.code for f in result.findings}
@@ -194,11 +209,14 @@ def test_replay_over_http(scenario_runs: dict[str, tuple[Path, RunResult]]) -> N
     try:
         client = Client(server)
         status, page, _ = client.request("GET", "/")
-        assert status == 200 and '"mode": "replay"' in page
+        assert status == 200
+        assert '"mode": "replay"' in page
         client.act(action="seek", position=10_000)
         state = client.state()
-        assert len(state["findings"]) == 40 and state["slips_total"] == 52
+        assert len(state["findings"]) == 40
+        assert state["slips_total"] == 52
         status, answer, _ = client.request("POST", "/api/action", {"action": "sale"})
-        assert status == 400 and "unknown replay action" in answer["error"]
+        assert status == 400
+        assert "unknown replay action" in answer["error"]
     finally:
         server.shutdown()

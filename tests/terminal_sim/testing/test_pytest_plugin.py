@@ -32,6 +32,17 @@ REPO = ROOT
 SCENARIOS = REPO / "scenarios"
 PLUGIN = ("-p", "terminal_sim.testing.pytest_plugin")
 
+
+@pytest.fixture(autouse=True)
+def _faults_loaded_outside_inner_runs() -> None:
+    """pytester drops the modules an inner run imported when the run ends; the fault
+    registry outlives it, so fault modules first imported inside one run were imported
+    again by the next and registered twice (a failure that depended on test order).
+    Loading them out here keeps them across inner runs."""
+    from terminal_sim.plugins.registry import known_fault_names
+
+    known_fault_names()
+
 FIXTURE_TESTS = '''
 import datetime as dt
 
