@@ -27,7 +27,6 @@ from terminal_sim.base.clock import ScaledClock
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.sources import PaperReceipt
-from terminal_sim.harness.run import write_run_extras
 from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
@@ -178,6 +177,10 @@ class LiveSimulation(Simulation):
                 self.live_scheduler.run(idle_grace_ms=200)
             self.end_of_day()
             result = self.finish()
+            # imported here: a terminal process killed before the end of its day (the
+            # crash loop kills hundreds) should not pay for the reporting layer at boot
+            from terminal_sim.harness.run import write_run_extras
+
             # scenario.yaml is not kept: a live run depends on the acquirer, not the seed
             write_run_extras(result, scenario_copy=False)
             return result
