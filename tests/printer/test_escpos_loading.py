@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
 
 from printer.escpos_loader import cache_dir
+from tests.support import ROOT
 
 # Prints what the process looked like before and after: environment, tempfile.mkdtemp,
 # root logger handlers, and whether python-escpos was imported.

@@ -12,7 +12,6 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from support import SMALL
 
 from terminal_sim.evidence.artifacts import load_evidence, load_report, read_rows
 from terminal_sim.evidence.privacy import scan_run
@@ -20,6 +19,7 @@ from terminal_sim.harness.replay import sql_dump
 from terminal_sim.reporting.run_view import load_run_dir
 from terminal_sim.scenario.loader import load_scenario
 from terminal_sim.sim.simulation import Simulation
+from tests.support import SMALL
 
 #: Luhn-valid test card numbers, one planted in each store
 PLANTED = {"journal.sqlite": "4111111111111111", "host.sqlite": "5555555555554444",

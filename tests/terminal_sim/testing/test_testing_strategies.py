@@ -126,10 +126,9 @@ def test_fault_names_check_the_registry() -> None:
         ts.fault_names(["power-cut"])
 
 
-def test_register_fault_params_is_used_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
-    # registrations are process-wide: this test registers into a table of its own, so
-    # the torn-card parameters it teaches do not leak into tests that run after it
-    monkeypatch.setattr(ts, "_REGISTERED", {})
+def test_register_fault_params_is_used_and_checked() -> None:
+    # registrations are process-wide: the torn-card parameters this test teaches are
+    # taken back at the end, so they do not leak into tests that run after it
     with pytest.raises(ConfigurationError, match="unknown fault 'no-such-fault'"):
         ts.register_fault_params("no-such-fault", st.just({}))
     ts.register_fault_params("torn-card", st.just({"after_ms": 7}))
@@ -139,7 +138,10 @@ def test_register_fault_params_is_used_and_checked(monkeypatch: pytest.MonkeyPat
     def drawn(spec: FaultSpec) -> None:
         assert spec == FaultSpec("torn-card", {"after_ms": 7}, None)
 
-    drawn()
+    try:
+        drawn()
+    finally:
+        ts.unregister_fault_params("torn-card")
 
 
 def test_crash_points_come_from_the_profile() -> None:
