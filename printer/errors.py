@@ -8,6 +8,7 @@ original as ``__cause__``::
     PrinterError
     ├── PrinterConfigurationError  a bad option: printer URL, paper level, columns, font ...
     ├── EscPosError                an ESC/POS stream is malformed (reason, offset)
+    ├── SymbolDataError            data a barcode or QR code cannot hold (also ValueError)
     └── PrinterUnavailable         the printer a URL names cannot be reached (also OSError)
 
 The package knows nothing of its users: ``terminal_sim.errors`` re-exports
@@ -17,7 +18,13 @@ to exit code 2 like its own configuration errors.
 
 from __future__ import annotations
 
-__all__ = ["EscPosError", "PrinterConfigurationError", "PrinterError", "PrinterUnavailable"]
+__all__ = [
+    "EscPosError",
+    "PrinterConfigurationError",
+    "PrinterError",
+    "PrinterUnavailable",
+    "SymbolDataError",
+]
 
 
 class PrinterError(Exception):
@@ -26,6 +33,11 @@ class PrinterError(Exception):
 
 class PrinterConfigurationError(PrinterError):
     """An option is not one the printer knows; the message says what is accepted."""
+
+
+class SymbolDataError(PrinterError, ValueError):
+    """Data a barcode or QR code cannot hold (a CODE128 byte outside its code set, more
+    than a QR code takes). Also a ``ValueError``: it is a bad value, as Python knows it."""
 
 
 class EscPosError(PrinterError):

@@ -69,7 +69,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
-from printer.errors import PrinterConfigurationError
+from printer.errors import PrinterConfigurationError, SymbolDataError
 from printer.glyphs import CELLS, FONT_PACKAGE, font_report, run_mask
 from printer.roll import (
     Barcode,
@@ -158,7 +158,7 @@ def _label_piece(text: str, align: str, width_dots: int) -> _Piece:
 def _barcode_piece(element: Barcode, width_dots: int) -> _Piece:
     try:
         modules, hri = barcode_modules(element.symbology, element.data)
-    except (ValueError, NotImplementedError):
+    except (SymbolDataError, NotImplementedError):
         return _label_piece(f"[{element.symbology} {element.text}]", element.align, width_dots)
     module = max(1, element.module_width)
     height = max(1, element.height)
@@ -186,7 +186,7 @@ def _qr_piece(element: QRCode, width_dots: int) -> _Piece:
         return _label_piece(f"[micro QR {element.text}]", element.align, width_dots)
     try:
         matrix = qr_matrix(element.data, element.ec)
-    except ValueError:  # more data than a QR code holds
+    except SymbolDataError:  # more data than a QR code holds
         return _label_piece(f"[QR {element.text}]", element.align, width_dots)
     side = len(matrix)
     raw = bytes(255 if dark else 0 for row in matrix for dark in row)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from printer.errors import SymbolDataError
+
 __all__ = ["barcode_modules", "code128_values", "qr_matrix"]
 
 # ISO/IEC 15417 Code 128 symbol patterns, values 0..105 (bar/space widths), then STOP.
@@ -58,10 +60,11 @@ def code128_values(data: bytes) -> list[int]:
     """Symbol values (start, data, checksum, no stop) of printer CODE128 data.
 
     ``data`` is what ``GS k 73`` carries: it starts with a code-set selection
-    (``{A``/``{B``/``{C``); raises ``ValueError`` for data a printer refuses.
+    (``{A``/``{B``/``{C``); raises :class:`~printer.errors.SymbolDataError` for data a
+    printer refuses.
     """
     if len(data) < 2 or data[0] != 0x7B or chr(data[1]) not in _C128_START:
-        raise ValueError("CODE128 data must start with {A, {B or {C")
+        raise SymbolDataError("CODE128 data must start with {A, {B or {C")
     code_set = chr(data[1])
     values = [_C128_START[code_set]]
     i = 2
@@ -78,24 +81,24 @@ def code128_values(data: bytes) -> list[int]:
                 other = "B" if code_set == "A" else "A"
                 value = _c128_value(data[i], other)
                 if value is None:
-                    raise ValueError(f"byte 0x{data[i]:02X} after shift is not in set {other}")
+                    raise SymbolDataError(f"byte 0x{data[i]:02X} after shift is not in set {other}")
                 values += [98, value]
                 i += 1
             elif command in _C128_FNC[code_set]:
                 values.append(_C128_FNC[code_set][command])
             else:
-                raise ValueError(f"unknown CODE128 command {{{command} in set {code_set}")
+                raise SymbolDataError(f"unknown CODE128 command {{{command} in set {code_set}")
             continue
         if byte == 0x7B:  # "{{" is one brace
             i += 1
         if code_set == "C":
             if byte > 99:
-                raise ValueError(f"set C takes values 0..99, not {byte}")
+                raise SymbolDataError(f"set C takes values 0..99, not {byte}")
             values.append(byte)
         else:
             value = _c128_value(byte, code_set)
             if value is None:
-                raise ValueError(f"byte 0x{byte:02X} is not in code set {code_set}")
+                raise SymbolDataError(f"byte 0x{byte:02X} is not in code set {code_set}")
             values.append(value)
         i += 1
     checksum = values[0] + sum(index * value for index, value in enumerate(values[1:], 1))
@@ -163,7 +166,7 @@ def barcode_modules(symbology: str, data: bytes) -> tuple[str, str]:
         modules = "".join(code.build())
         hri = code.get_fullcode()
     except (BarcodeError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{symbology}: {exc}") from exc
+        raise SymbolDataError(f"{symbology}: {exc}") from exc
     if kind == "code39":
         hri = "*" + text + "*"
     return modules, hri
@@ -186,5 +189,5 @@ def qr_matrix(data: bytes, ec: str = "L") -> tuple[tuple[bool, ...], ...]:
     try:
         code.make(fit=True)
     except DataOverflowError as exc:
-        raise ValueError(f"QR code: {exc}") from exc
+        raise SymbolDataError(f"QR code: {exc}") from exc
     return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())

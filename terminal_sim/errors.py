@@ -14,8 +14,10 @@ and keep the original as ``__cause__``::
     ├── JournalError           the terminal journal refused an operation
     │   └── StoreUnreadable    a store file to be read back is missing or cannot be opened
     ├── PowerLost              raised inside the simulation when a power dip cuts a step
-    └── SimulationError        the runtime broke its own rules: time ran backwards, a run
-                               never settled, a harness process did not start
+    ├── SimulationError        the runtime broke its own rules: time ran backwards, a run
+    │                          never settled, a harness process did not start
+    └── UsageError             an object used in a state that does not allow it: a closed
+                               link, a server that is not started
 
 The printer package is a device package below terminal-sim with its own tree
 (:mod:`printer.errors`: ``PrinterError``, ``PrinterConfigurationError``, ``EscPosError``,
@@ -120,6 +122,11 @@ class PowerLost(TerminalSimError):
         #: a process kill, not a power loss: the OS keeps what SQLite committed
         self.keeps_unsynced = keeps_unsynced
         super().__init__(f"power lost at {crash_point}")
+
+
+class UsageError(TerminalSimError):
+    """An object was used in a state that does not allow it (a closed link, a server that
+    is not started): a bug of the caller, named so that it is not mistaken for bad input."""
 
 
 class SimulationError(TerminalSimError):

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from terminal_sim.core.messages import HostReply, Request
-from terminal_sim.errors import FrameError, ProtocolError
+from terminal_sim.errors import FrameError, ProtocolError, UsageError
 from terminal_sim.iso import codec
 from terminal_sim.iso.framing import HEADER, MAX_FRAME, FrameDecoder, frame
 from terminal_sim.iso.mapping import from_iso, to_iso
@@ -158,7 +158,7 @@ class TcpAcquirerLink:
             if conn is not None and conn.alive:
                 return conn
         if self._closed:
-            raise RuntimeError("the link is closed")
+            raise UsageError("the link is closed")
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
         except OSError as exc:

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.errors import JournalError
+from terminal_sim.errors import ConfigurationError, JournalError
 from terminal_sim.stores.sqlite import open_read_write
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class HostLedger:
         """Change some columns of one transaction (``status``, ``reply`` ...)."""
         unknown = [name for name in changes if name not in _TXN_COLUMNS]
         if unknown:
-            raise ValueError(f"unknown transaction column(s) {', '.join(unknown)}")
+            raise ConfigurationError(f"unknown transaction column(s) {', '.join(unknown)}")
         names = [*changes, "updated_vt"]
         self._execute(
             f"UPDATE transactions SET {', '.join(f'{n} = ?' for n in names)} "

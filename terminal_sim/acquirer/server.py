@@ -41,7 +41,7 @@ from typing import Any
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock
-from terminal_sim.errors import FrameError
+from terminal_sim.errors import ConfigurationError, FrameError, UsageError
 from terminal_sim.iso.framing import FrameDecoder, frame
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class AcquirerServer:
         grace_s: float = 5.0,
     ) -> None:
         if not 1 <= max_frame <= 0xFFFF:
-            raise ValueError(f"max_frame must be 1..65535, got {max_frame}")
+            raise ConfigurationError(f"max_frame must be 1..65535, got {max_frame}")
         self.acquirer = acquirer
         self.host = host
         self.port = port
@@ -134,7 +134,7 @@ class AcquirerServer:
     def address(self) -> tuple[str, int]:
         """(host, port) the server listens on; the real port when started on port 0."""
         if self._address is None:
-            raise RuntimeError("the server is not started")
+            raise UsageError("the server is not started")
         return self._address
 
     async def start(self) -> tuple[str, int]:
@@ -247,7 +247,7 @@ class AcquirerServer:
 
     async def _submit(self, messages: list[bytes], peer: str) -> list[bytes | None]:
         if self._queue is None:
-            raise RuntimeError("the server is not started")
+            raise UsageError("the server is not started")
         loop = asyncio.get_running_loop()
         work = [_Work(message, peer, loop.create_future()) for message in messages]
         for item in work:
@@ -259,7 +259,7 @@ class AcquirerServer:
     async def _process(self) -> None:
         queue = self._queue
         if queue is None:
-            raise RuntimeError("the server is not started")
+            raise UsageError("the server is not started")
         while True:
             group = [await queue.get()]
             while not queue.empty():

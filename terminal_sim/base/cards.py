@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 # one implementation, shared with the printer's receipt check (printer is the lower layer)
 from printer.pan_check import find_pans, luhn_valid
+from terminal_sim.errors import ConfigurationError
 
 __all__ = [
     "TEST_CARDS",
@@ -29,7 +30,7 @@ __all__ = [
 def mask_pan(pan: str, *, show_last: int = 4) -> str:
     """``************1111``: at most the last four digits are kept."""
     if not 0 <= show_last <= 4:
-        raise ValueError("we never show more than the last four digits")
+        raise ConfigurationError("we never show more than the last four digits")
     keep = pan[-show_last:] if show_last else ""
     return "*" * (len(pan) - len(keep)) + keep
 
@@ -105,4 +106,4 @@ def catalog_card(name: str) -> CatalogCard:
         return _BY_NAME[name]
     except KeyError:
         known = ", ".join(_BY_NAME)
-        raise ValueError(f"unknown test card {name!r}; known: {known}") from None
+        raise ConfigurationError(f"unknown test card {name!r}; known: {known}") from None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from terminal_sim.errors import ConfigurationError
+
 #: ISO 4217: alpha code -> (numeric code, minor-unit exponent).
 CURRENCIES: dict[str, tuple[str, int]] = {
     "EUR": ("978", 2),
@@ -24,7 +26,8 @@ def currency_numeric(alpha: str) -> str:
     try:
         return CURRENCIES[alpha][0]
     except KeyError:
-        raise ValueError(f"unknown currency {alpha!r}; known: {', '.join(CURRENCIES)}") from None
+        known = ", ".join(CURRENCIES)
+        raise ConfigurationError(f"unknown currency {alpha!r}; known: {known}") from None
 
 
 def currency_alpha(numeric: str) -> str:
@@ -32,7 +35,7 @@ def currency_alpha(numeric: str) -> str:
     try:
         return _BY_NUMERIC[numeric]
     except KeyError:
-        raise ValueError(f"unknown ISO 4217 numeric currency {numeric!r}") from None
+        raise ConfigurationError(f"unknown ISO 4217 numeric currency {numeric!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

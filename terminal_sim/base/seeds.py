@@ -14,6 +14,8 @@ import random
 from collections.abc import Sequence
 from typing import TypeVar
 
+from terminal_sim.errors import ConfigurationError
+
 T = TypeVar("T")
 
 
@@ -39,13 +41,13 @@ class Stream:
     def below(self, n: int) -> int:
         """An integer in [0, n)."""
         if n <= 0:
-            raise ValueError(f"below() needs a positive bound, got {n}")
+            raise ConfigurationError(f"below() needs a positive bound, got {n}")
         return min(int(self._random.random() * n), n - 1)
 
     def between(self, low: int, high: int) -> int:
         """An integer in [low, high], both ends included."""
         if high < low:
-            raise ValueError(f"between({low}, {high}): high is below low")
+            raise ConfigurationError(f"between({low}, {high}): high is below low")
         return low + self.below(high - low + 1)
 
     def chance(self, probability: float) -> bool:
@@ -76,7 +78,7 @@ class SeedTree:
 
     def __init__(self, seed: int) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"a seed is a non-negative integer, got {seed!r}")
+            raise ConfigurationError(f"a seed is a non-negative integer, got {seed!r}")
         self.seed = seed
         self._streams: dict[str, Stream] = {}
 

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Protocol
 
 from terminal_sim.base.cards import mask_pan
 from terminal_sim.base.money import currency_alpha, currency_numeric
-from terminal_sim.errors import Iso8583Error
+from terminal_sim.errors import ConfigurationError, Iso8583Error
 from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
 
 _KIND_BY_PROC = {PROC_PURCHASE: "sale", PROC_VOID: "void", PROC_REFUND: "refund"}
@@ -104,7 +104,7 @@ def _transmitted(fields: Mapping[str, str], year: int) -> dt.datetime:
 def _currency(fields: Mapping[str, str], name: str = "49") -> str:
     try:
         return currency_alpha(fields[name])
-    except ValueError as exc:
+    except ConfigurationError as exc:
         raise Iso8583Error(str(exc), None, name) from exc
 
 

@@ -38,7 +38,7 @@ from terminal_sim.core.events import (
 from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
 from terminal_sim.core.messages import HostReply
-from terminal_sim.errors import PowerLost
+from terminal_sim.errors import PowerLost, SimulationError
 from terminal_sim.plugins.ports import CardReader, TerminalClock
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
 from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
@@ -213,7 +213,7 @@ class TerminalNode:
             self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
         elif isinstance(effect, QueueReversal):
             if self.saf is None:
-                raise TypeError("this terminal has no store-and-forward agent")
+                raise SimulationError("this terminal has no store-and-forward agent")
             self.saf.enqueue(effect.stan, effect.reason)
         elif isinstance(effect, StartTimer):
             self._cancel(effect.timer)
@@ -228,7 +228,7 @@ class TerminalNode:
             self._crash_point(f"{flow}/during:print")
             return self.ports.printer.print(effect.slip)
         else:  # a new effect type must be taught to the runtime, not ignored
-            raise TypeError(f"no port performs {type(effect).__name__}")
+            raise SimulationError(f"no port performs {type(effect).__name__}")
         return None
 
     def on_reply(self, reply: HostReply) -> None:
