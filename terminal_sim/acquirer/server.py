@@ -34,13 +34,12 @@ import datetime as dt
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from terminal_sim.acquirer.host import MockAcquirer
-from terminal_sim.base.clock import Clock
+from terminal_sim.base.clock import Clock, ScaledClock
 from terminal_sim.errors import ConfigurationError, FrameError, UsageError
 from terminal_sim.iso.framing import FrameDecoder, frame
 
@@ -51,23 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_FRAME = 8192
 READ_SIZE = 65536
 _SETTLE_TURNS = 8
-
-
-class LiveClock:
-    """Time of a live server: monotonic milliseconds for ``now``, the real wall clock.
-
-    This is live mode, the one place the acquirer reads real time (simulated runs hand
-    the host a virtual clock's values instead).
-    """
-
-    def __init__(self) -> None:
-        self._origin = time.monotonic_ns()
-
-    def now(self) -> int:
-        return (time.monotonic_ns() - self._origin) // 1_000_000
-
-    def wall(self) -> dt.datetime:
-        return dt.datetime.now().replace(microsecond=0)  # live: real local wall clock
 
 
 @dataclass
@@ -119,7 +101,9 @@ class AcquirerServer:
         self.host = host
         self.port = port
         self.max_frame = max_frame
-        self.clock: Clock = clock or LiveClock()
+        # live: the real local wall clock at start, then monotonic time at speed 1 (the
+        # one place the acquirer reads real time; simulated runs hand it virtual time)
+        self.clock: Clock = clock or ScaledClock(dt.datetime.now().replace(microsecond=0))
         self.backlog = backlog
         self.grace_s = grace_s
         self.stats = ServerStats()
