@@ -64,18 +64,20 @@ from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
 from terminal_sim.base.cards import mask_pan, token_for
 from terminal_sim.base.seeds import Stream
-from terminal_sim.errors import Iso8583Error
-from terminal_sim.iso import codec
-from terminal_sim.iso.messages import (
+from terminal_sim.core.messages import (
     MTI_ADVICE,
     MTI_ADVICE_REPEAT,
-    MTI_AUTHORIZATION,
     MTI_FINANCIAL,
     MTI_NETWORK,
     MTI_RECONCILIATION,
     MTI_REVERSAL,
     MTI_REVERSAL_ADVICE,
     MTI_REVERSAL_ADVICE_REPEAT,
+)
+from terminal_sim.errors import Iso8583Error
+from terminal_sim.iso import codec
+from terminal_sim.iso.messages import (
+    MTI_AUTHORIZATION,
     HostReply,
     HostRequest,
     Totals,

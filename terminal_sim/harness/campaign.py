@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.harness.campaign_job import (
     FORBIDDEN,
@@ -293,7 +294,7 @@ def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
     jobs = [Job(order, s.path, s.source, seed, profile, swarm)
             for order, s in enumerate(scenarios) for seed in seeds]
     outcomes = _collect(jobs, workers, executor, executor_factory, progress, "campaign")
-    campaign = Campaign(list(scenarios), list(seeds), seeds_text or _seeds_text(seeds),
+    campaign = Campaign(list(scenarios), list(seeds), seeds_text or runs_text(seeds, separator=","),
                         profile, swarm, outcomes)
     if out_dir is not None:
         _keep_failing(campaign, Path(out_dir), keep_runs, workers, executor,
@@ -352,20 +353,6 @@ def _keep_failing(campaign: Campaign, out_dir: Path, keep_runs: int, workers: in
             problem = (f"in memory {before.by_code or 'no findings'}, with artifacts "
                        f"{again.by_code or 'no findings'}")
         campaign.kept[(again.order, again.seed)] = (str(_run_dir(out_dir, again)), problem)
-
-
-def _seeds_text(seeds: Sequence[int]) -> str:
-    parts: list[str] = []
-    ordered = list(seeds)
-    index = 0
-    while index < len(ordered):
-        end = index
-        while end + 1 < len(ordered) and ordered[end + 1] == ordered[end] + 1:
-            end += 1
-        parts.append(str(ordered[index]) if end == index
-                     else f"{ordered[index]}-{ordered[end]}")
-        index = end + 1
-    return ",".join(parts)
 
 
 def write_campaign(campaign: Campaign, out_dir: str | Path) -> tuple[Path, Path]:

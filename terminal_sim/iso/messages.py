@@ -29,21 +29,24 @@ from typing import Any, ClassVar, Protocol
 
 from terminal_sim.base.cards import mask_pan
 from terminal_sim.base.money import currency_alpha, currency_numeric
+from terminal_sim.core.messages import (
+    MTI_ADVICE,
+    MTI_ADVICE_REPEAT,
+    MTI_FINANCIAL,
+    MTI_NETWORK,
+    MTI_RECONCILIATION,
+    MTI_REVERSAL,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_REPEAT,
+)
 from terminal_sim.errors import ConfigurationError, Iso8583Error
 from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
 
 _KIND_BY_PROC = {PROC_PURCHASE: "sale", PROC_VOID: "void", PROC_REFUND: "refund"}
 _PROC_BY_KIND = {kind: proc for proc, kind in _KIND_BY_PROC.items()}
 
+#: Sent by no terminal of ours today; the host books it in class 01, outside the batch.
 MTI_AUTHORIZATION = "0100"
-MTI_FINANCIAL = "0200"
-MTI_ADVICE = "0220"
-MTI_ADVICE_REPEAT = "0221"
-MTI_REVERSAL = "0400"
-MTI_REVERSAL_ADVICE = "0420"
-MTI_REVERSAL_ADVICE_REPEAT = "0421"
-MTI_RECONCILIATION = "0500"
-MTI_NETWORK = "0800"
 
 #: What each request MTI is, in words (also the ``message_type`` of a request).
 MESSAGE_TYPES: dict[str, str] = {

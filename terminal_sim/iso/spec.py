@@ -81,6 +81,8 @@ from typing import Any
 from iso8583.specs import default_ascii
 
 # the texts of response codes are the terminal's (its slips say them): one table, the core's
+from terminal_sim.core.messages import RC_APPROVED as RC_APPROVED
+from terminal_sim.core.messages import REASON_TIMEOUT as REASON_TIMEOUT
 from terminal_sim.core.messages import RESPONSE_TEXT as RESPONSE_TEXT
 from terminal_sim.core.messages import response_text as response_text
 
@@ -106,10 +108,8 @@ NETWORK_CODES: dict[str, str] = {NET_SIGN_ON: "sign-on", NET_SIGN_OFF: "sign-off
 #: Message reason codes (field 60 of reversals), from the ISO 8583:1993 4000 series.
 REASON_CUSTOMER_CANCELLATION = "4000"
 REASON_INVALID_RESPONSE = "4020"
-REASON_TIMEOUT = "4021"
 
 #: Response codes (field 39) the simulator gives a meaning to.
-RC_APPROVED = "00"
 RC_INVALID_TRANSACTION = "12"
 RC_UNABLE_TO_LOCATE = "25"
 RC_FORMAT_ERROR = "30"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.explain_text import ARTICLES, CATALOGUES, LANGUAGES
 
@@ -275,15 +276,5 @@ def _fault_summary(name: str, effect: str) -> str:
 
 
 def ranges(values: Iterable[int]) -> str:
-    """``11-30`` for a run of consecutive numbers, ``3, 5, 7-9`` otherwise."""
-    ordered = sorted(set(values))
-    parts: list[str] = []
-    index = 0
-    while index < len(ordered):
-        end = index
-        while end + 1 < len(ordered) and ordered[end + 1] == ordered[end] + 1:
-            end += 1
-        parts.append(str(ordered[index]) if end == index
-                     else f"{ordered[index]}-{ordered[end]}")
-        index = end + 1
-    return ", ".join(parts) or "-"
+    """``11-30`` for a run of consecutive numbers, ``3, 5, 7-9`` otherwise (sorted, once)."""
+    return runs_text(sorted(set(values))) or "-"
