@@ -38,6 +38,7 @@ from terminal_sim.core.messages import (
     MTI_REVERSAL,
     MTI_REVERSAL_ADVICE,
     MTI_REVERSAL_ADVICE_REPEAT,
+    BatchTotals,
 )
 from terminal_sim.errors import ConfigurationError, Iso8583Error
 from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
@@ -309,21 +310,8 @@ def repeat_of(request: HostRequest) -> HostRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Totals:
-    """Batch totals of one terminal, as fields 74-77 (counts) and 86-89 (amounts).
-
-    ``sales``/``refunds`` are what stands (approved, not voided or reversed); the
-    ``*_reversed`` pair counts what was voided or reversed, for information only.
-    """
-
-    sales_count: int = 0
-    sales_minor: int = 0
-    refunds_count: int = 0
-    refunds_minor: int = 0
-    sales_reversed_count: int = 0
-    sales_reversed_minor: int = 0
-    refunds_reversed_count: int = 0
-    refunds_reversed_minor: int = 0
+class Totals(BatchTotals):
+    """The core's batch totals as fields 74-77 (counts) and 86-89 (amounts)."""
 
     #: field -> (attribute, width); the compared ones are :data:`COMPARED`
     FIELDS: ClassVar[dict[str, tuple[str, int]]] = {
