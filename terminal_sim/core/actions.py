@@ -151,7 +151,8 @@ def reprint(ev: EventData) -> None:
 
 
 def reprint_missing(ev: EventData) -> None:
-    """Print, marked DUPLICATE, the receipts of approved sales that did not print."""
+    """Print, marked DUPLICATE, the receipts of approved sales, refunds and voids that
+    did not print."""
     core = core_of(ev)
     batch = list(core.reprints)
     core.current = InFlight("reprint", "", Money(0, "EUR"), started_vt=core.now,

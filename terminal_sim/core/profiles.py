@@ -45,7 +45,7 @@ class Profile:
     reverse_on_timeout: bool = False
     #: at power-on, reverse every sale whose intent was persisted but never finished
     recover_on_boot: bool = False
-    #: reprint (marked DUPLICATE) an approved sale whose receipt did not print
+    #: reprint (marked DUPLICATE) an approved sale, refund or void whose receipt did not print
     reprint_missing: bool = False
     #: how long to wait before trying a failed print again
     reprint_retry_ms: int = 60_000

@@ -21,6 +21,15 @@ from terminal_sim.evidence.sources import Evidence, PaperReceipt
 Key = tuple[str, str]  # (terminal id, STAN)
 Rows = dict[Key, dict[str, Any]]
 
+#: The transaction types that move money: each counts like a sale in every rule.
+FINANCIAL = ("sale", "refund", "void")
+
+
+def _kind(kind: str) -> str:
+    """How a summary names a transaction type: nothing for a sale (the wording every
+    sale finding always had), "refund " or "void " otherwise."""
+    return "" if kind in ("sale", "") else f"{kind} "
+
 
 @dataclass(frozen=True, slots=True)
 class Join:
@@ -47,8 +56,14 @@ class Join:
 
     def approved_host_sales(self) -> list[dict[str, Any]]:
         """Sales the host approved and that still stand (not voided or reversed)."""
+        return self.standing_host_rows(("sale",))
+
+    def standing_host_rows(self, kinds: tuple[str, ...] = FINANCIAL
+                           ) -> list[dict[str, Any]]:
+        """Rows of these types the host approved that still stand (not voided or
+        reversed), in ledger order: a standing void is a sale the host cancelled."""
         return [row for row in self.evidence.host
-                if row["type"] == "sale" and row["status"] == "approved"]
+                if row["type"] in kinds and row["status"] == "approved"]
 
     def sale_of(self, key: Key) -> str:
         """The sale intent a STAN belongs to: from the journal, else from the device log."""
@@ -87,16 +102,17 @@ def _stray(join: Join, receipt: PaperReceipt) -> Finding | None:
             join, "STRAY_RECEIPT", receipt, "",
             f"receipt {receipt.ref} is a {what}: paper with no transaction behind it")
     record = join.books.get((receipt.terminal_id, facts.stan))
+    what = _kind(facts.kind) if facts.kind in FINANCIAL else ""
     if record is None:
         kind = "an APPROVED" if facts.approved else f"a '{facts.outcome}'"
         return _paper_finding(
             join, "STRAY_RECEIPT", receipt, facts.stan,
-            f"receipt {receipt.ref} shows {kind} STAN {facts.stan} the journal "
+            f"receipt {receipt.ref} shows {kind} {what}STAN {facts.stan} the journal "
             "has no record of", journal=None)
     if facts.approved and record["state"] not in ("approved", "voided"):
         return _paper_finding(
             join, "STRAY_RECEIPT", receipt, facts.stan,
-            f"receipt {receipt.ref} shows STAN {facts.stan} APPROVED but the books "
+            f"receipt {receipt.ref} shows {what}STAN {facts.stan} APPROVED but the books "
             f"hold it as '{record['state']}': the paper contradicts the record",
             journal=journal_ref(record))
     return None
@@ -107,65 +123,125 @@ def stray_receipt(join: Join) -> list[Finding]:
     return [finding for finding in found if finding is not None]
 
 
+#: What it costs, per type, when the books miss what the host did.
+_BOOKS_MISS = {
+    "sale": "",
+    "refund": ": the customer is credited and the merchant's books do not show it",
+    "void": ": the merchant's books still show the sale as charged",
+}
+
+
+def _amount(row: dict[str, Any]) -> str:
+    return Money(row["amount_minor"], row["currency"]).format()
+
+
+def _of_sale(row: dict[str, Any]) -> str:
+    return f" of sale STAN {row['original_stan']}" if row["original_stan"] else ""
+
+
 def lost_record(join: Join) -> list[Finding]:
-    return [Finding(
-        "LOST_RECORD", row["terminal_id"], row["stan"],
-        f"the host approved STAN {row['stan']} "
-        f"({Money(row['amount_minor'], row['currency']).format()}) and neither the journal "
-        "nor the back office has a record of it",
-        {"host": host_ref(row), "journal": None}, join.links.ids(row["terminal_id"], row["stan"]))
-        for row in join.approved_host_sales()
-        if (row["terminal_id"], row["stan"]) not in join.books]
+    """The host holds a transaction the books do not: money moved that nobody booked.
+
+    A sale, refund or void the host approved and that stands, with no record in the
+    journal or the back office. A lost void leaves the books showing its sale as
+    charged, a lost refund leaves them without the customer's credit. Also a reversal
+    the books never learnt: the host reversed a transaction the books hold as approved.
+    """
+    found = []
+    for row in join.evidence.host:
+        key = (row["terminal_id"], row["stan"])
+        kind, what = row["type"], _kind(row["type"])
+        if kind not in FINANCIAL:
+            continue
+        record = join.books.get(key)
+        if row["status"] == "approved" and record is None:
+            summary = (f"the host approved {what}STAN {row['stan']}{_of_sale(row)} "
+                       f"({_amount(row)}) and neither the journal nor the back office has "
+                       f"a record of it{_BOOKS_MISS[kind]}")
+        elif row["status"] == "reversed" and record is not None \
+                and record["state"] == "approved":
+            summary = (f"the host reversed {what}STAN {row['stan']} ({_amount(row)}) and "
+                       "the books still hold it as approved: the reversal is missing from "
+                       "the books")
+        else:
+            continue
+        found.append(Finding(
+            "LOST_RECORD", row["terminal_id"], row["stan"], summary,
+            {"host": host_ref(row), "journal": journal_ref(record) if record else None},
+            join.links.ids(*key)))
+    return found
+
+
+#: Who an orphan wrongs, per type: the host did it, the terminal says it did not.
+_ORPHAN_WRONGS = {
+    "sale": "the customer is charged for nothing",
+    "refund": "the customer is credited while the merchant's books say no refund was made "
+              "(a refund given again credits twice)",
+    "void": "the host cancelled the sale while the merchant's books still show it charged",
+}
 
 
 def orphan_authorization(join: Join) -> list[Finding]:
+    """The host approved a transaction that stands; the terminal believes it failed
+    (declined, failed, still pending) and no reversal reached the host.
+
+    Who is wronged depends on the type: for a sale the customer, charged for nothing;
+    for a refund the merchant, whose money went to the customer with nothing in the
+    books (and a cashier told "not completed" gives the refund again); for a void the
+    merchant, whose books count a sale the host cancelled and will never pay.
+    """
     found = []
-    for row in join.approved_host_sales():
+    for row in join.standing_host_rows():
         record = join.books.get((row["terminal_id"], row["stan"]))
         if record is None or record["state"] == "approved":
             continue
         found.append(Finding(
             "ORPHAN_AUTHORIZATION", row["terminal_id"], row["stan"],
-            f"the host approved STAN {row['stan']} but the terminal recorded it as "
-            f"'{record['state']}' and never reversed it: the customer is charged for nothing",
+            f"the host approved {_kind(row['type'])}STAN {row['stan']} but the terminal "
+            f"recorded it as '{record['state']}' and never reversed it: "
+            f"{_ORPHAN_WRONGS[row['type']]}",
             {"host": host_ref(row), "journal": journal_ref(record)},
             join.links.ids(row["terminal_id"], row["stan"])))
     return found
 
 
 def missing_receipt(join: Join) -> list[Finding]:
+    """An approved sale, refund or void in the journal with no complete slip on paper."""
     found = []
     for key, record in join.journal.items():
-        if record["type"] != "sale" or record["state"] != "approved":
+        if record["type"] not in FINANCIAL or record["state"] != "approved":
             continue
         printed = join.paper.get(key, [])
         if any(not receipt.truncated for receipt in printed):
             continue
         found.append(Finding(
             "MISSING_RECEIPT", record["terminal_id"], record["stan"],
-            f"the journal has approved STAN {record['stan']} and no complete receipt "
-            "shows it (recoverable: reprint)",
+            f"the journal has approved {_kind(record['type'])}STAN {record['stan']} and no "
+            "complete receipt shows it (recoverable: reprint)",
             {"journal": journal_ref(record), "receipts": [receipt_ref(r) for r in printed]},
             join.links.ids(*key)))
     return found
 
 
 def duplicate_charge(join: Join) -> list[Finding]:
-    by_intent: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in join.approved_host_sales():
+    """Two standing host approvals for one intent: a sale charged twice, or a refund
+    credited twice. (A void carries its sale's id, and the host approves one void per
+    sale: a second is declined.)"""
+    by_intent: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in join.standing_host_rows(("sale", "refund")):
         sale_id = join.sale_of((row["terminal_id"], row["stan"]))
         if sale_id:
-            by_intent[(row["terminal_id"], sale_id)].append(row)
+            by_intent[(row["terminal_id"], sale_id, row["type"])].append(row)
     found = []
-    for (terminal_id, sale_id), rows in sorted(by_intent.items()):
+    for (terminal_id, sale_id, kind), rows in sorted(by_intent.items()):
         if len(rows) < 2:
             continue
         stans = [r["stan"] for r in rows]
         ids = sorted({i for stan in stans for i in join.links.ids(terminal_id, stan)})
         found.append(Finding(
             "DUPLICATE_CHARGE", terminal_id, stans[-1],
-            f"sale {sale_id} was charged {len(rows)} times by the host "
-            f"(STANs {', '.join(stans)})",
+            f"{kind} {sale_id} was {'credited' if kind == 'refund' else 'charged'} "
+            f"{len(rows)} times by the host (STANs {', '.join(stans)})",
             {"host": [host_ref(r) for r in rows], "sale_id": sale_id}, ids))
     return found
 
@@ -211,8 +287,8 @@ def unsynced_record(join: Join) -> list[Finding]:
     synced = {(r["terminal_id"], r["stan"]) for r in join.evidence.backoffice}
     return [Finding(
         "UNSYNCED_RECORD", record["terminal_id"], record["stan"],
-        f"the journal has STAN {record['stan']} ({record['state']}) and the back "
-        "office does not",
+        f"the journal has {_kind(record['type'])}STAN {record['stan']} ({record['state']}) "
+        "and the back office does not",
         {"journal": journal_ref(record), "backoffice": None}, join.links.ids(*key))
         for key, record in join.journal.items()
         if record["state"] != "pending" and key not in synced]

@@ -277,7 +277,8 @@ class TerminalNode:
         self.deliver(PowerOn(
             journal.last_approved_sale(),
             in_flight=tuple(journal.entries(state="pending")),
-            unprinted=tuple(journal.entries(state="approved", receipt="", kind="sale"))))
+            # sales, refunds and voids alike: each approved one is owed its slip
+            unprinted=tuple(journal.entries(state="approved", receipt=""))))
         if self.saf is not None and self.powered:
             self.saf.resume()
         self._serve_backlog()
