@@ -136,7 +136,8 @@ def _amount(row: dict[str, Any]) -> str:
 
 
 def _of_sale(row: dict[str, Any]) -> str:
-    return f" of sale STAN {row['original_stan']}" if row["original_stan"] else ""
+    original = row.get("original_stan")
+    return f" of sale STAN {original}" if original else ""
 
 
 def lost_record(join: Join) -> list[Finding]:

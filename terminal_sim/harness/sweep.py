@@ -1,12 +1,12 @@
 """Crash-point enumeration and the power-dip sweep: prove a firmware profile safe.
 
 A *lifecycle* is a tiny day that exercises one flow (a sale, a void, a refund, a
-reversal after a lost reply, the end-of-day settlement). :func:`crash_points` runs
-each one clean and records every crash point it passes, in order: the list is read
-off the code as it runs, never written by hand. :func:`sweep` then runs each
-lifecycle once per crash point with a power dip there (single dips) and, for each
-crash point the recovery passes after that dip, once more with a second dip there
-(pairs). Every run is reconciled; a robust profile must show no forbidden finding
+reversal of a sale, void or refund after a lost reply, the end-of-day settlement).
+:func:`crash_points` runs each one clean and records every crash point it passes, in
+order: the list is read off the code as it runs, never written by hand. :func:`sweep`
+then runs each lifecycle once per crash point with a power dip there (single dips)
+and, for each crash point the recovery passes after that dip, once more with a second
+dip there (pairs). Every run is reconciled; a robust profile must show no forbidden finding
 and must drain its queues (liveness) once the dips stop.
 """
 
@@ -42,6 +42,11 @@ LIFECYCLES = {
     "reversal": ((_sale(10),), (),
                  (FaultSpec("link-drop-reply", {"message": "0210", "nth": 1}, None),)),
     "refund": ((_sale(10), _sale(90, 400, "refund")), (), ()),
+    # a void and a refund whose reply is lost: each is reversed, like a sale
+    "void-reversal": ((_sale(10),), (VoidSpec(120_000, TERMINAL),),
+                      (FaultSpec("link-drop-reply", {"message": "0210", "nth": 2}, None),)),
+    "refund-reversal": ((_sale(10), _sale(90, 400, "refund")), (),
+                        (FaultSpec("link-drop-reply", {"message": "0210", "nth": 2}, None),)),
     "declined": ((_sale(10, 1251),), (), ()),
     "two-sales": ((_sale(10), _sale(90, 700)), (), ()),
 }

@@ -78,7 +78,8 @@ def test_robust_reprints_a_refund_slip_lost_to_a_power_dip_at_power_on() -> None
     assert _duplicate_refund_slips(result) == [refund["stan"]]
     boots = [r for r in result.evidence.trace if r["name"] == "power_on"
              and (r.get("data") or {}).get("unprinted")]
-    assert boots and refund["stan"] in boots[0]["data"]["unprinted"]
+    assert boots
+    assert refund["stan"] in boots[0]["data"]["unprinted"]
 
 
 def test_robust_reprints_a_refund_slip_once_paper_is_back() -> None:

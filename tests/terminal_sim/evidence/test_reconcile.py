@@ -13,9 +13,10 @@ from terminal_sim.scenario.schema import FINDING_CODES
 TID = "T0000001"
 
 
-def slip_text(stan: str, outcome: str = "APPROVED", amount: str = "12.50 EUR") -> str:
+def slip_text(stan: str, outcome: str = "APPROVED", amount: str = "12.50 EUR",
+              kind: str = "SALE") -> str:
     return "\n".join([
-        "SHOP", f"TID:  {TID}", "--------", "SALE:  VISA", "CARD:  ************1111",
+        "SHOP", f"TID:  {TID}", "--------", f"{kind}:  VISA", "CARD:  ************1111",
         f"AMOUNT:  {amount}", "--------", outcome, f"RRN:  6005{stan}", f"STAN:  {stan}",
         "THANK YOU",
     ])
@@ -143,7 +144,7 @@ def test_voids_balance_the_totals() -> None:
     evidence = Evidence(
         journal=[journal("000001"), journal("000002", kind="void")],
         host=[host("000001", "voided"), host("000002", kind="void")],
-        receipts=[paper(slip_text("000001"))])
+        receipts=[paper(slip_text("000001")), paper(slip_text("000002", kind="VOID"), 2)])
     assert codes(evidence) == []
 
 

@@ -19,6 +19,11 @@ def test_crash_points_are_read_off_the_running_code() -> None:
     assert "reversal/after:send_reversal" in found["reversal"]
     assert "settlement/after:totals_reply" in found["sale"]
     assert "power_on/after:queue_reversal" in found["recovery"]
+    # voids and refunds are swept like sales, their reversals too
+    assert "void/after:host_reply" in found["void"]
+    assert "refund/after:host_reply" in found["refund"]
+    assert "void/after:queue_reversal" in found["void-reversal"]
+    assert "refund/after:queue_reversal" in found["refund-reversal"]
     naive = crash_points("naive")["sale"]
     assert naive.index("sale/after:print") < naive.index("sale/after:journal_commit")
 
@@ -43,6 +48,8 @@ def test_naive_sweep_shows_the_field_failures() -> None:
     orphan = report["findings"].get("ORPHAN_AUTHORIZATION", 0)
     assert lost + orphan >= 1
     assert report["by_crash_point"]["sale/after:print"].get("STRAY_RECEIPT", 0) >= 1
+    for point in ("void/after:host_reply", "refund/after:host_reply"):  # a lost void/refund
+        assert report["by_crash_point"][point].get("LOST_RECORD", 0) >= 1, point
 
 
 @pytest.mark.slow
