@@ -17,17 +17,25 @@ code                       rule
                            slip; one cut off before its STAN is only ``TRUNCATED_RECEIPT``)
 ``BLANK_RECEIPT``          a receipt with nothing printed on it but feeds and a cut
 ``TRUNCATED_RECEIPT``      a receipt cut off mid-print (no cut at the end of the stream)
-``LOST_RECORD``            the host approved a sale (not voided or reversed), the journal
-                           has no record of it
-``ORPHAN_AUTHORIZATION``   the host approved, the journal says the sale failed or was
-                           declined or is still pending: the customer is charged for nothing
-``MISSING_RECEIPT``        the journal has an approved sale, no complete receipt shows it
-``DUPLICATE_CHARGE``       the host holds two approvals (not voided or reversed) for one
-                           sale intent (the sale id the journal or the trace gives a STAN)
+``LOST_RECORD``            the host approved a sale, refund or void (that stands: not
+                           voided or reversed) and the books have no record of it; or the
+                           host reversed one the books still hold as approved
+``ORPHAN_AUTHORIZATION``   the host approved a sale, refund or void, the books say it
+                           failed or was declined or is still pending, and no reversal
+                           reached the host (a sale: the customer is charged for nothing;
+                           a refund or void: the merchant's books miss the money that left)
+``MISSING_RECEIPT``        the journal has an approved sale, refund or void, no complete
+                           receipt shows it
+``DUPLICATE_CHARGE``       the host holds two approvals (that stand) for one sale intent,
+                           or for one refund intent (the id the journal or the trace
+                           gives a STAN)
 ``TOTALS_MISMATCH``        a terminal's end-of-day totals (approved sales minus approved
-                           voids, per currency) differ between the books and the host
+                           voids and refunds, per currency) differ between the books and the host
 ``UNSYNCED_RECORD``        the journal has a final record the back office lacks
 =========================  ==============================================================
+
+Voids and refunds count like sales in every rule; a finding about one says "refund" or
+"void" in its summary (a sale's summary keeps the words it always had).
 """
 
 from __future__ import annotations
