@@ -173,6 +173,12 @@ def _schema_error(located: _Located, data: Any) -> ScenarioError | None:
                                  line=located.key_line(keys, extra[0]))
     if error.validator == "required":
         return located.error(keys, error.message)
+    if error.validator in ("maximum", "maxItems") and isinstance(error.schema, dict):
+        count = len(error.instance) if isinstance(error.instance, list) else error.instance
+        what = " items" if isinstance(error.instance, list) else ""
+        reason = f"{count:,}{what} is more than the maximum {error.validator_value:,}"
+        descr = error.schema.get("description")
+        return located.error(keys, reason + (f": {descr}" if descr else ""))
     if error.validator == "oneOf" and isinstance(error.schema, dict):
         descr = error.schema.get("description")
         reason = f"{error.instance!r} is not valid" + (f": {descr}" if descr else "")
