@@ -154,8 +154,9 @@ def duplicate_charge(join: Join) -> list[Finding]:
     by_intent: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in join.approved_host_sales():
         sale_id = join.sale_of((row["terminal_id"], row["stan"]))
-        if sale_id:
-            by_intent[(row["terminal_id"], sale_id)].append(row)
+        if sale_id:  # a cashier's retry is the same purchase as its first attempt
+            by_intent[(row["terminal_id"], join.links.intent(row["terminal_id"], sale_id))
+                      ].append(row)
     found = []
     for (terminal_id, sale_id), rows in sorted(by_intent.items()):
         if len(rows) < 2:

@@ -18,6 +18,7 @@ from terminal_sim.base.money import CURRENCIES
 from terminal_sim.core.profiles import PROFILES
 from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.scenario.model import (
+    CashierSpec,
     Expectation,
     FaultSpec,
     GenerateSpec,
@@ -94,6 +95,7 @@ class ScenarioBuilder:
             faults=self._faults(),
             expect=self._expectations(),
             source=self.text,
+            cashier=self._cashier(workload.get("cashier")),
         )
 
     # -- the parts -------------------------------------------------------------------------
@@ -199,6 +201,18 @@ class ScenarioBuilder:
                 + f" is {total:,} sale intents, more than the maximum {MAX_SALES:,} of one "
                 "run: a sale costs ~1 ms and ~21 KB until the run is reconciled; lower "
                 "count or split the day into several runs")
+
+    def _cashier(self, item: dict[str, Any] | None) -> CashierSpec:
+        if item is None:
+            return CashierSpec()
+        default = CashierSpec()
+        low, high = item.get("retry_after_s", default.retry_after_s)
+        if low > high:
+            raise self.located.error(["workload", "cashier", "retry_after_s"],
+                                     f"low {low} is above high {high}")
+        return CashierSpec(retry=bool(item.get("retry", False)),
+                           retry_after_s=(int(low), int(high)),
+                           max_retries=int(item.get("max_retries", default.max_retries)))
 
     def _faults(self) -> tuple[FaultSpec, ...]:
         from terminal_sim.plugins.registry import (  # the fault layer owns them

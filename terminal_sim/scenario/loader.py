@@ -19,6 +19,7 @@ from terminal_sim.base.cards import TEST_CARDS
 from terminal_sim.errors import ScenarioError
 from terminal_sim.scenario.builder import ScenarioBuilder
 from terminal_sim.scenario.model import (
+    CashierSpec,
     Expectation,
     FaultSpec,
     GenerateSpec,
@@ -207,6 +208,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
 
 __all__ = [
     "TEST_CARDS",
+    "CashierSpec",
     "Expectation",
     "FaultSpec",
     "GenerateSpec",

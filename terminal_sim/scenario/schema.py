@@ -129,6 +129,27 @@ SCHEMA: dict[str, Any] = {
                         "properties": {"at": _TIME, "terminal": _TERMINAL_ID},
                     },
                 },
+                "cashier": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "what the cashier does after a sale ends without an "
+                                   "approved slip: a power cut mid-sale, or the terminal "
+                                   "shows NOT COMPLETED (no host reply) or a technical "
+                                   "decline (30, 91, 96). With retry the same purchase is "
+                                   "presented again as a new sale (retry_of in the trace) "
+                                   "once the terminal is ready, unless an approved slip of "
+                                   "it came out after all. Default: no retry",
+                    "properties": {
+                        "retry": {"type": "boolean",
+                                  "description": "present the purchase again (default false)"},
+                        "retry_after_s": {**_INTERVAL,
+                                          "description": "[low, high] seconds after the "
+                                                         "failure the cashier tries again, "
+                                                         "drawn per retry (default [20, 120])"},
+                        "max_retries": {"type": "integer", "minimum": 1, "maximum": 5,
+                                        "description": "retries per purchase (default 2)"},
+                    },
+                },
                 "generate": {
                     "type": "object",
                     "additionalProperties": False,
