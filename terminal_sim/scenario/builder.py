@@ -235,33 +235,32 @@ class ScenarioBuilder:
                                              f"no terminal {target!r} in terminals")
             cls = fault_class(fault_name)
             try:
-                values = cls.validate(params)
+                cls.validate(params)
             except ConfigurationError as exc:
                 param = str(exc).split(":", 1)[0]
                 where: list[Any] = ["faults", index]
                 if param in params:
                     where.append(param)
                 raise self.located.error(where, str(exc).split(": ", 1)[-1]) from None
-            self._check_fault_times(index, cls, params, values)
+            self._check_fault_times(index, cls, params)
             faults.append(FaultSpec(fault_name, params, self.located.line(["faults", index])))
         return tuple(faults)
 
-    def _check_fault_times(self, index: int, cls: type[Fault], params: dict[str, Any],
-                           values: dict[str, Any]) -> None:
-        """A fault's times of day (its ``time`` vocabulary, defaults included) are not
+    def _check_fault_times(self, index: int, cls: type[Fault], params: dict[str, Any]
+                           ) -> None:
+        """A fault's times of day (params of the ``time`` vocabulary it is given) are not
         before the start: they would silently mean time zero."""
         start = self.start
-        early = cls.times_before(values, (start.hour * 3600 + start.minute * 60
+        early = cls.times_before(params, (start.hour * 3600 + start.minute * 60
                                           + start.second) * 1000)
         if not early:
             return
         key = early[0]
-        given = key in params
         raise self.located.error(
-            ["faults", index, key] if given else ["faults", index],
-            f"{key} {values[key]!r}{'' if given else ' (the default)'} is before the start "
-            f"{start:%H:%M:%S} (a time of day is on the start's day, 24:00-47:59 the next; an "
-            "earlier one would silently mean the start)")
+            ["faults", index, key],
+            f"{key} {params[key]!r} is before the start {start:%H:%M:%S} (a time of day "
+            "is on the start's day, 24:00-47:59 the next; an earlier one would silently "
+            "mean the start)")
 
     def _expectations(self) -> tuple[Expectation, ...]:
         expect = []

@@ -151,8 +151,3 @@ def test_the_vocabulary_holds_every_crash_point_a_lifecycle_passes() -> None:
         for points in crash_points(profile, {}).values():
             assert set(points) <= known, set(points) - known
 
-
-def test_a_default_time_before_the_start_is_an_error_too() -> None:
-    error = error_of(HEAD + "faults:\n  - name: maintenance-update\n")
-    assert (error.line, error.field) == (12, "faults.0")
-    assert "time '02:00' (the default) is before the start" in error.reason

@@ -95,7 +95,8 @@ def test_without_a_cashier_the_terminal_re_presents_the_same_sale_as_before() ->
                        retry="false"))
     assert _retries(result) == []
     notes = [r for r in result.evidence.trace if r["name"] == "customer_retries"]
-    assert notes and notes[0]["data"]["sale_id"] == "T0000001-000001"
+    assert notes
+    assert notes[0]["data"]["sale_id"] == "T0000001-000001"
 
 
 def test_retries_do_not_move_the_other_streams() -> None:
