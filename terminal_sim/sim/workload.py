@@ -3,6 +3,8 @@
 Explicit sales and voids come as written. ``generate`` adds ``count`` sales *at each
 terminal*, spaced by intervals drawn from that terminal's own stream
 (``workload/<terminal id>``), so adding a terminal does not change the others' days.
+:class:`Cashier` (``workload.cashier``, off by default) presents a purchase again as a
+new sale after a power cut or an unknown outcome, as cashiers do.
 """
 
 from __future__ import annotations
