@@ -34,7 +34,7 @@ class ClockJump(Fault):
     name = "clock-jump"
     summary = "the terminal's calendar clock jumps forward or back"
     params: ClassVar[dict[str, Param]] = {
-        "time": Param((str, int), None, "time of day of the jump"),
+        "time": Param((str, int), None, "time of day of the jump", vocabulary="time"),
         "jump_s": Param(int, -86_400, "seconds the clock jumps by"),
     }
 

@@ -31,7 +31,8 @@ from terminal_sim.plugins.faults import Fault, Param
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
 from terminal_sim.plugins.ports import Arrival, Pipe
 
-_MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message")
+_MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message",
+                 vocabulary="mti")
 
 
 class _LinkFault(Fault):

@@ -29,7 +29,8 @@ class MaintenanceUpdate(Fault):
     summary = ("night-time update restarts the terminal; spooler replays blank jobs or "
                "migration drops records")
     params: ClassVar[dict[str, Param]] = {
-        "time": Param((str, int), "02:00", "time of day of the update (24:00+ is the next day)"),
+        "time": Param((str, int), "02:00", "time of day of the update (24:00+ is the next day)",
+                       vocabulary="time"),
         "mode": Param(str, "spooler-replay", "spooler-replay | journal-migration | parameters",
                       ("spooler-replay", "journal-migration", "parameters")),
         "down_s": Param(int, 300, "seconds the terminal is down for the update"),

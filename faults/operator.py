@@ -23,7 +23,7 @@ class OperatorReprint(Fault):
     name = "operator-reprint"
     summary = "print key pressed in the admin menu, with or without a sale"
     params: ClassVar[dict[str, Param]] = {
-        "time": Param((str, int), None, "time of day of the first press"),
+        "time": Param((str, int), None, "time of day of the first press", vocabulary="time"),
         "count": Param(int, 1, "how many presses"),
         "interval_s": Param(int, 60, "seconds between presses"),
         "amount": Param(int, None, "minor units keyed before pressing print (none: blank)"),

@@ -28,8 +28,10 @@ class PowerDip(Fault):
     name = "power-dip"
     summary = "cut power at a crash point or time; unsynced writes lost, print truncated"
     params: ClassVar[dict[str, Param]] = {
-        "at": Param(str, None, "crash point (or glob) to cut at, e.g. sale/after:print"),
-        "time": Param((str, int), None, "cut at this time of day instead of a crash point"),
+        "at": Param(str, None, "crash point (or glob) to cut at, e.g. sale/after:print",
+                     vocabulary="crash_point"),
+        "time": Param((str, int), None, "cut at this time of day instead of a crash point",
+                       vocabulary="time"),
         "down_s": Param(int, 30, "seconds without power before the terminal boots again"),
         "print_fraction": Param(float, 0.5, "during:print: share of the job that is printed"),
         "kind": Param(str, "power", "power: the whole terminal loses power (unsynced writes "

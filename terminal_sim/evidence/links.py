@@ -40,10 +40,15 @@ class TraceLinks:
     def __init__(self, trace: list[dict[str, Any]]) -> None:
         self._by_key: dict[LinkKey, list[int]] = defaultdict(list)
         self._records: dict[int, dict[str, Any]] = {}
+        #: (terminal, sale id of a cashier's retry) -> the sale id of the first attempt
+        self._retry_of: dict[tuple[str, str], str] = {}
         for record in trace:
             if not isinstance(record.get("data"), dict):
                 continue
             ident = record["id"]
+            if record["data"].get("retry_of") and record["data"].get("sale_id"):
+                self._retry_of[(record["terminal"], record["data"]["sale_id"])] = str(
+                    record["data"]["retry_of"])
             self._records[ident] = record
             for key in _keys(record):
                 self._by_key[key].append(ident)
@@ -78,6 +83,11 @@ class TraceLinks:
             if sale_id:
                 return str(sale_id)
         return ""
+
+    def intent(self, terminal_id: str, sale_id: str) -> str:
+        """The purchase a sale id belongs to: a cashier's retry (``retry_of`` in the
+        trace) is the same purchase as its first attempt."""
+        return self._retry_of.get((terminal_id, sale_id), sale_id)
 
     def causes(self, ids: list[int]) -> list[dict[str, Any]]:
         """The fault records among ``ids``: what made the finding happen."""

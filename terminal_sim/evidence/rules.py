@@ -231,8 +231,9 @@ def duplicate_charge(join: Join) -> list[Finding]:
     by_intent: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in join.standing_host_rows(("sale", "refund")):
         sale_id = join.sale_of((row["terminal_id"], row["stan"]))
-        if sale_id:
-            by_intent[(row["terminal_id"], sale_id, row["type"])].append(row)
+        if sale_id:  # a cashier's retry is the same purchase as its first attempt
+            intent = join.links.intent(row["terminal_id"], sale_id)
+            by_intent[(row["terminal_id"], intent, row["type"])].append(row)
     found = []
     for (terminal_id, sale_id, kind), rows in sorted(by_intent.items()):
         if len(rows) < 2:

@@ -35,6 +35,8 @@ from typing import Any, ClassVar, Protocol
 from terminal_sim.base.seeds import Stream
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
+from terminal_sim.plugins.vocabulary import check_vocabulary
+from terminal_sim.plugins.vocabulary import parse_time_ms as parse_time_ms
 
 
 class FaultParams(Protocol):
@@ -46,7 +48,12 @@ class FaultParams(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """One parameter of a fault."""
+    """One parameter of a fault.
+
+    ``vocabulary`` says what the value names, so the loader can check it like the
+    built-in faults' values: ``"crash_point"``, ``"mti"`` or ``"time"`` (see
+    :mod:`terminal_sim.plugins.vocabulary`); a list value has each item checked.
+    """
 
     kind: type | tuple[type, ...]
     default: Any
@@ -55,6 +62,7 @@ class Param:
     #: bounds of a number (a scenario's numbers are small; huge ones are mistakes)
     low: float = -1e9
     high: float = 1e9
+    vocabulary: str = ""
 
     def check(self, name: str, value: Any) -> Any:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
@@ -77,6 +85,8 @@ class Param:
         if self.choices and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise ConfigurationError(f"{name}: {value!r} is not one of {allowed}")
+        if self.vocabulary:
+            check_vocabulary(self.vocabulary, name, value)
         return value
 
 
@@ -84,24 +94,12 @@ def _names(kinds: Sequence[type]) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
-def parse_time_ms(name: str, value: Any) -> int:
-    """``"06:30"``/``"06:30:15"`` (time of day after the run's start day) or seconds."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value * 1000
-    if isinstance(value, str):
-        parts = value.split(":")
-        if 2 <= len(parts) <= 3 and all(p.isdigit() for p in parts):
-            hours, minutes, seconds = (int(p) for p in [*parts, "0"][:3])
-            if hours < 48 and minutes < 60 and seconds < 60:
-                return ((hours * 60 + minutes) * 60 + seconds) * 1000
-    raise ConfigurationError(f"{name}: expected a time of day like '06:30' or seconds, "
-                             f"got {value!r}")
-
-
 TRIGGER_PARAMS: dict[str, Param] = {
     "terminals": Param(list, None, "terminal ids the fault applies to (default: all)"),
-    "from": Param((str, int), None, "ignore opportunities before this time of day"),
-    "until": Param((str, int), None, "ignore opportunities from this time of day on"),
+    "from": Param((str, int), None, "ignore opportunities before this time of day",
+                  vocabulary="time"),
+    "until": Param((str, int), None, "ignore opportunities from this time of day on",
+                   vocabulary="time"),
     "nth": Param((int, list), None, "only the n-th opportunity fires (or a list of them)"),
     "probability": Param(float, 1.0, "chance that an opportunity fires"),
     "limit": Param(int, None, "fire at most this many times"),
@@ -177,9 +175,6 @@ class Fault:
                 values[key] = param.check(key, given[key])
             else:
                 values[key] = param.default
-        for key in ("from", "until"):
-            if values[key] is not None:
-                parse_time_ms(key, values[key])
         if not 0.0 <= values["probability"] <= 1.0:
             raise ConfigurationError("probability: must be between 0 and 1")
         nth = values["nth"]
@@ -190,6 +185,20 @@ class Fault:
                 raise ConfigurationError("nth: positive integers, counted from 1")
         cls.check_values(values)
         return values
+
+    @classmethod
+    def times_before(cls, values: Mapping[str, Any], start_of_day_ms: int) -> list[str]:
+        """The parameters (``time`` vocabulary) whose time of day falls before the run's
+        start, which is ``start_of_day_ms`` after its midnight: they would act at once."""
+        early = []
+        for key, param in cls.all_params().items():
+            value = values.get(key)
+            items = value if isinstance(value, list) else [value]
+            if param.vocabulary == "time" and any(
+                    isinstance(item, str) and parse_time_ms(key, item) < start_of_day_ms
+                    for item in items):
+                early.append(key)
+        return early
 
     @classmethod
     def check_values(cls, values: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from terminal_sim.base.cards import Card, catalog_card
 from terminal_sim.base.clock import DEFAULT_EPOCH
@@ -18,6 +18,7 @@ from terminal_sim.base.money import CURRENCIES
 from terminal_sim.core.profiles import PROFILES
 from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.scenario.model import (
+    CashierSpec,
     Expectation,
     FaultSpec,
     GenerateSpec,
@@ -26,6 +27,10 @@ from terminal_sim.scenario.model import (
     TerminalSpec,
     VoidSpec,
 )
+from terminal_sim.scenario.schema import MAX_SALES
+
+if TYPE_CHECKING:
+    from terminal_sim.plugins.faults import Fault
 
 __all__ = ["Locator", "ScenarioBuilder", "time_ms"]
 
@@ -74,6 +79,7 @@ class ScenarioBuilder:
         self.start = self._start()
         terminals = self._terminals()
         workload = data.get("workload", {})
+        self._check_size(workload)
         return Scenario(
             path=self.located.path,
             name=data["name"],
@@ -89,6 +95,7 @@ class ScenarioBuilder:
             faults=self._faults(),
             expect=self._expectations(),
             source=self.text,
+            cashier=self._cashier(workload.get("cashier")),
         )
 
     # -- the parts -------------------------------------------------------------------------
@@ -180,6 +187,33 @@ class ScenarioBuilder:
             void_rate=float(gen.get("void_rate", 0.0)),
         )
 
+    def _check_size(self, workload: dict[str, Any]) -> None:
+        """The generated sales (``count`` at each terminal) and the listed sales, refunds
+        and voids fit in one run (:data:`~terminal_sim.scenario.schema.MAX_SALES`)."""
+        count = (workload.get("generate") or {}).get("count", 0)
+        listed = sum(len(workload.get(k, [])) for k in ("sales", "refunds", "voids"))
+        total = count * len(self.terminal_ids) + listed
+        if total > MAX_SALES:
+            raise self.located.error(
+                ["workload", "generate", "count"] if count else ["workload"],
+                f"{count:,} sales at each of {len(self.terminal_ids):,} terminals"
+                + (f" plus {listed:,} listed" if listed else "")
+                + f" is {total:,} sale intents, more than the maximum {MAX_SALES:,} of one "
+                "run: a sale costs ~1 ms and ~21 KB until the run is reconciled; lower "
+                "count or split the day into several runs")
+
+    def _cashier(self, item: dict[str, Any] | None) -> CashierSpec:
+        if item is None:
+            return CashierSpec()
+        default = CashierSpec()
+        low, high = item.get("retry_after_s", default.retry_after_s)
+        if low > high:
+            raise self.located.error(["workload", "cashier", "retry_after_s"],
+                                     f"low {low} is above high {high}")
+        return CashierSpec(retry=bool(item.get("retry", False)),
+                           retry_after_s=(int(low), int(high)),
+                           max_retries=int(item.get("max_retries", default.max_retries)))
+
     def _faults(self) -> tuple[FaultSpec, ...]:
         from terminal_sim.plugins.registry import (  # the fault layer owns them
             fault_class,
@@ -199,16 +233,34 @@ class ScenarioBuilder:
                 if target not in self.terminal_ids:
                     raise self.located.error(["faults", index, "terminals"],
                                              f"no terminal {target!r} in terminals")
+            cls = fault_class(fault_name)
             try:
-                fault_class(fault_name).validate(params)
+                cls.validate(params)
             except ConfigurationError as exc:
                 param = str(exc).split(":", 1)[0]
                 where: list[Any] = ["faults", index]
                 if param in params:
                     where.append(param)
                 raise self.located.error(where, str(exc).split(": ", 1)[-1]) from None
+            self._check_fault_times(index, cls, params)
             faults.append(FaultSpec(fault_name, params, self.located.line(["faults", index])))
         return tuple(faults)
+
+    def _check_fault_times(self, index: int, cls: type[Fault], params: dict[str, Any]
+                           ) -> None:
+        """A fault's times of day (params of the ``time`` vocabulary it is given) are not
+        before the start: they would silently mean time zero."""
+        start = self.start
+        early = cls.times_before(params, (start.hour * 3600 + start.minute * 60
+                                          + start.second) * 1000)
+        if not early:
+            return
+        key = early[0]
+        raise self.located.error(
+            ["faults", index, key],
+            f"{key} {params[key]!r} is before the start {start:%H:%M:%S} (a time of day "
+            "is on the start's day, 24:00-47:59 the next; an earlier one would silently "
+            "mean the start)")
 
     def _expectations(self) -> tuple[Expectation, ...]:
         expect = []

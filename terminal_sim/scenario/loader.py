@@ -19,6 +19,7 @@ from terminal_sim.base.cards import TEST_CARDS
 from terminal_sim.errors import ScenarioError
 from terminal_sim.scenario.builder import ScenarioBuilder
 from terminal_sim.scenario.model import (
+    CashierSpec,
     Expectation,
     FaultSpec,
     GenerateSpec,
@@ -173,6 +174,12 @@ def _schema_error(located: _Located, data: Any) -> ScenarioError | None:
                                  line=located.key_line(keys, extra[0]))
     if error.validator == "required":
         return located.error(keys, error.message)
+    if error.validator in ("maximum", "maxItems") and isinstance(error.schema, dict):
+        count = len(error.instance) if isinstance(error.instance, list) else error.instance
+        what = " items" if isinstance(error.instance, list) else ""
+        reason = f"{count:,}{what} is more than the maximum {error.validator_value:,}"
+        descr = error.schema.get("description")
+        return located.error(keys, reason + (f": {descr}" if descr else ""))
     if error.validator == "oneOf" and isinstance(error.schema, dict):
         descr = error.schema.get("description")
         reason = f"{error.instance!r} is not valid" + (f": {descr}" if descr else "")
@@ -201,6 +208,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
 
 __all__ = [
     "TEST_CARDS",
+    "CashierSpec",
     "Expectation",
     "FaultSpec",
     "GenerateSpec",

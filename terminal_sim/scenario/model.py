@@ -12,8 +12,8 @@ from typing import Any
 
 from terminal_sim.base.cards import Card
 
-__all__ = ["Expectation", "FaultSpec", "GenerateSpec", "SaleSpec", "Scenario", "TerminalSpec",
-           "VoidSpec"]
+__all__ = ["CashierSpec", "Expectation", "FaultSpec", "GenerateSpec", "SaleSpec", "Scenario",
+           "TerminalSpec", "VoidSpec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,21 @@ class GenerateSpec:
     currency: str
     cards: tuple[tuple[str, int], ...]
     void_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class CashierSpec:
+    """What the cashier does when a sale ends without an approval on paper.
+
+    With ``retry`` the cashier presents the same purchase again as a new sale
+    (:class:`terminal_sim.sim.workload.Cashier` says exactly when), ``retry_after_s``
+    later (drawn per retry), at most ``max_retries`` times per purchase. The default
+    cashier does not retry (only the customer re-presents an unread card).
+    """
+
+    retry: bool = False
+    retry_after_s: tuple[int, int] = (20, 120)
+    max_retries: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +110,4 @@ class Scenario:
     faults: tuple[FaultSpec, ...]
     expect: tuple[Expectation, ...]
     source: str = field(default="", repr=False)
+    cashier: CashierSpec = field(default_factory=CashierSpec)

@@ -21,6 +21,19 @@ FINDING_CODES = [
     "TOTALS_MISMATCH",
 ]
 
+#: The most sale intents (generated ``count`` x terminals, plus the explicit sales, refunds
+#: and voids) one run may hold. Measured (``pos-sim run`` of a generated day, one core): a
+#: sale costs ~1 ms of CPU and ~21 KB of memory (its trace records, journal, ledger and
+#: receipt bytes are kept until reconciliation), so 50,000 sales take about a minute and
+#: 1 GB; 10,000,000 ended in MemoryError. Larger days: split them into several runs.
+MAX_SALES = 50_000
+#: Terminals in one run (each ~50 KB and a printer; 1,000 boot in about a second).
+MAX_TERMINALS = 1_000
+#: Fault entries in one run (each wraps a port or observes crash points at every step).
+MAX_FAULTS = 200
+_SIZE = (f"at most {MAX_SALES:,} sale intents per run (count x terminals + sales, refunds and "
+         "voids): a sale costs ~1 ms and ~21 KB until the run is reconciled; split longer days")
+
 _TIME = {
     "description": "time of day on the start date (HH:MM or HH:MM:SS; 24:00-47:59 is the "
                    "next day), or seconds after start",
@@ -74,6 +87,10 @@ SCHEMA: dict[str, Any] = {
         "terminals": {
             "type": "array",
             "minItems": 1,
+            "maxItems": MAX_TERMINALS,
+            "description": f"at most {MAX_TERMINALS:,} terminals per run (a day of a few "
+                           "sales each at 1,000 terminals takes seconds; more is a fleet "
+                           "to split into runs)",
             "items": {
                 "type": "object",
                 "additionalProperties": False,
@@ -91,14 +108,20 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "sales": {
                     "type": "array",
+                    "maxItems": MAX_SALES,
+                    "description": _SIZE,
                     "items": _SALE,
                 },
                 "refunds": {
                     "type": "array",
+                    "maxItems": MAX_SALES,
+                    "description": _SIZE,
                     "items": _SALE,
                 },
                 "voids": {
                     "type": "array",
+                    "maxItems": MAX_SALES,
+                    "description": _SIZE,
                     "items": {
                         "type": "object",
                         "additionalProperties": False,
@@ -106,12 +129,35 @@ SCHEMA: dict[str, Any] = {
                         "properties": {"at": _TIME, "terminal": _TERMINAL_ID},
                     },
                 },
+                "cashier": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "what the cashier does after a sale ends without an "
+                                   "approved slip: a power cut mid-sale, or the terminal "
+                                   "shows NOT COMPLETED (no host reply) or a technical "
+                                   "decline (30, 91, 96). With retry the same purchase is "
+                                   "presented again as a new sale (retry_of in the trace) "
+                                   "once the terminal is ready, unless an approved slip of "
+                                   "it came out after all. Default: no retry",
+                    "properties": {
+                        "retry": {"type": "boolean",
+                                  "description": "present the purchase again (default false)"},
+                        "retry_after_s": {**_INTERVAL,
+                                          "description": "[low, high] seconds after the "
+                                                         "failure the cashier tries again, "
+                                                         "drawn per retry (default [20, 120])"},
+                        "max_retries": {"type": "integer", "minimum": 1, "maximum": 5,
+                                        "description": "retries per purchase (default 2)"},
+                    },
+                },
                 "generate": {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["count"],
                     "properties": {
-                        "count": {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+                        "count": {"type": "integer", "minimum": 0, "maximum": MAX_SALES,
+                                  "description": "sales generated at each terminal; "
+                                                 + _SIZE},
                         "start": _TIME,
                         "interval_s": _INTERVAL,
                         "amount": _AMOUNTS,
@@ -129,6 +175,9 @@ SCHEMA: dict[str, Any] = {
         },
         "faults": {
             "type": "array",
+            "maxItems": MAX_FAULTS,
+            "description": f"at most {MAX_FAULTS} faults: each one sees every opportunity "
+                           "(crash point, message, card read) of the terminals it targets",
             "items": {
                 "type": "object",
                 "required": ["name"],

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from terminal_sim.core.effects import (
     CancelTimer,
@@ -47,6 +47,9 @@ from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import SyncAgent
 from terminal_sim.sim.trace import Trace
 from terminal_sim.stores.journal import TerminalJournal
+
+if TYPE_CHECKING:
+    from terminal_sim.sim.workload import Cashier
 
 CrashObserver = Callable[["TerminalNode", str], None]
 ClockT = TypeVar("ClockT", bound=TerminalClock)
@@ -99,6 +102,8 @@ class TerminalNode:
         self.settlement: Settlement | None = None
         self.powered = False
         self.power_cuts = 0
+        #: the scenario's retrying cashier (``workload.cashier``), told of sales in trouble
+        self.cashier: Cashier | None = None
 
     @property
     def terminal_id(self) -> str:
@@ -179,8 +184,13 @@ class TerminalNode:
             self._customer_retries(event.sale_id, "card not read")
         for effect in effects:  # "NOT COMPLETED": the customer pays again
             if (isinstance(effect, WriteJournal) and effect.purpose == "commit"
-                    and effect.entry.type == "sale" and effect.entry.state == "failed"):
-                self._customer_retries(effect.entry.sale_id, "sale not completed")
+                    and effect.entry.type == "sale"):
+                entry = effect.entry
+                if self.cashier is not None:  # the scenario's cashier decides
+                    self.cashier.sale_ended(self, entry.sale_id, entry.state,
+                                            entry.response_code, entry.stan)
+                elif entry.state == "failed":
+                    self._customer_retries(entry.sale_id, "sale not completed")
         if self.core.state == "idle" and self.backlog:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 
@@ -293,6 +303,9 @@ class TerminalNode:
         now = self.clock.now()
         self.powered = False
         self.power_cuts += 1
+        flight = self.core.current
+        if self.cashier is not None and flight is not None and flight.kind == "sale":
+            self.cashier.power_cut(self, flight.sale_id, flight.stan)
         for timer in list(self.timers):
             self._cancel(timer)
         journal = self.ports.journal

@@ -33,7 +33,7 @@ from terminal_sim.evidence.reconcile import Finding, Reconciler
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
 from terminal_sim.plugins.faults import Fault
 from terminal_sim.plugins.registry import fault_class
-from terminal_sim.scenario.loader import FaultSpec, Scenario, TerminalSpec
+from terminal_sim.scenario.loader import CashierSpec, FaultSpec, Scenario, TerminalSpec
 from terminal_sim.sim.fault_host import SimulationFaultHost
 from terminal_sim.sim.node import TerminalNode
 from terminal_sim.sim.simulation import RunResult, Simulation
@@ -50,13 +50,17 @@ class Session:
                  merchant_name: str = "TERMINAL-SIM DEMO SHOP",
                  start: dt.datetime = DEFAULT_EPOCH,
                  profile_settings: dict[str, Any] | None = None,
-                 out_dir: str | Path | None = None) -> None:
+                 out_dir: str | Path | None = None,
+                 cashier: CashierSpec | None = None) -> None:
+        """``cashier``: a retrying cashier (:class:`~terminal_sim.sim.workload.Cashier`)
+        re-presents the sales you make when they end in trouble; default: none."""
         scenario = Scenario(
             path="<session>", name="session", description="", seed=seed, profile=profile,
             profile_settings=dict(profile_settings or {}), start=start,
             terminals=tuple(TerminalSpec(t, f"M{i + 1:014d}", merchant_name)
                             for i, t in enumerate(terminals)),
-            sales=(), voids=(), generate=None, faults=(), expect=())
+            sales=(), voids=(), generate=None, faults=(), expect=(),
+            cashier=cashier or CashierSpec())
         self.sim = Simulation(scenario, out_dir=out_dir)
         self.sim.build()
         self._sale_seq = 0

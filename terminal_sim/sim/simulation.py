@@ -52,7 +52,7 @@ from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import DirectBackOfficeLink, SyncAgent
 from terminal_sim.sim.trace import Trace
-from terminal_sim.sim.workload import plan
+from terminal_sim.sim.workload import install_cashier, plan
 from terminal_sim.stores.backoffice import BackOffice
 from terminal_sim.stores.journal import Durability, Journal
 
@@ -169,6 +169,7 @@ class Simulation:
             self.nodes[spec.id] = node
         fleet.add(cores)
         self.fleet = fleet
+        install_cashier(self.scenario.cashier, self.nodes, self.seeds)
         host = SimulationFaultHost(self)
         for index, fault_spec in enumerate(self.scenario.faults):
             stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
