@@ -2,23 +2,18 @@
 
 Each invariant maps to the finding codes that report the same loss, compared per key:
 
-=============================  ==========================================  =============
-auditor evidence               finding codes                               compared per
-=============================  ==========================================  =============
-conservation (book journal     LOST_RECORD, ORPHAN_AUTHORIZATION           (terminal, STAN)
-or none) and                   
-abandoned_approval_reversed
-conservation (book backoffice) UNSYNCED_RECORD                             (terminal, STAN)
-and no_abandoned_work (sync)
-conservation (terminal         TOTALS_MISMATCH                             terminal
-totals) and settlement_balanced
-approved_slip_has_record       STRAY_RECEIPT of an APPROVED slip           (terminal, STAN)
-no_duplicate_charge            DUPLICATE_CHARGE (its STAN among the        terminal + STANs
-                               intent's STANs)
-no_abandoned_work (saf)        a finding whose code names a reversal,      run
-                               settlement or abandoned work, or a
-                               ``liveness`` entry of report.json
-=============================  ==========================================  =============
+* ``conservation`` entries of book ``journal`` or ``none``, and every
+  ``abandoned_approval_reversed`` entry: LOST_RECORD or ORPHAN_AUTHORIZATION, per
+  (terminal, STAN);
+* ``conservation`` entries of book ``backoffice``, and ``no_abandoned_work`` entries of
+  queue ``sync``: UNSYNCED_RECORD, per (terminal, STAN);
+* ``conservation`` entries of book ``totals``, and ``settlement_balanced`` entries:
+  TOTALS_MISMATCH, per terminal;
+* ``approved_slip_has_record``: STRAY_RECEIPT whose receipt shows an approved outcome,
+  per (terminal, STAN);
+* ``no_duplicate_charge``: DUPLICATE_CHARGE whose STAN is one of the intent's STANs;
+* ``no_abandoned_work`` entries of queue ``saf``: per run, a finding whose code names a
+  reversal, settlement or abandoned work, or a ``liveness`` entry in report.json.
 
 Every auditor key must be met by a finding of a mapped code, and every finding of those
 codes by an auditor key; each miss is one disagreement, in words. Findings of other codes

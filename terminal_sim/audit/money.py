@@ -76,7 +76,7 @@ def conservation(run: RunArtifacts) -> Invariant:
     host = host_standing(run.host)
     journal, backoffice, books = _books(run)
     synced = {(r.terminal_id, r.stan) for r in run.journal
-              if 0 <= r.synced_vt and r.updated_vt <= r.synced_vt}
+              if r.synced_vt >= 0 and r.updated_vt <= r.synced_vt}
     evidence: list[dict[str, Any]] = []
     for key in sorted(set(host) | set(books)):
         at_host, in_books = host.get(key), books.get(key)

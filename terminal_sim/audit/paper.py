@@ -86,8 +86,6 @@ def _print_fates(trace: list[dict[str, Any]]) -> tuple[dict[str, list[int]],
                 fates[last] = int(data["bytes_printed"])
             elif "bytes_lost" in data:
                 fates[last] = None
-            if data.get("effect") in _BLOCKING:
-                blocked.add(terminal)
         if record.get("kind") == "fault" and data.get("effect") in _BLOCKING:
             blocked.add(terminal)
         elif name in _UNBLOCKING:

@@ -44,7 +44,8 @@ def test_a_finding_the_auditor_does_not_see_is_a_disagreement(run_dir: RunDir,
                                "stan": "000001", "evidence": {}})
     (copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
     audit = audit_run_dir(copy)
-    assert audit.holds and not audit.agrees_with_report
+    assert audit.holds
+    assert not audit.agrees_with_report
     assert audit.disagreements == [
         "books: report.json has LOST_RECORD/ORPHAN_AUTHORIZATION for T0000001/000001, "
         "the auditor finds it holds"]
@@ -55,4 +56,5 @@ def test_findings_outside_the_invariants_are_not_compared(run_dir: RunDir) -> No
     report = json.loads((run_dir("printer-powered-down-mid-job", "naive") / "report.json")
                         .read_text(encoding="utf-8"))
     assert {f["code"] for f in report["findings"]} == {"MISSING_RECEIPT", "TRUNCATED_RECEIPT"}
-    assert audit.holds and audit.agrees_with_report
+    assert audit.holds
+    assert audit.agrees_with_report

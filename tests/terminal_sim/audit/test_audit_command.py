@@ -23,7 +23,8 @@ def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
 def test_help() -> None:
     result = CliRunner().invoke(main, ["audit", "--help"])
     assert result.exit_code == 0
-    assert "RUN_DIR" in result.output and "--json" in result.output
+    assert "RUN_DIR" in result.output
+    assert "--json" in result.output
 
 
 @pytest.mark.parametrize(("scenario", "code"), [("happy-day", 0), ("late-host-reply", 1)])
@@ -39,14 +40,16 @@ def test_json_shape_and_exit_code(run_dir: RunDir, scenario: str, code: int) -> 
         assert invariant["holds"] == (invariant["evidence"] == [])
         for entry in invariant["evidence"]:
             assert {"terminal_id", "stan", "what"} <= set(entry)
-    assert verdict["agrees_with_report"] is True and verdict["disagreements"] == []
+    assert verdict["agrees_with_report"] is True
+    assert verdict["disagreements"] == []
     assert _snapshot(path) == before
 
 
 def test_human_table(run_dir: RunDir) -> None:
     result = CliRunner().invoke(main, ["audit", str(run_dir("late-host-reply", "naive"))])
     assert result.exit_code == 1
-    assert "no_duplicate_charge" in result.output and "FAILS" in result.output
+    assert "no_duplicate_charge" in result.output
+    assert "FAILS" in result.output
     assert "agrees with report.json: yes" in result.output
 
 
@@ -74,11 +77,13 @@ def test_a_damaged_run_dir_exits_2_and_is_left_as_it_is(
     before = _snapshot(copy)
     result = CliRunner().invoke(main, ["audit", str(copy)])
     assert result.exit_code == 2, result.output
-    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+    assert result.output.startswith("error: ")
+    assert result.output.count("\n") == 1
     assert "Traceback" not in result.output
     assert _snapshot(copy) == before
 
 
 def test_not_a_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["audit", str(tmp_path / "nothing")])
-    assert result.exit_code == 2 and "not a directory" in result.output
+    assert result.exit_code == 2
+    assert "not a directory" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from terminal_sim.audit import INVARIANTS, audit_run_dir
 from tests.terminal_sim.audit.conftest import RunDir
 
 
-def _failing(path: Path) -> dict[str, list[dict[str, object]]]:
+def _failing(path: Path) -> dict[str, list[dict[str, Any]]]:
     return {i.name: i.evidence for i in audit_run_dir(path).invariants if not i.holds}
 
 
@@ -28,7 +29,8 @@ def test_conservation_breaks_on_a_lost_approval(run_dir: RunDir) -> None:
     evidence = _failing(run_dir("power-dip-lost-approval", "naive"))["conservation"]
     lost = [e for e in evidence if e["stan"]]
     assert len(lost) == 1
-    assert lost[0]["journal"] is None and lost[0]["host"]["state"] == "approved"  # type: ignore[index]
+    assert lost[0]["journal"] is None
+    assert lost[0]["host"]["state"] == "approved"
     assert any(e["book"] == "totals" for e in evidence)
 
 
@@ -37,12 +39,12 @@ def test_approved_slip_without_record_breaks_on_print_before_save(run_dir: RunDi
     stray = evidence["approved_slip_has_record"]
     assert len(stray) == 1
     assert stray[0]["books"] is None
-    assert stray[0]["receipt"]["outcome"] == "APPROVED"  # type: ignore[index]
+    assert stray[0]["receipt"]["outcome"] == "APPROVED"
 
 
 def test_abandoned_approval_breaks_when_naive_never_reverses(run_dir: RunDir) -> None:
     evidence = _failing(run_dir("late-host-reply", "naive"))["abandoned_approval_reversed"]
-    assert [(e["stan"], e["journal"]["state"]) for e in evidence] == [  # type: ignore[index]
+    assert [(e["stan"], e["journal"]["state"]) for e in evidence] == [
         ("000006", "failed")]
 
 
@@ -76,7 +78,8 @@ def test_no_abandoned_work_breaks_when_the_reversal_queue_gives_up(run_dir: RunD
 
 def test_no_abandoned_work_reports_records_never_synced(run_dir: RunDir) -> None:
     evidence = _failing(run_dir("sync-failure-backoffice-gap", "robust"))["no_abandoned_work"]
-    assert evidence and all(e["queue"] == "sync" for e in evidence)
+    assert evidence
+    assert all(e["queue"] == "sync" for e in evidence)
 
 
 def test_settlement_holds_when_robust_settles_a_good_day(run_dir: RunDir) -> None:

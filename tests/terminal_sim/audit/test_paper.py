@@ -31,7 +31,8 @@ def _slip(kind: str, outcome: str, currency: str, copy_label: str = "") -> Slip:
 def test_a_printed_slip_reads_back(render: object, kind: str, outcome: str, copy: str) -> None:
     data = render(_slip(kind, outcome, "CNY", copy))  # type: ignore[operator]
     (paper,) = read_paper(data, [])
-    assert paper.printed and not paper.truncated
+    assert paper.printed
+    assert not paper.truncated
     assert paper.slip == SlipText(terminal_id="T0000001", stan="000123", kind=kind,
                                   outcome=outcome, amount_minor=1250, currency="CNY",
                                   copy=bool(copy))
@@ -52,10 +53,12 @@ def test_what_the_printer_never_printed_is_not_on_paper(run_dir: RunDir) -> None
     faults = [r["data"] for r in run.trace if r["kind"] == "fault"]
     lost = {str(d["stan"]) for d in faults if "bytes_lost" in d and "bytes_printed" not in d}
     cut = {str(d["stan"]) for d in faults if "bytes_printed" in d}
-    assert len(lost) == 3 and len(cut) == 1
+    assert len(lost) == 3
+    assert len(cut) == 1
     for paper in papers:
         stan = next(s for s, p in by_stan.items() if p.offset == paper.offset)
         assert paper.printed == (stan not in lost), json.dumps(paper.slip.__repr__())
         assert paper.truncated == (stan in cut)
     (truncated,) = [p for p in papers if p.truncated]
-    assert truncated.slip.terminal_id == "T0000008" and not truncated.slip.approved
+    assert truncated.slip.terminal_id == "T0000008"
+    assert not truncated.slip.approved
