@@ -1,0 +1,183 @@
+"""Reading a run directory's raw artifacts, with the auditor's own SQL.
+
+Nothing here goes through the stores or the reconciler: the three SQLite files are opened
+read-only *and* immutable (``file:...?mode=ro&immutable=1``: SQLite creates no ``-wal`` or
+``-shm`` beside them and changes no byte), ``trace.jsonl`` is read line by line, and
+``receipts.bin`` as bytes (:mod:`terminal_sim.audit.paper` reads the paper from them).
+``report.json`` is read only for the agreement check.
+
+Any missing file, non-SQLite or damaged SQLite file, missing table, or line of the trace
+that is not a JSON object raises :class:`~terminal_sim.errors.StoreUnreadable` with one
+line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from terminal_sim.errors import StoreUnreadable
+
+__all__ = ["BookRow", "HostRow", "RunArtifacts", "SafRow", "read_json", "read_run_dir"]
+
+REQUIRED = ("journal.sqlite", "host.sqlite", "backoffice.sqlite", "trace.jsonl",
+            "receipts.bin", "report.json")
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    """One row of the host ledger's ``transactions`` table."""
+
+    terminal_id: str
+    stan: str
+    mti_class: str
+    type: str
+    status: str
+    response_code: str
+    amount_minor: int
+    currency: str
+    original_stan: str
+    batch: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookRow:
+    """One record of the merchant's books: the terminal journal or the back office."""
+
+    terminal_id: str
+    stan: str
+    type: str
+    state: str
+    amount_minor: int
+    currency: str
+    original_stan: str = ""
+    sale_id: str = ""
+    synced_vt: int = 0
+    updated_vt: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SafRow:
+    """One row of the journal's store-and-forward queue."""
+
+    terminal_id: str
+    stan: str
+    reason: str
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class RunArtifacts:
+    """Everything the auditor reads from a run directory, as it is on disk."""
+
+    root: Path
+    host: list[HostRow]
+    host_messages: list[dict[str, Any]]
+    journal: list[BookRow]
+    saf: list[SafRow]
+    backoffice: list[BookRow]
+    trace: list[dict[str, Any]]
+    receipts_bin: bytes
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    if not path.is_file():
+        raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
+    if path.with_name(path.name + "-wal").exists():
+        raise StoreUnreadable(f"{path}: has a -wal file beside it: the run was not closed")
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        return sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise StoreUnreadable(f"{path}: cannot be opened read-only ({exc})") from exc
+
+
+def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    db = _connect(path)
+    try:
+        return list(db.execute(sql))
+    except sqlite3.Error as exc:
+        raise StoreUnreadable(f"{path}: not a readable store ({exc})") from exc
+    finally:
+        db.close()
+
+
+def _host(path: Path) -> tuple[list[HostRow], list[dict[str, Any]]]:
+    rows = [HostRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]),
+                    int(r[6]), str(r[7]), str(r[8]), int(r[9]))
+            for r in _query(path, "SELECT terminal_id, stan, mti_class, type, status, "
+                                  "response_code, amount_minor, currency, original_stan, batch "
+                                  "FROM transactions ORDER BY terminal_id, stan, mti_class")]
+    messages = [{"seq": r[0], "mti": str(r[1]), "terminal_id": str(r[2]), "stan": str(r[3]),
+                 "response_code": str(r[4]), "detail": str(r[5])}
+                for r in _query(path, "SELECT seq, mti, terminal_id, stan, response_code, detail "
+                                      "FROM messages WHERE mti IN ('0500', '0510') "
+                                      "ORDER BY seq")]
+    return rows, messages
+
+
+def _journal(path: Path) -> tuple[list[BookRow], list[SafRow]]:
+    records = [BookRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]),
+                       str(r[6]), str(r[7]), int(r[8]), int(r[9]))
+               for r in _query(path, "SELECT terminal_id, stan, type, state, amount_minor, "
+                                     "currency, original_stan, sale_id, synced_vt, updated_vt "
+                                     "FROM records ORDER BY terminal_id, stan")]
+    saf = [SafRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]))
+           for r in _query(path, "SELECT terminal_id, stan, reason, state, attempts FROM saf "
+                                 "ORDER BY terminal_id, stan")]
+    return records, saf
+
+
+def _backoffice(path: Path) -> list[BookRow]:
+    return [BookRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]))
+            for r in _query(path, "SELECT terminal_id, stan, type, state, amount_minor, "
+                                  "currency FROM records ORDER BY terminal_id, stan")]
+
+
+def _trace(path: Path) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
+                if not isinstance(record, dict):
+                    raise StoreUnreadable(f"{path}:{number}: not a JSON object")
+                records.append(record)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+    return records
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, or :class:`StoreUnreadable` naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StoreUnreadable(f"{path}: not readable JSON ({exc})") from exc
+
+
+def read_run_dir(run_dir: str | Path) -> RunArtifacts:
+    """The raw artifacts of ``run_dir``; changes nothing in it."""
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise StoreUnreadable(f"{root}: not a directory (give the --out of a pos-sim run)")
+    for name in REQUIRED:
+        if not (root / name).is_file():
+            raise StoreUnreadable(f"{root}: not a run directory: no {name}")
+    host, messages = _host(root / "host.sqlite")
+    journal, saf = _journal(root / "journal.sqlite")
+    try:
+        paper = (root / "receipts.bin").read_bytes()
+    except OSError as exc:
+        raise StoreUnreadable(f"{root / 'receipts.bin'}: cannot be read ({exc})") from exc
+    return RunArtifacts(root, host, messages, journal, saf, _backoffice(root / "backoffice.sqlite"),
+                        _trace(root / "trace.jsonl"), paper)
