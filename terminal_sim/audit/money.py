@@ -14,7 +14,8 @@ when the journal no longer has it (evicted after it was synced), its back-office
   fails and names the queue's state (``saf``) for whoever decides what to do.
 * ``no_duplicate_charge``: one sale intent, at most one sale approval standing at the host.
   The intent is the ``sale_id`` the trace's ``send_*`` effect carried with the STAN (a
-  cashier's retry of the same sale keeps it), else the journal record's ``sale_id``.
+  cashier's retry of the same sale keeps it), else the journal record's ``sale_id``; a
+  cashier's retry (a ``cashier_retry`` note) belongs to the intent of its first attempt.
 * ``settlement_balanced``: every settlement (host type ``settlement``) is ``balanced``,
   and the totals the terminal sent in its 0500 (fields 74/76/86/88: refunds and sales
   that stand) equal the host's own batch, counted here from its transactions.
@@ -122,7 +123,17 @@ def _intents(run: RunArtifacts) -> dict[Key, str]:
         if (record.get("kind") == "effect" and str(record.get("name", "")).startswith("send_")
                 and isinstance(data, dict) and data.get("stan") and data.get("sale_id")):
             intents[(str(record.get("terminal", "")), str(data["stan"]))] = str(data["sale_id"])
-    return intents
+    # a cashier who presents the purchase again makes a new sale id for the same intent:
+    # the trace's ``cashier_retry`` note names the first attempt it repeats
+    first_of: dict[tuple[str, str], str] = {}
+    for record in run.trace:
+        data = record.get("data")
+        if (record.get("kind") == "note" and record.get("name") == "cashier_retry"
+                and isinstance(data, dict) and data.get("sale_id") and data.get("retry_of")):
+            terminal = str(record.get("terminal", ""))
+            root = str(data["retry_of"])
+            first_of[(terminal, str(data["sale_id"]))] = first_of.get((terminal, root), root)
+    return {key: first_of.get((key[0], sale_id), sale_id) for key, sale_id in intents.items()}
 
 
 def no_duplicate_charge(run: RunArtifacts) -> Invariant:

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from terminal_sim.audit import INVARIANTS, audit_run_dir
+from terminal_sim.harness.run import run_scenario
+from terminal_sim.scenario.loader import load_scenario
+from tests.support import SCENARIOS
 from tests.terminal_sim.audit.conftest import RunDir
 
 
@@ -102,3 +105,15 @@ def test_settlement_breaks_when_the_host_says_out_of_balance(run_dir: RunDir,
     evidence = audit_run_dir(copy).invariant("settlement_balanced").evidence
     assert [(e["status"], e["response_code"]) for e in evidence] == [("out-of-balance", "95")]
     assert evidence[0]["terminal_totals"] == evidence[0]["host_totals"]
+
+
+def test_a_cashier_retry_is_the_same_intent_as_its_first_attempt(tmp_path: Path) -> None:
+    """The retry has a new sale id; its ``cashier_retry`` note names the first attempt."""
+    target = tmp_path / "run"
+    run_scenario(load_scenario(SCENARIOS / "regressions" /
+                               "cashier-retry-duplicate-charge.yaml"), out_dir=target)
+    audit = audit_run_dir(target)
+    evidence = {i.name: i.evidence for i in audit.invariants}["no_duplicate_charge"]
+    assert [(e["sale_id"], e["stans"]) for e in evidence] == [
+        ("T0000013-000002", ["000002", "000003"]), ("T0000013-000004", ["000005", "000006"])]
+    assert audit.agrees_with_report, audit.disagreements
