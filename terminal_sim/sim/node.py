@@ -99,6 +99,8 @@ class TerminalNode:
         self.settlement: Settlement | None = None
         self.powered = False
         self.power_cuts = 0
+        #: virtual time the open batch began (a balanced settlement closes a batch)
+        self.batch_opened_vt = 0
 
     @property
     def terminal_id(self) -> str:
@@ -214,7 +216,7 @@ class TerminalNode:
         elif isinstance(effect, QueueReversal):
             if self.saf is None:
                 raise SimulationError("this terminal has no store-and-forward agent")
-            self.saf.enqueue(effect.stan, effect.reason)
+            self.saf.enqueue(effect.stan, effect.reason, effect.original)
         elif isinstance(effect, StartTimer):
             self._cancel(effect.timer)
             expired = TimerExpired(effect.timer, effect.token)
@@ -294,6 +296,8 @@ class TerminalNode:
         self.power_cuts += 1
         for timer in list(self.timers):
             self._cancel(timer)
+        if self.saf is not None:
+            self.saf.power_lost()
         journal = self.ports.journal
         lost = journal.process_kill() if keeps_unsynced else journal.power_loss(now)
         self.ports.link.drop_connection(self.terminal_id)
