@@ -37,6 +37,9 @@ def test_regression_scenario_holds_under_robust(path: Path) -> None:
     assert result.liveness == []
     notes = {r["name"] for r in result.evidence.trace}
     assert not notes & {"reversal_unbuildable", "reversal_given_up"}
+    settled = [r["data"]["rc"] for r in result.evidence.trace if r["name"] == "totals_reply"]
+    assert settled
+    assert set(settled) == {"00"}
 
 
 def test_a_reversal_outage_longer_than_two_hours_is_outlasted() -> None:
