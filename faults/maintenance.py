@@ -21,7 +21,9 @@ class MaintenanceUpdate(Fault):
       discards its data area; every job the spooler still keeps comes back marked
       unfinished, and at boot the spooler resumes them: blank slips, one per job.
     * ``journal-migration``: the update copies the journal to a new schema in pages of
-      ``page_size`` records and drops the last, partial page: records vanish.
+      ``page_size`` records and drops the last, partial page: records vanish (firmware
+      that verifies migrations, ``verify_migration``, puts them back from its backup;
+      the reversal queue is not part of the migrated schema).
     * ``parameters``: only the restart (parameters reloaded); nothing is lost.
     """
 

@@ -105,6 +105,8 @@ def _summary(report: dict[str, Any], target: Path) -> None:
             click.echo(f"  ... {len(findings) - 5} more in report.json")
     else:
         click.echo("findings: none (paper, journal and host ledger agree)")
+    for problem in report.get("liveness", []):  # work the terminal left unfinished
+        click.echo(f"  liveness: {problem}")
     for expectation in report["expectations"]:
         mark = "ok  " if expectation["passed"] else "FAIL"
         click.echo(f"  {mark} expect {expectation['code']} {expectation['expect']} "

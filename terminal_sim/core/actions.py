@@ -101,10 +101,10 @@ def complete_host_reply(ev: EventData) -> None:
 def fail_on_timeout(ev: EventData) -> None:
     core = core_of(ev)
     flight = flight_of(core, "timer_expired")
+    entry = core.entry(flight, "failed", response_code="")
     if core.profile.reverse_on_timeout:
         # the host may have approved: cancel it before anything else is written
-        core.outbox.append(QueueReversal(flight.stan, REASON_TIMEOUT))
-    entry = core.entry(flight, "failed", response_code="")
+        core.outbox.append(QueueReversal(flight.stan, REASON_TIMEOUT, entry))
     core.finish_with(flight, entry,
                      core.slip_for(flight, entry, "NOT COMPLETED - NO HOST REPLY"))
 
@@ -220,7 +220,7 @@ def boot(ev: EventData) -> None:
     profile = core.profile
     if profile.recover_on_boot:
         for entry in payload.in_flight:
-            core.outbox.append(QueueReversal(entry.stan, REASON_TIMEOUT))
+            core.outbox.append(QueueReversal(entry.stan, REASON_TIMEOUT, entry))
             core.outbox.append(WriteJournal(replace(entry, state="failed", updated_vt=core.now),
                                             "recovery"))
     if profile.reprint_missing and payload.unprinted:

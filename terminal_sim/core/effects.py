@@ -105,6 +105,9 @@ class JournalEntry:
     approval_code: str = ""
     original_stan: str = ""
     receipt: str = ""  # "printed" once the printer took the slip
+    #: when the request left the terminal by its own clock (ISO, seconds): field 7 of the
+    #: original, which a reversal's field 90 must repeat even after the clock moved
+    sent_at: str = ""
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,11 +133,14 @@ class QueueReversal(Effect):
     """Put a reversal of the transaction ``stan`` into the store-and-forward queue.
 
     The queue is durable and is drained by the runtime's reversal agent: 0400 first,
-    then 0420/0421 repeats with backoff until the host acknowledges.
+    then 0420/0421 repeats with backoff until the host acknowledges. ``original`` is
+    the record of the transaction reversed: the queue entry copies what its message
+    needs from it, so the reversal does not depend on the record staying in the journal.
     """
 
     stan: str
     reason: str
+    original: JournalEntry | None = None
 
     @property
     def step(self) -> str:

@@ -37,12 +37,19 @@ class Profile:
     sync_requires_ack: bool = False
     #: local eviction may drop records the back office never received
     evict_unsynced: bool = True
+    #: local eviction may drop records of the open batch (not yet settled with the host)
+    evict_open_batch: bool = True
+    #: back the journal up before an update's migration and put back what it dropped
+    verify_migration: bool = False
     #: records the terminal keeps locally (0: no limit)
     journal_capacity: int = 0
     #: how often the terminal pushes final records to the back office
     sync_interval_ms: int = 300_000
     #: on a host timeout, queue a reversal (0400, then 0420/0421 until acknowledged)
     reverse_on_timeout: bool = False
+    #: attempts after which a queued reversal is abandoned (0: retry until settlement,
+    #: which forces a last attempt; an abandoned reversal is a liveness failure)
+    reversal_max_attempts: int = 30
     #: at power-on, reverse every sale whose intent was persisted but never finished
     recover_on_boot: bool = False
     #: reprint (marked DUPLICATE) an approved sale, refund or void whose receipt did not print
@@ -99,6 +106,9 @@ PROFILES: dict[str, Profile] = {
         settle_at_end_of_day=True,
         sync_requires_ack=True,
         evict_unsynced=False,
+        evict_open_batch=False,
+        verify_migration=True,
+        reversal_max_attempts=0,
     ),
 }
 

@@ -139,6 +139,7 @@ class TerminalCore:
             created_vt=flight.started_vt,
             updated_vt=self.now,
             original_stan=original.stan if original else "",
+            sent_at=flight.request.sent_at.isoformat() if flight.request else "",
             **extra,
         )
 

@@ -196,14 +196,28 @@ def orphan_authorization(join: Join) -> list[Finding]:
         record = join.books.get((row["terminal_id"], row["stan"]))
         if record is None or record["state"] == "approved":
             continue
-        found.append(Finding(
-            "ORPHAN_AUTHORIZATION", row["terminal_id"], row["stan"],
-            f"the host approved {_kind(row['type'])}STAN {row['stan']} but the terminal "
-            f"recorded it as '{record['state']}' and never reversed it: "
-            f"{_ORPHAN_WRONGS[row['type']]}",
-            {"host": host_ref(row), "journal": journal_ref(record)},
-            join.links.ids(row["terminal_id"], row["stan"])))
+        evidence: dict[str, Any] = {"host": host_ref(row), "journal": journal_ref(record)}
+        summary = (f"the host approved {_kind(row['type'])}STAN {row['stan']} but the terminal "
+                   f"recorded it as '{record['state']}' and never reversed it: "
+                   f"{_ORPHAN_WRONGS[row['type']]}")
+        abandoned = _reversal_abandoned(join, row["terminal_id"], row["stan"])
+        if abandoned is not None:
+            evidence["reversal"] = abandoned
+            summary += f" (reversal abandoned after {abandoned['attempts']} attempts)"
+        found.append(Finding("ORPHAN_AUTHORIZATION", row["terminal_id"], row["stan"], summary,
+                             evidence, join.links.ids(row["terminal_id"], row["stan"])))
     return found
+
+
+def _reversal_abandoned(join: Join, terminal_id: str, stan: str) -> dict[str, Any] | None:
+    """The terminal's note that it gave up reversing ``stan``, if it did."""
+    for record in join.evidence.trace:
+        data = record.get("data") or {}
+        if (record.get("name") == "reversal_given_up" and record.get("terminal") == terminal_id
+                and data.get("stan") == stan):
+            return {"state": "given-up", "attempts": data.get("attempts"),
+                    "trace_id": record.get("id")}
+    return None
 
 
 def missing_receipt(join: Join) -> list[Finding]:
@@ -280,6 +294,28 @@ def totals_mismatch(join: Join) -> list[Finding]:
             {"terminal_total": terminal[key], "host_total": host[key], "currency": key[1],
              "stans_on_one_side": [s for t, s in differing if t == key[0]]},
             sorted({i for t, s in differing if t == key[0] for i in join.links.ids(t, s)})))
+    reported = {finding.terminal_id for finding in found}
+    return found + [f for f in settlement_out_of_balance(join) if f.terminal_id not in reported]
+
+
+def settlement_out_of_balance(join: Join) -> list[Finding]:
+    """Each settlement the host answered out of balance (``95``): the terminal's totals
+    (from its journal) and the host's disagree, even when the books agree with the host
+    (a journal trimmed by eviction or a migration settles short)."""
+    found = []
+    for record in join.evidence.trace:
+        data = record.get("data") or {}
+        if record.get("name") != "totals_reply" or data.get("rc") in (None, "00"):
+            continue
+        differences = data.get("differences") or {}
+        found.append(Finding(
+            "TOTALS_MISMATCH", str(record.get("terminal")), "",
+            f"the host answered the settlement with {data.get('rc')} (out of balance): the "
+            "terminal's totals and the host's disagree"
+            + (f" in fields {', '.join(sorted(differences))}" if differences else ""),
+            {"response_code": data.get("rc"), "settlement_stan": data.get("stan"),
+             "terminal_vs_host": differences},
+            [int(record["id"])]))
     return found
 
 

@@ -116,7 +116,17 @@ class NodeFaultTerminal:
         self.node.boot_hooks.remove(hook)
 
     def migrate_journal(self, migration: JournalMigration) -> Migrated:
-        copied, removed = self.node.ports.journal.migrate(migration)
+        """Run an update's migration. Firmware that verifies migrations (robust) backs its
+        records up first and puts back whatever the migration dropped; the reversal queue
+        (``saf``) is the firmware's own table and no migration touches it."""
+        journal = self.node.ports.journal
+        verify = self.node.core.profile.verify_migration
+        backup = journal.backup() if verify else []
+        copied, removed = journal.migrate(migration)
+        if verify and removed:
+            restored = journal.restore(backup)
+            self.node.note("journal_migration_restored", stans=restored)
+            return Migrated(copied + len(restored), ())
         return Migrated(copied, tuple(removed))
 
     # -- the trace ------------------------------------------------------------------

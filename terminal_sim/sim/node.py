@@ -104,6 +104,8 @@ class TerminalNode:
         self.power_cuts = 0
         #: the scenario's retrying cashier (``workload.cashier``), told of sales in trouble
         self.cashier: Cashier | None = None
+        #: virtual time the open batch began (a balanced settlement closes a batch)
+        self.batch_opened_vt = 0
 
     @property
     def terminal_id(self) -> str:
@@ -224,7 +226,7 @@ class TerminalNode:
         elif isinstance(effect, QueueReversal):
             if self.saf is None:
                 raise SimulationError("this terminal has no store-and-forward agent")
-            self.saf.enqueue(effect.stan, effect.reason)
+            self.saf.enqueue(effect.stan, effect.reason, effect.original)
         elif isinstance(effect, StartTimer):
             self._cancel(effect.timer)
             expired = TimerExpired(effect.timer, effect.token)
@@ -308,6 +310,8 @@ class TerminalNode:
             self.cashier.power_cut(self, flight.sale_id, flight.stan)
         for timer in list(self.timers):
             self._cancel(timer)
+        if self.saf is not None:
+            self.saf.power_lost()
         journal = self.ports.journal
         lost = journal.process_kill() if keeps_unsynced else journal.power_loss(now)
         self.ports.link.drop_connection(self.terminal_id)

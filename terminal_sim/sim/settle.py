@@ -46,6 +46,10 @@ class Settlement:
         if not node.powered:
             node.note("settlement_skipped", reason="terminal is off")
             return
+        if node.saf is not None:  # the settlement forces a last try of queued reversals
+            node.saf.final_attempt()
+            if not node.powered:  # a power cut at the reversal's crash point
+                return
         totals = journal_totals(node)
         self.sent = totals
         request = SettlementRequest(node.core.next_stan(), node.terminal_id,
@@ -66,6 +70,8 @@ class Settlement:
         node = self.node
         self.answer = reply
         balanced = reply.response_code == "00"
+        if balanced:  # the batch is closed: its records may be evicted now
+            node.batch_opened_vt = node.clock.now()
         data = {"rc": reply.response_code, "balanced": balanced, "stan": reply.stan}
         if not balanced and reply.totals is not None and self.sent is not None:
             differences = wire_totals(self.sent).differences(wire_totals(reply.totals))

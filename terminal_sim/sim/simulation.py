@@ -47,7 +47,7 @@ from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.fault_host import SimulationFaultHost
 from terminal_sim.sim.node import Ports, TerminalNode
 from terminal_sim.sim.ports import AcquirerLink, InProcessLink, ReceiptPrinter, SimCardReader
-from terminal_sim.sim.saf import ReversalAgent
+from terminal_sim.sim.saf import ReversalAgent, abandoned_reversals
 from terminal_sim.sim.scheduler import Scheduler
 from terminal_sim.sim.settle import Settlement
 from terminal_sim.sim.sync import DirectBackOfficeLink, SyncAgent
@@ -194,6 +194,8 @@ class Simulation:
         default the end of the scenario's day)."""
         until = self.horizon_ms if sync_until_ms is None else sync_until_ms
         for node in self.nodes.values():
+            if node.saf is not None:
+                node.saf.until_ms = until
             node.power_on()
             if node.sync is not None:
                 node.sync.start(until)
@@ -241,6 +243,7 @@ class Simulation:
             if node.saf is not None and node.saf.pending():
                 problems.append(f"{terminal_id} still has reversals queued: "
                                 f"{', '.join(node.saf.pending())}")
+            problems += abandoned_reversals(node)
             if node.core.reprints:
                 problems.append(f"{terminal_id} never reprinted: "
                                 f"{', '.join(e.stan for e in node.core.reprints)}")

@@ -1,8 +1,10 @@
 """The terminal's back-office sync: a background task that pushes final journal records.
 
 Naive firmware marks a record synced when it has sent it; robust firmware waits for the
-back office's acknowledgement. After each round the local store is trimmed to the
-profile's ``journal_capacity``; naive firmware may evict records never synced.
+back office's acknowledgement. A push that fails outright (the back office unreachable)
+sent nothing, so every firmware keeps those records for the next round. After each round
+the local store is trimmed to the profile's ``journal_capacity``; naive firmware may
+evict records never synced, robust firmware keeps them and the open batch.
 """
 
 from __future__ import annotations
@@ -69,9 +71,12 @@ class SyncAgent:
             try:
                 acked = self.link.push(node.terminal_id, rows, now)
                 failure = "" if acked else "no acknowledgement"
+                errored = False
             except SyncError as exc:
-                acked, failure = False, str(exc)
-            marked = acked or not profile.sync_requires_ack
+                acked, failure, errored = False, str(exc), True
+            # a push that raised never left the terminal: every firmware keeps the records
+            # for the next round; only a send without acknowledgement may count as done
+            marked = acked or (not errored and not profile.sync_requires_ack)
             if marked:
                 journal.mark_synced(stans, now)
             node.trace.write(now, node.terminal_id, node.core.state, "sync",
@@ -81,7 +86,9 @@ class SyncAgent:
             if not marked or len(rows) < self.BATCH:
                 break
             rows = journal.unsynced_rows(self.BATCH)
-        evicted = journal.evict(profile.journal_capacity, unsynced_too=profile.evict_unsynced)
+        evicted = journal.evict(
+            profile.journal_capacity, unsynced_too=profile.evict_unsynced,
+            open_batch_from_vt=None if profile.evict_open_batch else node.batch_opened_vt)
         if evicted:
             node.trace.write(now, node.terminal_id, node.core.state, "sync", "evict",
                              data={"stans": [r["stan"] for r in evicted],

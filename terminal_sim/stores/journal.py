@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS records (
     approval_code TEXT    NOT NULL DEFAULT '',
     original_stan TEXT    NOT NULL DEFAULT '',
     receipt       TEXT    NOT NULL DEFAULT '',
+    sent_at       TEXT    NOT NULL DEFAULT '',
     synced_vt     INTEGER NOT NULL DEFAULT -1,
     PRIMARY KEY (terminal_id, stan)
 );
@@ -55,11 +56,24 @@ CREATE TABLE IF NOT EXISTS saf (
     response_code TEXT    NOT NULL DEFAULT '',
     created_vt    INTEGER NOT NULL,
     updated_vt    INTEGER NOT NULL,
+    kind          TEXT    NOT NULL DEFAULT '',
+    sale_id       TEXT    NOT NULL DEFAULT '',
+    amount_minor  INTEGER NOT NULL DEFAULT 0,
+    currency      TEXT    NOT NULL DEFAULT '',
+    rrn           TEXT    NOT NULL DEFAULT '',
+    masked_pan    TEXT    NOT NULL DEFAULT '',
+    card_token    TEXT    NOT NULL DEFAULT '',
+    original_sent TEXT    NOT NULL DEFAULT '',
     PRIMARY KEY (terminal_id, stan)
 );
 """
+#: A store-and-forward row carries everything its reversal message needs (kind, amount,
+#: currency, RRN, card token and masked PAN, the original's transmission time for field
+#: 90), so the reversal goes out even when eviction or a migration took the record.
+SAF_MESSAGE_COLUMNS = ("kind", "sale_id", "amount_minor", "currency", "rrn", "masked_pan",
+                       "card_token", "original_sent")
 _SAF_COLUMNS = ("terminal_id", "stan", "reason", "state", "attempts", "response_code",
-                "created_vt", "updated_vt")
+                "created_vt", "updated_vt", *SAF_MESSAGE_COLUMNS)
 _SAF_UPSERT = (
     f"INSERT OR REPLACE INTO saf ({', '.join(_SAF_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in _SAF_COLUMNS)})"
@@ -254,11 +268,15 @@ class TerminalJournal:
                 "UPDATE records SET synced_vt = ? WHERE terminal_id = ? AND stan = ?",
                 (now, self.terminal_id, stan))
 
-    def evict(self, capacity: int, *, unsynced_too: bool) -> list[dict[str, Any]]:
+    def evict(self, capacity: int, *, unsynced_too: bool,
+              open_batch_from_vt: int | None = None) -> list[dict[str, Any]]:
         """Keep at most ``capacity`` records, dropping the oldest; returns what was dropped.
 
         ``unsynced_too`` is the careless policy: it drops records the back office never
         received. The careful one only drops synced records and lets the store overflow.
+        A record whose reversal is still queued is never dropped (pending work), and with
+        ``open_batch_from_vt`` neither is a record of the open batch (finished at or
+        after that virtual time): settlement counts from the journal.
         """
         count = self.journal.execute(
             "SELECT count(*) FROM records WHERE terminal_id = ?", (self.terminal_id,)
@@ -267,9 +285,16 @@ class TerminalJournal:
         if capacity <= 0 or excess <= 0:
             return []
         condition = "" if unsynced_too else "AND synced_vt >= 0 "
+        params: tuple[Any, ...] = (self.terminal_id,)
+        if open_batch_from_vt is not None:
+            condition += "AND updated_vt < ? "
+            params += (open_batch_from_vt,)
+        condition += ("AND NOT EXISTS (SELECT 1 FROM saf WHERE saf.terminal_id = "
+                      "records.terminal_id AND saf.stan = records.stan AND "
+                      "saf.state = 'pending') ")
         victims = [dict(r) for r in self.journal.execute(
             f"SELECT * FROM records WHERE terminal_id = ? AND state != 'pending' {condition}"
-            "ORDER BY updated_vt, stan LIMIT ?", (self.terminal_id, excess)).fetchall()]
+            "ORDER BY updated_vt, stan LIMIT ?", (*params, excess)).fetchall()]
         for row in victims:
             self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
                                  (self.terminal_id, row["stan"]))
@@ -297,6 +322,27 @@ class TerminalJournal:
                                  (self.terminal_id, stan))
         return len(records) - len(removed), removed
 
+    def backup(self) -> list[dict[str, Any]]:
+        """Every record of this terminal as stored (sync marks included), oldest first."""
+        return [dict(r) for r in self.journal.execute(
+            "SELECT * FROM records WHERE terminal_id = ? ORDER BY created_vt, stan",
+            (self.terminal_id,)).fetchall()]
+
+    def restore(self, backup: Sequence[dict[str, Any]]) -> list[str]:
+        """Put back every record of ``backup`` the journal no longer has (a verified
+        migration: the robust terminal backs its records up before an update and checks
+        them after it). Written durably, as the update tool writes. Returns the STANs."""
+        restored = [row for row in backup if self.journal.row(self.terminal_id,
+                                                               row["stan"]) is None]
+        if restored:
+            self.journal.set_synchronous("FULL")
+            columns = list(restored[0])
+            sql = (f"INSERT INTO records ({', '.join(columns)}) "
+                   f"VALUES ({', '.join(':' + c for c in columns)})")
+            for row in restored:
+                self.journal.execute(sql, row)
+        return [row["stan"] for row in restored]
+
     # -- store and forward -------------------------------------------------------------
 
     def saf_put(self, row: dict[str, Any], now: int) -> None:
@@ -307,7 +353,8 @@ class TerminalJournal:
             "SELECT * FROM saf WHERE terminal_id = ? AND stan = ?", key).fetchone()
         before = dict(found) if found is not None else None
         self.journal.execute("BEGIN IMMEDIATE")
-        self.journal.execute(_SAF_UPSERT, {**row, "terminal_id": self.terminal_id})
+        blank = {c: 0 if c == "amount_minor" else "" for c in SAF_MESSAGE_COLUMNS}
+        self.journal.execute(_SAF_UPSERT, {**blank, **row, "terminal_id": self.terminal_id})
         self.journal.execute("COMMIT")
         self._committed(_Undo(key, before, now, "saf"))
 
