@@ -19,7 +19,7 @@ terminals:
 """
 
 #: Worlds the shipped scenarios do not have: a void or refund lost by a power dip right
-#: after the host approved it, and a reversal outage that outlasts the retry queue.
+#: after the host approved it, and a reversal outage that outlasts a retry queue capped at 30 attempts.
 WORLDS = {
     "lost-void": _HEAD + """
 workload:
@@ -43,6 +43,7 @@ faults:
   - {name: power-dip, at: "refund/after:host_reply", down_s: 30}
 """,
     "reversal-outage": _HEAD + """
+profile_settings: {reversal_max_attempts: 30}  # robust alone never gives up
 workload:
   sales:
     - {at: "11:01", amount: 1500, currency: EUR, card: visa-approve}
