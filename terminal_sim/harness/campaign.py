@@ -350,8 +350,8 @@ def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
     ``out_dir/campaign.sqlite`` (in memory without ``out_dir``); ``resume`` continues the
     campaign stored there, running only the seeds it has not finished (a store of another
     campaign is refused). With ``out_dir``, the first ``keep_runs`` failing seeds are run
-    again with artifacts into ``out_dir/runs/``, on this machine (in process when an
-    ``executor`` is given: a cluster's workers share no filesystem with us), and their
+    again with artifacts into ``out_dir/runs/``, always on this machine (in a local pool
+    from ``executor_factory``: a cluster's workers share no filesystem with us), and their
     swarm scenarios written to ``out_dir/scenarios/``. ``progress`` (a stream, e.g.
     ``sys.stderr``) gets progress lines. The caller closes the result
     (:meth:`Campaign.close`) when done with it.
@@ -385,8 +385,9 @@ def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
                             seeds_text or runs_text(seeds, separator=","), profile, swarm,
                             store, skipped=skipped, ran=todo)
         if target is not None:
-            _keep_failing(campaign, target, keep_runs,
-                          1 if executor is not None else workers, executor_factory, progress)
+            # on this machine: a given executor's workers may not share our filesystem
+            _keep_failing(campaign, target, keep_runs, min(workers, default_workers()),
+                          executor_factory, progress)
         ok = True
     finally:  # interrupted or broken: commit what was finished, for --resume
         if not ok:

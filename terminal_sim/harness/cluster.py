@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import logging
 import re
 from collections.abc import Iterator
 from concurrent.futures import CancelledError, Executor
@@ -112,13 +113,17 @@ def open_cluster(spec: ClusterSpec | str) -> Iterator[Cluster]:
     dask: Any = importlib.import_module("distributed")  # typed loosely: Dask is untyped
     local: Any = None
     client: Any = None
+    # the client logs each failed reconnect with a traceback; our error says it in a line
+    quiet = logging.getLogger("distributed.client")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     try:
         try:
             if parsed.is_local:
-                dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
+                # a free port: never a clash with another cluster (or test) on the machine
                 local = dask.LocalCluster(n_workers=parsed.local_workers,
                                           threads_per_worker=1, processes=True,
-                                          host="127.0.0.1", dashboard_address=dashboard)
+                                          host="127.0.0.1", dashboard_address=":0")
                 client = dask.Client(local, timeout=CONNECT_TIMEOUT_S)
             else:
                 client = dask.Client(parsed.address, timeout=CONNECT_TIMEOUT_S)
@@ -127,9 +132,11 @@ def open_cluster(spec: ClusterSpec | str) -> Iterator[Cluster]:
                                f"({exc})") from exc
         info = client.scheduler_info()
         threads = sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values())
+        # the scheduler always lists its HTTP server; it is a dashboard only with bokeh
+        served = ("dashboard" in info.get("services", {})
+                  and importlib.util.find_spec("bokeh") is not None)
         cluster = Cluster(parsed, client.get_executor(pure=False), max(1, threads),
-                          client.dashboard_link if "dashboard" in info.get("services", {})
-                          else None, client)
+                          client.dashboard_link if served else None, client)
         try:
             yield cluster
         except ClusterError:
@@ -142,6 +149,7 @@ def open_cluster(spec: ClusterSpec | str) -> Iterator[Cluster]:
             raise
     finally:
         _close(client, local)
+        quiet.setLevel(level)
 
 
 def _lost(spec: ClusterSpec, exc: BaseException) -> str:
