@@ -77,7 +77,9 @@ def test_resume_refuses_the_store_of_another_campaign(tmp_path: Path) -> None:
 def test_an_outcome_survives_its_json() -> None:
     source = FAILING.read_text(encoding="utf-8")
     outcome = run_job(Job(3, str(FAILING), source, 4))
-    assert outcome.failed and outcome.intensities and outcome.keys
+    assert outcome.failed
+    assert outcome.intensities
+    assert outcome.keys
     assert outcome_from_json(outcome_to_json(outcome)) == outcome
 
 
@@ -149,7 +151,7 @@ def test_cluster_forms(text: str, workers: int | None, address: str | None) -> N
 @pytest.mark.parametrize("text", ["local:0", "local:x", "tcp://host", "http://h:1",
                                   "tcp://h:99999", "kubernetes"])
 def test_bad_cluster_forms_are_refused_with_the_forms(text: str) -> None:
-    with pytest.raises(ConfigurationError, match="local|at least 1|port"):
+    with pytest.raises(ConfigurationError, match=r"local|at least 1|port"):
         parse_cluster(text)
     result = _run([str(SMALL), "--seeds", "1", "--cluster", text])
     assert result.exit_code == 2, result.output
