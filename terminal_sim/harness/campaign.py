@@ -21,11 +21,14 @@ scales each fault by its own factor, so a campaign visits weaker and stronger ve
 the scenario's faults rather than one fixed point.
 
 The pool is a :class:`concurrent.futures.Executor` behind one seam: :func:`run_campaign`
-takes any executor (a cluster's, e.g. ``dask.distributed.Client.get_executor()`` or
-``mpi4py.futures.MPIPoolExecutor``); by default it makes a ``ProcessPoolExecutor`` for
-``workers > 1`` and runs in process for one. Jobs and outcomes are small picklable
-values; results are ordered by (scenario, seed) before anything is aggregated, so the
-result is the same for any number of workers and any completion order.
+takes any executor (a cluster's: ``pos-sim campaign --cluster`` passes Dask's, from
+:mod:`terminal_sim.harness.cluster`; ``mpi4py.futures.MPIPoolExecutor`` fits too); by
+default it makes a ``ProcessPoolExecutor`` for ``workers > 1`` and runs in process for
+one. Jobs are made lazily and sent in small batches, a few per worker in flight; outcomes
+stream into ``OUT/campaign.sqlite`` as they finish (:mod:`terminal_sim.harness.campaign_store`)
+and every aggregate is read back from there in (scenario, seed) order, so the result is
+the same for any number of workers, any completion order, and an interrupted campaign
+continued with ``resume``, and the client's memory does not grow with the seeds.
 """
 
 from __future__ import annotations
