@@ -118,23 +118,26 @@ def campaign(target: Path, seeds_text: str, workers: int | None, cluster: Cluste
         scenarios = load_scenarios(target)
         name = scenarios[0].name if target.is_file() else target.resolve().name
         out = out_dir or Path("out") / f"campaign-{name}"
-        with maybe_cluster(cluster) as found:
-            count = found.workers if found is not None else workers or default_workers()
-            where = found.describe() if found is not None else f"{count} worker(s)"
-            click.echo(f"campaign: {len(scenarios)} scenario(s) x {len(seeds)} seeds = "
-                       f"{len(scenarios) * len(seeds)} runs on {where}, swarm "
-                       f"{'on' if swarm else 'off'}", err=True)
-            announce_cluster(found)
-            started = time.monotonic()  # progress and the summary only, never the results
-            try:
+        running = False
+        try:
+            with maybe_cluster(cluster) as found:
+                count = found.workers if found is not None else workers or default_workers()
+                where = found.describe() if found is not None else f"{count} worker(s)"
+                click.echo(f"campaign: {len(scenarios)} scenario(s) x {len(seeds)} seeds = "
+                           f"{len(scenarios) * len(seeds)} runs on {where}, swarm "
+                           f"{'on' if swarm else 'off'}", err=True)
+                announce_cluster(found)
+                started = time.monotonic()  # progress and the summary only, never results
+                running = True
                 result = run_campaign(
                     scenarios, seeds, seeds_text=seeds_text, profile=profile, swarm=swarm,
                     workers=count, executor=found.executor if found is not None else None,
                     out_dir=out, keep_runs=keep_runs, progress=sys.stderr, resume=resume)
-            except ClusterError as exc:
-                raise ClusterError(f"{exc}; finished runs are kept in "
-                                   f"{out / 'campaign.sqlite'}: run the same command with "
-                                   "--resume to continue") from exc
+        except ClusterError as exc:  # lost mid-campaign (Dask's errors surface on leaving)
+            if not running:
+                raise
+            raise ClusterError(f"{exc}; finished runs are kept in {out / 'campaign.sqlite'}: "
+                               "run the same command with --resume to continue") from exc
         try:
             summary_path, regressions_path = write_campaign(result, out)
             elapsed = time.monotonic() - started
