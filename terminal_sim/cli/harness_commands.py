@@ -7,16 +7,18 @@ command                                             what it does
                                                     again and compare every artifact byte for
                                                     byte (SQLite by its SQL dump)
 ``campaign SCENARIO_OR_DIR --seeds 1-1000``         many seeds (swarm intensities), in a
-``[--workers N] [--out DIR] [--profile P]``         process pool; findings by code x fault x
-``[--no-swarm] [--keep-runs K] [--json]``           crash point; failing seeds kept as
-                                                    regressions with the command that
-                                                    reproduces each
+``[--workers N | --cluster local:N|tcp://H:P]``     process pool or on Dask distributed;
+``[--out DIR] [--resume] [--profile P]``            findings by code x fault x crash point;
+``[--no-swarm] [--keep-runs K] [--json]``           failing seeds kept as regressions with
+                                                    the command that reproduces each;
+                                                    resumable from OUT/campaign.sqlite
 ==================================================  ==========================================
 
 Exit codes as in the rest of ``pos-sim``: ``replay`` 0 identical, 1 a difference (the
 first one of each artifact is printed, the trace's first), 2 not a run directory;
 ``campaign`` 0 no failing seed, 1 failing seeds (listed in ``regressions.json``), 2 bad
-input. Progress goes to stderr, results to stdout.
+input or a lost cluster (what was finished stays in ``campaign.sqlite`` for ``--resume``).
+Progress goes to stderr, results to stdout.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from typing import Any
 
 import click
 
+from terminal_sim.cli.cluster_option import announce_cluster, cluster_option, maybe_cluster
 from terminal_sim.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from terminal_sim.cli.exit_codes import cli_errors as _errors
+from terminal_sim.harness.cluster import ClusterError, ClusterSpec
 
 __all__ = ["campaign", "replay"]
 
@@ -74,24 +78,32 @@ def replay(run_dir: Path, scenario_path: Path | None, keep: Path | None) -> None
               help="Seeds to run: N, N-M, or a comma-separated list of both (1-1000,2024).")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Processes in the pool (default: the CPUs this process may use).")
+@cluster_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Directory for campaign.json, regressions.json and the kept failing runs "
-                   "(default: out/campaign-<scenario or directory name>).")
+              help="Directory for campaign.json, regressions.json, campaign.sqlite and the "
+                   "kept failing runs (default: out/campaign-<scenario or directory name>).")
+@click.option("--resume", is_flag=True,
+              help="Continue the interrupted campaign in OUT/campaign.sqlite: run only the "
+                   "seeds it has not finished (same arguments needed).")
 @click.option("--profile", type=str, help="Run every scenario under this firmware profile.")
 @click.option("--swarm/--no-swarm", default=True, show_default=True,
               help="Scale each fault's intensities per seed (see terminal_sim.harness.campaign).")
 @click.option("--keep-runs", type=click.IntRange(min=0), default=20, show_default=True,
               help="Write artifacts for this many failing seeds (replayable run dirs).")
 @click.option("--json", "as_json", is_flag=True, help="Print campaign.json instead of a table.")
-def campaign(target: Path, seeds_text: str, workers: int | None, out_dir: Path | None,
-             profile: str | None, swarm: bool, keep_runs: int, as_json: bool) -> None:
+def campaign(target: Path, seeds_text: str, workers: int | None, cluster: ClusterSpec | None,
+             out_dir: Path | None, resume: bool, profile: str | None, swarm: bool,
+             keep_runs: int, as_json: bool) -> None:
     """Run SCENARIO_OR_DIR (a file, or every *.yaml of a directory) for many seeds.
 
     Findings are aggregated by code x fault x crash point; seeds whose expectations
     fail (or, under the robust profile, that show a forbidden finding or unfinished
     work) are kept in OUT/regressions.json with the command that reproduces each.
     With --profile naming another profile than a scenario's own, its expectations are
-    reported but fail no seed. Exit 1 when any seed fails.
+    reported but fail no seed. Results stream into OUT/campaign.sqlite; --resume
+    continues an interrupted campaign. --cluster runs it on Dask distributed (the
+    results do not change). Exit 1 when any seed fails, 2 on bad input or a lost
+    cluster.
     """
     from terminal_sim.harness.campaign import (
         default_workers,
@@ -106,24 +118,41 @@ def campaign(target: Path, seeds_text: str, workers: int | None, out_dir: Path |
         scenarios = load_scenarios(target)
         name = scenarios[0].name if target.is_file() else target.resolve().name
         out = out_dir or Path("out") / f"campaign-{name}"
-        count = workers or default_workers()
-        click.echo(f"campaign: {len(scenarios)} scenario(s) x {len(seeds)} seeds = "
-                   f"{len(scenarios) * len(seeds)} runs on {count} worker(s), swarm "
-                   f"{'on' if swarm else 'off'}", err=True)
-        started = time.monotonic()  # progress and the summary only, never the results
-        result = run_campaign(scenarios, seeds, seeds_text=seeds_text, profile=profile,
-                              swarm=swarm, workers=count, out_dir=out, keep_runs=keep_runs,
-                              progress=sys.stderr)
-        summary_path, regressions_path = write_campaign(result, out)
-        elapsed = time.monotonic() - started
-    data = result.to_dict()
+        running = False
+        try:
+            with maybe_cluster(cluster) as found:
+                count = found.workers if found is not None else workers or default_workers()
+                where = found.describe() if found is not None else f"{count} worker(s)"
+                click.echo(f"campaign: {len(scenarios)} scenario(s) x {len(seeds)} seeds = "
+                           f"{len(scenarios) * len(seeds)} runs on {where}, swarm "
+                           f"{'on' if swarm else 'off'}", err=True)
+                announce_cluster(found)
+                started = time.monotonic()  # progress and the summary only, never results
+                running = True
+                result = run_campaign(
+                    scenarios, seeds, seeds_text=seeds_text, profile=profile, swarm=swarm,
+                    workers=count, executor=found.executor if found is not None else None,
+                    out_dir=out, keep_runs=keep_runs, progress=sys.stderr, resume=resume)
+        except ClusterError as exc:  # lost mid-campaign (Dask's errors surface on leaving)
+            if not running:
+                raise
+            raise ClusterError(f"{exc}; finished runs are kept in {out / 'campaign.sqlite'}: "
+                               "run the same command with --resume to continue") from exc
+        try:
+            summary_path, regressions_path = write_campaign(result, out)
+            elapsed = time.monotonic() - started
+            data = result.to_dict()
+            regressions = [] if as_json else result.regressions(out)
+        finally:
+            result.close()
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
     else:
-        _table(data, result.regressions(out))
-        runs = data["runs"]
-        click.echo(f"{runs} runs in {elapsed:.1f} s ({runs / max(elapsed, 1e-9):.1f} runs/s, "
-                   f"{count} worker(s))")
+        _table(data, regressions)
+        if resume:
+            click.echo(f"resumed: {result.skipped} finished runs skipped, {result.ran} run now")
+        click.echo(f"{result.ran} runs in {elapsed:.1f} s "
+                   f"({result.ran / max(elapsed, 1e-9):.1f} runs/s, {where})")
         click.echo(f"written: {summary_path}, {regressions_path}")
     sys.exit(EXIT_FAILED if data["failing"] else EXIT_OK)
 

@@ -21,11 +21,14 @@ scales each fault by its own factor, so a campaign visits weaker and stronger ve
 the scenario's faults rather than one fixed point.
 
 The pool is a :class:`concurrent.futures.Executor` behind one seam: :func:`run_campaign`
-takes any executor (a cluster's, e.g. ``dask.distributed.Client.get_executor()`` or
-``mpi4py.futures.MPIPoolExecutor``); by default it makes a ``ProcessPoolExecutor`` for
-``workers > 1`` and runs in process for one. Jobs and outcomes are small picklable
-values; results are ordered by (scenario, seed) before anything is aggregated, so the
-result is the same for any number of workers and any completion order.
+takes any executor (a cluster's: ``pos-sim campaign --cluster`` passes Dask's, from
+:mod:`terminal_sim.harness.cluster`; ``mpi4py.futures.MPIPoolExecutor`` fits too); by
+default it makes a ``ProcessPoolExecutor`` for ``workers > 1`` and runs in process for
+one. Jobs are made lazily and sent in small batches, a few per worker in flight; outcomes
+stream into ``OUT/campaign.sqlite`` as they finish (:mod:`terminal_sim.harness.campaign_store`)
+and every aggregate is read back from there in (scenario, seed) order, so the result is
+the same for any number of workers, any completion order, and an interrupted campaign
+continued with ``resume``, and the client's memory does not grow with the seeds.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ import os
 import re
 import shlex
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -49,7 +52,9 @@ from terminal_sim.harness.campaign_job import (
     Outcome,
     forbidden_findings,
     run_job,
+    run_jobs,
 )
+from terminal_sim.harness.campaign_store import STORE_NAME, CampaignStore, fingerprint
 from terminal_sim.harness.swarm import SWARM_PERCENT, Intensity, swarm_scenario
 from terminal_sim.scenario.loader import Scenario, load_scenario
 
@@ -73,6 +78,9 @@ __all__ = [
 CAMPAIGN_VERSION = 1
 #: At most this many seeds in one campaign (a typo like 1-10000000000 is refused).
 MAX_SEEDS = 10_000_000
+#: Batches in flight per worker (the client holds no more than these), runs per batch.
+IN_FLIGHT_PER_WORKER = 3
+MAX_BATCH = 16
 _SEEDS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
@@ -122,61 +130,80 @@ def load_scenarios(target: str | Path) -> list[Scenario]:
 
 @dataclass
 class Campaign:
-    """The aggregate of a campaign; :meth:`to_dict` is ``campaign.json``."""
+    """The aggregate of a campaign; :meth:`to_dict` is ``campaign.json``.
+
+    The outcomes live in ``store`` (:mod:`terminal_sim.harness.campaign_store`), read
+    back in (scenario order, seed) order whenever they are needed: nothing here grows
+    with the number of seeds but the seed list itself.
+    """
 
     scenarios: list[Scenario]
     seeds: list[int]
     seeds_text: str
     profile: str | None
     swarm: bool
-    outcomes: list[Outcome]
+    store: CampaignStore
     #: (scenario order, seed) -> the kept run directory, the check of its report
     kept: dict[tuple[int, int], tuple[str, str | None]] = field(default_factory=dict)
+    skipped: int = 0  # finished runs a resumed campaign found in its store
+    ran: int = 0  # runs this call executed
+
+    @property
+    def outcomes(self) -> Iterator[Outcome]:
+        """Every outcome, in (scenario order, seed) order, one at a time."""
+        return self.store.outcomes()
 
     @property
     def failing(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.failed]
+        return list(self.store.outcomes(failed=True))
+
+    def close(self) -> None:
+        """Close the store (the file keeps everything; a closed campaign reads nothing)."""
+        self.store.close()
 
     def aggregate(self) -> list[dict[str, Any]]:
         """Findings by (code, fault, crash point): how many, in how many runs, where first."""
         findings: Counter[tuple[str, str, str]] = Counter()
-        runs: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+        runs: Counter[tuple[str, str, str]] = Counter()
+        first: dict[tuple[str, str, str], tuple[str, int]] = {}
+        scenarios: dict[tuple[str, str, str], set[str]] = {}
         for outcome in self.outcomes:
             findings.update(outcome.keys)
             for key in dict.fromkeys(outcome.keys):
-                runs.setdefault(key, []).append((outcome.scenario, outcome.seed))
+                runs[key] += 1
+                first.setdefault(key, (outcome.scenario, outcome.seed))
+                scenarios.setdefault(key, set()).add(outcome.scenario)
         rows = []
         for key, count in sorted(findings.items(), key=lambda kv: (-kv[1], kv[0])):
             code, fault, point = key
-            where = runs[key]
             rows.append({"code": code, "fault": fault or None, "crash_point": point or None,
-                         "findings": count, "runs": len(where),
-                         "first": {"scenario": where[0][0], "seed": where[0][1]},
-                         "scenarios": sorted({s for s, _ in where})})
+                         "findings": count, "runs": runs[key],
+                         "first": {"scenario": first[key][0], "seed": first[key][1]},
+                         "scenarios": sorted(scenarios[key])})
         return rows
 
     def per_scenario(self) -> dict[str, dict[str, Any]]:
         table: dict[str, dict[str, Any]] = {}
-        for scenario in self.scenarios:
-            mine = [o for o in self.outcomes if o.scenario == scenario.name]
+        for order, scenario in enumerate(self.scenarios):
             codes: Counter[str] = Counter()
-            for outcome in mine:
+            with_finding: Counter[str] = Counter()
+            for outcome in self.store.outcomes(order=order):
                 codes.update(outcome.by_code)
+                with_finding.update(outcome.by_code.keys())
             table[scenario.name] = {
                 "path": scenario.path,
-                "runs": len(mine),
-                "failing": sum(1 for o in mine if o.failed),
-                "errors": sum(1 for o in mine if o.error),
+                "runs": self.store.count(order=order),
+                "failing": self.store.count(order=order, failed=True),
+                "errors": self.store.count(order=order, error=True),
                 "findings_by_code": dict(sorted(codes.items())),
-                "runs_with_finding": dict(sorted(Counter(
-                    code for o in mine for code in o.by_code).items())),
+                "runs_with_finding": dict(sorted(with_finding.items())),
             }
         return table
 
     def regressions(self, out_dir: Path | None = None) -> list[dict[str, Any]]:
         """The failing seeds, each with the command that reproduces it."""
         entries = []
-        for outcome in self.failing:
+        for outcome in self.store.outcomes(failed=True):
             scenario_file = outcome.path
             if outcome.derived_source is not None:
                 scenario_file = str(_derived_path(out_dir, outcome))
@@ -206,8 +233,7 @@ class Campaign:
 
     def to_dict(self) -> dict[str, Any]:
         """``campaign.json``: no wall-clock time and no worker count, so the same campaign
-        gives the same file however it was spread."""
-        failing = self.failing
+        gives the same file however it was spread (or interrupted and resumed)."""
         return {
             "campaign_version": CAMPAIGN_VERSION,
             "scenarios": [{"name": s.name, "path": s.path, "profile": self.profile or s.profile}
@@ -215,11 +241,11 @@ class Campaign:
             "seeds": {"spec": self.seeds_text, "count": len(self.seeds)},
             "swarm": {"enabled": self.swarm, "factor_percent": list(SWARM_PERCENT),
                       "stream": "campaign/swarm/{index}/{fault}"},
-            "runs": len(self.outcomes),
-            "failing": len(failing),
-            "errors": sum(1 for o in self.outcomes if o.error),
-            "failing_seeds": {s.name: [o.seed for o in failing if o.scenario == s.name]
-                              for s in self.scenarios},
+            "runs": self.store.count(),
+            "failing": self.store.count(failed=True),
+            "errors": self.store.count(error=True),
+            "failing_seeds": {s.name: self.store.seeds(order, failed=True)
+                              for order, s in enumerate(self.scenarios)},
             "per_scenario": self.per_scenario(),
             "aggregate": self.aggregate(),
             "nondeterministic": sorted(
@@ -265,20 +291,114 @@ def _map(jobs: Sequence[Job], workers: int, executor: Executor | None,
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _stream(jobs: Iterable[Job], workers: int, executor: Executor | None,
+            factory: ExecutorFactory, batch: int) -> Iterator[list[Outcome]]:
+    """Run ``jobs`` (a lazy iterable) and yield their outcomes batch by batch, as they
+    finish: at most a few batches per worker are in flight, so neither the jobs nor the
+    outcomes of a long campaign pile up in this process."""
+    if executor is None and workers <= 1:
+        for job in jobs:
+            yield [run_job(job)]
+        return
+    owned = executor is None
+    pool = factory(workers) if executor is None else executor
+    window = max(2, IN_FLIGHT_PER_WORKER * workers)
+    pending: set[Future[list[Outcome]]] = set()
+    try:
+        for chunk in _batched(jobs, batch):
+            pending.add(pool.submit(run_jobs, chunk))
+            if len(pending) >= window:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    finally:
+        for future in pending:  # interrupted: what has not started never will
+            future.cancel()
+        if owned:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batched(jobs: Iterable[Job], size: int) -> Iterator[list[Job]]:
+    chunk: list[Job] = []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _batch_size(runs: int, workers: int) -> int:
+    """A few batches per worker and round: small enough to balance and to lose little to
+    a dead worker, large enough to share the cost of sending a task."""
+    return max(1, min(MAX_BATCH, runs // (max(workers, 1) * 16)))
+
+
 def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
                  seeds_text: str | None = None, profile: str | None = None,
                  swarm: bool = True, workers: int = 1, executor: Executor | None = None,
                  executor_factory: ExecutorFactory = _default_executor,
                  out_dir: str | Path | None = None, keep_runs: int = 20,
-                 progress: IO[str] | None = None) -> Campaign:
+                 progress: IO[str] | None = None, resume: bool = False) -> Campaign:
     """Run every scenario for every seed and aggregate (see the module docstring).
 
-    ``executor`` is the seam for other pools (it is not shut down here); without one,
-    ``executor_factory(workers)`` makes a pool when ``workers > 1``. With ``out_dir``,
-    the first ``keep_runs`` failing seeds are run again with artifacts into
-    ``out_dir/runs/`` (and their swarm scenarios written to ``out_dir/scenarios/``).
-    ``progress`` (a stream, e.g. ``sys.stderr``) gets progress lines.
+    ``executor`` is the seam for other pools (it is not shut down here; ``workers`` then
+    says how many it runs at once, for the number of tasks in flight); without one,
+    ``executor_factory(workers)`` makes a pool when ``workers > 1``. Outcomes stream into
+    ``out_dir/campaign.sqlite`` (in memory without ``out_dir``); ``resume`` continues the
+    campaign stored there, running only the seeds it has not finished (a store of another
+    campaign is refused). With ``out_dir``, the first ``keep_runs`` failing seeds are run
+    again with artifacts into ``out_dir/runs/``, always on this machine (in a local pool
+    from ``executor_factory``: a cluster's workers share no filesystem with us), and their
+    swarm scenarios written to ``out_dir/scenarios/``. ``progress`` (a stream, e.g.
+    ``sys.stderr``) gets progress lines. The caller closes the result
+    (:meth:`Campaign.close`) when done with it.
     """
+    _check(scenarios, workers, profile)
+    target = Path(out_dir) if out_dir is not None else None
+    store = CampaignStore(target / STORE_NAME if target is not None else None,
+                          fingerprint(scenarios, seeds, profile, swarm), resume=resume)
+    ok = False
+    try:
+        skipped = store.count()
+        todo = len(scenarios) * len(seeds) - skipped
+        jobs = (Job(order, s.path, s.source, seed, profile, swarm)
+                for order, s in enumerate(scenarios) for seed in seeds
+                if not (skipped and store.finished(order, seed)))
+        meter = _meter(todo, "campaign", progress, failures=True)
+        failed = True
+        try:
+            for batch in _stream(jobs, workers, executor, executor_factory,
+                                 _batch_size(todo, workers)):
+                for outcome in batch:
+                    store.add(outcome)
+                if meter is not None:
+                    meter.advance(len(batch), failed=sum(1 for o in batch if o.failed))
+            store.commit()
+            failed = False
+        finally:  # an interrupted campaign still closes its progress line, as failed
+            if meter is not None:
+                meter.close(failed=failed)
+        campaign = Campaign(list(scenarios), list(seeds),
+                            seeds_text or runs_text(seeds, separator=","), profile, swarm,
+                            store, skipped=skipped, ran=todo)
+        if target is not None:
+            # on this machine: a given executor's workers may not share our filesystem
+            _keep_failing(campaign, target, keep_runs, min(workers, default_workers()),
+                          executor_factory, progress)
+        ok = True
+    finally:  # interrupted or broken: commit what was finished, for --resume
+        if not ok:
+            store.close()
+    return campaign
+
+
+def _check(scenarios: Sequence[Scenario], workers: int, profile: str | None) -> None:
     if not scenarios:
         raise ConfigurationError("a campaign needs at least one scenario")
     if workers < 1:
@@ -291,15 +411,6 @@ def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
         from terminal_sim.core.profiles import get_profile
 
         get_profile(profile)  # an unknown profile fails here, not in every worker
-    jobs = [Job(order, s.path, s.source, seed, profile, swarm)
-            for order, s in enumerate(scenarios) for seed in seeds]
-    outcomes = _collect(jobs, workers, executor, executor_factory, progress, "campaign")
-    campaign = Campaign(list(scenarios), list(seeds), seeds_text or runs_text(seeds, separator=","),
-                        profile, swarm, outcomes)
-    if out_dir is not None:
-        _keep_failing(campaign, Path(out_dir), keep_runs, workers, executor,
-                      executor_factory, progress)
-    return campaign
 
 
 def _collect(jobs: Sequence[Job], workers: int, executor: Executor | None,
@@ -316,24 +427,24 @@ def _collect(jobs: Sequence[Job], workers: int, executor: Executor | None,
     return sorted(outcomes, key=lambda o: (o.order, o.seed))
 
 
-def _meter(total: int, label: str, stream: IO[str] | None) -> Any:
+def _meter(total: int, label: str, stream: IO[str] | None, *, failures: bool = False) -> Any:
     if stream is None:
         return None
     from terminal_sim.reporting.progress import Progress
 
-    return Progress(total, label, stream=stream, unit="runs")
+    return Progress(total, label, stream=stream, unit="runs", count_failed=failures)
 
 
 def _keep_failing(campaign: Campaign, out_dir: Path, keep_runs: int, workers: int,
-                  executor: Executor | None, factory: ExecutorFactory,
-                  progress: IO[str] | None) -> None:
-    failing = campaign.failing
-    for outcome in failing:
+                  factory: ExecutorFactory, progress: IO[str] | None) -> None:
+    chosen: list[Outcome] = []
+    for outcome in campaign.store.outcomes(failed=True):
         if outcome.derived_source is not None:
             path = _derived_path(out_dir, outcome)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(outcome.derived_source, encoding="utf-8", newline="\n")
-    chosen = [o for o in failing if not o.error][:max(0, keep_runs)]
+        if not outcome.error and len(chosen) < keep_runs:
+            chosen.append(outcome)
     if not chosen:
         return
     sources = {s.name: s.source for s in campaign.scenarios}
@@ -343,7 +454,7 @@ def _keep_failing(campaign: Campaign, out_dir: Path, keep_runs: int, workers: in
         run_dir.mkdir(parents=True, exist_ok=True)
         jobs.append(Job(outcome.order, outcome.path, sources[outcome.scenario], outcome.seed,
                         campaign.profile, campaign.swarm, str(run_dir)))
-    rerun = _collect(jobs, workers, executor, factory, progress, "keeping failing runs")
+    rerun = _collect(jobs, workers, None, factory, progress, "keeping failing runs")
     first = {(o.order, o.seed): o for o in chosen}
     for again in rerun:
         before = first[(again.order, again.seed)]

@@ -18,7 +18,8 @@ from typing import Any
 from terminal_sim.harness.swarm import Intensity, swarm_scenario
 from terminal_sim.scenario.loader import Scenario, parse_scenario
 
-__all__ = ["FORBIDDEN", "Job", "Outcome", "finding_keys", "forbidden_findings", "run_job"]
+__all__ = ["FORBIDDEN", "Job", "Outcome", "finding_keys", "forbidden_findings", "run_job",
+           "run_jobs"]
 
 #: Findings a robust terminal must never produce (as in :mod:`terminal_sim.harness.sweep`).
 FORBIDDEN = ("LOST_RECORD", "ORPHAN_AUTHORIZATION", "DUPLICATE_CHARGE")
@@ -145,3 +146,9 @@ def run_job(job: Job) -> Outcome:
                              for f in forbidden_findings(report["findings"])]
     outcome.keys = [key for finding in report["findings"] for key in finding_keys(finding)]
     return outcome
+
+
+def run_jobs(jobs: list[Job]) -> list[Outcome]:
+    """Run a batch of jobs, one after another: one task of a pool or cluster carries a few
+    runs, so the cost of sending a task is shared (a top-level function, picklable)."""
+    return [run_job(job) for job in jobs]

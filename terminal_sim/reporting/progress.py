@@ -12,7 +12,9 @@ place at most ``refresh_s`` apart: a bar, done/total, percent, the rate and the 
 left. Anywhere else (a pipe, a log file, CI) it writes plain lines, one each time
 another ``step_percent`` is done, and a last one with the total time, so logs stay
 short and readable. ``total=None`` (unknown amount of work) counts without percent or
-time left. Nothing is written at all with ``enabled=False``.
+time left. Nothing is written at all with ``enabled=False``. With ``count_failed=True``
+the line also says how many of the units done failed (``advance(n, failed=k)``: a
+campaign's failing seeds so far).
 
 The clock is ``time.monotonic`` unless one is given (tests pass their own).
 """
@@ -62,7 +64,7 @@ class Progress:
 
     def __init__(self, total: int | None, label: str = "", *, stream: IO[str] | None = None,
                  unit: str = "", interactive: bool | None = None, step_percent: int = 10,
-                 refresh_s: float = 0.1, enabled: bool = True,
+                 refresh_s: float = 0.1, enabled: bool = True, count_failed: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if total is not None and total < 0:
             raise ConfigurationError(f"total: at least 0, got {total}")
@@ -77,7 +79,9 @@ class Progress:
         self.refresh_s = refresh_s
         self.enabled = enabled
         self._clock = clock
+        self.count_failed = count_failed
         self.done = 0
+        self.failed = 0
         self._started = clock()
         self._last_draw = -1e9
         self._next_step = step_percent  # the next percent a plain line is written at
@@ -93,11 +97,14 @@ class Progress:
                  tb: TracebackType | None) -> None:
         self.close(failed=exc is not None)
 
-    def advance(self, n: int = 1) -> None:
-        """``n`` more units are done."""
+    def advance(self, n: int = 1, *, failed: int = 0) -> None:
+        """``n`` more units are done, ``failed`` of them failed."""
         if n < 0:
             raise ConfigurationError(f"advance: at least 0, got {n}")
+        if not 0 <= failed <= n:
+            raise ConfigurationError(f"advance: failed between 0 and {n}, got {failed}")
         self.done += n
+        self.failed += failed
         if not self.enabled or self._closed:
             return
         if self.interactive:
@@ -121,6 +128,8 @@ class Progress:
         rate = self.rate()
         if rate is not None:
             last += f" ({self._rate_text(rate)})"
+        if self.count_failed:
+            last += f", {self._failed_text()}"
         if self.interactive:
             self._redraw(last)
             self.stream.write("\n")
@@ -160,6 +169,9 @@ class Progress:
             return f"{self.done}{self.unit}"
         return f"{self.done}/{self.total}{self.unit}"
 
+    def _failed_text(self) -> str:
+        return f"{self.failed} failing"
+
     @staticmethod
     def _rate_text(rate: float) -> str:
         return f"{rate:.1f}/s" if rate < 100 else f"{rate:,.0f}/s"
@@ -177,6 +189,8 @@ class Progress:
         rate = self.rate()
         if rate is not None:
             parts.append(self._rate_text(rate))
+        if self.count_failed:
+            parts.append(self._failed_text())
         eta = self.eta()
         if eta is not None and not self._finished():
             parts.append(f"ETA {format_duration(eta)}")
@@ -206,6 +220,8 @@ class Progress:
         rate = self.rate()
         if rate is not None:
             text += f", {self._rate_text(rate)}"
+        if self.count_failed:
+            text += f", {self._failed_text()}"
         if eta is not None and not self._finished():
             text += f", about {format_duration(eta)} left"
         self.stream.write(text + "\n")
