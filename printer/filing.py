@@ -21,9 +21,11 @@ and the ten-thousandth job. Numbering goes on after the highest number found whe
 sink opens, in the index *or on disk* (a file written before a crash but never indexed
 keeps its number), and a number whose files exist is skipped, so no file is overwritten.
 
-**Durability (fsync policy).** Each file is written under a temporary name and renamed:
-a killed server never leaves a partial file under a job's name. A job's files are written
-before its index line, so every indexed file exists. Nothing is fsynced per job: the
+**Durability (fsync policy).** A job's files are created new (never over an existing
+file) and written whole before its index line is appended, so every indexed file is
+complete; a server killed mid-job can leave a partial file that no line indexes (its
+number is not reused). A spool file (``.spool-*.tmp``, a job's bytes beyond 1 MiB) is
+renamed into place. Nothing is fsynced per job: the
 index is fsynced at most once per ``sync_interval`` (1 s) by :meth:`ReceiptSink.sync`,
 which the server calls from its loop, and the index and the folder are fsynced when the
 sink closes. So a killed process loses nothing filed; a power loss can lose the jobs of
@@ -301,7 +303,11 @@ class ReceiptSink:
 
 
 def _write(target: Path, data: bytes) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, target)
+    """Create ``target`` (it must not exist) holding ``data``."""
+    handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view):]
+    finally:
+        os.close(handle)

@@ -302,16 +302,15 @@ class DeviceServer:
         if exc.errno not in _OUT_OF_DESCRIPTORS:
             self.throttle("accept", logging.WARNING, f"accept failed: {exc}")
             return
-        # Out of descriptors: the waiting client would wait for ever. Free the reserved
-        # descriptor, accept it and close it (it sees a refusal), take the reserve back.
+        # Out of descriptors: the waiting clients would wait for ever. With the reserved
+        # descriptor freed, accept each and close it (it sees a refusal), then take the
+        # reserve back; without one, stop accepting for a while.
+        refused = self._refuse_waiting(listener)
         if self._reserve >= 0:
-            os.close(self._reserve)
-            self._reserve = -1
-            with contextlib.suppress(OSError):
-                conn, _address = listener.accept()
-                self._refuse(conn)
-            with contextlib.suppress(OSError):
-                self._reserve = os.open(os.devnull, os.O_RDONLY)
+            self.throttle("accept", logging.WARNING,
+                          f"accept failed: {exc}; refused {refused} connection(s), "
+                          f"{len(self._connections)} still served")
+            return
         self._backoff = min(_MAX_BACKOFF, max(0.05, self._backoff * 2))
         self._paused_until = time.monotonic() + self._backoff
         for each in self._listeners:
@@ -319,6 +318,24 @@ class DeviceServer:
         self.throttle("accept", logging.WARNING,
                       f"accept failed: {exc}; {len(self._connections)} connection(s) still "
                       f"served, accepting again in {self._backoff:.2f} s")
+
+    def _refuse_waiting(self, listener: Any) -> int:
+        refused = 0
+        while self._reserve >= 0 and refused < 1024:
+            os.close(self._reserve)
+            self._reserve = -1
+            try:
+                conn, _address = listener.accept()
+            except OSError:
+                conn = None
+            if conn is not None:
+                self._refuse(conn)
+                refused += 1
+            with contextlib.suppress(OSError):
+                self._reserve = os.open(os.devnull, os.O_RDONLY)
+            if conn is None:
+                break
+        return refused
 
     # -- a connection ---------------------------------------------------------------------
 
@@ -405,7 +422,7 @@ class DeviceServer:
                 connection.session.close()
         finally:
             sock.close()
-            if self.state.roll_ended:
+            if connection.session.used_up_roll and self.state.roll_ended:
                 used = self.state.paper_used / DOTS_PER_MM / 1000
                 self.throttle("roll", logging.WARNING,
                               f"the paper ran out ({used:.1f} m used by connection "

@@ -6,7 +6,11 @@ after each chunk (:meth:`~printer.interpreter.EscPosInterpreter.take`, so nothin
 in memory), and files each with exactly its bytes. Bytes between two receipts that printed
 nothing but made the printer warn (paper out, cover open, a line never ended, a raster too
 big ...) are filed as a job that printed nothing, with that reason. Bytes that printed
-nothing and raised no warning (status requests, an ``ESC @`` alone) are not a job.
+nothing and raised no warning, or that are only status requests and ``ESC @`` (what
+python-escpos's ``paper_status()`` sends, even to a printer without paper), are not a job.
+
+The stream that uses up a finite roll is marked (:attr:`Session.used_up_roll`): the
+server puts a new roll in when that stream ends.
 
 Memory per session is bounded: the receipt in progress by the roll's length (the
 interpreter counts paper), its bytes by :class:`~printer.filing.JobBytes` (1 MiB in
@@ -17,6 +21,7 @@ cap and :data:`MAX_JOB_WARNINGS` for a job that printed nothing.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,9 @@ from printer.roll import Receipt, RollWarning
 __all__ = ["MAX_JOB_WARNINGS", "Session", "Throttle"]
 
 MAX_JOB_WARNINGS = 100
+# DLE EOT n, DLE ENQ n, GS r n, ESC v, ESC u n, ESC @: asking, not printing
+_QUERIES = re.compile(rb"(?:\x10\x04[\x01-\x04]|\x10\x05[\x00-\x02]|\x1dr[\x01\x0212]"
+                      rb"|\x1bv|\x1bu[\x00\x01]|\x1b@)*")
 
 
 class Throttle:
@@ -88,6 +96,7 @@ class Session:
         self.warnings: list[RollWarning] = []  # of the job, outside any receipt
         self.more_warnings = 0
         self.last_active = time.monotonic()
+        self.used_up_roll = False
 
     def _new_job(self) -> JobBytes:
         return JobBytes(self.sink.folder, limit=self.job_limit)
@@ -96,7 +105,10 @@ class Session:
         """Receive ``data``; file what it finished; return the printer's replies."""
         self.last_active = time.monotonic()
         base = self.interpreter.offset
+        state = self.interpreter.state
+        ended = state.roll_ended
         reply = self.interpreter.feed(data)
+        self.used_up_roll |= state.roll_ended and not ended
         self._file(data, base)
         return reply
 
@@ -118,10 +130,12 @@ class Session:
 
     def _file(self, data: bytes, base: int) -> None:
         receipts, warnings = self.interpreter.take()
+        in_receipts = {id(warning) for receipt in receipts for warning in receipt.warnings}
+        free = [warning for warning in warnings if id(warning) not in in_receipts]
         view = memoryview(data)
         for receipt in receipts:
             start = max(receipt.start_offset, self.position)
-            self._note(warnings, self.position, start)
+            free = self._note(free, start)
             if start > self.position:  # bytes that printed nothing before this receipt
                 self._add(view, base, start)
                 if self.warnings:
@@ -132,7 +146,7 @@ class Session:
             end = max(receipt.end_offset, start)
             self._add(view, base, end)
             self._file_receipt(receipt, end)
-        self._note(warnings, self.position, None)
+        self._note(free, None)
         self._add(view, base, base + len(data))
 
     def _add(self, view: memoryview, base: int, upto: int) -> None:
@@ -143,13 +157,18 @@ class Session:
             self.job.add(view[lo:hi])
         self.position = max(self.position, upto)
 
-    def _note(self, warnings: list[RollWarning], lo: int, hi: int | None) -> None:
-        for warning in warnings:
-            if warning.offset >= lo and (hi is None or warning.offset < hi):
-                if len(self.warnings) < MAX_JOB_WARNINGS:
-                    self.warnings.append(warning)
-                else:
-                    self.more_warnings += 1
+    def _note(self, free: list[RollWarning], before: int | None) -> list[RollWarning]:
+        """Take the warnings of the job in progress (those before offset ``before``, a
+        receipt's start): they are no receipt's; return the others."""
+        rest = []
+        for warning in free:
+            if before is not None and warning.offset >= before:
+                rest.append(warning)
+            elif len(self.warnings) < MAX_JOB_WARNINGS:
+                self.warnings.append(warning)
+            else:
+                self.more_warnings += 1
+        return rest
 
     def _restart(self, at: int) -> None:
         self.job = self._new_job()
@@ -172,6 +191,9 @@ class Session:
         job, warnings, more = self.job, self.warnings, self.more_warnings
         start = self.job_start
         self._restart(end)
+        if job.path is None and _QUERIES.fullmatch(job.memory):
+            job.discard()
+            return
         reasons: list[str] = []
         for warning in warnings:
             if warning.reason not in reasons:
