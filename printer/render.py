@@ -36,7 +36,7 @@ stacks receipts with a dashed cut line between them.
 **Long receipts.** A picture is drawn up to ``max_height`` dots of receipt
 (:data:`MAX_DRAWN_DOTS`, 16,000 dots: 2 m of paper at 203 dpi, a 10 MB image); the
 elements beyond are not drawn, and the picture ends in a *display cut*: a double dashed
-line and a label saying how many elements and dots were left out. The text (``.txt``) and
+line and a label saying how many elements were left out. The text (``.txt``) and
 bytes of the receipt are complete; only the picture stops.
 
 The drawing is in three modules: :mod:`printer.glyphs` (fonts and text masks),
@@ -270,12 +270,10 @@ def _new_paper(width: int, height: int) -> PILImage.Image:
 
 def _display_cut(receipt: Receipt, drawn: int, width_dots: int) -> _Piece:
     """What ends a picture that stops before the receipt does (see the module doc)."""
-    rest = receipt.elements[drawn:]
+    rest = len(receipt.elements) - drawn
     with _lock:
-        dots = sum(piece.height for piece in _pieces(rest[:64], width_dots))
-        more = f"{dots}+" if len(rest) > 64 else str(dots)
-        label = _label_piece(f"display cut: {len(rest)} more element(s), {more} dots, "
-                             "not drawn", "center", width_dots)
+        label = _label_piece(f"display cut: {rest} more element(s) not drawn", "center",
+                             width_dots)
     rule = PILImage.new("L", (width_dots, 5), 0)
     draw = ImageDraw.Draw(rule)
     for x in range(0, width_dots, 8):
