@@ -38,6 +38,11 @@ paper, which python-escpos maps to ``paper_status()`` 2, 1 and 0 (masks 18, 30, 
 A printer without power answers nothing: python-escpos then reports ``is_online()`` False
 and, by its own convention, ``paper_status()`` 2.
 
+A roll is endless unless ``roll_length`` (dots, 8 a millimetre) is set: then the
+interpreter counts the paper each element takes (:meth:`PrinterState.use_paper`), the
+near-end sensor trips in the roll's last tenth (at most 3 m) and past its length the
+paper is out; :meth:`PrinterState.load_roll` puts a new roll in.
+
 Power must be cut with :meth:`PrinterState.power_off`: it counts power cycles, so an
 interpreter notices a cycle even when no byte arrived while the power was off.
 """
