@@ -98,6 +98,7 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
         except (PrinterConfigurationError, OSError) as exc:
             server.close()
             raise click.ClickException(str(exc)) from exc
+        sink.warm_up()  # before clients are told where to connect
         for line in lines:
             click.echo(line)
         sys.stdout.flush()

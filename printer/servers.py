@@ -25,8 +25,10 @@ server is one thread with a selector; :meth:`DeviceServer.serve` returns when
 - at most ``max_connections`` TCP connections (64): one more is accepted and closed at
   once; a connection that sends nothing for ``idle_timeout`` seconds (60) is closed (its
   receipt in progress filed, truncated);
-- each readable connection is read at most :data:`CHUNK` bytes per turn of the loop, so a
-  flood on one connection delays the others by one chunk's work;
+- each readable connection is read :data:`RECEIPT_CHUNK` bytes per turn of the loop while
+  it is finishing receipts (filing is the costly part), and up to :data:`CHUNK` bytes
+  (doubling each turn) while it is not, so a flood on one connection delays the others
+  by one small turn's work;
 - the paper is a finite roll when ``state.roll_length`` is set (``pos-sim printer serve``
   sets 80 m): past it the printer reports paper out, as hardware does, and nothing more of
   that stream reaches paper (so a receipt never holds more than a roll); when the stream
@@ -64,11 +66,13 @@ from printer.interpreter.paper import DOTS_PER_MM
 from printer.sessions import Session, Throttle
 from printer.state import PrinterState
 
-__all__ = ["CHUNK", "MAX_REPLY_BUFFER", "DeviceServer", "ReceiptSink", "parse_address"]
+__all__ = ["CHUNK", "MAX_REPLY_BUFFER", "RECEIPT_CHUNK", "DeviceServer", "ReceiptSink",
+           "parse_address"]
 
 log = logging.getLogger(__name__)
 
-CHUNK = 16384  # bytes read from one connection per turn of the loop
+CHUNK = 65536  # bytes read from one connection per turn of the loop
+RECEIPT_CHUNK = 1024  # ... while it is finishing receipts: ~45 one-line receipts a turn
 MAX_REPLY_BUFFER = 65536  # unread replies held for one connection before it is paused
 _DESCRIPTORS_PER_SERVER = 16  # listeners, selector, wake pipe, index, spool files ...
 _OUT_OF_DESCRIPTORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
@@ -103,6 +107,7 @@ class _Connection:
     out: bytearray = field(default_factory=bytearray)
     paused: bool = False  # not read until the client reads its replies
     closed: bool = False
+    read_size: int = RECEIPT_CHUNK
 
 
 class DeviceServer:
@@ -192,6 +197,7 @@ class DeviceServer:
     def serve(self) -> None:
         """Serve until :meth:`stop`; then write every receipt in progress and close."""
         try:
+            self.sink.warm_up()  # fonts loaded now, not while a client waits
             swept = time.monotonic()
             while not self._stop.is_set():
                 for key, mask in self._selector.select(timeout=0.25):
@@ -353,7 +359,7 @@ class DeviceServer:
 
     def _read_socket(self, connection: _Connection) -> None:
         try:
-            data = connection.sock.recv(CHUNK)
+            data = connection.sock.recv(connection.read_size)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -362,6 +368,9 @@ class DeviceServer:
             self._end(connection)
             return
         reply = connection.session.feed(data)
+        # small reads while receipts come (filing is the costly part), larger when not
+        connection.read_size = (RECEIPT_CHUNK if connection.session.filed_last
+                                else min(CHUNK, connection.read_size * 2))
         if reply:
             connection.out += reply
             self._flush(connection)

@@ -97,6 +97,7 @@ class Session:
         self.more_warnings = 0
         self.last_active = time.monotonic()
         self.used_up_roll = False
+        self.filed_last = 0  # jobs the last chunk finished
 
     def _new_job(self) -> JobBytes:
         return JobBytes(self.sink.folder, limit=self.job_limit)
@@ -130,6 +131,7 @@ class Session:
 
     def _file(self, data: bytes, base: int) -> None:
         receipts, warnings = self.interpreter.take()
+        self.filed_last = len(receipts)
         in_receipts = {id(warning) for receipt in receipts for warning in receipt.warnings}
         free = [warning for warning in warnings if id(warning) not in in_receipts]
         view = memoryview(data)
