@@ -43,6 +43,7 @@ import datetime as dt
 import json
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -94,7 +95,7 @@ class JobBytes:
             self.limit = self.kept
 
     def _open_spool(self) -> None:
-        handle, name = _mkstemp(self.folder, ".spool-")
+        handle, name = tempfile.mkstemp(dir=self.folder, prefix=".spool-", suffix=".tmp")
         self.path = Path(name)
         self._file = os.fdopen(handle, "wb")
         self._file.write(self.memory)
@@ -122,12 +123,6 @@ class JobBytes:
             self.path.unlink(missing_ok=True)
             self.path = None
         self.memory = bytearray()
-
-
-def _mkstemp(folder: Path, prefix: str) -> tuple[int, str]:
-    import tempfile
-
-    return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
 
 
 class ReceiptSink:
