@@ -93,7 +93,8 @@ def parse_address(text: str, *, default_port: int = 9100) -> tuple[str, int]:
 
 
 def default_max_connections(wanted: int = 64) -> int:
-    """``wanted``, or fewer when this process's descriptor limit would not allow it."""
+    """``wanted``, or fewer when this process's descriptor limit would not allow it (a
+    connection can hold two descriptors: its socket and its job's spool file)."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted

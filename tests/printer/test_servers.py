@@ -174,6 +174,18 @@ def test_serve_needs_an_endpoint(tmp_path: Path) -> None:
     assert "HOST:PORT" in result.output
 
 
+@pytest.mark.parametrize("length", ["80km", "0", "-5m", "nan", "1e9m", "m"])
+def test_a_roll_length_is_a_length(tmp_path: Path, length: str) -> None:
+    from click.testing import CliRunner
+
+    from printer.commands import printer
+
+    result = CliRunner().invoke(printer, ["serve", "--out", str(tmp_path), "--tcp",
+                                          "127.0.0.1:0", "--roll-length", length])
+    assert result.exit_code == 2
+    assert "--roll-length is a length" in result.output
+
+
 @pytest.mark.parametrize("command", [[], ["serve"], ["render"], ["check"]])
 def test_help(command: list[str]) -> None:
     from click.testing import CliRunner
