@@ -37,7 +37,7 @@ def printer() -> None:
 @click.option("--serial", "serial", is_flag=True,
               help="Create a pseudo-terminal and serve it; its path is printed on stdout.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for NNNN.bin/.txt/.png and index.json.")
+              help="Folder for NNNN.bin/.txt/.png and index.jsonl.")
 @click.option("--paper", type=click.Choice(["ok", "near-end", "out"]), default="ok",
               show_default=True, help="What the paper sensors report.")
 @click.option("--cover", type=click.Choice(["closed", "open"]), default="closed",
@@ -48,12 +48,24 @@ def printer() -> None:
               help="Double-byte (GB18030) text as the power-on mode, as on Chinese models.")
 @click.option("--png/--no-png", default=True, show_default=True,
               help="Draw each receipt as NNNN.png.")
+@click.option("--roll-length", "roll_length", metavar="LENGTH", default="80m",
+              show_default=True,
+              help="Paper on the roll (m, cm or mm; 80m: a real 80 mm roll). Past it the "
+                   "printer reports paper out; a new roll goes in when that stream ends.")
+@click.option("--max-connections", "max_connections", type=click.IntRange(1, 100_000),
+              default=None, help="TCP connections served at once; more are refused "
+                                 "[default: 64, fewer if the descriptor limit is low].")
+@click.option("--idle-timeout", "idle_timeout", type=click.FloatRange(0.01, 86_400),
+              default=60.0, show_default=True,
+              help="Seconds a connection may send nothing before it is closed.")
 def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, columns: int,
-          chinese: bool, png: bool) -> None:
+          chinese: bool, png: bool, roll_length: str, max_connections: int | None,
+          idle_timeout: float) -> None:
     """Serve a simulated ESC/POS printer until SIGINT or SIGTERM.
 
     Status requests (DLE EOT, GS r) are answered from --paper and --cover, so
-    python-escpos's paper_status() and is_online() work against it.
+    python-escpos's paper_status() and is_online() work against it. Log lines (refused
+    connections, paper out, accept errors; throttled) go to stderr.
     """
     from printer.servers import DeviceServer, ReceiptSink, parse_address
     from printer.state import PrinterState
@@ -62,11 +74,14 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
         raise click.UsageError("give --tcp HOST:PORT, --serial, or both")
     try:
         address = parse_address(tcp) if tcp else None
+        roll_dots = _roll_dots(roll_length)
         sink = ReceiptSink(out, width_dots=columns * 12, png=png)
     except PrinterConfigurationError as exc:
         raise click.UsageError(str(exc)) from exc
-    state = PrinterState(paper=paper, cover_open=cover == "open")
-    server = DeviceServer(sink, state=state, columns=columns, chinese_mode=chinese)
+    _log_to_stderr()
+    state = PrinterState(paper=paper, cover_open=cover == "open", roll_length=roll_dots)
+    server = DeviceServer(sink, state=state, columns=columns, chinese_mode=chinese,
+                          max_connections=max_connections, idle_timeout=idle_timeout)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         server.stop()
@@ -83,6 +98,7 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
         except (PrinterConfigurationError, OSError) as exc:
             server.close()
             raise click.ClickException(str(exc)) from exc
+        sink.warm_up()  # before clients are told where to connect
         for line in lines:
             click.echo(line)
         sys.stdout.flush()
@@ -92,7 +108,37 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo(f"stopped; {len(sink.entries)} receipt(s) in {out}", err=True)
+    click.echo(f"stopped; {sink.count} job(s) filed in {out}", err=True)
+
+
+_UNITS = {"m": 1000.0, "cm": 10.0, "mm": 1.0}
+
+
+def _roll_dots(text: str) -> int:
+    """``"80m"``, ``"250cm"``, ``"500mm"`` (metres without a unit) to dots of paper."""
+    from printer.interpreter.paper import DOTS_PER_MM
+
+    value = text.strip().lower()
+    unit = next((u for u in ("mm", "cm", "m") if value.endswith(u)), "")
+    try:
+        length = float(value[: len(value) - len(unit)]) * _UNITS[unit or "m"]
+    except ValueError:
+        length = -1.0
+    if not 1.0 <= length <= 10_000_000.0:
+        raise PrinterConfigurationError(
+            f"--roll-length is a length from 1mm to 10000m such as 80m or 500mm, "
+            f"not {text!r}")
+    return round(length * DOTS_PER_MM)
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package_log = logging.getLogger("printer")
+    package_log.addHandler(handler)
+    package_log.setLevel(logging.INFO)
 
 
 @printer.command("render")

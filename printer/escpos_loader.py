@@ -11,11 +11,12 @@ half-written pickle (``EOFError``).
 module does nothing). The capabilities pickle lives in a folder private to this
 installation, Python and python-escpos version (:func:`cache_dir`); this module writes
 it itself, to a temporary file renamed into place, before python-escpos looks, so
-python-escpos only ever reads a complete pickle and never writes one. A pickle that
-does not load is rebuilt, never fatal. For the duration of the import only, the
-environment variable is set, ``tempfile.mkdtemp`` answers with that folder, and the
-root logger's handlers and level are restored afterwards; a lock makes concurrent first
-calls from several threads import once.
+python-escpos only ever reads a complete pickle and never writes one (the pickle is
+dated after the capabilities file, even one dated in the future). A pickle that does not
+load, or loads as something other than capabilities, is rebuilt, never fatal. For the
+duration of the import only, the environment variable is set, ``tempfile.mkdtemp``
+answers with that folder, and the root logger's handlers and level are restored
+afterwards; a lock makes concurrent first calls from several threads import once.
 """
 
 from __future__ import annotations
@@ -118,11 +119,19 @@ def _ensure_pickle(folder: Path) -> None:
             try:
                 with target.open("rb") as stream:
                     capabilities = pickle.load(stream)  # ~2 ms: cheap insurance
-            except _DAMAGED:
+            except Exception:  # noqa: BLE001 - whatever a damaged pickle raises: rebuild it
                 capabilities = None
-            if isinstance(capabilities, dict) and "profiles" in capabilities:
+            if _complete(capabilities):
                 return
     _write_pickle(target)
+
+
+def _complete(capabilities: object) -> bool:
+    """Looks like python-escpos's capabilities: profiles (with a default) and encodings."""
+    if not isinstance(capabilities, dict):
+        return False
+    profiles, encodings = capabilities.get("profiles"), capabilities.get("encodings")
+    return isinstance(profiles, dict) and "default" in profiles and isinstance(encodings, dict)
 
 
 def _write_pickle(target: Path) -> None:
@@ -131,11 +140,17 @@ def _write_pickle(target: Path) -> None:
 
     with _capabilities_file() as source, source.open(encoding="utf-8") as stream:
         capabilities = yaml.safe_load(stream)
+        newer_than = os.stat(source).st_mtime
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".capabilities-",
                                          suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as out:
             pickle.dump(capabilities, out, protocol=2)  # python-escpos's protocol
+        # python-escpos rewrites (in place) a pickle older than its YAML: never let it,
+        # even when the YAML's time stamp lies in the future
+        written = os.stat(temporary).st_mtime
+        if written <= newer_than:
+            os.utime(temporary, (newer_than + 1, newer_than + 1))
         os.replace(temporary, target)
     finally:
         Path(temporary).unlink(missing_ok=True)  # gone after the rename; left on failure

@@ -33,6 +33,12 @@ Feed               blank paper
 A receipt cut off mid-print (``truncated``) ends in a torn edge; :func:`roll_to_png`
 stacks receipts with a dashed cut line between them.
 
+**Long receipts.** A picture is drawn up to ``max_height`` dots of receipt
+(:data:`MAX_DRAWN_DOTS`, 16,000 dots: 2 m of paper at 203 dpi, a 10 MB image); the
+elements beyond are not drawn, and the picture ends in a *display cut*: a double dashed
+line and a label saying how many elements were left out. The text (``.txt``) and
+bytes of the receipt are complete; only the picture stops.
+
 The drawing is in three modules: :mod:`printer.glyphs` (fonts and text masks),
 :mod:`printer.symbology` (barcode and QR modules) and this one (layout on paper, PNG, HTML).
 
@@ -88,6 +94,7 @@ from printer.symbology import barcode_modules, code128_values, qr_matrix
 
 __all__ = [
     "FONT_PACKAGE",
+    "MAX_DRAWN_DOTS",
     "PAPER_58MM",
     "PAPER_80MM",
     "barcode_modules",
@@ -112,6 +119,7 @@ TEAR = 8  # height of a torn edge's zigzag
 SYMBOL_GAP = 4  # paper below a barcode, QR code or image
 
 PALETTE = (255, 255, 255, 0, 0, 0, 200, 0, 0)  # 0 paper, 1 black, 2 red
+MAX_DRAWN_DOTS = 16_000  # receipt drawn at most this tall (2 m); the rest: a display cut
 
 
 _lock = threading.Lock()
@@ -214,9 +222,16 @@ def _image_piece(element: Image) -> _Piece:
     return _Piece(mask.width, mask.height, ((0, 0, 1, mask),), element.align)
 
 
-def _pieces(elements: Iterable[Element], width_dots: int) -> list[_Piece]:
-    pieces = []
+def _pieces(elements: Iterable[Element], width_dots: int,
+            max_height: int | None = None) -> list[_Piece]:
+    """The pieces of ``elements``, stopping before the one that would pass ``max_height``."""
+    pieces: list[_Piece] = []
     for element in elements:
+        if max_height is not None and pieces:
+            max_height -= pieces[-1].height
+            if max_height < 0:
+                pieces.pop()
+                break
         if isinstance(element, TextLine):
             pieces.append(_text_piece(element))
         elif isinstance(element, Feed):
@@ -232,6 +247,8 @@ def _pieces(elements: Iterable[Element], width_dots: int) -> list[_Piece]:
                                        element.align, width_dots))
         elif isinstance(element, Logo):
             pieces.append(_label_piece(f"[logo {element.key}]", "center", width_dots))
+    if max_height is not None and pieces and pieces[-1].height > max_height:
+        pieces.pop()
     return pieces
 
 
@@ -251,12 +268,30 @@ def _new_paper(width: int, height: int) -> PILImage.Image:
     return paper
 
 
+def _display_cut(receipt: Receipt, drawn: int, width_dots: int) -> _Piece:
+    """What ends a picture that stops before the receipt does (see the module doc)."""
+    rest = len(receipt.elements) - drawn
+    with _lock:
+        label = _label_piece(f"display cut: {rest} more element(s) not drawn", "center",
+                             width_dots)
+    rule = PILImage.new("L", (width_dots, 5), 0)
+    draw = ImageDraw.Draw(rule)
+    for x in range(0, width_dots, 8):
+        draw.line((x, 0, x + 3, 0), fill=255)
+        draw.line((x, 4, x + 3, 4), fill=255)
+    return _Piece(width_dots, label.height + 9, ((0, 0, 1, rule), (0, 9, 1, label.masks[0][3])),
+                  "left")
+
+
 def receipt_image(receipt: Receipt, *, width_dots: int = PAPER_80MM,
-                  margin: int = MARGIN) -> PILImage.Image:
-    """``receipt`` drawn on paper: ``width_dots`` printable, ``margin`` either side."""
+                  margin: int = MARGIN, max_height: int = MAX_DRAWN_DOTS) -> PILImage.Image:
+    """``receipt`` drawn on paper: ``width_dots`` printable, ``margin`` either side, at
+    most ``max_height`` dots of it (the rest: a display cut, see the module doc)."""
     _check_width(width_dots)
     with _lock:
-        pieces = _pieces(receipt.elements, width_dots)
+        pieces = _pieces(receipt.elements, width_dots, max_height)
+    if len(pieces) < len(receipt.elements):
+        pieces.append(_display_cut(receipt, len(pieces), width_dots))
     body = sum(piece.height for piece in pieces)
     tail = TEAR + 4 if receipt.truncated else TAIL
     paper = _new_paper(width_dots + 2 * margin, margin + body + tail)

@@ -5,54 +5,78 @@ a pseudo-terminal (like a serial printer), feeds every byte it receives to an
 :class:`~printer.interpreter.EscPosInterpreter` sharing one
 :class:`~printer.state.PrinterState`, and writes the interpreter's status replies back
 on the same connection, so python-escpos's ``paper_status()`` and ``is_online()`` work
-against it. Every receipt received lands in the output folder (:class:`ReceiptSink`):
-
-=================  =========================================================================
-file               what
-=================  =========================================================================
-``NNNN.bin``       the bytes of the receipt as received (from the previous cut to this one)
-``NNNN.txt``       its text, as :attr:`~printer.roll.Receipt.text`
-``NNNN.png``       its picture (:func:`~printer.render.receipt_to_png`)
-``index.json``     one entry per receipt: number, files, source, connection, cut,
-                   truncated, blank, byte offsets, warnings, time received; replaced
-                   atomically after each receipt (readers never see a partial file)
-=================  =========================================================================
+against it. Every job lands in the output folder (:class:`~printer.filing.ReceiptSink`:
+``NNNN.bin/.txt/.png`` and an append-only ``index.jsonl``; see :mod:`printer.filing` for
+the files, the numbering and the fsync policy); :mod:`printer.sessions` cuts a stream into
+jobs.
 
 A receipt is complete when it is cut; an uncut one is written, marked truncated, when its
 TCP connection closes or when the server stops. A serial line has no connection: the
 server holds the pseudo-terminal open, so clients can come and go, and the receipt in
-progress is written when the server stops. Numbering continues after the receipts an
-existing ``index.json`` lists.
+progress is written when the server stops.
 
 Each TCP connection is a new stream to the printer (its own modes: an ``ESC @`` per job
 is what drivers send anyway); the paper, cover and power are the one ``state``. The
 server is one thread with a selector; :meth:`DeviceServer.serve` returns when
 :meth:`DeviceServer.stop` is called (from a signal handler or another thread).
+
+**Hostile clients.** What one client can take is bounded, and the others are still served:
+
+- at most ``max_connections`` TCP connections (64): one more is accepted and closed at
+  once; a connection that sends nothing for ``idle_timeout`` seconds (60) is closed (its
+  receipt in progress filed, truncated);
+- each readable connection is read :data:`RECEIPT_CHUNK` bytes per turn of the loop while
+  it is finishing receipts (filing is the costly part), and up to :data:`CHUNK` bytes
+  (doubling each turn) while it is not, so a flood on one connection delays the others
+  by one small turn's work;
+- the paper is a finite roll when ``state.roll_length`` is set (``pos-sim printer serve``
+  sets 80 m): past it the printer reports paper out, as hardware does, and nothing more of
+  that stream reaches paper (so a receipt never holds more than a roll); when the stream
+  that used the roll up ends, an operator puts in a new roll (logged);
+- replies a client does not read wait in a buffer of at most :data:`MAX_REPLY_BUFFER`
+  bytes; beyond it the server stops reading that connection until the client reads;
+- ``accept`` failing for want of descriptors (EMFILE, ENFILE, ...) is logged once per
+  burst; the server frees a reserved descriptor to accept and close the waiting
+  connection (a refusal the client sees), backs off from accepting for a moment (up to
+  1 s), and keeps serving the connections it has;
+- repeated log lines are throttled (:class:`~printer.sessions.Throttle`: a kind of message
+  at most once a second, at most 5 lines a second); a failure while handling one
+  connection closes that connection with one log line and no traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import errno
-import json
+import logging
 import os
+import resource
 import selectors
 import socket
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from printer.errors import PrinterConfigurationError
+from printer.filing import ReceiptSink
 from printer.interpreter import EscPosInterpreter
-from printer.roll import Receipt
+from printer.interpreter.paper import DOTS_PER_MM
+from printer.sessions import Session, Throttle
 from printer.state import PrinterState
 
-__all__ = ["DeviceServer", "ReceiptSink", "parse_address"]
+__all__ = ["CHUNK", "MAX_REPLY_BUFFER", "RECEIPT_CHUNK", "DeviceServer", "ReceiptSink",
+           "parse_address"]
 
-_CHUNK = 65536
+log = logging.getLogger(__name__)
+
+CHUNK = 65536  # bytes read from one connection per turn of the loop
+RECEIPT_CHUNK = 1024  # ... while it is finishing receipts: ~45 one-line receipts a turn
+MAX_REPLY_BUFFER = 65536  # unread replies held for one connection before it is paused
+_DESCRIPTORS_PER_SERVER = 16  # listeners, selector, wake pipe, index, spool files ...
+_OUT_OF_DESCRIPTORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
+_MAX_BACKOFF = 1.0
 
 
 def parse_address(text: str, *, default_port: int = 9100) -> tuple[str, int]:
@@ -68,150 +92,55 @@ def parse_address(text: str, *, default_port: int = 9100) -> tuple[str, int]:
     return host, int(port_text)
 
 
-# -- where receipts go ----------------------------------------------------------------------
+def default_max_connections(wanted: int = 64) -> int:
+    """``wanted``, or fewer when this process's descriptor limit would not allow it (a
+    connection can hold two descriptors: its socket and its job's spool file)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, (soft - _DESCRIPTORS_PER_SERVER) // 2))
 
 
-class ReceiptSink:
-    """Writes receipts into a folder as ``NNNN.bin/.txt/.png`` plus ``index.json``.
-
-    Thread-safe; ``png=False`` skips the pictures (for speed).
-    """
-
-    def __init__(self, folder: str | os.PathLike[str], *, width_dots: int = 576,
-                 png: bool = True) -> None:
-        self.folder = Path(folder)
-        self.width_dots = width_dots
-        self.png = png
-        self._lock = threading.Lock()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._entries: list[dict[str, Any]] = self._existing()
-
-    def _existing(self) -> list[dict[str, Any]]:
-        index = self.folder / "index.json"
-        if not index.exists():
-            return []
-        try:
-            data = json.loads(index.read_text(encoding="utf-8"))
-            entries = data["receipts"]
-            if not isinstance(entries, list):
-                raise TypeError("receipts is not a list")
-            return entries
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise PrinterConfigurationError(
-                f"{index} exists but is not an index this server wrote ({exc}); "
-                f"choose another --out folder") from exc
-
-    @property
-    def entries(self) -> list[dict[str, Any]]:
-        """The index entries so far (a copy)."""
-        with self._lock:
-            return [dict(entry) for entry in self._entries]
-
-    def add(self, receipt: Receipt, data: bytes, *, source: str, connection: int) -> dict[str, Any]:
-        """Write one receipt (``data``: its bytes) and update the index; return its entry."""
-        from printer.render import receipt_png_bytes
-
-        with self._lock:
-            number = (max((int(e.get("number", 0)) for e in self._entries), default=0) + 1)
-            stem = f"{number:04d}"
-            self._write(f"{stem}.bin", data)
-            self._write(f"{stem}.txt", (receipt.text + "\n").encode("utf-8"))
-            entry: dict[str, Any] = {
-                "number": number,
-                "bin": f"{stem}.bin",
-                "txt": f"{stem}.txt",
-                "png": None,
-                "source": source,
-                "connection": connection,
-                "cut": receipt.cut,
-                "truncated": receipt.truncated,
-                "blank": receipt.is_blank,
-                "start_offset": receipt.start_offset,
-                "end_offset": receipt.end_offset,
-                "bytes": len(data),
-                "warnings": [w.to_dict() for w in receipt.warnings],
-                "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-            }
-            if self.png:
-                self._write(f"{stem}.png", receipt_png_bytes(receipt, width_dots=self.width_dots))
-                entry["png"] = f"{stem}.png"
-            self._entries.append(entry)
-            index = {"version": 1, "receipts": self._entries}
-            self._write("index.json", (json.dumps(index, indent=1) + "\n").encode("utf-8"))
-            return dict(entry)
-
-    def _write(self, name: str, data: bytes) -> None:
-        target = self.folder / name
-        tmp = self.folder / f".{name}.tmp"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-
-
-# -- one stream of bytes --------------------------------------------------------------------
-
-
-@dataclass
-class _Session:
-    """One connection's stream: its interpreter and the bytes of the receipt in progress."""
-
-    number: int
-    source: str
-    interpreter: EscPosInterpreter
-    sink: ReceiptSink
-    buffer: bytearray = field(default_factory=bytearray)
-    base: int = 0  # stream offset of buffer[0]
-    written: int = 0  # receipts of this stream already written
-
-    def feed(self, data: bytes) -> bytes:
-        self.buffer += data
-        reply = self.interpreter.feed(data)
-        self._collect(final=False)
-        return reply
-
-    def finish(self) -> None:
-        self.interpreter.finish()
-        self._collect(final=True)
-
-    def _collect(self, *, final: bool) -> None:
-        interpreter = self.interpreter
-        receipts = interpreter.roll.receipts
-        done = len(receipts)
-        if not final and done > self.written:
-            last = receipts[-1]
-            # the receipt still being printed: uncut, running up to the last byte
-            if last.cut is None and last.truncated and last.end_offset == interpreter.offset:
-                done -= 1
-        for receipt in receipts[self.written : done]:
-            start = max(receipt.start_offset, self.base) - self.base
-            end = max(receipt.end_offset - self.base, start)
-            self.sink.add(receipt, bytes(self.buffer[start:end]), source=self.source,
-                          connection=self.number)
-            del self.buffer[:end]
-            self.base += end
-        self.written = max(self.written, done)
-
-
-# -- the server -----------------------------------------------------------------------------
+@dataclass(eq=False)
+class _Connection:
+    sock: socket.socket
+    session: Session
+    out: bytearray = field(default_factory=bytearray)
+    paused: bool = False  # not read until the client reads its replies
+    closed: bool = False
+    read_size: int = RECEIPT_CHUNK
 
 
 class DeviceServer:
     """A simulated printer served on TCP and/or a pseudo-terminal (see the module doc)."""
 
     def __init__(self, sink: ReceiptSink, *, state: PrinterState | None = None,
-                 columns: int = 48, chinese_mode: bool = False) -> None:
+                 columns: int = 48, chinese_mode: bool = False,
+                 max_connections: int | None = None, idle_timeout: float = 60.0,
+                 job_limit: int = 64 << 20) -> None:
+        if max_connections is not None and max_connections < 1:
+            raise PrinterConfigurationError("max_connections must be at least 1")
+        if idle_timeout <= 0:
+            raise PrinterConfigurationError("idle_timeout must be positive")
         self.sink = sink
         self.state = state if state is not None else PrinterState()
         self.columns = columns
         self.chinese_mode = chinese_mode
+        self.max_connections = (max_connections if max_connections is not None
+                                else default_max_connections())
+        self.idle_timeout = idle_timeout
+        self.job_limit = job_limit
+        self.refused = 0  # connections closed at once: over the cap or out of descriptors
+        self.throttle = Throttle(log)
         self._selector = selectors.DefaultSelector()
         self._listeners: list[socket.socket] = []
-        self._sessions: dict[int, tuple[Any, _Session]] = {}
-        self._pty: tuple[int, int] | None = None  # (master, slave)
+        self._paused_until = 0.0  # accepting resumes then (after running out of descriptors)
+        self._backoff = 0.0
+        self._connections: dict[int, _Connection] = {}
+        self._pty: tuple[int, int, Session] | None = None  # (master, slave, session)
         self._next = 0
         self._stop = threading.Event()
+        self._reserve = os.open(os.devnull, os.O_RDONLY)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -229,7 +158,7 @@ class DeviceServer:
         except OSError as exc:
             listener.close()
             raise PrinterConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
-        listener.listen(16)
+        listener.listen(128)
         listener.setblocking(False)
         self._listeners.append(listener)
         self._selector.register(listener, selectors.EVENT_READ, ("listen", None))
@@ -241,16 +170,22 @@ class DeviceServer:
         master, slave = os.openpty()
         tty.setraw(slave)  # no echo, no newline translation: a plain 8-bit line
         os.set_blocking(master, False)
-        self._pty = (master, slave)
         session = self._new_session(f"serial {os.ttyname(slave)}")
-        self._selector.register(master, selectors.EVENT_READ, ("pty", session))
+        self._pty = (master, slave, session)
+        self._selector.register(master, selectors.EVENT_READ, ("pty", None))
         return os.ttyname(slave)
 
-    def _new_session(self, source: str) -> _Session:
+    def _new_session(self, source: str) -> Session:
         self._next += 1
         interpreter = EscPosInterpreter(columns=self.columns, state=self.state,
                                         chinese_mode=self.chinese_mode)
-        return _Session(self._next, source, interpreter, self.sink)
+        return Session(self._next, source, interpreter, self.sink, job_limit=self.job_limit,
+                       throttle=self.throttle)
+
+    @property
+    def connections(self) -> int:
+        """TCP connections open now."""
+        return len(self._connections)
 
     # -- running --------------------------------------------------------------------------
 
@@ -263,88 +198,211 @@ class DeviceServer:
     def serve(self) -> None:
         """Serve until :meth:`stop`; then write every receipt in progress and close."""
         try:
+            self.sink.warm_up()  # fonts loaded now, not while a client waits
+            swept = time.monotonic()
             while not self._stop.is_set():
-                for key, _mask in self._selector.select(timeout=1.0):
-                    kind, session = key.data
-                    if kind == "listen":
-                        self._accept(key.fileobj)
-                    elif kind == "conn":
-                        self._read_socket(key.fileobj, session)
-                    elif kind == "pty":
-                        self._read_pty(session)
-                    else:
-                        self._drain_wake()
+                for key, mask in self._selector.select(timeout=0.25):
+                    self._event(key, mask)
+                now = time.monotonic()
+                if now - swept >= 0.25:
+                    swept = now
+                    self._housekeeping(now)
         finally:
             self.close()
 
+    def _event(self, key: selectors.SelectorKey, mask: int) -> None:
+        kind, connection = key.data
+        if kind == "listen":
+            self._accept(key.fileobj)
+        elif kind == "conn":
+            self._guarded(connection, mask)
+        elif kind == "pty":
+            self._read_pty()
+        else:
+            self._drain_wake()
+
+    def _housekeeping(self, now: float) -> None:
+        if self._paused_until and now >= self._paused_until:
+            self._paused_until = 0.0
+            for listener in self._listeners:
+                if not self._registered(listener):
+                    self._selector.register(listener, selectors.EVENT_READ, ("listen", None))
+        for connection in list(self._connections.values()):
+            idle = now - connection.session.last_active
+            if idle >= self.idle_timeout:
+                self.throttle("idle", logging.INFO,
+                              f"connection {connection.session.number} "
+                              f"({connection.session.source}) sent nothing for {idle:.0f} s: "
+                              f"closed")
+                self._end(connection)
+        self.throttle.flush()
+        try:
+            self.sink.sync()
+        except OSError as exc:
+            self.throttle("sync", logging.ERROR, f"cannot sync the index: {exc}")
+
     def close(self) -> None:
         """Write the receipts in progress, close every connection, the pty and listeners."""
-        for fd, (conn, session) in list(self._sessions.items()):
-            self._end(fd, conn, session)
+        for connection in list(self._connections.values()):
+            self._end(connection)
         for listener in self._listeners:
             self._unregister(listener)
             listener.close()
         self._listeners = []
         if self._pty is not None:
-            master, slave = self._pty
+            master, slave, session = self._pty
             self._pty = None
-            pty_session: _Session | None = None
-            if self._registered(master):
-                pty_session = self._selector.get_key(master).data[1]
             self._unregister(master)
-            if pty_session is not None:
-                pty_session.finish()
-            os.close(master)
-            os.close(slave)
+            try:
+                session.finish()
+            finally:
+                os.close(master)
+                os.close(slave)
         if self._wake_r >= 0:
             self._unregister(self._wake_r)
             os.close(self._wake_r)
             os.close(self._wake_w)
             self._wake_r = self._wake_w = -1
+        if self._reserve >= 0:
+            os.close(self._reserve)
+            self._reserve = -1
         self._selector.close()
+        self.throttle.flush()
+        self.sink.close()
 
-    # -- events ---------------------------------------------------------------------------
+    # -- accepting ------------------------------------------------------------------------
 
     def _accept(self, listener: Any) -> None:
-        try:
-            conn, address = listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
+        for _ in range(16):  # a few at a time: the connections we have are served meanwhile
+            try:
+                conn, address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._accept_failed(listener, exc)
+                return
+            self._backoff = 0.0
+            if len(self._connections) >= self.max_connections:
+                self._refuse(conn)
+                self.throttle("refused", logging.WARNING,
+                              f"connection from {address[0]}:{address[1]} refused: "
+                              f"{len(self._connections)} open (--max-connections "
+                              f"{self.max_connections})")
+                continue
+            self._admit(conn, address)
+
+    def _admit(self, conn: socket.socket, address: Any) -> None:
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         session = self._new_session(f"tcp {address[0]}:{address[1]}")
-        self._sessions[conn.fileno()] = (conn, session)
-        self._selector.register(conn, selectors.EVENT_READ, ("conn", session))
+        connection = _Connection(conn, session)
+        self._connections[conn.fileno()] = connection
+        self._selector.register(conn, selectors.EVENT_READ, ("conn", connection))
 
-    def _read_socket(self, conn: Any, session: _Session) -> None:
+    def _refuse(self, conn: socket.socket) -> None:
+        self.refused += 1
+        with contextlib.suppress(OSError):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        conn.close()
+
+    def _accept_failed(self, listener: Any, exc: OSError) -> None:
+        if exc.errno not in _OUT_OF_DESCRIPTORS:
+            self.throttle("accept", logging.WARNING, f"accept failed: {exc}")
+            return
+        # Out of descriptors: the waiting clients would wait for ever. With the reserved
+        # descriptor freed, accept each and close it (it sees a refusal), then take the
+        # reserve back; without one, stop accepting for a while.
+        refused = self._refuse_waiting(listener)
+        if self._reserve >= 0:
+            self.throttle("accept", logging.WARNING,
+                          f"accept failed: {exc}; refused {refused} connection(s), "
+                          f"{len(self._connections)} still served")
+            return
+        self._backoff = min(_MAX_BACKOFF, max(0.05, self._backoff * 2))
+        self._paused_until = time.monotonic() + self._backoff
+        for each in self._listeners:
+            self._unregister(each)
+        self.throttle("accept", logging.WARNING,
+                      f"accept failed: {exc}; {len(self._connections)} connection(s) still "
+                      f"served, accepting again in {self._backoff:.2f} s")
+
+    def _refuse_waiting(self, listener: Any) -> int:
+        refused = 0
+        while self._reserve >= 0 and refused < 1024:
+            os.close(self._reserve)
+            self._reserve = -1
+            try:
+                conn, _address = listener.accept()
+            except OSError:
+                conn = None
+            if conn is not None:
+                self._refuse(conn)
+                refused += 1
+            with contextlib.suppress(OSError):
+                self._reserve = os.open(os.devnull, os.O_RDONLY)
+            if conn is None:
+                break
+        return refused
+
+    # -- a connection ---------------------------------------------------------------------
+
+    def _guarded(self, connection: _Connection, mask: int) -> None:
         try:
-            data = conn.recv(_CHUNK)
+            if mask & selectors.EVENT_WRITE:
+                self._flush(connection)
+            if mask & selectors.EVENT_READ and not connection.paused and not connection.closed:
+                self._read_socket(connection)
+        except Exception as exc:  # noqa: BLE001 - one client's failure must not stop the server
+            self.throttle("failure", logging.ERROR,
+                          f"connection {connection.session.number}: "
+                          f"{type(exc).__name__}: {exc}; closed")
+            self._end(connection, finish=False)
+
+    def _read_socket(self, connection: _Connection) -> None:
+        try:
+            data = connection.sock.recv(connection.read_size)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""
         if not data:
-            self._end(conn.fileno(), conn, session)
+            self._end(connection)
             return
-        reply = session.feed(data)
+        reply = connection.session.feed(data)
+        # small reads while receipts come (filing is the costly part), larger when not
+        connection.read_size = (RECEIPT_CHUNK if connection.session.filed_last
+                                else min(CHUNK, connection.read_size * 2))
         if reply:
-            try:
-                conn.setblocking(True)
-                conn.settimeout(5.0)
-                conn.sendall(reply)
-            except OSError:
-                self._end(conn.fileno(), conn, session)
-                return
-            finally:
-                if conn.fileno() >= 0:
-                    conn.setblocking(False)
+            connection.out += reply
+            self._flush(connection)
 
-    def _read_pty(self, session: _Session) -> None:
+    def _flush(self, connection: _Connection) -> None:
+        sock = connection.sock
+        if connection.out:
+            try:
+                sent = sock.send(connection.out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._end(connection)
+                return
+            del connection.out[:sent]
+            if sent:
+                connection.session.last_active = time.monotonic()
+        paused = len(connection.out) > MAX_REPLY_BUFFER
+        events = selectors.EVENT_WRITE if paused else selectors.EVENT_READ
+        if connection.out:
+            events |= selectors.EVENT_WRITE
+        connection.paused = paused
+        if self._selector.get_key(sock).events != events:
+            self._selector.modify(sock, events, ("conn", connection))
+
+    def _read_pty(self) -> None:
         if self._pty is None:
             return
-        master = self._pty[0]
+        master, _slave, session = self._pty
         try:
-            data = os.read(master, _CHUNK)
+            data = os.read(master, CHUNK)
         except BlockingIOError:
             return
         except OSError as exc:
@@ -360,13 +418,26 @@ class DeviceServer:
                 break  # nobody reads the line: a reply a real printer would lose too
             view = view[written:]
 
-    def _end(self, fd: int, conn: Any, session: _Session) -> None:
-        self._sessions.pop(fd, None)
-        self._unregister(conn)
+    def _end(self, connection: _Connection, *, finish: bool = True) -> None:
+        if connection.closed:
+            return
+        connection.closed = True
+        sock = connection.sock
+        self._connections.pop(sock.fileno(), None)
+        self._unregister(sock)
         try:
-            session.finish()
+            if finish:
+                connection.session.finish()
+            else:
+                connection.session.close()
         finally:
-            conn.close()
+            sock.close()
+            if connection.session.used_up_roll and self.state.roll_ended:
+                used = self.state.paper_used / DOTS_PER_MM / 1000
+                self.throttle("roll", logging.WARNING,
+                              f"the paper ran out ({used:.1f} m used by connection "
+                              f"{connection.session.number}); a new roll is put in")
+                self.state.load_roll()
 
     def _drain_wake(self) -> None:
         try:

@@ -38,6 +38,11 @@ paper, which python-escpos maps to ``paper_status()`` 2, 1 and 0 (masks 18, 30, 
 A printer without power answers nothing: python-escpos then reports ``is_online()`` False
 and, by its own convention, ``paper_status()`` 2.
 
+A roll is endless unless ``roll_length`` (dots, 8 a millimetre) is set: then the
+interpreter counts the paper each element takes (:meth:`PrinterState.use_paper`), the
+near-end sensor trips in the roll's last tenth (at most 3 m) and past its length the
+paper is out; :meth:`PrinterState.load_roll` puts a new roll in.
+
 Power must be cut with :meth:`PrinterState.power_off`: it counts power cycles, so an
 interpreter notices a cycle even when no byte arrived while the power was off.
 """
@@ -57,6 +62,7 @@ __all__ = ["PaperLevel", "PrinterState"]
 _DLE_EOT_FIXED = 0x12
 _REVISIONS = itertools.count(1)
 _PRINTING_PAPER = ("ok", "near-end")  # PaperLevel values that let the printer print
+_NEAR_END_DOTS = 3000 * 8  # 3 m at 8 dots a millimetre
 
 
 class PaperLevel(StrEnum):
@@ -89,6 +95,8 @@ class PrinterState:
     unrecoverable_error: bool = False
     auto_recoverable_error: bool = False  # head overheated and the like; clears by itself
     power_cycles: int = 0  # incremented by power_off(); lets the interpreter see a dip
+    roll_length: int | None = None  # dots of paper on a new roll (None: the roll never ends)
+    paper_used: int = 0  # dots of this roll used (counted by use_paper(); no new revision)
     revision: int = field(default_factory=lambda: next(_REVISIONS), init=False, repr=False,
                           compare=False)
 
@@ -96,7 +104,7 @@ class PrinterState:
         if name == "paper":
             value = _paper_level(value)
         object.__setattr__(self, name, value)
-        if name != "revision":
+        if name not in ("revision", "paper_used"):
             # The interpreter checks the state for every chunk of bytes: it only has to
             # look closer when the revision moved. Revisions never repeat in a process.
             object.__setattr__(self, "revision", next(_REVISIONS))
@@ -163,6 +171,36 @@ class PrinterState:
         if not self.online:
             return "offline"
         return None
+
+    # -- the roll -----------------------------------------------------------------------
+
+    def use_paper(self, dots: int) -> None:
+        """Feed ``dots`` of paper from a finite roll (nothing happens on an endless one).
+
+        In the roll's last tenth (at most its last 3 m) the near-end sensor sees the end
+        coming (``paper`` becomes near-end); past its length the paper is out.
+        """
+        if self.roll_length is None:
+            return
+        used = self.paper_used + dots
+        object.__setattr__(self, "paper_used", used)
+        left = self.roll_length - used
+        level = self.paper_level
+        if left <= 0:
+            if level is not PaperLevel.OUT:
+                self.paper = PaperLevel.OUT
+        elif left <= min(self.roll_length // 10, _NEAR_END_DOTS) and level is PaperLevel.OK:
+            self.paper = PaperLevel.NEAR_END
+
+    @property
+    def roll_ended(self) -> bool:
+        """A finite roll is used up (what an operator notices and replaces)."""
+        return self.roll_length is not None and self.paper_used >= self.roll_length
+
+    def load_roll(self) -> None:
+        """Put in a new roll: the paper is ok and none of it is used."""
+        self.paper_used = 0
+        self.paper = PaperLevel.OK
 
     # -- power --------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from printer.interpreter.codes import (
     _command_name,
     _new_tuple,
 )
+from printer.interpreter.paper import element_dots
 from printer.roll import (
     Buzz,
     DrawerPulse,
@@ -74,6 +75,7 @@ class InterpreterCore:
         # what came out
         self._receipts: list[Receipt] = []
         self._elements: list[Element] = []
+        self._charged = 0  # elements of _elements whose paper a finite roll has counted
         self._receipt_start = 0
         self._receipt_warn = 0
         self._warnings: list[RollWarning] = []
@@ -149,6 +151,10 @@ class InterpreterCore:
             self._pending_base = base + consumed
             self._pending += memoryview(buf)[consumed:]
             self._need = max(self._need, len(self._pending) + 1)
+        if self._state.roll_length is not None:
+            self._charge_paper()
+            if self._state.revision != self._seen:  # the roll ran out in this chunk
+                self._sync_state(self._offset)
         if not self._out:
             return b""
         reply = bytes(self._out)
@@ -189,6 +195,22 @@ class InterpreterCore:
         self._close(self._offset, None, True)
         return self._make_roll(self._receipts, self._warnings)
 
+    def take(self) -> tuple[list[Receipt], list[RollWarning]]:
+        """Hand over the receipts closed so far and the warnings outside the receipt in
+        progress, and forget them, with the drawer pulses, buzzes and status replies.
+
+        What a long-lived stream (a server's connection) calls after each chunk to keep
+        its memory bounded; ``roll`` afterwards shows only what came since.
+        """
+        receipts, self._receipts = self._receipts, []
+        done = self._warnings[: self._receipt_warn]
+        self._warnings = self._warnings[self._receipt_warn :]
+        self._receipt_warn = 0
+        self._pulses = []
+        self._buzzes = []
+        self._replies = []
+        return receipts, done
+
     def clear(self) -> None:
         """Forget everything received (roll, warnings, offsets); keep the printer's modes.
 
@@ -201,6 +223,7 @@ class InterpreterCore:
         self._out.clear()
         self._receipts = []
         self._elements = []
+        self._charged = 0
         self._receipt_start = self._receipt_warn = 0
         self._warnings = []
         self._suppressed = 0
@@ -259,12 +282,24 @@ class InterpreterCore:
         text = "".join(run[0] for run in self._runs)
         return f"text never printed (no line feed before the end): {text[:40]!r}"
 
+    def _charge_paper(self) -> None:
+        """Count the paper of the elements printed since the last count (a finite roll)."""
+        elements = self._elements
+        if self._charged < len(elements):
+            spacing = self._line_spacing
+            self._state.use_paper(sum(element_dots(element, spacing)
+                                      for element in elements[self._charged :]))
+            self._charged = len(elements)
+
     def _close(self, end: int, cut: str | None, truncated: bool) -> None:
         if self._elements:
+            if self._state.roll_length is not None:
+                self._charge_paper()
             warnings = tuple(self._warnings[self._receipt_warn :])
             self._receipts.append(Receipt(tuple(self._elements), self._receipt_start, end,
                                           cut, truncated, warnings))
             self._elements = []
+            self._charged = 0
         self._receipt_start = end
         self._receipt_warn = len(self._warnings)
         self._merge_column = False
@@ -411,3 +446,5 @@ class InterpreterCore:
         if feed_dots:
             self._append(Feed(offset, dots=feed_dots))
         self._close(end, cut, False)
+        if self._state.roll_length is not None and self._state.revision != self._seen:
+            self._sync_state(end)  # this receipt used up the roll

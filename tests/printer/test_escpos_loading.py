@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +98,12 @@ def test_the_cache_folder_names_this_installation_and_version(
     assert f"-py{sys.version_info[0]}.{sys.version_info[1]}." in folder.name
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x80\x02}q\x00(X\x08\x00\x00\x00profiles", b"junk"])
+@pytest.mark.parametrize("damage", [
+    b"", b"\x80\x02}q\x00(X\x08\x00\x00\x00profiles", b"junk",
+    pickle.dumps(5, protocol=2),  # a complete pickle of something else
+    pickle.dumps({"profiles": 5, "encodings": {}}, protocol=2),  # of the wrong shape
+    b"\x80\x02cbuiltins\nslice\nq\x00.",  # a class, not capabilities
+])
 def test_a_damaged_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                     damage: bytes) -> None:
     env = _fresh_home(tmp_path)
@@ -128,3 +134,25 @@ def test_twenty_first_uses_at_once_share_one_cache(tmp_path: Path,
     assert failures == []
     assert len({err for _, err, _ in results}) == 1  # the same bytes printed everywhere
     assert _files_under(tmp_path) == [cached]  # no temporary file left behind
+
+
+def test_a_capabilities_file_dated_in_the_future_is_pickled_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # python-escpos rewrites, in place, a pickle older than its capabilities file: with a
+    # file dated in the future every process would, and its neighbours read half a pickle
+    import importlib.resources
+
+    env = _fresh_home(tmp_path)
+    source = tmp_path / "capabilities.json"
+    source.write_bytes((importlib.resources.files("escpos") / "capabilities.json").read_bytes())
+    future = source.stat().st_mtime + 86_400
+    os.utime(source, (future, future))
+    env["ESCPOS_CAPABILITIES_FILE"] = str(source)
+    cached = _pickle_in(env, monkeypatch)
+    seen = []
+    for _ in range(2):
+        result = _probe(_FIRST_USE, env)
+        assert result.returncode == 0, result.stderr
+        stat = cached.stat()
+        seen.append((stat.st_ino, stat.st_mtime_ns))
+    assert seen[0] == seen[1]

@@ -39,10 +39,10 @@ class Server:
 
     def receipts(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
-        index = self.out / "index.json"
+        index = self.out / "index.jsonl"
         while time.monotonic() < deadline:
             if index.exists():
-                entries = json.loads(index.read_text())["receipts"]
+                entries = _index(self.out)
                 if len(entries) >= count:
                     return list(entries)
             time.sleep(0.05)
@@ -71,6 +71,11 @@ def start(tmp_path: Path) -> Iterator[Any]:
     yield _start
     for server in servers:
         server.stop()
+
+
+def _index(out: Path) -> list[dict[str, Any]]:
+    lines = (out / "index.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.endswith("}")]
 
 
 def _network(address: str) -> Any:
@@ -115,7 +120,7 @@ def test_network_printer_prints_to_the_tcp_server(start: Any) -> None:
     assert (server.out / second["txt"]).read_text().strip() == "never cut"
     code, err = server.stop()
     assert code == 0, err
-    assert "stopped; 2 receipt(s)" in err
+    assert "stopped; 2 job(s) filed" in err
 
 
 @pytest.mark.parametrize(("paper", "status"), [("ok", 2), ("near-end", 1), ("out", 0)])
@@ -151,7 +156,7 @@ def test_serial_printer_on_the_pty(start: Any) -> None:
     _check_receipt_files(server.out, entry, "HELLO OVER SERIAL")
     code, err = server.stop()  # SIGTERM: the receipt in progress is written, truncated
     assert code == 0, err
-    entries = json.loads((server.out / "index.json").read_text())["receipts"]
+    entries = _index(server.out)
     assert [e["truncated"] for e in entries] == [False, True]
     assert entries[1]["source"] == f"serial {path}"
 
@@ -167,6 +172,18 @@ def test_serve_needs_an_endpoint(tmp_path: Path) -> None:
     result = CliRunner().invoke(printer, ["serve", "--out", str(tmp_path), "--tcp", "x:y"])
     assert result.exit_code == 2
     assert "HOST:PORT" in result.output
+
+
+@pytest.mark.parametrize("length", ["80km", "0", "-5m", "nan", "1e9m", "m"])
+def test_a_roll_length_is_a_length(tmp_path: Path, length: str) -> None:
+    from click.testing import CliRunner
+
+    from printer.commands import printer
+
+    result = CliRunner().invoke(printer, ["serve", "--out", str(tmp_path), "--tcp",
+                                          "127.0.0.1:0", "--roll-length", length])
+    assert result.exit_code == 2
+    assert "--roll-length is a length" in result.output
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["render"], ["check"]])
@@ -207,7 +224,7 @@ def test_bytes_in_any_chunks_and_numbering_goes_on(tmp_path: Path) -> None:
             time.sleep(0.02)
         server.stop()
         thread.join(5)
-    entries = json.loads((tmp_path / "index.json").read_text())["receipts"]
+    entries = _index(tmp_path)
     assert [e["number"] for e in entries] == [1, 2, 3, 4]
     assert b"".join((tmp_path / e["bin"]).read_bytes() for e in entries[:2]) == data
     assert all("APPROVED" in (tmp_path / e["txt"]).read_text() for e in entries)
