@@ -19,7 +19,8 @@ terminals:
 """
 
 #: Worlds the shipped scenarios do not have: a void or refund lost by a power dip right
-#: after the host approved it, and a reversal outage that outlasts a retry queue capped at 30 attempts.
+#: after the host approved it, and a reversal outage that outlasts a retry queue capped at
+#: 30 attempts.
 WORLDS = {
     "lost-void": _HEAD + """
 workload:
