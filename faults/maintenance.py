@@ -32,8 +32,9 @@ class MaintenanceUpdate(Fault):
         "time": Param((str, int), "02:00", "time of day of the update (24:00+ is the next day)"),
         "mode": Param(str, "spooler-replay", "spooler-replay | journal-migration | parameters",
                       ("spooler-replay", "journal-migration", "parameters")),
-        "down_s": Param(int, 300, "seconds the terminal is down for the update"),
-        "page_size": Param(int, 50, "journal-migration: records copied per page"),
+        "down_s": Param(int, 300, "seconds the terminal is down for the update",
+            explore=(10, 1_800)),
+        "page_size": Param(int, 50, "journal-migration: records copied per page", explore=(1, 100)),
     }
 
     #: virtual time of the update (known once installed)

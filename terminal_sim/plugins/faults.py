@@ -55,6 +55,9 @@ class Param:
     #: bounds of a number (a scenario's numbers are small; huge ones are mistakes)
     low: float = -1e9
     high: float = 1e9
+    #: the range ``pos-sim explore`` draws the value from (``None``: it draws from
+    #: ``choices``, or a tight ``low``..``high``, or keeps the default)
+    explore: tuple[float, float] | None = None
 
     def check(self, name: str, value: Any) -> Any:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
