@@ -20,6 +20,8 @@ from terminal_sim.cli.exit_codes import cli_errors as _errors
 
 __all__ = ["explore", "parse_budget"]
 
+#: ``terminal_sim.explore.shrink.SHRINK_BUDGET`` (not imported: ``--help`` stays light)
+_SHRINK_RUNS = 150
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
 
 
@@ -43,9 +45,12 @@ def parse_budget(text: str) -> float:
               help="Directory for explore.json and the failures (default: out/explore-SEED).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes (1: in this process).")
+@click.option("--shrink-runs", type=click.IntRange(min=0),
+              help="Runs spent at most shrinking one failure (default: 150).")
 @click.option("--json", "as_json", is_flag=True, help="Print explore.json instead of a table.")
 def explore(profile: str, runs: int | None, budget: str | None, seed: int,
-            out_dir: Path | None, workers: int, as_json: bool) -> None:
+            out_dir: Path | None, workers: int, shrink_runs: int | None, as_json: bool
+            ) -> None:
     """Generate worlds from SEED (terminals, workloads, a random mix of every registered
     fault), run and judge each, and shrink each failure to a minimal scenario.
 
@@ -68,7 +73,8 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     out = out_dir or Path("out") / f"explore-{seed}"
     with _errors():
         started = time.monotonic()  # the console's figures only, never explore.json
-        found = run_explore(profile, seed, runs=runs, time_budget_s=seconds, workers=workers)
+        found = run_explore(profile, seed, runs=runs, time_budget_s=seconds, workers=workers,
+                            shrink_budget=_SHRINK_RUNS if shrink_runs is None else shrink_runs)
         data = write_exploration(found, out)
         elapsed = time.monotonic() - started
     if as_json:

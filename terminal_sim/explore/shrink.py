@@ -5,7 +5,7 @@ removing faults (in halves, then quarters ... then one by one), terminals (with 
 workload and their mentions in fault triggers), workload items (likewise in chunks),
 profile settings, each parameter of each fault (back to its default, the trigger back to
 none), and moving the workload to the start of the day one minute apart. A candidate is
-kept when it still fails for the same reason. Passes repeat until one changes nothing or
+kept when it loads and still fails for the same reason. Passes repeat until one changes nothing or
 the budget of runs (:data:`SHRINK_BUDGET`) is spent. The same world, reason and predicate
 give the same minimal scenario.
 """
@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.explore.draw import clock_text
+from terminal_sim.explore.world import dump_yaml
+from terminal_sim.scenario.loader import parse_scenario
 
 __all__ = ["SHRINK_BUDGET", "Shrunk", "shrink"]
 
@@ -49,7 +52,7 @@ class _Shrinker:
         self.runs = 0
 
     def attempt(self, candidate: dict[str, Any]) -> bool:
-        if candidate == self.data:
+        if candidate == self.data or not _valid(candidate):
             return False
         if self.runs >= self.budget:
             raise _Budget
@@ -147,6 +150,16 @@ class _Shrinker:
         yield self.settings()
         yield self.params()
         yield self.day()
+
+
+def _valid(candidate: dict[str, Any]) -> bool:
+    """Does the scenario load? (Dropping a parameter can leave a fault without one it
+    needs: such a candidate is skipped, not run.)"""
+    try:
+        parse_scenario(dump_yaml(candidate), f"{candidate['name']}.yaml")
+    except (ScenarioError, ConfigurationError):
+        return False
+    return True
 
 
 def _without_terminal(data: dict[str, Any], terminal: str) -> dict[str, Any]:
