@@ -74,7 +74,8 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     with _errors():
         started = time.monotonic()  # the console's figures only, never explore.json
         found = run_explore(profile, seed, runs=runs, time_budget_s=seconds, workers=workers,
-                            shrink_budget=_SHRINK_RUNS if shrink_runs is None else shrink_runs)
+                            shrink_budget=_SHRINK_RUNS if shrink_runs is None else shrink_runs,
+                            progress=sys.stderr)
         data = write_exploration(found, out)
         elapsed = time.monotonic() - started
     if as_json:

@@ -17,14 +17,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
+from terminal_sim.core.profiles import get_profile
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.explore.judge import DEFAULT_JUDGES, ORACLE, Judge, judge_world
 from terminal_sim.explore.shrink import SHRINK_BUDGET, shrink
 from terminal_sim.explore.world import generate_world
 from terminal_sim.harness.campaign import ExecutorFactory, default_executor, map_in_pool
 from terminal_sim.plugins.registry import known_fault_names
+from terminal_sim.reporting.progress import Progress
 
 __all__ = ["SHRINK_PER_REASON", "Exploration", "Failure", "WorldResult", "explore"]
 
@@ -112,11 +114,11 @@ def explore(profile: str, seed: int, *, runs: int | None = None,
             judges: Sequence[Judge] = DEFAULT_JUDGES,
             executor_factory: ExecutorFactory = default_executor,
             shrink_budget: int = SHRINK_BUDGET,
-            clock: Callable[[], float] = time.monotonic) -> Exploration:
+            clock: Callable[[], float] = time.monotonic,
+            progress: IO[str] | None = None) -> Exploration:
     """Judge worlds ``0..runs-1`` of ``seed`` (or as many as ``time_budget_s`` allows),
-    then shrink the failures (see the module docstring)."""
-    from terminal_sim.core.profiles import get_profile
-
+    then shrink the failures (see the module docstring). ``progress`` (e.g.
+    ``sys.stderr``) gets progress lines."""
     get_profile(profile)
     if (runs is None) == (time_budget_s is None):
         raise ConfigurationError("give either runs or a time budget")
@@ -124,18 +126,22 @@ def explore(profile: str, seed: int, *, runs: int | None = None,
         raise ConfigurationError(f"workers: at least 1, got {workers}")
     chosen = tuple(judges)
     worlds: list[WorldResult] = []
-    if runs is not None:
-        tasks = [_Task(seed, i, profile, chosen) for i in range(runs)]
-        worlds = list(map_in_pool(_judge, tasks, workers, None, executor_factory))
-    else:
-        deadline = clock() + float(time_budget_s or 0)
-        batch = 1 if workers == 1 else workers * 4
-        while clock() < deadline:
-            tasks = [_Task(seed, len(worlds) + i, profile, chosen) for i in range(batch)]
-            worlds += map_in_pool(_judge, tasks, workers, None, executor_factory)
+    with Progress(runs, "explore", stream=progress, unit="worlds",
+                  enabled=progress is not None) as meter:
+        if runs is not None:
+            tasks = [_Task(seed, i, profile, chosen) for i in range(runs)]
+            worlds = list(map_in_pool(_judge, tasks, workers, None, executor_factory,
+                                      meter.advance))
+        else:
+            deadline = clock() + float(time_budget_s or 0)
+            batch = 1 if workers == 1 else workers * 4
+            while clock() < deadline:
+                tasks = [_Task(seed, len(worlds) + i, profile, chosen) for i in range(batch)]
+                worlds += map_in_pool(_judge, tasks, workers, None, executor_factory,
+                                      meter.advance)
     failures = _failures(worlds, seed, profile)
     _shrink_failures(failures, seed, profile, chosen, workers, executor_factory,
-                     shrink_budget)
+                     shrink_budget, progress)
     return Exploration(profile, seed, worlds, failures)
 
 
@@ -146,7 +152,8 @@ def _failures(worlds: list[WorldResult], seed: int, profile: str) -> list[Failur
 
 def _shrink_failures(failures: list[Failure], seed: int, profile: str,
                      judges: tuple[Judge, ...], workers: int, factory: ExecutorFactory,
-                     budget: int) -> None:
+                     budget: int, progress: IO[str] | None) -> None:
+
     chosen: list[Failure] = []
     first: dict[str, int] = {}
     for failure in failures:
@@ -157,6 +164,9 @@ def _shrink_failures(failures: list[Failure], seed: int, profile: str,
         else:
             failure.minimal_of = first[failure.reason]
     tasks = [_Task(seed, f.world.index, profile, judges, f.reason, budget) for f in chosen]
-    for failure, (data, runs, removed) in zip(
-            chosen, map_in_pool(_shrink, tasks, workers, None, factory), strict=True):
-        failure.minimal, failure.shrink_runs, failure.removed = data, runs, removed
+    with Progress(len(tasks), "shrink", stream=progress, unit="failures",
+                  enabled=progress is not None and bool(tasks)) as meter:
+        for failure, (data, runs, removed) in zip(
+                chosen, map_in_pool(_shrink, tasks, workers, None, factory, meter.advance),
+                strict=True):
+            failure.minimal, failure.shrink_runs, failure.removed = data, runs, removed
