@@ -7,6 +7,7 @@ oracles disagreed), 2 bad input. Progress goes to stderr, results to stdout.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import time
@@ -71,6 +72,9 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     if seconds is None and runs is None:
         runs = 100
     out = out_dir or Path("out") / f"explore-{seed}"
+    # the mock host logs each corrupted message it drops: in hundreds of generated worlds
+    # that is noise, and the worlds' own reports keep what matters
+    logging.getLogger("terminal_sim.acquirer").setLevel(logging.ERROR)
     with _errors():
         started = time.monotonic()  # the console's figures only, never explore.json
         found = run_explore(profile, seed, runs=runs, time_budget_s=seconds, workers=workers,
