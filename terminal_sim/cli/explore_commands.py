@@ -101,10 +101,16 @@ def _table(data: dict[str, Any], out: Path, elapsed: float) -> None:
     click.echo(f"explore: {runs} worlds, profile {data['profile']}, seed {data['seed']} "
                f"({elapsed:.1f} s, {runs / max(elapsed, 1e-9):.2f} worlds/s)")
     covered = data["faults_covered"]
-    click.echo(f"faults covered: {sum(1 for n in covered.values() if n)}/{len(covered)}")
-    for reason, count in data["by_reason"].items():
-        click.echo(f"  {reason:<40} {count:>5}")
+    click.echo(f"faults covered: {sum(1 for n in covered.values() if n)}/{len(covered)}, "
+               f"each in at least {min(covered.values(), default=0)} worlds")
+    minimals: dict[str, list[str]] = {}
     for failure in data["failing"]:
-        shown = failure["minimal"] or failure["dir"]
-        click.echo(f"  world {failure['world']:>5}  {failure['reason']:<32} {out / shown}")
+        if failure["minimal"] and failure["minimal"] not in minimals.setdefault(
+                failure["reason"], []):
+            minimals[failure["reason"]].append(failure["minimal"])
+    if data["by_reason"]:
+        click.echo(f"  {'reason':<40} {'worlds':>6}  minimal scenarios")
+    for reason, count in data["by_reason"].items():
+        shown = ", ".join(str(out / path) for path in minimals.get(reason, []))
+        click.echo(f"  {reason:<40} {count:>6}  {shown}")
     click.echo(f"written: {out / 'explore.json'}")
