@@ -59,8 +59,9 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     ORPHAN_AUTHORIZATION, DUPLICATE_CHARGE, STRAY_RECEIPT of an approved slip), under
     robust work is left unfinished (liveness), or the auditor disagrees with the
     reconciler (an oracle disagreement). OUT/explore.json sums it up; each failure gets
-    OUT/failures/<reason>-<world>/ with scenario.yaml, minimal.yaml and reproduce.sh.
-    Without --runs or --time, 100 worlds. Exit 1 when any world fails.
+    OUT/failures/<reason>-<world>/ with scenario.yaml and reproduce.sh, the first two of
+    each reason a minimal.yaml (the others name it). Without --runs or --time, 100
+    worlds. Exit 1 when any world fails.
     """
     from terminal_sim.explore.output import write_exploration
     from terminal_sim.explore.runner import explore as run_explore
