@@ -97,7 +97,7 @@ class LinkLatency(_LinkFault):
     params: ClassVar[dict[str, Param]] = {
         "delay_ms": Param(int, 2_000, "extra delay", low=0, explore=(0, 30_000)),
         "jitter_ms": Param(int, 500, "up to this much more, drawn per message", low=0,
-            explore=(0, 5_000)),
+                           explore=(0, 5_000)),
         "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }

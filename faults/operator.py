@@ -27,7 +27,7 @@ class OperatorReprint(Fault):
         "count": Param(int, 1, "how many presses", explore=(1, 5)),
         "interval_s": Param(int, 60, "seconds between presses", explore=(1, 600)),
         "amount": Param(int, None, "minor units keyed before pressing print (none: blank)",
-            explore=(1, 50_000)),
+                        explore=(1, 50_000)),
         "currency": Param(str, "EUR", "currency of the keyed amount"),
     }
 

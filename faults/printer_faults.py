@@ -58,7 +58,7 @@ class PrinterPaperOut(_PrinterFault):
     summary = "the paper runs out; nothing prints until refilled"
     params: ClassVar[dict[str, Param]] = {
         "refill_s": Param(int, None, "seconds until someone refills the paper", low=0,
-            explore=(0, 3_600)),
+                          explore=(0, 3_600)),
     }
 
     def install(self, host: FaultHost) -> None:
@@ -102,7 +102,7 @@ class PrinterCoverOpen(_PrinterFault):
     summary = "the printer cover is open; the printer is offline until closed"
     params: ClassVar[dict[str, Param]] = {
         "close_s": Param(int, 60, "seconds until the cover is closed again", low=0,
-            explore=(0, 600)),
+                         explore=(0, 600)),
     }
 
     def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
@@ -129,7 +129,7 @@ class PrinterPowerLoss(Fault):
         "print_fraction": Param(float, 0.4, "share of the job printed before the cut",
                                 low=0.0, high=1.0),
         "down_s": Param(int, 120, "seconds the printer stays without power", low=0,
-            explore=(0, 600)),
+                        explore=(0, 600)),
     }
 
     def install(self, host: FaultHost) -> None:

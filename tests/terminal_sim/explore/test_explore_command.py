@@ -111,7 +111,10 @@ def test_naive_fails_and_each_minimal_scenario_reproduces(tmp_path: Path) -> Non
                               "--profile", "naive", "--out", str(tmp_path / "run")],
                              capture_output=True, text=True, check=False)
         assert run.returncode == 1, (minimal, run.stdout)
-        assert reason in run.stdout, (minimal, run.stdout)
+        if reason.startswith("simulator-error:"):  # the run stops with the error
+            assert run.stderr.startswith("error: "), (minimal, run.stderr)
+        else:  # the expectation the minimal scenario carries is unmet
+            assert f"FAIL expect {reason} == 0" in run.stdout, (minimal, run.stdout)
 
 
 def test_the_command_s_shrink_default_is_the_shrinker_s() -> None:
