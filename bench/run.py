@@ -12,6 +12,9 @@ sales               simulated sales per CPU-second of the real ``Simulation`` on
                     memory, as a campaign runs it) against the summed cost of its
                     dependencies for the same work (``bench/floor.py``); also one
                     terminal's long day, and the store's day writing every artifact
+explore             worlds per CPU-second that ``pos-sim explore`` generates, runs (artifacts
+                    in a temp dir) and judges, against ``pos-sim run``'s work for the same
+                    worlds (parse, run, write the artifacts), no judging and no shrinking
 compression         a busy terminal day (sales every 20-60 s): virtual day / wall time
 memory              bytes per terminal of a ``Simulation`` built with 1,000 and 10,000
                     terminals (RSS growth, each in a fresh process; ``tracemalloc`` for the
@@ -56,7 +59,7 @@ sys.path.insert(0, str(BENCH))
 
 import floor  # noqa: E402  (bench/floor.py, next to this file)
 
-SECTIONS = ("sales", "compression", "memory", "campaign", "tcp", "interpreter")
+SECTIONS = ("sales", "compression", "memory", "campaign", "explore", "tcp", "interpreter")
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
 MIB = 1024 * 1024
 
@@ -73,6 +76,7 @@ class Sizes:
     campaign_sales: int
     tcp_args: tuple[str, ...]
     interpreter_args: tuple[str, ...]
+    explore_worlds: int = 30
 
 
 FULL = Sizes(store=(10, 300), long_day=3000, repeats=3, floor_units=2000, busy_hours=12,
@@ -82,7 +86,7 @@ FULL = Sizes(store=(10, 300), long_day=3000, repeats=3, floor_units=2000, busy_h
 QUICK = Sizes(store=(4, 75), long_day=300, repeats=2, floor_units=300, busy_hours=3,
               memory=(1000, 10_000), campaign_seeds=8, campaign_sales=60,
               tcp_args=("--duration", "0.2", "--rounds", "1", "--connections", "1,100"),
-              interpreter_args=("--duration", "0.15", "--rounds", "1"))
+              interpreter_args=("--duration", "0.15", "--rounds", "1"), explore_worlds=4)
 
 
 @dataclass
@@ -349,6 +353,39 @@ def campaign_rows(size: Sizes) -> list[Row]:
                  f"on average during the 2-worker run: {parallel:.2f} of 2"])]
 
 
+def explore_rows(size: Sizes) -> list[Row]:
+    from terminal_sim.explore.judge import judge_world
+    from terminal_sim.explore.world import generate_world
+    from terminal_sim.harness.run import run_scenario
+    from terminal_sim.scenario.loader import parse_scenario
+
+    count = size.explore_worlds
+
+    def explored() -> int:
+        failing = 0
+        for index in range(count):
+            failing += judge_world(generate_world(1, index, "robust").data, "robust").failed
+        return failing
+
+    worlds = [generate_world(1, index, "robust") for index in range(count)]
+
+    def plain() -> None:
+        for world in worlds:
+            with tempfile.TemporaryDirectory() as run_dir:
+                run_scenario(parse_scenario(world.to_yaml(), f"{world.name}.yaml"),
+                             out_dir=run_dir)
+
+    explored_cpu, explored_wall, failing = timed(explored, size.repeats)
+    plain_cpu, _, _ = timed(plain, size.repeats)
+    rate, base = count / explored_cpu, count / plain_cpu
+    return [Row("explore", f"explored worlds/s (robust, seed 1, {count} worlds)",
+                f"{rate:.2f} worlds/s", f"{base:.2f} worlds/s (pos-sim run of each)",
+                f"{rate / base:.2f}x", ">= 0.8x", rate / base >= 0.8,
+                [f"generate + run + judge, CPU time, best of {size.repeats}; wall "
+                 f"{explored_wall:.2f} s; {failing} of {count} worlds fail under robust; "
+                 "shrinking a failure costs up to 150 runs more (--shrink-runs)"])]
+
+
 _NUMBER = re.compile(r"[\d,.]+")
 
 
@@ -442,7 +479,8 @@ def _own_interpreter_row(size: Sizes) -> Row:
 
 MEASURES: dict[str, Callable[[Sizes], list[Row]]] = {
     "sales": sales_rows, "compression": compression_rows, "memory": memory_rows,
-    "campaign": campaign_rows, "tcp": tcp_rows, "interpreter": interpreter_rows,
+    "campaign": campaign_rows, "explore": explore_rows, "tcp": tcp_rows,
+    "interpreter": interpreter_rows,
 }
 
 

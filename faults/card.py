@@ -26,12 +26,16 @@ class ColdCardReader(Fault):
     name = "cold-card-reader"
     summary = "reads fail and slow down below a temperature; naive terminals print error slips"
     params: ClassVar[dict[str, Param]] = {
-        "temperature_c": Param(float, -15.0, "temperature of the reader at the start"),
-        "warming_per_hour": Param(float, 0.0, "degrees the reader warms per hour"),
-        "threshold_c": Param(float, -5.0, "below this temperature reads start failing"),
-        "failure_per_degree": Param(float, 0.06, "added read-failure chance per degree below"),
-        "max_failure": Param(float, 0.9, "read-failure chance never exceeds this"),
-        "slow_ms_per_degree": Param(int, 120, "added read time per degree below"),
+        "temperature_c": Param(float, -15.0, "temperature of the reader at the start",
+                               explore=(-30, 5)),
+        "warming_per_hour": Param(float, 0.0, "degrees the reader warms per hour", explore=(0, 5)),
+        "threshold_c": Param(float, -5.0, "below this temperature reads start failing",
+                             explore=(-10, 0)),
+        "failure_per_degree": Param(float, 0.06, "added read-failure chance per degree below",
+                                    explore=(0.01, 0.2)),
+        "max_failure": Param(float, 0.9, "read-failure chance never exceeds this",
+                             explore=(0.1, 1.0)),
+        "slow_ms_per_degree": Param(int, 120, "added read time per degree below", explore=(0, 300)),
     }
 
     @classmethod
@@ -87,7 +91,8 @@ class TornCard(Fault):
     name = "torn-card"
     summary = "the card is pulled away mid-read; the read fails"
     params: ClassVar[dict[str, Param]] = {
-        "after_ms": Param(int, 150, "how long the read ran before the card left", low=0),
+        "after_ms": Param(int, 150, "how long the read ran before the card left", low=0,
+                          explore=(0, 2_000)),
     }
 
     def install(self, host: FaultHost) -> None:

@@ -35,7 +35,7 @@ class ClockJump(Fault):
     summary = "the terminal's calendar clock jumps forward or back"
     params: ClassVar[dict[str, Param]] = {
         "time": Param((str, int), None, "time of day of the jump", vocabulary="time"),
-        "jump_s": Param(int, -86_400, "seconds the clock jumps by"),
+        "jump_s": Param(int, -86_400, "seconds the clock jumps by", explore=(-86_400, 86_400)),
     }
 
     @classmethod

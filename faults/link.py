@@ -96,8 +96,9 @@ class LinkLatency(_LinkFault):
     name = "link-latency"
     summary = "extra latency with jitter on the acquirer link"
     params: ClassVar[dict[str, Param]] = {
-        "delay_ms": Param(int, 2_000, "extra delay", low=0),
-        "jitter_ms": Param(int, 500, "up to this much more, drawn per message", low=0),
+        "delay_ms": Param(int, 2_000, "extra delay", low=0, explore=(0, 30_000)),
+        "jitter_ms": Param(int, 500, "up to this much more, drawn per message", low=0,
+                           explore=(0, 5_000)),
         "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }
@@ -139,7 +140,7 @@ class LinkLateReply(_LinkFault):
     name = "link-late-reply"
     summary = "the host's reply arrives after the terminal's timeout"
     params: ClassVar[dict[str, Param]] = {
-        "delay_ms": Param(int, 20_000, "how late the reply is", low=0),
+        "delay_ms": Param(int, 20_000, "how late the reply is", low=0, explore=(1_000, 60_000)),
         "message": _MESSAGE,
     }
 
@@ -154,7 +155,7 @@ class LinkDuplicateReply(_LinkFault):
     name = "link-duplicate-reply"
     summary = "the host's reply arrives twice"
     params: ClassVar[dict[str, Param]] = {
-        "gap_ms": Param(int, 300, "time between the two copies", low=0),
+        "gap_ms": Param(int, 300, "time between the two copies", low=0, explore=(0, 5_000)),
         "message": _MESSAGE,
     }
 
@@ -186,8 +187,8 @@ class LinkSlicer(_LinkFault):
     name = "link-slicer"
     summary = "a frame arrives cut into pieces"
     params: ClassVar[dict[str, Param]] = {
-        "pieces": Param(int, 3, "number of pieces", low=2, high=1000),
-        "gap_ms": Param(int, 5, "time between pieces", low=0),
+        "pieces": Param(int, 3, "number of pieces", low=2, high=1000, explore=(2, 10)),
+        "gap_ms": Param(int, 5, "time between pieces", low=0, explore=(0, 100)),
         "direction": Param(str, "both", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }
@@ -213,7 +214,7 @@ class LinkCorrupt(_LinkFault):
     name = "link-corrupt"
     summary = "bytes of a message are corrupted on the wire"
     params: ClassVar[dict[str, Param]] = {
-        "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000),
+        "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000, explore=(1, 8)),
         "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
     }

@@ -35,8 +35,9 @@ class MaintenanceUpdate(Fault):
                        vocabulary="time"),
         "mode": Param(str, "spooler-replay", "spooler-replay | journal-migration | parameters",
                       ("spooler-replay", "journal-migration", "parameters")),
-        "down_s": Param(int, 300, "seconds the terminal is down for the update"),
-        "page_size": Param(int, 50, "journal-migration: records copied per page"),
+        "down_s": Param(int, 300, "seconds the terminal is down for the update",
+                        explore=(10, 1_800)),
+        "page_size": Param(int, 50, "journal-migration: records copied per page", explore=(1, 100)),
     }
 
     #: virtual time of the update (known once installed)

@@ -24,9 +24,10 @@ class OperatorReprint(Fault):
     summary = "print key pressed in the admin menu, with or without a sale"
     params: ClassVar[dict[str, Param]] = {
         "time": Param((str, int), None, "time of day of the first press", vocabulary="time"),
-        "count": Param(int, 1, "how many presses"),
-        "interval_s": Param(int, 60, "seconds between presses"),
-        "amount": Param(int, None, "minor units keyed before pressing print (none: blank)"),
+        "count": Param(int, 1, "how many presses", explore=(1, 5)),
+        "interval_s": Param(int, 60, "seconds between presses", explore=(1, 600)),
+        "amount": Param(int, None, "minor units keyed before pressing print (none: blank)",
+                        explore=(1, 50_000)),
         "currency": Param(str, "EUR", "currency of the keyed amount"),
     }
 

@@ -29,11 +29,13 @@ class PowerDip(Fault):
     summary = "cut power at a crash point or time; unsynced writes lost, print truncated"
     params: ClassVar[dict[str, Param]] = {
         "at": Param(str, None, "crash point (or glob) to cut at, e.g. sale/after:print",
-                     vocabulary="crash_point"),
+                    vocabulary="crash_point"),
         "time": Param((str, int), None, "cut at this time of day instead of a crash point",
-                       vocabulary="time"),
-        "down_s": Param(int, 30, "seconds without power before the terminal boots again"),
-        "print_fraction": Param(float, 0.5, "during:print: share of the job that is printed"),
+                      vocabulary="time"),
+        "down_s": Param(int, 30, "seconds without power before the terminal boots again",
+                        explore=(0, 600)),
+        "print_fraction": Param(float, 0.5, "during:print: share of the job that is printed",
+                                explore=(0.0, 0.95)),
         "kind": Param(str, "power", "power: the whole terminal loses power (unsynced writes "
                       "are lost); kill: only the process dies (the OS keeps them)",
                       ("power", "kill")),

@@ -57,7 +57,8 @@ class PrinterPaperOut(_PrinterFault):
     name = "printer-paper-out"
     summary = "the paper runs out; nothing prints until refilled"
     params: ClassVar[dict[str, Param]] = {
-        "refill_s": Param(int, None, "seconds until someone refills the paper", low=0),
+        "refill_s": Param(int, None, "seconds until someone refills the paper", low=0,
+                          explore=(0, 3_600)),
     }
 
     def install(self, host: FaultHost) -> None:
@@ -100,7 +101,8 @@ class PrinterCoverOpen(_PrinterFault):
     name = "printer-cover-open"
     summary = "the printer cover is open; the printer is offline until closed"
     params: ClassVar[dict[str, Param]] = {
-        "close_s": Param(int, 60, "seconds until the cover is closed again", low=0),
+        "close_s": Param(int, 60, "seconds until the cover is closed again", low=0,
+                         explore=(0, 600)),
     }
 
     def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
@@ -126,7 +128,8 @@ class PrinterPowerLoss(Fault):
     params: ClassVar[dict[str, Param]] = {
         "print_fraction": Param(float, 0.4, "share of the job printed before the cut",
                                 low=0.0, high=1.0),
-        "down_s": Param(int, 120, "seconds the printer stays without power", low=0),
+        "down_s": Param(int, 120, "seconds the printer stays without power", low=0,
+                        explore=(0, 600)),
     }
 
     def install(self, host: FaultHost) -> None:

@@ -29,7 +29,7 @@ class SyncFailure(Fault):
     summary = "terminal-to-back-office sync fails, drops batches or lags for a window"
     params: ClassVar[dict[str, Param]] = {
         "mode": Param(str, "fail", "fail | drop | lag", ("fail", "drop", "lag")),
-        "lag_s": Param(int, 600, "lag mode: seconds a batch takes to arrive"),
+        "lag_s": Param(int, 600, "lag mode: seconds a batch takes to arrive", explore=(0, 3_600)),
     }
 
     def install(self, host: FaultHost) -> None:

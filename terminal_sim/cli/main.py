@@ -304,10 +304,12 @@ def _register_extensions() -> None:
     from printer.commands import printer
     from terminal_sim.cli.acquirer_commands import acquirer
     from terminal_sim.cli.audit_commands import audit
+    from terminal_sim.cli.explore_commands import explore
     from terminal_sim.cli.harness_commands import campaign, replay
     from terminal_sim.cli.reporting_commands import explain, report, studio
 
-    for command in (acquirer, audit, campaign, explain, printer, replay, report, studio):
+    for command in (acquirer, audit, campaign, explain, explore, printer, replay, report,
+                    studio):
         main.add_command(command)
 
 

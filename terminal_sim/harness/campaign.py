@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
@@ -63,11 +63,14 @@ __all__ = [
     "FORBIDDEN",
     "SWARM_PERCENT",
     "Campaign",
+    "ExecutorFactory",
     "Intensity",
     "Job",
     "Outcome",
+    "default_executor",
     "forbidden_findings",
     "load_scenarios",
+    "map_in_pool",
     "parse_seeds",
     "run_campaign",
     "run_job",
@@ -263,27 +266,33 @@ def _run_dir(out_dir: Path, outcome: Outcome) -> Path:
 
 
 ExecutorFactory = Callable[[int], Executor]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def _default_executor(workers: int) -> Executor:
+def default_executor(workers: int) -> Executor:
     return ProcessPoolExecutor(max_workers=workers)
 
 
-def _map(jobs: Sequence[Job], workers: int, executor: Executor | None,
-         factory: ExecutorFactory, on_done: Callable[[], None] | None) -> Iterator[Outcome]:
+def map_in_pool(fn: Callable[[T], R], items: Sequence[T], workers: int,
+                executor: Executor | None, factory: ExecutorFactory,
+                on_done: Callable[[], None] | None = None) -> Iterator[R]:
+    """``fn`` over ``items`` in order: in process with one worker and no ``executor``,
+    else in ``executor`` (not shut down here) or a pool ``factory(workers)`` makes.
+    ``fn`` and the items must pickle (a top-level function, small dataclasses)."""
     if executor is None and workers <= 1:
-        for job in jobs:
-            yield run_job(job)
+        for item in items:
+            yield fn(item)
             if on_done is not None:
                 on_done()
         return
     # a few chunks per worker: small enough to balance, large enough to amortize pickling
-    chunk = max(1, len(jobs) // (max(workers, 1) * 8))
+    chunk = max(1, len(items) // (max(workers, 1) * 8))
     owned = executor is None
     pool = factory(workers) if executor is None else executor
     try:
-        for outcome in pool.map(run_job, jobs, chunksize=chunk):
-            yield outcome
+        for result in pool.map(fn, items, chunksize=chunk):
+            yield result
             if on_done is not None:
                 on_done()
     finally:
@@ -342,7 +351,7 @@ def _batch_size(runs: int, workers: int) -> int:
 def run_campaign(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
                  seeds_text: str | None = None, profile: str | None = None,
                  swarm: bool = True, workers: int = 1, executor: Executor | None = None,
-                 executor_factory: ExecutorFactory = _default_executor,
+                 executor_factory: ExecutorFactory = default_executor,
                  out_dir: str | Path | None = None, keep_runs: int = 20,
                  progress: IO[str] | None = None, resume: bool = False) -> Campaign:
     """Run every scenario for every seed and aggregate (see the module docstring).
@@ -418,8 +427,8 @@ def _collect(jobs: Sequence[Job], workers: int, executor: Executor | None,
     meter = _meter(len(jobs), label, progress)
     failed = True
     try:
-        outcomes = list(_map(jobs, workers, executor, factory,
-                             meter.advance if meter is not None else None))
+        outcomes = list(map_in_pool(run_job, jobs, workers, executor, factory,
+                                    meter.advance if meter is not None else None))
         failed = False
     finally:  # an interrupted campaign still closes its progress line, as failed
         if meter is not None:

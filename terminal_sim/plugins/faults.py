@@ -63,6 +63,9 @@ class Param:
     low: float = -1e9
     high: float = 1e9
     vocabulary: str = ""
+    #: the range ``pos-sim explore`` draws the value from (``None``: it draws from
+    #: ``choices``, or a tight ``low``..``high``, or keeps the default)
+    explore: tuple[float, float] | None = None
 
     def check(self, name: str, value: Any) -> Any:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)

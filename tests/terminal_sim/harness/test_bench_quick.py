@@ -17,6 +17,7 @@ ROWS = [
     "memory, Simulation with 10,000 terminals",
     "memory, TerminalFleet alone (10,000 cores)",
     "campaign speed-up",
+    "explored worlds/s",
     "TCP host, acquirer (memory), 1 connection(s)",
     "TCP host, acquirer (memory), 100 connection(s)",
     "interpreter, receipts read back/s",
