@@ -58,7 +58,7 @@ class PrinterPaperOut(_PrinterFault):
     summary = "the paper runs out; nothing prints until refilled"
     params: ClassVar[dict[str, Param]] = {
         "refill_s": Param(int, None, "seconds until someone refills the paper", low=0,
-                          explore=(0, 3_600)),
+                          explore=(0, 3_600), lasting=True),
     }
 
     def install(self, host: FaultHost) -> None:

@@ -96,7 +96,7 @@ def _print_fates(trace: list[dict[str, Any]]) -> tuple[dict[str, list[int]],
 def read_paper(data: bytes, trace: list[dict[str, Any]]) -> list[Paper]:
     """Every print job in ``receipts.bin``, in file order, as the customer got it."""
     offsets = _job_offsets(data)
-    bounds = [*offsets[1:], len(data)]
+    bounds = [*offsets[1:], len(data)] if offsets else []  # an empty roll has no job
     full = [(start, data[start:end]) for start, end in zip(offsets, bounds, strict=True)]
     texts = [_text_of(job) for _, job in full]
     slips = [read_slip_text(text) for text, _ in texts]

@@ -6,7 +6,16 @@ otherwise the value comes from, in this order, its vocabulary (a crash point, an
 :mod:`terminal_sim.explore.vocabulary`), its ``choices``, its ``explore`` range, a tight
 ``low``..``high``, or, for a time of day, the explored day. The trigger (``terminals``,
 ``from``/``until``, ``nth``, ``probability``, ``limit``) is drawn the same way for every
-fault. A draw the fault's own validation refuses is repaired by drawing the parameter it
+fault.
+
+**Every world heals** (as in FoundationDB's simulation and TigerBeetle's VOPR, where
+faults stop so that liveness can be checked): every fault's trigger ends at the latest
+at the plan's :attr:`DayPlan.heal_s` (an hour after the last customer), times of day are
+drawn before it, and a parameter that says how long a fault lasts (``Param.lasting``,
+e.g. ``refill_s``: ``None`` would be for ever) is always drawn. After the heal the
+robust firmware must finish its work: reversals, reprints, syncs, settlement.
+
+A draw the fault's own validation refuses is repaired by drawing the parameter it
 names (when it was missing) or dropping it (when it was drawn); a few rounds, then the
 fault is left out of the world.
 """
@@ -28,6 +37,8 @@ DAY_START_HOUR = 8
 #: A tight ``low``..``high`` (no ``explore`` range) is drawn from when this narrow.
 _TIGHT = 10_000
 _REPAIR_ROUNDS = 8
+#: The faults stop this long after the last customer of the day.
+HEAL_AFTER_S = 3600
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,11 @@ class DayPlan:
 
     terminal_ids: tuple[str, ...]
     day_s: int  # the workload's span, in seconds after the start
+
+    @property
+    def heal_s(self) -> int:
+        """No fault fires from this time on (seconds after the start)."""
+        return self.day_s + HEAL_AFTER_S
 
 
 def clock_text(seconds: int) -> str:
@@ -69,7 +85,7 @@ def draw_value(name: str, param: Param, plan: DayPlan, stream: Stream) -> Any:
     if param.low >= -_TIGHT and param.high <= _TIGHT and param.low < param.high:
         return _number(param, param.low, param.high, stream)
     if _is_time(param):
-        return clock_text(stream.between(0, plan.day_s + 3600))
+        return clock_text(stream.between(0, plan.heal_s - 1))
     return None
 
 
@@ -83,8 +99,10 @@ def _trigger(plan: DayPlan, stream: Stream) -> dict[str, Any]:
     if stream.chance(0.25):
         start = stream.between(0, plan.day_s)
         trigger["from"] = clock_text(start)
+    until = plan.heal_s
     if stream.chance(0.25):
-        trigger["until"] = clock_text(stream.between((start or 0) + 60, plan.day_s + 3600))
+        until = stream.between(min((start or 0) + 60, plan.heal_s), plan.heal_s)
+    trigger["until"] = clock_text(until)  # every world heals (see the module docstring)
     if stream.chance(0.3):
         first = stream.between(1, 5)
         trigger["nth"] = first if stream.chance(0.7) else [first, first + stream.between(1, 4)]
@@ -100,7 +118,7 @@ def draw_fault(name: str, cls: type[Fault], plan: DayPlan, stream: Stream
     """One scenario fault entry of ``cls`` (``None`` when no valid draw was found)."""
     params: dict[str, Any] = {}
     for key, param in cls.params.items():
-        if stream.chance(0.5):
+        if stream.chance(0.5) or param.lasting:
             value = draw_value(key, param, plan, stream)
             if value is not None:
                 params[key] = value

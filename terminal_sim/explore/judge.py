@@ -6,7 +6,8 @@ reduces a run to an outcome); the reasons, each a stable short string, in this o
 * ``simulator-error:<ExceptionType>``: the simulator raised (any profile);
 * whatever the judges say (:class:`Judge`: callables over the run dir; the independent
   auditor is one, its disagreement with the reconciler reads
-  ``oracle-disagreement:<invariant>``, a failure of the tool);
+  ``oracle-disagreement:<invariant>``, a failure of the tool; a judge that raises gives
+  ``judge-error:<ExceptionType>``, also a failure of the tool);
 * the forbidden findings (:func:`~terminal_sim.harness.campaign_job.forbidden_findings`):
   ``LOST_RECORD``, ``ORPHAN_AUTHORIZATION``, ``DUPLICATE_CHARGE``, ``STRAY_RECEIPT`` (of
   an approved slip), under either profile (naive is expected to show them);
@@ -102,6 +103,15 @@ def _finding_reasons(run_dir: Path) -> list[str]:
     return [code for code in (*FORBIDDEN, "STRAY_RECEIPT") if code in found]
 
 
+def _opinion(judge: Judge, run_dir: Path) -> list[str]:
+    """What ``judge`` says; a judge that breaks on a run is a failure of the tool (its
+    reason names the error), not the end of the exploration."""
+    try:
+        return judge(run_dir)
+    except Exception as error:  # noqa: BLE001 - any bug of a judge is one finding
+        return [f"judge-error:{type(error).__name__}"]
+
+
 def judge_world(data: dict[str, Any], profile: str,
                 judges: Sequence[Judge] = DEFAULT_JUDGES) -> Verdict:
     """Run the scenario ``data`` under ``profile`` and judge it."""
@@ -112,7 +122,7 @@ def judge_world(data: dict[str, Any], profile: str,
                               swarm=False, out_dir=str(run_dir)))
         if outcome.error is not None:
             return Verdict((_error_reason(outcome.error),))
-        reasons = [reason for judge in judges for reason in judge(run_dir)]
+        reasons = [reason for judge in judges for reason in _opinion(judge, run_dir)]
         reasons += _finding_reasons(run_dir)
     if outcome.profile == "robust":
         reasons += [liveness_reason(problem) for problem in outcome.liveness]

@@ -20,6 +20,7 @@ from typing import Any
 from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.explore.draw import clock_text
 from terminal_sim.explore.world import dump_yaml
+from terminal_sim.plugins.registry import fault_class
 from terminal_sim.scenario.loader import parse_scenario
 
 __all__ = ["SHRINK_BUDGET", "Shrunk", "shrink"]
@@ -128,7 +129,7 @@ class _Shrinker:
     def params(self) -> bool:
         changed = False
         for index in range(len(self.data.get("faults", []))):
-            for key in [k for k in self.data["faults"][index] if k != "name"]:
+            for key in _simplifiable(self.data["faults"][index]):
                 candidate = copy.deepcopy(self.data)
                 del candidate["faults"][index][key]
                 changed |= self.attempt(candidate)
@@ -150,6 +151,15 @@ class _Shrinker:
         yield self.settings()
         yield self.params()
         yield self.day()
+
+
+def _simplifiable(entry: dict[str, Any]) -> list[str]:
+    """The parameters of a fault entry the shrinker may drop: not its name, and not what
+    makes the world heal (``until``, a ``lasting`` duration): without them a fault
+    would last for ever and a liveness failure would have another cause."""
+    known = fault_class(str(entry["name"])).all_params()
+    return [key for key in entry if key not in ("name", "until")
+            and not (key in known and known[key].lasting)]
 
 
 def _valid(candidate: dict[str, Any]) -> bool:

@@ -66,6 +66,10 @@ class Param:
     #: the range ``pos-sim explore`` draws the value from (``None``: it draws from
     #: ``choices``, or a tight ``low``..``high``, or keeps the default)
     explore: tuple[float, float] | None = None
+    #: how long the fault lasts, where ``None`` means for ever (paper never refilled):
+    #: the explorer always draws one, so that every explored world heals and a robust
+    #: terminal can be asked to finish its work (liveness) once the faults are over
+    lasting: bool = False
 
     def check(self, name: str, value: Any) -> Any:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
