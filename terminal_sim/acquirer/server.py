@@ -141,6 +141,7 @@ class AcquirerServer:
         self._log = RateLimitedLog(log)
         self._listener: socket.socket | None = None
         self._acceptor: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._adopting: set[asyncio.Task[None]] = set()
         self._serving: set[asyncio.Task[None]] = set()
         self._queue: asyncio.Queue[_Work] | None = None
@@ -175,6 +176,7 @@ class AcquirerServer:
         # when descriptors run out, thousands a second, and never backs off for long
         self._acceptor = asyncio.create_task(self._accept_loop(listener),
                                              name="acquirer-acceptor")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="acquirer-log")
         log.info("acquirer listening on %s:%d (at most %d connections, idle timeout %g s)",
                  *self._address, self.max_connections, self.idle_timeout)
         return self._address
@@ -184,9 +186,10 @@ class AcquirerServer:
         if self._closing:
             return
         self._closing = True
-        if self._acceptor is not None:
-            self._acceptor.cancel()
-            await asyncio.gather(self._acceptor, return_exceptions=True)
+        for task in (self._acceptor, self._flusher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._listener is not None:
             self._listener.close()  # connections still in the backlog are reset
         if self._adopting:  # accepted, not yet handed their streams: let them register
@@ -218,12 +221,19 @@ class AcquirerServer:
 
     # -- connections ---------------------------------------------------------------------
 
+    async def _flush_loop(self) -> None:
+        while True:  # a flood's summary once it stopped
+            await asyncio.sleep(0.25)
+            self._log.flush()
+
+    async def _accept(self, listener: socket.socket) -> tuple[socket.socket, Any]:
+        return await asyncio.get_running_loop().sock_accept(listener)
+
     async def _accept_loop(self, listener: socket.socket) -> None:
-        loop = asyncio.get_running_loop()
         backoff = ACCEPT_BACKOFF[0]
         while not self._closing:
             try:
-                conn, _ = await loop.sock_accept(listener)
+                conn, _ = await self._accept(listener)
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 continue
             except OSError as exc:
@@ -241,7 +251,8 @@ class AcquirerServer:
             if len(self._connections) + len(self._adopting) >= self.max_connections:
                 self.stats.refused += 1
                 self._log.warning("refused a connection: %d open (at most %d)",
-                                  len(self._connections), self.max_connections)
+                                  len(self._connections) + len(self._adopting),
+                                  self.max_connections)
                 conn.close()
                 continue
             task = asyncio.create_task(self._adopt(conn))

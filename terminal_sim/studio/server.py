@@ -197,6 +197,7 @@ class BoundedHTTPServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    request_queue_size = 128  # the library's 5 drops a burst's SYNs: seconds of retries
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
                  errors: RateLimitedLog, max_connections: int = DEFAULT_MAX_CONNECTIONS
@@ -221,6 +222,9 @@ class BoundedHTTPServer(ThreadingHTTPServer):
             raise
         self._backoff = ACCEPT_BACKOFF[0]
         return request
+
+    def service_actions(self) -> None:
+        self.errors.flush()  # a flood's summary, once it stopped (every poll interval)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
