@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -30,22 +29,13 @@ from terminal_sim.acquirer.server import AcquirerServer, ServerThread
 from terminal_sim.base.guards import RateLimitedLog
 from tests.terminal_sim.acquirer.conftest import make_host
 from tests.terminal_sim.acquirer.wire import Wire
+from tests.terminal_sim.hostile import Records, Stderr
 
 IDLE_TIMEOUT = 0.5
 MAX_CONNECTIONS = 8
 PROBE_TIMEOUT = 1.0  # "a normal client is served within 1 s"
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def messages(self) -> list[str]:
-        return [r.getMessage() for r in self.records]
 
 
 @pytest.fixture
@@ -184,20 +174,6 @@ def test_the_line_budget_sums_up_what_it_held_back() -> None:
         logger.removeHandler(handler)
 
 
-def _wait_for(lines: list[str], text: str, timeout: float = 10.0) -> bool:
-    """Whether a line with ``text`` arrives (the summary follows a flood within ~1 s)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(text in line for line in lines):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _lines_per_second(stamps: list[float]) -> int:
-    """The most lines in any one-second window."""
-    return max((sum(1 for t in stamps if start <= t < start + 1.0) for start in stamps),
-               default=0)
 
 
 @pytest.mark.slow
@@ -209,17 +185,7 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         ["prlimit", "--nofile=64", sys.executable, "-m", "terminal_sim", "acquirer", "serve",
          "--port", "0", "--ledger", str(ledger)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    stamps: list[float] = []
-    lines: list[str] = []
-
-    def read_stderr() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            stamps.append(time.monotonic())
-            lines.append(line)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    stderr = Stderr(process)
     try:
         assert process.stdout is not None
         found = re.search(r"listening on ([\d.]+):(\d+)", process.stdout.readline())
@@ -228,7 +194,7 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         kept = wire.connect(address)
         kept.sendall(wire.frame(wire.sale(stan="000001")))
         assert wire.read(kept)["39"] == "00"
-        started = len(lines)
+        started = len(stderr.lines)
         extra = []
         for index in range(150):
             sock = wire.connect(address)
@@ -248,12 +214,12 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         kept.close()
         for sock in extra:
             sock.close()
-        assert _wait_for(lines, "similar errors suppressed"), "".join(lines)
+        assert stderr.wait_for("similar errors suppressed"), stderr.text()
         assert_served(address, wire, stan="000003")
-        assert _lines_per_second(stamps[started:]) <= 10, "".join(lines)
+        assert stderr.most_lines_in_a_second(since=started) <= 10, stderr.text()
     finally:
         process.terminate()
         process.wait(timeout=30)
-        reader.join(timeout=5)
+        stderr.join()
     assert process.returncode == 0
-    assert not any("Traceback" in line for line in lines), "".join(lines)
+    assert "Traceback" not in stderr.text(), stderr.text()

@@ -28,22 +28,13 @@ import pytest
 
 from terminal_sim.studio.live import LiveTerminal
 from terminal_sim.studio.server import StudioServer
+from tests.terminal_sim.hostile import Records, Stderr
 
 MAX_CONNECTIONS = 8
 REQUEST_TIMEOUT = 0.5
 PROBE_TIMEOUT = 1.0  # "a normal client is served within 1 s"
 
 
-class Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def tracebacks(self) -> list[str]:
-        return [r.getMessage() for r in self.records if r.exc_info]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +42,8 @@ def studio() -> Iterator[tuple[StudioServer, Records]]:
     records = Records()
     logger = logging.getLogger("terminal_sim.studio")
     logger.addHandler(records)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
     server = StudioServer(lambda: LiveTerminal(profile="robust", seed=3, speed=0), port=0,
                           max_connections=MAX_CONNECTIONS, request_timeout=REQUEST_TIMEOUT)
     server.serve_in_thread()
@@ -59,6 +52,7 @@ def studio() -> Iterator[tuple[StudioServer, Records]]:
     finally:
         server.shutdown()
         logger.removeHandler(records)
+        logger.setLevel(level)
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None, *,
@@ -198,23 +192,10 @@ def test_a_client_that_leaves_mid_answer_is_not_a_traceback(
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         sock.close()
     assert_still_serving(server, records)
+    assert any("went away" in m for m in records.messages())  # the path was taken
     assert "Traceback" not in capfd.readouterr().err
 
 
-def _wait_for(lines: list[str], text: str, timeout: float = 10.0) -> bool:
-    """Whether a line with ``text`` arrives (the summary follows a flood within ~1 s)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(text in line for line in lines):
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _lines_per_second(stamps: list[float]) -> int:
-    """The most lines in any one-second window."""
-    return max((sum(1 for t in stamps if start <= t < start + 1.0) for start in stamps),
-               default=0)
 
 
 @pytest.mark.slow
@@ -225,17 +206,7 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
                "--port", "0", "--speed", "0", "--request-timeout", "30"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    stamps: list[float] = []
-    lines: list[str] = []
-
-    def read_stderr() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            stamps.append(time.monotonic())
-            lines.append(line)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
+    stderr = Stderr(process)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
@@ -243,7 +214,7 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         kept = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         kept.request("GET", "/api/state")
         assert kept.getresponse().read()
-        started = len(lines)
+        started = len(stderr.lines)
         extra = []
         for _ in range(150):
             sock = socket.create_connection(("127.0.0.1", port), timeout=10)
@@ -261,12 +232,12 @@ def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         kept.close()
         for sock in extra:
             sock.close()
-        assert _wait_for(lines, "similar errors suppressed"), "".join(lines)
+        assert stderr.wait_for("similar errors suppressed"), stderr.text()
         status, _, _ = request(port, "GET", "/favicon.ico", timeout=PROBE_TIMEOUT)
         assert status == 204
-        assert _lines_per_second(stamps[started:]) <= 10, "".join(lines)
+        assert stderr.most_lines_in_a_second(since=started) <= 10, stderr.text()
     finally:
         process.terminate()
         process.wait(timeout=30)
-        reader.join(timeout=5)
-    assert not any("Traceback" in line for line in lines), "".join(lines)
+        stderr.join()
+    assert "Traceback" not in stderr.text(), stderr.text()
