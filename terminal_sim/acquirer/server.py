@@ -162,7 +162,10 @@ class AcquirerServer:
         self._queue = asyncio.Queue()
         self._processor = asyncio.create_task(self._process(), name="acquirer-processor")
         try:
-            listener = socket.create_server((self.host, self.port), backlog=self.backlog)
+            family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
+                                        flags=socket.AI_PASSIVE)[0][0]
+            listener = socket.create_server((self.host, self.port), family=family,
+                                            backlog=self.backlog)
         except OSError:
             self._processor.cancel()
             raise
