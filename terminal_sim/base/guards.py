@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -46,6 +47,7 @@ class RateLimitedLog:
         self.clock = clock
         self.suppressed = 0
         self._written: deque[float] = deque()
+        self._lock = threading.RLock()  # a threaded server's handlers share one budget
 
     def _room(self, now: float) -> int:
         while self._written and now - self._written[0] >= 1.0:
@@ -54,16 +56,17 @@ class RateLimitedLog:
 
     def admit(self) -> bool:
         """May one more line be written now? (Counts it, or counts it suppressed.)"""
-        now = self.clock()
-        room = self._room(now)
-        if self.suppressed and room >= 1:
-            self._summary(now)
-            room -= 1
-        if room < 1:
-            self.suppressed += 1
-            return False
-        self._written.append(now)
-        return True
+        with self._lock:
+            now = self.clock()
+            room = self._room(now)
+            if self.suppressed and room >= 1:
+                self._summary(now)
+                room -= 1
+            if room < 1:
+                self.suppressed += 1
+                return False
+            self._written.append(now)
+            return True
 
     def filter(self, record: logging.LogRecord) -> bool:
         """The ``logging.Filter`` protocol: put another logger on the same budget."""
@@ -88,9 +91,10 @@ class RateLimitedLog:
 
     def flush(self) -> None:
         """Write the pending summary (when the budget allows: else at the next call)."""
-        now = self.clock()
-        if self.suppressed and self._room(now) >= 1:
-            self._summary(now)
+        with self._lock:
+            now = self.clock()
+            if self.suppressed and self._room(now) >= 1:
+                self._summary(now)
 
     def _summary(self, now: float) -> None:
         count, self.suppressed = self.suppressed, 0
