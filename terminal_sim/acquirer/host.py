@@ -63,6 +63,7 @@ from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
 from terminal_sim.base.cards import mask_pan, token_for
+from terminal_sim.base.guards import printable
 from terminal_sim.base.seeds import Stream
 from terminal_sim.core.messages import (
     MTI_ADVICE,
@@ -454,7 +455,7 @@ class MockAcquirer:
         terminal_id, stan = partial.get("41", ""), partial.get("11", "")
         self.ledger.log(now, "in", mti or "????", terminal_id, stan, RC_FORMAT_ERROR, str(exc))
         if mti is None or not (mti.isascii() and mti.isdigit()) or mti[2] not in "02468":
-            log.warning("dropped undecodable message: %s", exc)
+            log.warning("dropped undecodable message: %s", printable(str(exc)))
             return None
         reply = {"t": reply_mti(mti), "39": RC_FORMAT_ERROR}
         if stan.isascii() and stan.isdigit() and len(stan) == 6:
@@ -464,7 +465,7 @@ class MockAcquirer:
         try:
             encoded = codec.encode(reply)
         except Iso8583Error:
-            log.warning("cannot answer undecodable message: %s", exc)
+            log.warning("cannot answer undecodable message: %s", printable(str(exc)))
             return None
         self.ledger.log(now, "out", reply["t"], terminal_id, stan, RC_FORMAT_ERROR)
         return encoded

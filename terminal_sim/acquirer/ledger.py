@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from terminal_sim.base.guards import printable
 from terminal_sim.errors import ConfigurationError, JournalError
 from terminal_sim.stores.sqlite import open_read_write
 
@@ -181,9 +182,13 @@ class HostLedger:
     def log(self, vt: int, direction: str, mti: str, terminal_id: str, stan: str,
             response_code: str = "", detail: str = "") -> None:
         self._seq += 1
+        # what a peer sent is kept with its control characters escaped: a message type
+        # with a newline must not forge a line of the log, nor of an export of it
         self._execute(
             "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._seq, vt, direction, mti, terminal_id, stan, response_code, detail),
+            (self._seq, vt, direction, printable(mti, None), printable(terminal_id, None),
+             printable(stan, None), printable(response_code, None),
+             printable(detail, None)),
         )
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:

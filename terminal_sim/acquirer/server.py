@@ -1,7 +1,7 @@
 """The mock acquirer over TCP: ISO 8583 in 2-byte length frames, many terminals at once.
 
 One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server
-(``asyncio.start_server``, 127.0.0.1 unless told otherwise). Each connection cuts its
+(its own accept loop, 127.0.0.1 unless told otherwise). Each connection cuts its
 byte stream into messages with :class:`~terminal_sim.iso.framing.FrameDecoder` and
 hands them to one processing task, the only writer of the ledger:
 
@@ -15,6 +15,16 @@ hands them to one processing task, the only writer of the ledger:
   is closed with a logged reason; a connection that ends mid-frame is logged and its
   partial message dropped; a bug while processing one message is logged with its
   traceback and that message gets no reply.
+* **nor of too many peers**: at most ``max_connections`` connections are served (by
+  default 1,000, fewer when the process may open fewer files: the rest of the descriptor
+  limit less a reserve for the ledger); a connection beyond is accepted and closed at
+  once. A connection silent for ``idle_timeout`` seconds, a frame left unfinished that
+  long, or a reply the peer does not read for that long closes it. ``accept`` failing
+  for want of descriptors or memory (EMFILE and the like) backs off (10 ms doubling to
+  1 s) and tries again. Repeated per-connection messages go through a
+  :class:`~terminal_sim.base.guards.RateLimitedLog` (at most 10 lines a second, then
+  "N similar errors suppressed"), and what a peer sent is logged with its control
+  characters escaped.
 * **clean shutdown** (:meth:`AcquirerServer.shutdown`, SIGINT/SIGTERM in :func:`serve`):
   stop accepting, stop reading, answer every message already read (up to ``grace_s``),
   close every connection, then stop the processor: no message is processed without
@@ -33,6 +43,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +51,7 @@ from typing import Any
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock, ScaledClock
+from terminal_sim.base.guards import RateLimitedLog, affordable_connections
 from terminal_sim.errors import ConfigurationError, FrameError, UsageError
 from terminal_sim.iso.framing import FrameDecoder, frame
 
@@ -50,6 +62,14 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_FRAME = 8192
 READ_SIZE = 65536
 _SETTLE_TURNS = 8
+#: Connections served at once, unless the descriptor limit allows fewer.
+DEFAULT_MAX_CONNECTIONS = 1000
+#: Seconds a connection may stay silent (or leave a frame unfinished, or not read its
+#: replies) before the server closes it; terminals reconnect for their next message.
+DEFAULT_IDLE_TIMEOUT = 300.0
+#: Descriptors kept for the ledger (database, WAL, shared memory), stdio and the listener.
+FD_RESERVE = 24
+ACCEPT_BACKOFF = (0.01, 1.0)
 
 
 @dataclass
@@ -63,6 +83,9 @@ class ServerStats:
     truncated: int = 0
     failures: int = 0
     commits: int = 0
+    refused: int = 0
+    idle_closed: int = 0
+    accept_errors: int = 0
 
 
 @dataclass(eq=False)
@@ -94,9 +117,15 @@ class AcquirerServer:
         clock: Clock | None = None,
         backlog: int = 1024,
         grace_s: float = 5.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         if not 1 <= max_frame <= 0xFFFF:
             raise ConfigurationError(f"max_frame must be 1..65535, got {max_frame}")
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections: at least 1, got {max_connections}")
+        if not idle_timeout > 0:
+            raise ConfigurationError(f"idle_timeout: more than 0 s, got {idle_timeout}")
         self.acquirer = acquirer
         self.host = host
         self.port = port
@@ -107,7 +136,14 @@ class AcquirerServer:
         self.backlog = backlog
         self.grace_s = grace_s
         self.stats = ServerStats()
-        self._server: asyncio.Server | None = None
+        self.max_connections = affordable_connections(max_connections, FD_RESERVE)
+        self.idle_timeout = float(idle_timeout)
+        self._log = RateLimitedLog(log)
+        self._listener: socket.socket | None = None
+        self._acceptor: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._adopting: set[asyncio.Task[None]] = set()
+        self._serving: set[asyncio.Task[None]] = set()
         self._queue: asyncio.Queue[_Work] | None = None
         self._processor: asyncio.Task[None] | None = None
         self._connections: dict[int, _Connection] = {}
@@ -126,14 +162,26 @@ class AcquirerServer:
         self._queue = asyncio.Queue()
         self._processor = asyncio.create_task(self._process(), name="acquirer-processor")
         try:
-            self._server = await asyncio.start_server(self._serve_connection, self.host,
-                                                      self.port, backlog=self.backlog)
+            family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
+                                        flags=socket.AI_PASSIVE)[0][0]
+            listener = socket.create_server((self.host, self.port), family=family,
+                                            backlog=self.backlog)
         except OSError:
             self._processor.cancel()
             raise
-        sockname = self._server.sockets[0].getsockname()
+        listener.setblocking(False)
+        self._listener = listener
+        # the host's own warnings (undecodable messages) share the budget of lines
+        logging.getLogger(MockAcquirer.__module__).addFilter(self._log)
+        sockname = listener.getsockname()
         self._address = (str(sockname[0]), int(sockname[1]))
-        log.info("acquirer listening on %s:%d", *self._address)
+        # our own accept loop: asyncio's (3.11) logs a traceback per pending connection
+        # when descriptors run out, thousands a second, and never backs off for long
+        self._acceptor = asyncio.create_task(self._accept_loop(listener),
+                                             name="acquirer-acceptor")
+        self._flusher = asyncio.create_task(self._flush_loop(), name="acquirer-log")
+        log.info("acquirer listening on %s:%d (at most %d connections, idle timeout %g s)",
+                 *self._address, self.max_connections, self.idle_timeout)
         return self._address
 
     async def shutdown(self) -> None:
@@ -141,18 +189,14 @@ class AcquirerServer:
         if self._closing:
             return
         self._closing = True
-        if self._server is not None:
-            # Stop accepting first, close the listening socket only after the connections
-            # already accepted reached their handler (accept task, connection_made, handler
-            # task: a few loop turns): on Python 3.11 an accept still in progress when the
-            # server closes fails inside asyncio and leaves its socket open, unanswered.
-            loop = asyncio.get_running_loop()
-            for listening in self._server.sockets:
-                with contextlib.suppress(NotImplementedError):  # loops without readers
-                    loop.remove_reader(listening.fileno())
-            for _ in range(_SETTLE_TURNS):
-                await asyncio.sleep(0)
-            self._server.close()  # connections still in the backlog are reset
+        for task in (self._acceptor, self._flusher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if self._listener is not None:
+            self._listener.close()  # connections still in the backlog are reset
+        if self._adopting:  # accepted, not yet handed their streams: let them register
+            await asyncio.wait(list(self._adopting), timeout=self.grace_s)
         for conn in list(self._connections.values()):
             # read nothing more; what is already read is still answered, then the
             # connection's loop sees the EOF (or the closing flag) and closes
@@ -174,11 +218,75 @@ class AcquirerServer:
         if self._processor is not None:
             self._processor.cancel()
             await asyncio.gather(self._processor, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        self._log.flush()
+        logging.getLogger(MockAcquirer.__module__).removeFilter(self._log)
         log.info("acquirer stopped: %s", self.stats)
 
     # -- connections ---------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:  # a flood's summary once it stopped
+            await asyncio.sleep(0.25)
+            self._log.flush()
+
+    async def _accept(self, listener: socket.socket) -> tuple[socket.socket, Any]:
+        return await asyncio.get_running_loop().sock_accept(listener)
+
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        backoff = ACCEPT_BACKOFF[0]
+        while not self._closing:
+            try:
+                conn, _ = await self._accept(listener)
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            except OSError as exc:
+                if self._closing:
+                    return
+                # out of descriptors or memory (or worse): the connection waits in the
+                # backlog while we back off
+                self.stats.accept_errors += 1
+                self._log.warning("accept failed: %s; %d connections open; trying again "
+                                  "in %g s", exc.strerror, len(self._connections), backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, ACCEPT_BACKOFF[1])
+                continue
+            backoff = ACCEPT_BACKOFF[0]
+            if len(self._connections) + len(self._adopting) >= self.max_connections:
+                self.stats.refused += 1
+                self._log.warning("refused a connection: %d open (at most %d)",
+                                  len(self._connections) + len(self._adopting),
+                                  self.max_connections)
+                conn.close()
+                continue
+            task = asyncio.create_task(self._adopt(conn))
+            self._adopting.add(task)
+            task.add_done_callback(self._adopting.discard)
+
+    async def _adopt(self, conn: socket.socket) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(sock=conn)
+        except OSError as exc:
+            conn.close()
+            self._log.info("connection lost before it was served: %s", exc)
+            return
+        # its own task: shutdown waits for it among the connections
+        task = asyncio.create_task(self._serve_connection(reader, writer))
+        self._serving.add(task)
+        task.add_done_callback(self._serving.discard)
+        await asyncio.sleep(0)  # let it register before shutdown looks
+
+    async def _read(self, reader: asyncio.StreamReader, decoder: FrameDecoder,
+                    peer: str) -> bytes | None:
+        """The next bytes; ``None`` when the peer stayed silent for ``idle_timeout``."""
+        try:
+            return await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
+        except TimeoutError:
+            self.stats.idle_closed += 1
+            what = (f"a frame unfinished ({decoder.pending} bytes)" if decoder.pending
+                    else "idle")
+            self._log.info("closing connection from %s: %s for %g s", peer, what,
+                           self.idle_timeout)
+            return None
 
     async def _serve_connection(self, reader: asyncio.StreamReader,
                                 writer: asyncio.StreamWriter) -> None:
@@ -192,17 +300,19 @@ class AcquirerServer:
         try:
             while not self._closing:
                 try:
-                    data = await reader.read(READ_SIZE)
+                    data = await self._read(reader, decoder, peer)
                 except OSError as exc:
-                    log.info("connection from %s failed: %s", peer, exc)
+                    self._log.info("connection from %s failed: %s", peer, exc)
+                    break
+                if data is None:
                     break
                 if not data:
                     if decoder.pending:
                         self.stats.truncated += 1
                         why = "closed at shutdown" if self._closing else "closed"
-                        log.warning("connection from %s %s mid-frame: %d bytes of an "
-                                    "incomplete message dropped at byte %d",
-                                    peer, why, decoder.pending, decoder.consumed)
+                        self._log.warning("connection from %s %s mid-frame: %d bytes of an "
+                                          "incomplete message dropped at byte %d",
+                                          peer, why, decoder.pending, decoder.consumed)
                     break
                 conn.busy = True
                 messages, error = decoder.split(data)
@@ -211,14 +321,20 @@ class AcquirerServer:
                     out = b"".join(frame(answer) for answer in answers if answer is not None)
                     if out:
                         writer.write(out)
-                        await writer.drain()
+                        # a peer that does not read its replies cannot hold us for ever
+                        await asyncio.wait_for(writer.drain(), self.idle_timeout)
                         self.stats.replies += sum(answer is not None for answer in answers)
                 conn.busy = False
                 if error is not None:
                     self._frame_error(peer, error)
                     break
+        except TimeoutError:
+            self.stats.idle_closed += 1
+            self._log.info("closing connection from %s: it read no reply for %g s", peer,
+                           self.idle_timeout)
+            writer.transport.abort()
         except (ConnectionError, OSError) as exc:  # the peer went away while we wrote
-            log.info("connection from %s lost: %s", peer, exc)
+            self._log.info("connection from %s lost: %s", peer, exc)
         finally:
             self._connections.pop(key, None)
             writer.close()
@@ -227,7 +343,7 @@ class AcquirerServer:
 
     def _frame_error(self, peer: str, error: FrameError) -> None:
         self.stats.frame_errors += 1
-        log.warning("closing connection from %s: %s", peer, error)
+        self._log.warning("closing connection from %s: %s", peer, error)
 
     async def _submit(self, messages: list[bytes], peer: str) -> list[bytes | None]:
         if self._queue is None:
@@ -260,8 +376,10 @@ class AcquirerServer:
             with acquirer.ledger.atomic():  # one commit for the whole group
                 for item in group:
                     answers.append(self._handle_one(item))
-        except Exception:  # the commit failed: nothing of the group is durable, say nothing
-            log.exception("ledger commit failed: %d messages left unanswered", len(group))
+        # the commit failed: nothing of the group is durable, say nothing
+        except Exception:  # noqa: BLE001 - logged with its traceback
+            self._log.error("ledger commit failed: %d messages left unanswered", len(group),
+                            exc_info=True)
             self.stats.failures += len(group)
             return [None] * len(group)
         self.stats.commits += 1
@@ -271,10 +389,10 @@ class AcquirerServer:
         self.stats.messages += 1
         try:
             return self.acquirer.handle(item.payload, self.clock.now(), self.clock.wall())
-        except Exception:
+        except Exception:  # noqa: BLE001 - logged with its traceback
             # the server never dies of input: a bug on one message (its savepoint rolled
             # back) costs that message its reply, not the other terminals their host
-            log.exception("failed to process a message from %s", item.peer)
+            self._log.error("failed to process a message from %s", item.peer, exc_info=True)
             self.stats.failures += 1
             return None
 
@@ -369,3 +487,4 @@ class ServerThread:
             await self._stop.wait()
         finally:
             await self.server.shutdown()
+

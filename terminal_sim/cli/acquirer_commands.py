@@ -42,9 +42,17 @@ acquirer = click.Group(
               help="YAML file of outcome rules (see terminal_sim.acquirer.rules).")
 @click.option("--max-frame", type=click.IntRange(1, 65535), default=8192, show_default=True,
               help="Largest message accepted; a bigger length header closes the connection.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=1000,
+              show_default=True,
+              help="Connections served at once (fewer when the descriptor limit is lower); "
+                   "more are accepted and closed.")
+@click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=300.0,
+              show_default=True,
+              help="Seconds a connection may stay silent, leave a frame unfinished or "
+                   "leave its replies unread before it is closed.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None,
-          max_frame: int, log_level: str) -> None:
+          max_frame: int, max_connections: int, idle_timeout: float, log_level: str) -> None:
     """Serve ISO 8583 (2-byte length frames) until SIGINT or SIGTERM."""
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.acquirer.ledger import HostLedger
@@ -75,7 +83,9 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
                                  # the simulation's derivation: the same seed gives the
                                  # same card tokens on terminal and host
                                  token_key=f"{derive_seed(seed, 'tokenization'):016x}")
-            server = AcquirerServer(mock, host=host, port=port, max_frame=max_frame)
+            server = AcquirerServer(mock, host=host, port=port, max_frame=max_frame,
+                                    max_connections=max_connections,
+                                    idle_timeout=idle_timeout)
 
             def ready(bound_host: str, bound_port: int) -> None:
                 click.echo(f"listening on {bound_host}:{bound_port}")

@@ -100,8 +100,14 @@ def _profile_names() -> list[str]:
               help="Virtual seconds per real second (0: the clock moves only when told).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="On exit, write the live session's artifacts and report.html here.")
+@click.option("--max-connections", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Connections served at once, one thread each; more get 503.")
+@click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True,
+              help="Seconds a request may take to arrive (or a kept-alive connection may "
+                   "stay silent) before the connection is closed.")
 def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: float,
-           out_dir: Path | None) -> None:
+           out_dir: Path | None, max_connections: int, request_timeout: float) -> None:
     """Serve the trainer's page: one terminal, its paper and its books, in a browser.
 
     Customer and operator controls, fault switches (cold weather, pull the plug, break
@@ -128,7 +134,8 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             def make() -> Any:
                 return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir)
         try:
-            server = StudioServer(make, port=port)
+            server = StudioServer(make, port=port, max_connections=max_connections,
+                                  request_timeout=request_timeout)
         except OSError as exc:
             raise ConfigurationError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}"
                                      ) from exc

@@ -21,6 +21,7 @@ from terminal_sim.core.events import (
     RefundRequested,
     ReprintRequested,
     SaleRequested,
+    SendFailed,
     TimerExpired,
     VoidRequested,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "RefundRequested",
     "ReprintRequested",
     "SaleRequested",
+    "SendFailed",
     "SendToHost",
     "Slip",
     "StartTimer",

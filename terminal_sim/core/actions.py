@@ -109,6 +109,16 @@ def fail_on_timeout(ev: EventData) -> None:
                      core.slip_for(flight, entry, "NOT COMPLETED - NO HOST REPLY"))
 
 
+def fail_unsent(ev: EventData) -> None:
+    """The request never left: stop waiting for its reply; no reversal (the host cannot
+    have approved what it never received)."""
+    core = core_of(ev)
+    flight = flight_of(core, "send_failed")
+    core.outbox.append(CancelTimer(HOST_TIMER))
+    entry = core.entry(flight, "failed", response_code="")
+    core.finish_with(flight, entry, core.slip_for(flight, entry, "NOT COMPLETED - NOT SENT"))
+
+
 def begin_void(ev: EventData) -> None:
     core = core_of(ev)
     original = core.last_approved

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from transitions import EventData
 
-from terminal_sim.core.events import CardRead, HostReplied, TimerExpired
+from terminal_sim.core.events import CardRead, HostReplied, SendFailed, TimerExpired
 from terminal_sim.core.terminal import HOST_TIMER, REPRINT_TIMER, core_of, payload_of
 
 
@@ -39,6 +39,12 @@ def timer_is_live(ev: EventData) -> bool:
         and payload.timer == HOST_TIMER
         and payload.token == flight.timer_token
     )
+
+
+def send_is_pending(ev: EventData) -> bool:
+    core, payload = core_of(ev), payload_of(ev, SendFailed)
+    flight = core.current
+    return flight is not None and flight.request is not None and payload.stan == flight.stan
 
 
 def can_reprint(ev: EventData) -> bool:

@@ -89,6 +89,19 @@ class TimerExpired(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class SendFailed(Event):
+    """The request for ``stan`` never left the terminal (it could not be encoded, say):
+    the host cannot have seen it, so no reply is coming and nothing needs reversing."""
+
+    trigger: ClassVar[str] = "send_failed"
+    stan: str
+    reason: str = ""
+
+    def trace_data(self) -> dict[str, Any]:
+        return {"stan": self.stan, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class PrintDone(Event):
     """The printer took the slip; ``ok`` is False when it reported it could not print."""
 

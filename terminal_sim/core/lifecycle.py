@@ -26,11 +26,13 @@ reading          card_read        profile prints error slips        completing
 reading          card_read        (otherwise)                       idle
 authorizing      host_reply       reply is for the pending request  completing
 authorizing      timer_expired    the live host timer               completing
+authorizing      send_failed      the request in flight never left  completing
 idle             void_requested   a sale is there to void           voiding
 idle             reprint_requested a slip to reprint, or the        completing
                                   profile prints without a sale
 voiding          host_reply       reply is for the pending request  completing
 voiding          timer_expired    the live host timer               completing
+voiding          send_failed      the request in flight never left  completing
 idle             timer_expired    the live reprint timer            completing
 busy states      timer_expired    the live reprint timer            (stays, re-armed)
 completing       print_done                                         idle
@@ -54,6 +56,7 @@ from terminal_sim.core.actions import (
     boot,
     complete_host_reply,
     fail_on_timeout,
+    fail_unsent,
     finish_transaction,
     lose_volatile_state,
     note_stray_reply,
@@ -70,6 +73,7 @@ from terminal_sim.core.conditions import (
     prints_error_slips,
     reply_is_pending,
     reprint_timer_is_live,
+    send_is_pending,
     timer_is_live,
 )
 from terminal_sim.core.terminal import HOST_TIMER, REPRINT_TIMER, InFlight, TerminalCore
@@ -93,6 +97,8 @@ TRANSITIONS: list[dict[str, Any]] = [
      "conditions": [reply_is_pending], "after": [complete_host_reply]},
     {"trigger": "timer_expired", "source": ["authorizing", "voiding"], "dest": "completing",
      "conditions": [timer_is_live], "after": [fail_on_timeout]},
+    {"trigger": "send_failed", "source": ["authorizing", "voiding"], "dest": "completing",
+     "conditions": [send_is_pending], "after": [fail_unsent]},
     {"trigger": "timer_expired", "source": "idle", "dest": "completing",
      "conditions": [reprint_timer_is_live], "after": [reprint_missing]},
     {"trigger": "timer_expired", "source": ["reading", "authorizing", "voiding", "completing"],

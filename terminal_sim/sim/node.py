@@ -30,15 +30,15 @@ from terminal_sim.core.events import (
     Event,
     HostReplied,
     PowerOn,
-    PrintDone,
     SaleRequested,
+    SendFailed,
     TimerExpired,
     VoidRequested,
 )
 from terminal_sim.core.events import PowerLost as PowerLostEvent
 from terminal_sim.core.lifecycle import TerminalCore
 from terminal_sim.core.messages import HostReply
-from terminal_sim.errors import PowerLost, SimulationError
+from terminal_sim.errors import Iso8583Error, PowerLost, SimulationError
 from terminal_sim.plugins.ports import CardReader, TerminalClock
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
 from terminal_sim.sim.saf import REVERSAL_REPLIES, ReversalAgent
@@ -197,7 +197,9 @@ class TerminalNode:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 
     def _perform(self, flow: str, effects: list[Effect], sale_id: str | None) -> None:
-        printed: PrintDone | None = None
+        # what a port answered at once (print done, send failed): the core gets it after
+        # the whole batch, as the next event, never in the middle of the batch
+        outcome: Event | None = None
         for effect in effects:
             point = f"{flow}/after:{effect.step}"
             data = effect.trace_data()
@@ -209,20 +211,23 @@ class TerminalNode:
                              effect.step, flow=flow, crash_point=point, data=data or None)
             result = self._execute(effect, flow)
             if result is not None:
-                printed = result
+                outcome = result
             self._crash_point(point)
-        if printed is not None:
-            done = printed
+        if outcome is not None:
+            done = outcome
             self.scheduler.after(0, lambda: self.deliver(done))
 
-    def _execute(self, effect: Effect, flow: str) -> PrintDone | None:
+    def _execute(self, effect: Effect, flow: str) -> Event | None:
         now = self.clock.now()
         if isinstance(effect, ReadCard):
             result = self.ports.reader.read(effect.card, now)
             event = CardRead(effect.sale_id, result.card, result.reason)
             self.scheduler.after(result.delay_ms, lambda: self.deliver(event))
         elif isinstance(effect, SendToHost):
-            self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
+            try:
+                self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
+            except Iso8583Error as exc:  # it never left: the core must not wait for a reply
+                return SendFailed(effect.request.stan, str(exc))
         elif isinstance(effect, QueueReversal):
             if self.saf is None:
                 raise SimulationError("this terminal has no store-and-forward agent")

@@ -38,13 +38,19 @@ from terminal_sim.reporting.report_html import write_report_html
 from terminal_sim.reporting.run_view import view_of_session
 from terminal_sim.sim.session import Session
 from terminal_sim.studio.snapshot import SnapshotBuilder
+from terminal_sim.studio.validate import (
+    LIVE_ACTIONS,
+    MAX_ADVANCE_MS,
+    ActionError,
+    check,
+    minor_units,
+)
 
 __all__ = ["LiveTerminal", "discover_crash_points"]
 
-#: Longest the clock may be moved in one request (a week of virtual time).
-MAX_ADVANCE_MS = 7 * 86_400_000
 #: Most the ticker advances in one step, so a stalled server does not replay an hour.
 MAX_TICK_MS = 60_000
+CARD_NAMES = tuple(card.name for card in TEST_CARDS)
 UPDATE_HOUR = 2  # tonight's update runs at 02:00, as field updates do
 COLD_C = -20.0
 
@@ -116,12 +122,12 @@ class LiveTerminal:
 
     def act(self, action: dict[str, Any]) -> str:
         """Perform one action from the page; returns a line for the terminal's screen."""
-        name = str(action.get("action", ""))
-        handler = getattr(self, f"_do_{name}", None)
-        if handler is None:
-            raise ConfigurationError(f"unknown action {name!r}")
+        action = check(action, LIVE_ACTIONS)
+        handler = getattr(self, f"_do_{action['action']}")
         try:
             self.message = str(handler(action))
+        except ActionError:
+            raise
         except (TerminalSimError, ValueError) as exc:
             raise ConfigurationError(str(exc)) from exc
         return self.message
@@ -129,9 +135,11 @@ class LiveTerminal:
     def _do_sale(self, action: dict[str, Any]) -> str:
         currency = str(action.get("currency") or "EUR")
         if currency not in CURRENCIES:
-            raise ConfigurationError(f"unknown currency {currency!r}")
-        minor = _minor_units(action.get("amount"), CURRENCIES[currency][1])
+            raise ActionError("currency", f"one of {', '.join(CURRENCIES)}")
+        minor = minor_units(action.get("amount"), CURRENCIES[currency][1])
         card = str(action.get("card") or "visa-approve")
+        if card not in CARD_NAMES:
+            raise ActionError("card", f"a test card: {', '.join(CARD_NAMES)}")
         sale_id = self.session.sale(minor, currency, card)
         return f"{sale_id}: card presented"
 
@@ -141,7 +149,7 @@ class LiveTerminal:
 
     def _do_reprint(self, action: dict[str, Any]) -> str:
         raw = action.get("amount")
-        keyed = _minor_units(raw, 2) if raw not in (None, "") else None
+        keyed = minor_units(raw, 2) if raw not in (None, "") else None
         self.session.reprint(keyed)
         return "print key pressed"
 
@@ -156,7 +164,7 @@ class LiveTerminal:
         which = str(action.get("fault", ""))
         on = bool(action.get("on"))
         if which not in ("cold", "sync", "paper", "update"):
-            raise ConfigurationError(f"unknown fault control {which!r}")
+            raise ActionError("fault", "one of cold, sync, paper, update")
         current = self.faults.pop(which, None)
         if current is not None:
             self.session.remove(current)
@@ -204,16 +212,14 @@ class LiveTerminal:
         if not point:
             return "power dip disarmed"
         if point not in self.crash_points:
-            raise ConfigurationError(f"unknown crash point {point!r}; known: "
-                                     f"{', '.join(self.crash_points)}")
+            raise ActionError("at", f"unknown crash point {point[:200]!r}; known: "
+                                    f"{', '.join(self.crash_points)}")
         self.dip = self.session.inject("power-dip", at=point, limit=1)
         self.dip_at = point
         return f"power dip armed at {point}"
 
     def _do_speed(self, action: dict[str, Any]) -> str:
-        speed = float(action.get("speed", 1.0))
-        if not 0 <= speed <= 100_000:
-            raise ConfigurationError("speed: between 0 and 100000")
+        speed = float(action.get("speed", 1.0))  # bounds checked with the action
         self.speed = speed
         return f"clock at {speed:g}x"
 
@@ -222,9 +228,9 @@ class LiveTerminal:
         return "clock paused" if self.paused else "clock running"
 
     def _do_advance(self, action: dict[str, Any]) -> str:
-        ms = int(action.get("ms", 0))
+        ms = int(action.get("ms") or 0)
         if not 0 < ms <= MAX_ADVANCE_MS:
-            raise ConfigurationError(f"ms: between 1 and {MAX_ADVANCE_MS}")
+            raise ActionError("ms", f"from 1 to {MAX_ADVANCE_MS}")
         self.session.advance(ms)
         return f"clock moved on {ms // 1000} s"
 
@@ -292,23 +298,3 @@ class LiveTerminal:
         })
         return data
 
-
-def _minor_units(raw: Any, exponent: int) -> int:
-    """``"12.50"`` or ``12.5`` or ``1250`` (already minor, when an int) into minor units."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        if raw <= 0:
-            raise ConfigurationError("amount: more than zero")
-        return raw
-    text = str(raw or "").strip().replace(",", ".")
-    if not text:
-        raise ConfigurationError("amount: give an amount, like 12.50")
-    whole, _, fraction = text.partition(".")
-    if (whole and not whole.isdigit()) or (fraction and not fraction.isdigit()) \
-            or len(fraction) > exponent:
-        raise ConfigurationError(f"amount: {text!r} is not an amount with at most "
-                                 f"{exponent} decimals")
-    scale: int = 10**exponent
-    minor = int(whole or "0") * scale + int((fraction or "0").ljust(exponent, "0") or "0")
-    if minor <= 0:
-        raise ConfigurationError("amount: more than zero")
-    return minor

@@ -21,6 +21,7 @@ from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.run_view import RunView, Slip, load_run_dir
 from terminal_sim.studio.snapshot import SnapshotBuilder
+from terminal_sim.studio.validate import REPLAY_ACTIONS, check
 
 __all__ = ["Replay"]
 
@@ -69,7 +70,7 @@ class Replay:
     # -- actions ---------------------------------------------------------------------------
 
     def act(self, action: dict[str, Any]) -> str:
-        name = str(action.get("action", ""))
+        name = str(check(action, REPLAY_ACTIONS, "replay action")["action"])
         if name == "play":
             self.paused = False
             if self.position >= self.total:
@@ -89,9 +90,7 @@ class Replay:
         elif name == "next_finding":
             self._next_finding()
         elif name == "speed":
-            speed = float(action.get("speed", 1.0))
-            if not 0 <= speed <= 100_000:
-                raise ConfigurationError("speed: between 0 and 100000")
+            speed = float(action.get("speed", 1.0))  # bounds checked with the action
             self.speed = speed
             self.message = f"replay at {speed:g}x"
         else:

@@ -21,25 +21,39 @@ terminal is built on that thread too. A ticker moves the virtual clock every
 
 The server answers only requests addressed to its own host name and port (a page
 elsewhere cannot reach it by DNS rebinding), and actions only as JSON (a form on
-another site cannot post one without the browser asking first).
+another site cannot post one without the browser asking first). Every action is checked
+with the scenario files' bounds (:mod:`terminal_sim.studio.validate`): ``400`` names the
+field. No page may frame it (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``); the
+``Server`` header names no Python version.
+
+Hostile clients: at most ``max_connections`` connections are served at once, each on
+its own thread (fewer when the descriptor limit is lower); one beyond gets ``503`` and is
+closed. A request (or a keep-alive connection) silent for ``request_timeout`` seconds is
+closed. ``accept`` failing (EMFILE) backs off; a client that goes away mid-answer is a
+line of log, not a traceback; repeated errors share a budget of 10 lines a second.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WorkTimeout
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from terminal_sim.base.guards import RateLimitedLog, affordable_connections
 from terminal_sim.errors import TerminalSimError
 from terminal_sim.studio.page import render_page
+from terminal_sim.studio.validate import ActionError, parse_body
 
 __all__ = ["Studio", "StudioServer"]
 
@@ -49,7 +63,17 @@ T = TypeVar("T")
 HOST = "127.0.0.1"
 MAX_BODY = 64 * 1024
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-       "script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'")
+       "script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+       "frame-ancestors 'none'")
+#: Connections (threads) served at once: a browser opens about six.
+DEFAULT_MAX_CONNECTIONS = 32
+#: Seconds a request may take to arrive, or a keep-alive connection may stay silent.
+DEFAULT_REQUEST_TIMEOUT = 10.0
+#: Descriptors kept for the terminal's stores (journal, ledger, back office), stdio ...
+FD_RESERVE = 32
+ACCEPT_BACKOFF = (0.01, 1.0)
+_GONE = (ConnectionError, TimeoutError)  # the client went away or stalled
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
 class Studio(Protocol):
@@ -74,7 +98,8 @@ class StudioServer:
     """
 
     def __init__(self, make: Callable[[], Studio], *, port: int = 8000,
-                 tick_ms: int = 100) -> None:
+                 tick_ms: int = 100, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> None:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-terminal")
         made = False
         try:
@@ -87,13 +112,15 @@ class StudioServer:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._page: bytes | None = None
-        handler = type("StudioHandler", (_Handler,), {"server_ref": self})
+        self.errors = RateLimitedLog(log)
+        handler = type("StudioHandler", (_Handler,), {"server_ref": self,
+                                                      "timeout": request_timeout})
         try:
-            self.httpd = ThreadingHTTPServer((HOST, port), handler)
+            self.httpd = BoundedHTTPServer((HOST, port), handler, errors=self.errors,
+                                           max_connections=max_connections)
         except OSError:
             self._worker.shutdown(wait=False)
             raise
-        self.httpd.daemon_threads = True
 
     def call(self, work: Callable[[Studio], T], timeout: float = 60.0) -> T:
         """Run ``work(studio)`` on the studio's thread and return what it returns."""
@@ -131,9 +158,11 @@ class StudioServer:
                 self.call(partial(_tick, ms=elapsed))
             except TerminalSimError as exc:  # keep the page alive; say what happened
                 self.studio.message = f"error: {exc}"
-                log.warning("studio clock: %s", exc)
+                self.errors.warning("studio clock: %s", exc)
             except RuntimeError:  # the worker is shutting down
                 return
+            except Exception:  # noqa: BLE001 - a bug must not stop the clock for good
+                self.errors.error("studio clock failed", exc_info=True)
 
     def serve_forever(self) -> None:
         self.start_ticker()
@@ -159,6 +188,75 @@ class StudioServer:
             self._worker.shutdown(wait=True)
 
 
+class BoundedHTTPServer(ThreadingHTTPServer):
+    """A ``ThreadingHTTPServer`` with a cap on its threads, for hostile clients.
+
+    At most ``max_connections`` connections have a thread (fewer when the descriptor
+    limit is lower); one beyond gets ``503`` and is closed. ``accept`` failing (EMFILE)
+    backs off before it is tried again, and errors are logged through ``errors``.
+    """
+
+    daemon_threads = True
+    request_queue_size = 128  # the library's 5 drops a burst's SYNs: seconds of retries
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *,
+                 errors: RateLimitedLog, max_connections: int = DEFAULT_MAX_CONNECTIONS
+                 ) -> None:
+        if max_connections < 1:
+            raise TerminalSimError(f"max_connections: at least 1, got {max_connections}")
+        self.errors = errors
+        self.max_connections = affordable_connections(max_connections, FD_RESERVE)
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._backoff = ACCEPT_BACKOFF[0]
+        super().__init__(address, handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            request = super().get_request()
+        except OSError as exc:
+            # out of descriptors: the connection stays in the backlog while we wait
+            self.errors.warning("studio: accept failed: %s; trying again in %g s",
+                                exc.strerror or exc, self._backoff)
+            time.sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, ACCEPT_BACKOFF[1])
+            raise
+        self._backoff = ACCEPT_BACKOFF[0]
+        return request
+
+    def service_actions(self) -> None:
+        self.errors.flush()  # a flood's summary, once it stopped (every poll interval)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.errors.warning("studio: refused a connection from %s: %d served at once",
+                                client_address[0], self.max_connections)
+            try:
+                request.settimeout(0.5)
+                request.sendall(_BUSY)
+            except OSError:
+                pass  # it is refused either way
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:  # no thread took the slot (it could not start): give it back
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, _GONE):
+            self.errors.info("studio: client %s went away: %s", client_address[0], error)
+        else:
+            self.errors.error("studio: error serving %s", client_address[0], exc_info=True)
+
+
 def _tick(studio: Studio, ms: float) -> None:
     studio.tick(ms)
 
@@ -170,6 +268,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+    def version_string(self) -> str:
+        return self.server_version  # no Python version for a scanner to match
+
+    def end_headers(self) -> None:
+        # on every answer, the library's error pages (a bad request line) included
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        super().end_headers()
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -183,9 +292,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        self.send_header("Content-Security-Policy", CSP)
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Referrer-Policy", "no-referrer")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -211,8 +317,11 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._json(HTTPStatus.BAD_REQUEST, {"error": "since and slips are numbers"})
                 return
-            state = self.server_ref.call(lambda studio: studio.snapshot(since, slips))
-            self._json(HTTPStatus.OK, state)
+            if not (0 <= since < 2**53 and 0 <= slips < 2**53):
+                self._json(HTTPStatus.BAD_REQUEST, {"error": "since and slips: 0 or more",
+                                                    "field": "since" if since < 0 else "slips"})
+                return
+            self._studio(lambda studio: studio.snapshot(since, slips))
         elif parts.path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         else:
@@ -238,16 +347,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.BAD_REQUEST, {"error": "body too large or no length"})
             return
         try:
-            action = json.loads(self.rfile.read(length) or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "not JSON"})
+            action = parse_body(self.rfile.read(length))
+        except ActionError as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc), "field": exc.field})
             return
-        if not isinstance(action, dict):
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "send a JSON object"})
-            return
+        self._studio(lambda studio: {"ok": True, "message": studio.act(action)})
+
+    def _studio(self, work: Callable[[Studio], Any]) -> None:
+        """Answer with what ``work`` returns on the studio's thread, or the error."""
         try:
-            message = self.server_ref.call(lambda studio: studio.act(action))
+            answer = self.server_ref.call(work)
+        except ActionError as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc), "field": exc.field})
         except (TerminalSimError, ValueError, TypeError) as exc:
             self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
-            return
-        self._json(HTTPStatus.OK, {"ok": True, "message": message})
+        except WorkTimeout:
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "the terminal is busy"})
+        except RuntimeError:  # the studio's thread is shutting down
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "the studio is stopping"})
+        except Exception:  # noqa: BLE001 - a bug: logged, and the client told so
+            self.server_ref.errors.error("studio: failed to answer %s", self.path[:200],
+                                         exc_info=True)
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
+        else:
+            self._json(HTTPStatus.OK, answer)

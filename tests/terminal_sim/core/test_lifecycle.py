@@ -34,6 +34,7 @@ from terminal_sim.core import (
     RefundRequested,
     ReprintRequested,
     SaleRequested,
+    SendFailed,
     SendToHost,
     StartTimer,
     TerminalCore,
@@ -218,6 +219,30 @@ def test_host_timeout_fails_the_sale() -> None:
 def test_stale_timer_is_ignored() -> None:
     core = at("authorizing")
     effects = core.handle(TimerExpired(HOST_TIMER, 999), 0, WALL)
+    assert core.state == "authorizing"
+    assert effects == []
+    assert core.ignored
+
+
+@pytest.mark.parametrize(("profile", "expected"), [
+    ("naive", ["CancelTimer", "PrintSlip", "Journal:commit"]),
+    ("robust", ["CancelTimer", "Journal:commit", "PrintSlip"]),
+])
+def test_a_request_that_never_left_fails_without_a_reversal(profile: str,
+                                                             expected: list[str]) -> None:
+    """An encode failure before the timer starts must not leave the terminal waiting."""
+    core = at("authorizing", profile)
+    effects = fire(core, SendFailed(flight(core).stan, "field 4: too long"))
+    assert core.state == "completing"
+    assert kinds(effects) == expected  # no QueueReversal: the host never saw it
+    assert first(effects, CancelTimer).timer == HOST_TIMER
+    assert first(effects, WriteJournal).entry.state == "failed"
+    assert first(effects, PrintSlip).slip.outcome.startswith("NOT COMPLETED")
+
+
+def test_send_failed_of_another_request_is_ignored() -> None:
+    core = at("authorizing")
+    effects = fire(core, SendFailed("999999"))
     assert core.state == "authorizing"
     assert effects == []
     assert core.ignored
@@ -462,6 +487,7 @@ DRIVERS: dict[str, Callable[[str, str], tuple[TerminalCore, Event]]] = {
     "void_requested": lambda _s, _d: (idle_after_sale(at("idle")), VoidRequested()),
     "reprint_requested": lambda _s, _d: (at("idle", "naive"), ReprintRequested(Money(1, "EUR"))),
     "print_done": lambda _s, _d: (at("completing"), PrintDone()),
+    "send_failed": lambda source, _d: (core := at(source), SendFailed(flight(core).stan)),
     "power_lost": lambda source, _d: (at(source), PowerLost()),
     "power_on": lambda _s, _d: (new_core(), PowerOn()),
 }

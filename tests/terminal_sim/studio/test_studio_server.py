@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from terminal_sim.sim.simulation import RunResult
-from terminal_sim.studio.live import LiveTerminal, _minor_units
+from terminal_sim.studio.live import LiveTerminal
 from terminal_sim.studio.replay import Replay
 from terminal_sim.studio.server import StudioServer
+from terminal_sim.studio.validate import minor_units
 
 
 class Client:
@@ -166,13 +167,13 @@ def test_refusals(live: tuple[StudioServer, Client]) -> None:
 
 
 def test_amounts() -> None:
-    assert _minor_units("12.50", 2) == 1250
-    assert _minor_units("12,5", 2) == 1250
-    assert _minor_units("7", 2) == 700
-    assert _minor_units(990, 2) == 990
+    assert minor_units("12.50", 2) == 1250
+    assert minor_units("12,5", 2) == 1250
+    assert minor_units("7", 2) == 700
+    assert minor_units(990, 2) == 990
     for bad in ("", "1.234", "-3", "abc", "0"):
         with pytest.raises(Exception, match="amount"):
-            _minor_units(bad, 2)
+            minor_units(bad, 2)
 
 
 def test_replay_steps_through_a_run(scenario_runs: dict[str, tuple[Path, RunResult]]) -> None:
