@@ -2,7 +2,8 @@
 
 Each invariant maps to the finding codes that report the same loss, compared per key:
 
-* ``conservation`` entries of book ``journal`` or ``none``, and every
+* ``conservation`` entries of book ``journal``, ``evicted`` (only the back office still
+  has the record) or ``none``, and every
   ``abandoned_approval_reversed`` entry: LOST_RECORD or ORPHAN_AUTHORIZATION, per
   (terminal, STAN);
 * ``conservation`` entries of book ``backoffice``, and ``no_abandoned_work`` entries of
@@ -66,7 +67,7 @@ def compare(invariants: list[Invariant], report: dict[str, Any]) -> list[str]:
     by_name = {invariant.name: invariant for invariant in invariants}
     findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
     out: list[str] = []
-    money = _keys(by_name["conservation"], ("journal", "none")) | _keys(
+    money = _keys(by_name["conservation"], ("journal", "evicted", "none")) | _keys(
         by_name["abandoned_approval_reversed"])
     out += _diff("books", money, _found(findings, *_BOOKS), "/".join(_BOOKS))
     synced = _keys(by_name["conservation"], ("backoffice",)) | _keys(

@@ -84,7 +84,9 @@ def conservation(run: RunArtifacts) -> Invariant:
         host_net = at_host.net_minor if at_host else 0
         books_net = in_books.net_minor if in_books else 0
         if host_net != books_net:
-            book = "journal" if key in journal else "backoffice" if key in backoffice else "none"
+            # "evicted": the journal let the record go and only the back office has it;
+            # a money mismatch either way (the back office's own gaps are "backoffice")
+            book = "journal" if key in journal else "evicted" if key in backoffice else "none"
             evidence.append(_entry(key, book, at_host, journal.get(key), backoffice.get(key),
                                    f"host stands for {host_net}, the books for {books_net}"))
         elif key in synced and (key not in backoffice

@@ -12,12 +12,16 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from terminal_sim.cli.cluster_option import announce_cluster, cluster_option, maybe_cluster
 from terminal_sim.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from terminal_sim.cli.exit_codes import cli_errors as _errors
+
+if TYPE_CHECKING:
+    from terminal_sim.harness.cluster import ClusterSpec
 
 __all__ = ["explore", "parse_budget"]
 
@@ -46,12 +50,13 @@ def parse_budget(text: str) -> float:
               help="Directory for explore.json and the failures (default: out/explore-SEED).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes (1: in this process).")
+@cluster_option
 @click.option("--shrink-runs", type=click.IntRange(min=0),
               help="Runs spent at most shrinking one failure (default: 150).")
 @click.option("--json", "as_json", is_flag=True, help="Print explore.json instead of a table.")
 def explore(profile: str, runs: int | None, budget: str | None, seed: int,
-            out_dir: Path | None, workers: int, shrink_runs: int | None, as_json: bool
-            ) -> None:
+            out_dir: Path | None, workers: int, cluster: ClusterSpec | None,
+            shrink_runs: int | None, as_json: bool) -> None:
     """Generate worlds from SEED (terminals, workloads, a random mix of every registered
     fault), run and judge each, and shrink each failure to a minimal scenario.
 
@@ -61,7 +66,8 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     reconciler (an oracle disagreement). OUT/explore.json sums it up; each failure gets
     OUT/failures/<reason>-<world>/ with scenario.yaml and reproduce.sh, the first two of
     each reason a minimal.yaml (the others name it). Without --runs or --time, 100
-    worlds. Exit 1 when any world fails.
+    worlds. Exit 1 when any world fails. --cluster runs the worlds on Dask distributed
+    (the same explore.json as with --workers).
     """
     from terminal_sim.explore.output import write_exploration
     from terminal_sim.explore.runner import explore as run_explore
@@ -76,9 +82,12 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     # the mock host logs each corrupted message it drops: in hundreds of generated worlds
     # that is noise, and the worlds' own reports keep what matters
     logging.getLogger("terminal_sim.acquirer").setLevel(logging.ERROR)
-    with _errors():
+    with _errors(), maybe_cluster(cluster) as pool:
+        announce_cluster(pool)
         started = time.monotonic()  # the console's figures only, never explore.json
-        found = run_explore(profile, seed, runs=runs, time_budget_s=seconds, workers=workers,
+        found = run_explore(profile, seed, runs=runs, time_budget_s=seconds,
+                            workers=pool.workers if pool is not None else workers,
+                            executor=pool.executor if pool is not None else None,
                             shrink_budget=_SHRINK_RUNS if shrink_runs is None else shrink_runs,
                             progress=sys.stderr)
         data = write_exploration(found, out)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -113,12 +114,14 @@ def explore(profile: str, seed: int, *, runs: int | None = None,
             time_budget_s: float | None = None, workers: int = 1,
             judges: Sequence[Judge] = DEFAULT_JUDGES,
             executor_factory: ExecutorFactory = default_executor,
+            executor: Executor | None = None,
             shrink_budget: int = SHRINK_BUDGET,
             clock: Callable[[], float] = time.monotonic,
             progress: IO[str] | None = None) -> Exploration:
     """Judge worlds ``0..runs-1`` of ``seed`` (or as many as ``time_budget_s`` allows),
-    then shrink the failures (see the module docstring). ``progress`` (e.g.
-    ``sys.stderr``) gets progress lines."""
+    then shrink the failures (see the module docstring). ``executor`` is the seam for
+    another pool (a Dask cluster's, see :mod:`terminal_sim.harness.cluster`; not shut
+    down here); ``progress`` (e.g. ``sys.stderr``) gets progress lines."""
     get_profile(profile)
     if (runs is None) == (time_budget_s is None):
         raise ConfigurationError("give either runs or a time budget")
@@ -130,17 +133,17 @@ def explore(profile: str, seed: int, *, runs: int | None = None,
                   enabled=progress is not None) as meter:
         if runs is not None:
             tasks = [_Task(seed, i, profile, chosen) for i in range(runs)]
-            worlds = list(map_in_pool(_judge, tasks, workers, None, executor_factory,
+            worlds = list(map_in_pool(_judge, tasks, workers, executor, executor_factory,
                                       meter.advance))
         else:
             deadline = clock() + float(time_budget_s or 0)
             batch = 1 if workers == 1 else workers * 4
             while clock() < deadline:
                 tasks = [_Task(seed, len(worlds) + i, profile, chosen) for i in range(batch)]
-                worlds += map_in_pool(_judge, tasks, workers, None, executor_factory,
+                worlds += map_in_pool(_judge, tasks, workers, executor, executor_factory,
                                       meter.advance)
     failures = _failures(worlds, seed, profile)
-    _shrink_failures(failures, seed, profile, chosen, workers, executor_factory,
+    _shrink_failures(failures, seed, profile, chosen, workers, executor, executor_factory,
                      shrink_budget, progress)
     return Exploration(profile, seed, worlds, failures)
 
@@ -151,8 +154,9 @@ def _failures(worlds: list[WorldResult], seed: int, profile: str) -> list[Failur
 
 
 def _shrink_failures(failures: list[Failure], seed: int, profile: str,
-                     judges: tuple[Judge, ...], workers: int, factory: ExecutorFactory,
-                     budget: int, progress: IO[str] | None) -> None:
+                     judges: tuple[Judge, ...], workers: int, executor: Executor | None,
+                     factory: ExecutorFactory, budget: int, progress: IO[str] | None
+                     ) -> None:
 
     chosen: list[Failure] = []
     first: dict[str, int] = {}
@@ -167,6 +171,6 @@ def _shrink_failures(failures: list[Failure], seed: int, profile: str,
     with Progress(len(tasks), "shrink", stream=progress, unit="failures",
                   enabled=progress is not None and bool(tasks)) as meter:
         for failure, (data, runs, removed) in zip(
-                chosen, map_in_pool(_shrink, tasks, workers, None, factory, meter.advance),
+                chosen, map_in_pool(_shrink, tasks, workers, executor, factory, meter.advance),
                 strict=True):
             failure.minimal, failure.shrink_runs, failure.removed = data, runs, removed

@@ -58,3 +58,12 @@ def test_findings_outside_the_invariants_are_not_compared(run_dir: RunDir) -> No
     assert {f["code"] for f in report["findings"]} == {"MISSING_RECEIPT", "TRUNCATED_RECEIPT"}
     assert audit.holds
     assert audit.agrees_with_report
+
+
+def test_an_orphan_only_the_back_office_remembers_is_a_money_loss(run_dir: RunDir) -> None:
+    """The journal evicted the failed record after syncing it: the loss is the host's
+    standing approval (ORPHAN_AUTHORIZATION), not a back-office gap (UNSYNCED_RECORD)."""
+    audit = audit_run_dir(run_dir("evicted-orphan", "naive"))
+    evidence = {i.name: i.evidence for i in audit.invariants}["conservation"]
+    assert [(e["stan"], e["book"]) for e in evidence if e["stan"]] == [("000001", "evicted")]
+    assert audit.agrees_with_report, audit.disagreements
