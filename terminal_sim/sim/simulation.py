@@ -25,8 +25,10 @@ session, the crash-point sweep and the studio do::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -43,7 +45,7 @@ from terminal_sim.evidence.report import build_report
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
 from terminal_sim.plugins.faults import Fault
 from terminal_sim.plugins.registry import fault_class
-from terminal_sim.scenario.loader import Scenario
+from terminal_sim.scenario.loader import FaultSpec, Scenario
 from terminal_sim.sim.fault_host import SimulationFaultHost
 from terminal_sim.sim.node import Ports, TerminalNode
 from terminal_sim.sim.ports import AcquirerLink, InProcessLink, ReceiptPrinter, SimCardReader
@@ -62,6 +64,16 @@ RUN_ARTIFACTS = ("trace.jsonl", "journal.sqlite", "host.sqlite", "backoffice.sql
 
 #: After the last customer action the day goes on this long (syncs, retries, reboots).
 SETTLE_MS = 30 * 60_000
+
+
+def fault_stream_name(spec: FaultSpec, seen: Counter[str]) -> str:
+    """The name of a fault's random stream: its name and parameters (and, for identical
+    entries, which one), never its position in the list, so that adding or removing
+    another fault changes nothing in this one (the shrinker relies on it)."""
+    text = json.dumps(spec.params, sort_keys=True, separators=(",", ":"), default=str)
+    digest = hashlib.sha256(f"{spec.name}\0{text}".encode()).hexdigest()[:16]
+    seen[digest] += 1
+    return f"fault/{spec.name}/{digest}/{seen[digest]}"
 
 
 @dataclass
@@ -171,8 +183,9 @@ class Simulation:
         self.fleet = fleet
         install_cashier(self.scenario.cashier, self.nodes, self.seeds)
         host = SimulationFaultHost(self)
-        for index, fault_spec in enumerate(self.scenario.faults):
-            stream = self.seeds.stream(f"fault/{index}/{fault_spec.name}")
+        seen: Counter[str] = Counter()
+        for fault_spec in self.scenario.faults:
+            stream = self.seeds.stream(fault_stream_name(fault_spec, seen))
             fault = fault_class(fault_spec.name).from_spec(
                 fault_spec, stream, start_offset_ms=self.start_of_day_ms)
             fault.install(host)

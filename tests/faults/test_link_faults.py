@@ -82,9 +82,10 @@ def test_slicer_pieces_are_reassembled(day: Day) -> None:
 
 def test_corrupt_request_gets_a_format_error(day: Day) -> None:
     # one changed byte: the host cannot decode the request but can still tell who sent
-    # which STAN, and answers 30; the terminal declines, nobody is charged
+    # which STAN, and answers 30; the terminal declines, nobody is charged (which byte
+    # changes is drawn from the fault's stream: seed 16 changes one in a typed field)
     result = day("- {name: link-corrupt, direction: request, message: '0200', nth: 1, "
-                 "bytes: 1}")
+                 "bytes: 1}", seed=16)
     replies = [r["data"] for r in result.evidence.trace if r["name"] == "host_reply"]
     assert (replies[0]["stan"], replies[0]["rc"]) == ("000001", "30")
     assert journal_view(result)["000001"] == "declined"

@@ -96,6 +96,7 @@ def test_robust_survives_300_explored_worlds(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_naive_fails_and_each_minimal_scenario_reproduces(tmp_path: Path) -> None:
+    """The issue's naive gate; and the same worlds on a Dask cluster give the same file."""
     code, data = _run_explore(tmp_path, "--profile", "naive", "--runs", "200", "--seed", "1")
     assert code == 1
     assert data["failures"] >= 1
@@ -116,6 +117,15 @@ def test_naive_fails_and_each_minimal_scenario_reproduces(tmp_path: Path) -> Non
         else:  # the expectation the minimal scenario carries is unmet
             assert run.returncode == 1, (minimal, run.stdout)
             assert f"FAIL expect {reason} == 0" in run.stdout, (minimal, run.stdout)
+    # issue 14: the same worlds on a Dask LocalCluster give the same explore.json
+    written = (tmp_path / "explore" / "explore.json").read_bytes()
+    cluster = tmp_path / "cluster"
+    again = subprocess.run([str(ROOT / ".venv" / "bin" / "pos-sim"), "explore", "--profile",
+                            "naive", "--runs", "200", "--seed", "1", "--cluster", "local:2",
+                            "--out", str(cluster)],
+                           capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert again.returncode == 1, again.stderr
+    assert (cluster / "explore.json").read_bytes() == written
 
 
 def test_the_command_s_shrink_default_is_the_shrinker_s() -> None:
