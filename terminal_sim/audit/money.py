@@ -89,7 +89,8 @@ def conservation(run: RunArtifacts) -> Invariant:
             book = "journal" if key in journal else "evicted" if key in backoffice else "none"
             evidence.append(_entry(key, book, at_host, journal.get(key), backoffice.get(key),
                                    f"host stands for {host_net}, the books for {books_net}"))
-        elif key in synced and (key not in backoffice
+        # a back-office gap is its own loss, whether or not the money also disagrees
+        if key in synced and (key not in backoffice
                                 or backoffice[key].net_minor != journal[key].net_minor):
             evidence.append(_entry(key, "backoffice", at_host, journal.get(key),
                                    backoffice.get(key),

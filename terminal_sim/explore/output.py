@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from terminal_sim.explore.judge import ORACLE
 from terminal_sim.explore.runner import Exploration, Failure
 from terminal_sim.explore.world import dump_yaml
 from terminal_sim.scenario.schema import FINDING_CODES
@@ -69,6 +70,8 @@ def _reproduce(failure: Failure, profile: str, seed: int, minimal: str | None) -
     if minimal is not None and failure.minimal is None:
         lines.append(f"# its minimal scenario (same reason, another world): {minimal}")
     lines += ['cd "$(dirname "$0")" || exit 2', _command(target, profile)]
+    if failure.reason.startswith(f"{ORACLE}:"):  # the run passes; the two oracles differ
+        lines.append("pos-sim audit run --json  # agrees_with_report: false")
     return "\n".join(lines) + "\n"
 
 

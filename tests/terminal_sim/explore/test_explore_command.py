@@ -111,7 +111,12 @@ def test_naive_fails_and_each_minimal_scenario_reproduces(tmp_path: Path) -> Non
         run = subprocess.run([str(ROOT / ".venv" / "bin" / "pos-sim"), "run", str(path),
                               "--profile", "naive", "--out", str(tmp_path / "run")],
                              capture_output=True, text=True, check=False)
-        if reason.startswith("simulator-error:"):  # the run stops with the error (1 or 2)
+        if reason.startswith("oracle-disagreement:"):  # the run passes, the oracles differ
+            audit = subprocess.run([str(ROOT / ".venv" / "bin" / "pos-sim"), "audit",
+                                    str(tmp_path / "run"), "--json"],
+                                   capture_output=True, text=True, check=False)
+            assert not json.loads(audit.stdout)["agrees_with_report"], minimal
+        elif reason.startswith("simulator-error:"):  # the run stops with the error (1 or 2)
             assert run.returncode in (1, 2), (minimal, run.stderr)
             assert run.stderr.startswith("error: "), (minimal, run.stderr)
         else:  # the expectation the minimal scenario carries is unmet
