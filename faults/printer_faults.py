@@ -25,10 +25,26 @@ class _PrinterFault(Fault):
     def strike(self, terminal: FaultTerminal, host: FaultHost) -> None:
         raise NotImplementedError
 
+    #: the parameter that says how long the printer stays out after a strike
+    heal_param: ClassVar[str] = ""
+
+    def latest_ms(self) -> int:
+        """A strike at the end of the window heals ``heal_param`` seconds later: the
+        run must last until then (a refill after the day ended heals nothing)."""
+        return heal_after(self, self.heal_param)
+
     @staticmethod
     def later(host: FaultHost, seconds: int | None, action: Callable[[], None]) -> None:
         if seconds is not None:
             host.after(seconds * 1000, action)
+
+
+def heal_after(fault: Fault, param: str) -> int:
+    """The end of ``fault``'s window plus the seconds ``param`` keeps the printer out
+    (nothing more when the parameter is not set: then it never heals)."""
+    end = Fault.latest_ms(fault)
+    seconds = fault.values.get(param)
+    return end + int(seconds) * 1000 if end and isinstance(seconds, int) else end
 
 
 class _StrikeBeforeJob:
@@ -56,6 +72,7 @@ class PrinterPaperOut(_PrinterFault):
 
     name = "printer-paper-out"
     summary = "the paper runs out; nothing prints until refilled"
+    heal_param = "refill_s"
     params: ClassVar[dict[str, Param]] = {
         "refill_s": Param(int, None, "seconds until someone refills the paper", low=0,
                           explore=(0, 3_600), lasting=True),
@@ -100,6 +117,7 @@ class PrinterCoverOpen(_PrinterFault):
 
     name = "printer-cover-open"
     summary = "the printer cover is open; the printer is offline until closed"
+    heal_param = "close_s"
     params: ClassVar[dict[str, Param]] = {
         "close_s": Param(int, 60, "seconds until the cover is closed again", low=0,
                          explore=(0, 600)),
@@ -131,6 +149,10 @@ class PrinterPowerLoss(Fault):
         "down_s": Param(int, 120, "seconds the printer stays without power", low=0,
                         explore=(0, 600)),
     }
+
+    def latest_ms(self) -> int:
+        """A cut at the end of the window: power comes back ``down_s`` later."""
+        return heal_after(self, "down_s")
 
     def install(self, host: FaultHost) -> None:
         for terminal in self.targets(host):

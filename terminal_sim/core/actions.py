@@ -174,7 +174,7 @@ def reprint_missing(ev: EventData) -> None:
 def rearm_reprint(ev: EventData) -> None:
     """The reprint timer ran out while the terminal was busy: try again later."""
     core = core_of(ev)
-    core.arm_reprint(core.profile.reprint_retry_ms)
+    core.arm_reprint(core.profile.reprint_retry_ms)  # not a failure: nothing was printed
 
 
 def finish_transaction(ev: EventData) -> None:
@@ -193,13 +193,14 @@ def finish_transaction(ev: EventData) -> None:
                                                     updated_vt=core.now), "receipt"))
         done = {e.stan for e in printed}
         core.reprints = [e for e in core.reprints if e.stan not in done]
-        if not core.reprints:
-            core.reprint_rounds = 0
+        core.reprint_rounds = core.reprint_waits = 0
+        if core.reprints:  # the printer works again: the slips still owed go now
+            core.arm_reprint(BOOT_REPRINT_DELAY_MS)
         return
     known = {e.stan for e in core.reprints}
     core.reprints += [e for e in printed if e.stan not in known]
     if core.reprints:
-        core.arm_reprint(core.profile.reprint_retry_ms)
+        core.reprint_failed(payload.status)
 
 
 def note_stray_reply(ev: EventData) -> None:
@@ -219,6 +220,7 @@ def lose_volatile_state(ev: EventData) -> None:
     core.last_approved = None
     core.last_slip = None
     core.reprints = []
+    core.reprint_rounds = core.reprint_waits = 0  # RAM: the journal says what is owed
 
 
 def boot(ev: EventData) -> None:

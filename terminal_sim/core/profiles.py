@@ -4,6 +4,18 @@
 for a card it could not read, and gives up on a silent host without telling it.
 ``robust`` persists the intent and STAN before it sends and journals before it prints.
 Each safeguard is one setting, so a scenario can switch one off to show what it protects.
+
+A slip owed stays owed (``reprint_missing``): robust keeps every approved record whose
+receipt did not print and tries again, first ``reprint_retry_ms`` later, then on a backoff
+that doubles up to five minutes (``REPRINT_BACKOFF_CAP_MS``), for the whole day, and two
+seconds after any slip prints (the printer is back). A try the printer explains when asked
+(DLE EOT, ``check_printer_status``: paper out, cover open, offline, also right after a job
+it died in) is a wait for someone to refill, close or power it, not a failure: it never
+counts. Only a failure the printer does not explain counts against
+``reprint_max_attempts``; after that many the terminal stops with an alert and the slips
+stay owed (a liveness failure). A timer that runs out while the terminal is busy with a
+customer is not a try either. What is owed lives in RAM; at power-on the journal says
+again what is owed (approved records without ``receipt=printed``).
 """
 
 from __future__ import annotations
@@ -54,9 +66,12 @@ class Profile:
     recover_on_boot: bool = False
     #: reprint (marked DUPLICATE) an approved sale, refund or void whose receipt did not print
     reprint_missing: bool = False
-    #: how long to wait before trying a failed print again
+    #: how long to wait before trying a failed print again (the first wait of a backoff
+    #: that doubles up to five minutes)
     reprint_retry_ms: int = 60_000
-    #: after this many failed reprint rounds the terminal stops and shows an alert
+    #: after this many reprint rounds that failed for a reason the printer does not
+    #: explain, the terminal stops and shows an alert (0: never); paper out, cover open
+    #: or printer offline are waited out and never counted
     reprint_max_attempts: int = 20
     #: send the day's totals to the host (0500) at the end of the day
     settle_at_end_of_day: bool = False

@@ -34,6 +34,18 @@ from terminal_sim.errors import ConfigurationError, TerminalSimError
 
 HOST_TIMER = "host"
 REPRINT_TIMER = "reprint"
+#: The longest wait between two reprint tries (the backoff doubles up to it).
+REPRINT_BACKOFF_CAP_MS = 300_000
+#: What the printer answers (DLE EOT) when it cannot print until someone acts: paper
+#: refilled, cover closed, power back. A reprint that fails for one of these is waited
+#: out, never counted against ``reprint_max_attempts``.
+PRINTER_WAITS = ("paper-out", "cover-open", "offline")
+
+
+def printer_waits(status: str) -> bool:
+    """True when the printer explained a failed print with a condition that heals
+    (``paper-out``, or ``offline after printing`` for a printer that died mid-job)."""
+    return status.removesuffix(" after printing") in PRINTER_WAITS
 
 
 @dataclass(slots=True)
@@ -85,7 +97,10 @@ class TerminalCore:
         #: approved records whose receipt has not printed yet (robust reprints them)
         self.reprints: list[JournalEntry] = []
         self.reprint_token = 0
+        #: reprint rounds that failed for a reason the printer did not explain
         self.reprint_rounds = 0
+        #: reprint tries since the last print that worked (the backoff's exponent)
+        self.reprint_waits = 0
         self.timer_seq = 0
         self.now = 0
         self.wall = dt.datetime(2000, 1, 1)
@@ -192,14 +207,27 @@ class TerminalCore:
             copy_label=copy_label)
 
     def arm_reprint(self, delay_ms: int) -> None:
-        """Try the reprints again later; a bounded number of rounds (then an alert on the
-        display, which the trace shows as ``reprint_abandoned``)."""
-        if self.reprint_rounds >= self.profile.reprint_max_attempts:
-            self.ignored = f"reprint abandoned after {self.reprint_rounds} rounds"
-            return
-        self.reprint_rounds += 1
+        """Try the reprints again in ``delay_ms``."""
         self.reprint_token = self.next_timer_token()
         self.outbox.append(StartTimer(REPRINT_TIMER, delay_ms, self.reprint_token))
+
+    def reprint_failed(self, status: str) -> None:
+        """A print failed with reprints owed: try again on a capped backoff, for as long
+        as the printer says why it cannot print (``PRINTER_WAITS``: someone will refill
+        it, close it, power it). A failure the printer does not explain counts; after
+        ``reprint_max_attempts`` of those (0: never) the terminal stops and shows an alert
+        (``self.ignored`` says so in the trace) and the slips stay owed."""
+        limit = self.profile.reprint_max_attempts
+        if not printer_waits(status):
+            self.reprint_rounds += 1
+            if limit and self.reprint_rounds >= limit:
+                self.ignored = f"reprint abandoned after {self.reprint_rounds} failed rounds"
+                return
+        base = self.profile.reprint_retry_ms
+        cap = max(base, REPRINT_BACKOFF_CAP_MS)
+        delay = min(base << min(self.reprint_waits, 16), cap)
+        self.reprint_waits += 1
+        self.arm_reprint(delay)
 
     def request(self, flight: InFlight, kind: str, *, rrn: str = "",
                 original: OriginalRef | None = None) -> AuthorizationRequest:

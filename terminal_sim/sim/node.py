@@ -36,7 +36,7 @@ from terminal_sim.core.events import (
     VoidRequested,
 )
 from terminal_sim.core.events import PowerLost as PowerLostEvent
-from terminal_sim.core.lifecycle import TerminalCore
+from terminal_sim.core.lifecycle import REPRINT_TIMER, TerminalCore
 from terminal_sim.core.messages import HostReply
 from terminal_sim.errors import Iso8583Error, PowerLost, SimulationError
 from terminal_sim.plugins.ports import CardReader, TerminalClock
@@ -106,6 +106,8 @@ class TerminalNode:
         self.cashier: Cashier | None = None
         #: virtual time the open batch began (a balanced settlement closes a batch)
         self.batch_opened_vt = 0
+        #: the day's end for reprint tries (None: no end); the last try is at that time
+        self.reprint_until_ms: int | None = None
 
     @property
     def terminal_id(self) -> str:
@@ -234,9 +236,12 @@ class TerminalNode:
             self.saf.enqueue(effect.stan, effect.reason, effect.original)
         elif isinstance(effect, StartTimer):
             self._cancel(effect.timer)
+            delay = self._timer_delay(effect, now)
+            if delay is None:
+                return None
             expired = TimerExpired(effect.timer, effect.token)
             self.timers[effect.timer] = self.scheduler.after(
-                effect.delay_ms, lambda: self.deliver(expired))
+                delay, lambda: self.deliver(expired))
         elif isinstance(effect, CancelTimer):
             self._cancel(effect.timer)
         elif isinstance(effect, WriteJournal):
@@ -247,6 +252,17 @@ class TerminalNode:
         else:  # a new effect type must be taught to the runtime, not ignored
             raise SimulationError(f"no port performs {type(effect).__name__}")
         return None
+
+    def _timer_delay(self, effect: StartTimer, now: int) -> int | None:
+        """The reprint timer runs for the whole day and no longer: its last try is at
+        ``reprint_until_ms``; after that the slips stay owed (a liveness failure)."""
+        until = self.reprint_until_ms
+        if effect.timer != REPRINT_TIMER or until is None:
+            return effect.delay_ms
+        if now >= until:
+            self.note("reprint_day_over", stans=[e.stan for e in self.core.reprints])
+            return None
+        return min(effect.delay_ms, until - now)
 
     def on_reply(self, reply: HostReply) -> None:
         """Every reply from the host: reversal acknowledgements go to the store-and-

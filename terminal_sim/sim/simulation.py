@@ -209,6 +209,7 @@ class Simulation:
         for node in self.nodes.values():
             if node.saf is not None:
                 node.saf.until_ms = until
+            node.reprint_until_ms = until
             node.power_on()
             if node.sync is not None:
                 node.sync.start(until)

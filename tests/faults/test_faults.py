@@ -142,3 +142,29 @@ def test_maintenance_parameters_only_restarts(day: Day) -> None:
     result = day("- {name: maintenance-update, time: '09:02', mode: parameters}")
     assert codes(result) == []
     assert any(r["name"] == "restart" for r in result.evidence.trace)
+
+
+def test_a_printer_fault_lasts_until_it_heals() -> None:
+    """Issue 13: the run lasts 30 minutes after a fault's last act; a printer fault's
+    last act is its healing, ``refill_s``/``close_s``/``down_s`` after its window."""
+    from terminal_sim.base.seeds import Stream
+    from terminal_sim.plugins.registry import fault_class
+
+    def latest(name: str, **given: Any) -> int:
+        cls = fault_class(name)
+        return cls(cls.validate({"until": "09:05", **given}), Stream(1, name)).latest_ms()
+
+    window = latest("printer-paper-out")  # never refilled: nothing to add
+    assert latest("printer-paper-out", refill_s=3000) == window + 3_000_000
+    assert latest("printer-cover-open", close_s=600) == window + 600_000
+    assert latest("printer-power-loss", down_s=120) == window + 120_000
+
+
+def test_a_printer_that_never_heals_ends_the_day_with_the_slip_owed(day: Day) -> None:
+    """Robust retries for the whole day and no longer: the run ends, and the slip it
+    could not print is a liveness failure, not an endless loop."""
+    result = day("- {name: printer-paper-out, nth: 3}", profile="robust")
+    assert any("never reprinted: 000003" in p for p in result.liveness)
+    notes = [r for r in result.evidence.trace if r["name"] == "reprint_day_over"]
+    assert len(notes) == 1
+    assert "MISSING_RECEIPT" in codes(result)
