@@ -47,7 +47,8 @@ def test_a_fake_failure_shrinks_to_what_it_needs() -> None:
     assert _items(minimal) == 1
     assert minimal["terminals"] == [
         t for t in data["terminals"] if t["id"] == "T0000002"]
-    assert minimal["faults"][0].keys() <= {"name", "at", "time"}  # the rest is back to default
+    # the rest is back to default; `until` stays: it is what makes the world heal
+    assert minimal["faults"][0].keys() <= {"name", "at", "time", "until"}
     assert "profile_settings" not in minimal
     assert any("faults" in note for note in shrunk.removed)
     assert shrink(data, _fails).data == minimal  # deterministic
@@ -88,3 +89,14 @@ def test_a_judge_s_reason_is_judged_and_shrunk(tmp_path: Path) -> None:
     parse_scenario(text, "minimal.yaml")
     assert (tmp_path / data["failing"][0]["dir"] / "reproduce.sh").read_text(
         encoding="utf-8").endswith("pos-sim run minimal.yaml --profile robust --out run\n")
+
+
+def test_shrinking_keeps_a_world_healing() -> None:
+    """``until`` and a ``lasting`` duration are never dropped: without them a fault would
+    last for ever, and a liveness failure would have another cause."""
+    data = _big_world()
+    data["faults"] = [{"name": "printer-paper-out", "refill_s": 600, "until": "09:00:00",
+                       "probability": 0.5}]
+    minimal = shrink(data, lambda candidate: bool(candidate.get("faults"))).data
+    assert minimal["faults"] == [{"name": "printer-paper-out", "refill_s": 600,
+                                  "until": "09:00:00"}]
