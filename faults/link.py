@@ -16,6 +16,12 @@ fault                      what happens to a matching message
 ``link-slicer``            the frame arrives in ``pieces`` pieces
 ``link-corrupt``           ``bytes`` bytes of the message are changed
 =========================  ====================================================
+
+A link fault acts on messages: a piece of a frame that an outer ``link-slicer`` cut
+passes through the other link faults untouched (TCP loses, repeats or delays a
+connection's bytes only by resetting it or as a whole stream, never one piece of a
+message), and while a sliced frame is being handed on piece by piece, whatever else
+the connection carries waits behind it: a byte stream never reorders.
 """
 
 from __future__ import annotations
@@ -66,13 +72,20 @@ class _FaultyPipe:
         self.terminals = terminals
         self.host = host
         self.direction = direction
+        #: per terminal: what the connection carried while a sliced frame was under way
+        self._held: dict[str, list[tuple[bytes, Arrival]]] = {}
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        held = self._held.get(terminal_id)
+        if held is not None:  # behind the pieces of a sliced frame, in order
+            held.append((data, arrive))
+            return
         fault = self.fault
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
-        if terminal is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
+        if terminal is None or not _whole_frame(data) or (
+                wanted is not None and mti != wanted) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
             self.inner.carry(terminal_id, data, arrive)
             return
@@ -80,6 +93,20 @@ class _FaultyPipe:
         fault.record(terminal, f"{fault.name} on {self.direction} {mti}",
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
+
+    def hold(self, terminal_id: str) -> None:
+        """The connection is busy with one frame: later bytes wait (:meth:`release`)."""
+        self._held.setdefault(terminal_id, [])
+
+    def release(self, terminal_id: str) -> None:
+        """Carry, in order, what waited behind the frame (it may be held again)."""
+        for data, arrive in self._held.pop(terminal_id, []):
+            self.carry(terminal_id, data, arrive)
+
+
+def _whole_frame(data: bytes) -> bool:
+    """``data`` is one whole frame (length header and message), not a piece of one."""
+    return len(data) > 2 and int.from_bytes(data[:2], "big") == len(data) - 2
 
 
 def _stan_of(data: bytes) -> str:
@@ -202,9 +229,20 @@ class LinkSlicer(_LinkFault):
         count = min(self.values["pieces"], len(data))
         cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
         bounds = [0, *cuts, len(data)]
-        for index, (start, end) in enumerate(pairwise(bounds)):
+        pieces = [data[start:end] for start, end in pairwise(bounds)]
+        pipe.hold(terminal_id)
+        for index, piece in enumerate(pieces):
             pipe.host.after(index * self.values["gap_ms"],
-                                 partial(pipe.inner.carry, terminal_id, data[start:end], arrive))
+                            partial(_hand_on, pipe, terminal_id, piece, arrive,
+                                    last=index == len(pieces) - 1))
+
+
+def _hand_on(pipe: _FaultyPipe, terminal_id: str, piece: bytes, arrive: Arrival, *,
+             last: bool) -> None:
+    """One piece of a sliced frame goes on; after the last, what waited behind it."""
+    pipe.inner.carry(terminal_id, piece, arrive)
+    if last:
+        pipe.release(terminal_id)
 
 
 class LinkCorrupt(_LinkFault):

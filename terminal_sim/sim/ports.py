@@ -91,6 +91,11 @@ class InProcessLink:
     arrives in pieces is reassembled), has the host handle each, and puts the framed
     reply on ``downlink``, where the terminal side reassembles and decodes it. Link
     faults wrap ``uplink`` or ``downlink`` (:meth:`wrap_uplink`, :meth:`wrap_downlink`).
+
+    Each terminal's connection has a generation, new after :meth:`drop_connection`
+    (a reset, a power cut, a framing error): bytes reassemble only with bytes of their
+    own connection, so the tail of a frame cut by a reset never becomes the head of a
+    frame on the next connection (a whole frame already under way still arrives).
     """
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
@@ -101,8 +106,10 @@ class InProcessLink:
         self.trace = trace
         self.uplink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
         self.downlink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
-        self._host_side: dict[str, FrameDecoder] = {}
-        self._terminal_side: dict[str, FrameDecoder] = {}
+        #: decoders per (terminal, connection generation)
+        self._host_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._terminal_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._generation: dict[str, int] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
     def wrap_uplink(self, wrap: Wrap[Pipe]) -> None:
@@ -117,19 +124,35 @@ class InProcessLink:
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
         wire = frame(codec.encode(to_iso(request)))
-        self.uplink.carry(terminal_id, wire, lambda data: self._at_host(terminal_id, data))
+        self.uplink.carry(terminal_id, wire,
+                          partial(self._at_host, (terminal_id, self._connection(terminal_id))))
+
+    def _connection(self, terminal_id: str) -> int:
+        return self._generation.get(terminal_id, 0)
 
     def drop_connection(self, terminal_id: str) -> None:
-        """The connection is gone: bytes of a half-received frame are lost on both ends."""
-        self._host_side.pop(terminal_id, None)
-        self._terminal_side.pop(terminal_id, None)
+        """The connection is gone: bytes of a half-received frame are lost on both ends,
+        and the next message travels on a new connection."""
+        generation = self._connection(terminal_id)
+        self._host_side.pop((terminal_id, generation), None)
+        self._terminal_side.pop((terminal_id, generation), None)
+        self._generation[terminal_id] = generation + 1
 
-    def _at_host(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._host_side.setdefault(terminal_id, FrameDecoder())
+    def _close(self, connection: tuple[str, int]) -> None:
+        """A framing error ends ``connection`` (an older one is merely forgotten)."""
+        terminal_id, generation = connection
+        if generation == self._connection(terminal_id):
+            self.drop_connection(terminal_id)
+        self._host_side.pop(connection, None)
+        self._terminal_side.pop(connection, None)
+
+    def _at_host(self, connection: tuple[str, int], data: bytes) -> None:
+        terminal_id = connection[0]
+        decoder = self._host_side.setdefault(connection, FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(connection)
             self.trace.write(self.clock.now(), terminal_id, "", "host", "connection_closed",
                              data={"reason": str(exc), "offset": exc.offset})
             return
@@ -140,14 +163,15 @@ class InProcessLink:
                 self.trace.write(now, terminal_id, "", "host", "no_reply")
                 continue
             self.downlink.carry(terminal_id, frame(answer),
-                                partial(self._at_terminal, terminal_id))
+                                partial(self._at_terminal, connection))
 
-    def _at_terminal(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._terminal_side.setdefault(terminal_id, FrameDecoder())
+    def _at_terminal(self, connection: tuple[str, int], data: bytes) -> None:
+        terminal_id = connection[0]
+        decoder = self._terminal_side.setdefault(connection, FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(connection)
             self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
                              data={"reason": str(exc), "offset": exc.offset})
             return
