@@ -18,10 +18,11 @@ fault                      what happens to a matching message
 =========================  ====================================================
 
 A link fault acts on messages: a piece of a frame that an outer ``link-slicer`` cut
-passes through the other link faults untouched (TCP loses, repeats or delays a
-connection's bytes only by resetting it or as a whole stream, never one piece of a
-message), and while a sliced frame is being handed on piece by piece, whatever else
-the connection carries waits behind it: a byte stream never reorders.
+(a :class:`~terminal_sim.plugins.ports.Piece`) passes through the other link faults
+untouched (TCP loses, repeats or delays a connection's bytes only by resetting it or as
+a whole stream, never one piece of a message), and while a sliced frame is being handed
+on piece by piece, the connection keeps whatever else comes behind it: a byte stream
+never mixes two frames.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from terminal_sim.iso import codec
 from terminal_sim.iso.codec import peek_mti
 from terminal_sim.plugins.faults import Fault, Param
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
-from terminal_sim.plugins.ports import Arrival, Pipe
+from terminal_sim.plugins.ports import Arrival, Piece, Pipe
 
 _MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message",
                  vocabulary="mti")
@@ -72,19 +73,13 @@ class _FaultyPipe:
         self.terminals = terminals
         self.host = host
         self.direction = direction
-        #: per terminal: what the connection carried while a sliced frame was under way
-        self._held: dict[str, list[tuple[bytes, Arrival]]] = {}
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
-        held = self._held.get(terminal_id)
-        if held is not None:  # behind the pieces of a sliced frame, in order
-            held.append((data, arrive))
-            return
         fault = self.fault
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
-        if terminal is None or not _whole_frame(data) or (
+        if terminal is None or isinstance(data, Piece) or (
                 wanted is not None and mti != wanted) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
             self.inner.carry(terminal_id, data, arrive)
@@ -93,20 +88,6 @@ class _FaultyPipe:
         fault.record(terminal, f"{fault.name} on {self.direction} {mti}",
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
-
-    def hold(self, terminal_id: str) -> None:
-        """The connection is busy with one frame: later bytes wait (:meth:`release`)."""
-        self._held.setdefault(terminal_id, [])
-
-    def release(self, terminal_id: str) -> None:
-        """Carry, in order, what waited behind the frame (it may be held again)."""
-        for data, arrive in self._held.pop(terminal_id, []):
-            self.carry(terminal_id, data, arrive)
-
-
-def _whole_frame(data: bytes) -> bool:
-    """``data`` is one whole frame (length header and message), not a piece of one."""
-    return len(data) > 2 and int.from_bytes(data[:2], "big") == len(data) - 2
 
 
 def _stan_of(data: bytes) -> str:
@@ -229,20 +210,11 @@ class LinkSlicer(_LinkFault):
         count = min(self.values["pieces"], len(data))
         cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
         bounds = [0, *cuts, len(data)]
-        pieces = [data[start:end] for start, end in pairwise(bounds)]
-        pipe.hold(terminal_id)
-        for index, piece in enumerate(pieces):
+        whole = object()  # what the pieces of this frame share
+        for index, (start, end) in enumerate(pairwise(bounds)):
+            piece = Piece(data[start:end], frame=whole, last=end == len(data))
             pipe.host.after(index * self.values["gap_ms"],
-                            partial(_hand_on, pipe, terminal_id, piece, arrive,
-                                    last=index == len(pieces) - 1))
-
-
-def _hand_on(pipe: _FaultyPipe, terminal_id: str, piece: bytes, arrive: Arrival, *,
-             last: bool) -> None:
-    """One piece of a sliced frame goes on; after the last, what waited behind it."""
-    pipe.inner.carry(terminal_id, piece, arrive)
-    if last:
-        pipe.release(terminal_id)
+                            partial(pipe.inner.carry, terminal_id, piece, arrive))
 
 
 class LinkCorrupt(_LinkFault):

@@ -24,6 +24,7 @@ from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.mapping import from_iso, to_iso
 from terminal_sim.plugins.ports import (
     Arrival,
+    Piece,
     Pipe,
     PrinterLine,
     PrintJobs,
@@ -63,7 +64,9 @@ class AcquirerLink(Protocol):
 
 class LatencyPipe:
     """Bytes arrive after a latency drawn from the link's own seeded stream, and in the
-    order they were sent (as on one TCP connection): never before earlier bytes."""
+    order they were sent (as on one TCP connection): never before earlier bytes. While a
+    frame is on its way in :class:`Piece` s, a whole frame waits until its last piece
+    went: a byte stream never mixes two frames."""
 
     def __init__(self, scheduler: Scheduler, stream: Stream, *, min_ms: int = 60,
                  max_ms: int = 400) -> None:
@@ -73,8 +76,27 @@ class LatencyPipe:
         self.max_ms = max_ms
         self.bytes = 0
         self._last_arrival: dict[str, int] = {}
+        #: per terminal: the frame under way in pieces, and what waits behind it
+        self._open: dict[str, object] = {}
+        self._behind: dict[str, list[tuple[bytes, Arrival]]] = {}
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        frame_ = data.frame if isinstance(data, Piece) else None
+        open_ = self._open.get(terminal_id)
+        if open_ is not None and frame_ is not open_:
+            self._behind.setdefault(terminal_id, []).append((data, arrive))
+            return
+        self._send(terminal_id, data, arrive)
+        if not isinstance(data, Piece):
+            return
+        if not data.last:
+            self._open[terminal_id] = data.frame
+            return
+        self._open.pop(terminal_id, None)
+        for waiting, then in self._behind.pop(terminal_id, []):
+            self.carry(terminal_id, waiting, then)
+
+    def _send(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         self.bytes += len(data)
         now = self.scheduler.clock.now()
         at = max(now + self.stream.between(self.min_ms, self.max_ms),

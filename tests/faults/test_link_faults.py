@@ -145,3 +145,17 @@ def test_a_frame_under_way_in_pieces_holds_back_the_next(day: Day) -> None:
     assert codes(result) == []
     assert not [r for r in result.evidence.trace if r["name"] == "reply_rejected"]
     assert journal_view(result) == host_view(result)
+
+
+def test_a_frame_sent_late_waits_for_the_pieces_under_way(day: Day) -> None:
+    # sale 1's reply is held back 20 s (an inner fault) and re-enters the connection
+    # while the reversal's 0410 is arriving in pieces 3 s apart: it waits behind them
+    result = day("""
+        - {name: link-late-reply, message: '0210', nth: 1, delay_ms: 20000}
+        - {name: link-slicer, direction: reply, message: '0410', pieces: 4, gap_ms: 3000}
+        """, profile="robust")
+    assert not [r for r in result.evidence.trace if r["name"] == "reply_rejected"]
+    assert result.liveness == []
+    assert journal_view(result)["000001"] == "reversed"
+    assert {(r["type"], r["status"]) for r in result.evidence.host
+            if r["stan"] == "000001"} == {("sale", "reversed"), ("reversal", "applied")}
