@@ -16,6 +16,13 @@ fault                      what happens to a matching message
 ``link-slicer``            the frame arrives in ``pieces`` pieces
 ``link-corrupt``           ``bytes`` bytes of the message are changed
 =========================  ====================================================
+
+A link fault acts on messages: a piece of a frame that an outer ``link-slicer`` cut
+(a :class:`~terminal_sim.plugins.ports.Piece`) passes through the other link faults
+untouched (TCP loses, repeats or delays a connection's bytes only by resetting it or as
+a whole stream, never one piece of a message), and while a sliced frame is being handed
+on piece by piece, the connection keeps whatever else comes behind it: a byte stream
+never mixes two frames.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from terminal_sim.iso import codec
 from terminal_sim.iso.codec import peek_mti
 from terminal_sim.plugins.faults import Fault, Param
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
-from terminal_sim.plugins.ports import Arrival, Pipe
+from terminal_sim.plugins.ports import Arrival, Piece, Pipe
 
 _MESSAGE = Param(str, None, "MTI to act on (e.g. 0200, 0210); default: every message",
                  vocabulary="mti")
@@ -72,7 +79,8 @@ class _FaultyPipe:
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
-        if terminal is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
+        if terminal is None or isinstance(data, Piece) or (
+                wanted is not None and mti != wanted) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
             self.inner.carry(terminal_id, data, arrive)
             return
@@ -202,9 +210,11 @@ class LinkSlicer(_LinkFault):
         count = min(self.values["pieces"], len(data))
         cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
         bounds = [0, *cuts, len(data)]
+        whole = object()  # what the pieces of this frame share
         for index, (start, end) in enumerate(pairwise(bounds)):
+            piece = Piece(data[start:end], frame=whole, last=end == len(data))
             pipe.host.after(index * self.values["gap_ms"],
-                                 partial(pipe.inner.carry, terminal_id, data[start:end], arrive))
+                            partial(pipe.inner.carry, terminal_id, piece, arrive))
 
 
 class LinkCorrupt(_LinkFault):

@@ -53,6 +53,22 @@ class CardReader(Protocol):
 Arrival = Callable[[bytes], None]
 
 
+class Piece(bytes):
+    """A piece of one frame that a pipe carries cut up: ``frame`` is the same object for
+    every piece of that frame, ``last`` marks its final piece. Everything else a pipe
+    carries is a whole frame; a connection never lets another frame's bytes in between
+    the pieces of one."""
+
+    frame: object
+    last: bool
+
+    def __new__(cls, data: bytes, *, frame: object, last: bool) -> Piece:
+        piece = super().__new__(cls, data)
+        piece.frame = frame
+        piece.last = last
+        return piece
+
+
 class Pipe(Protocol):
     """One direction of a link: carries bytes of one terminal's connection."""
 

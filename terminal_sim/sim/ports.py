@@ -24,6 +24,7 @@ from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.mapping import from_iso, to_iso
 from terminal_sim.plugins.ports import (
     Arrival,
+    Piece,
     Pipe,
     PrinterLine,
     PrintJobs,
@@ -63,7 +64,9 @@ class AcquirerLink(Protocol):
 
 class LatencyPipe:
     """Bytes arrive after a latency drawn from the link's own seeded stream, and in the
-    order they were sent (as on one TCP connection): never before earlier bytes."""
+    order they were sent (as on one TCP connection): never before earlier bytes. While a
+    frame is on its way in :class:`Piece` s, a whole frame waits until its last piece
+    went: a byte stream never mixes two frames."""
 
     def __init__(self, scheduler: Scheduler, stream: Stream, *, min_ms: int = 60,
                  max_ms: int = 400) -> None:
@@ -73,8 +76,27 @@ class LatencyPipe:
         self.max_ms = max_ms
         self.bytes = 0
         self._last_arrival: dict[str, int] = {}
+        #: per terminal: the frame under way in pieces, and what waits behind it
+        self._open: dict[str, object] = {}
+        self._behind: dict[str, list[tuple[bytes, Arrival]]] = {}
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        frame_ = data.frame if isinstance(data, Piece) else None
+        open_ = self._open.get(terminal_id)
+        if open_ is not None and frame_ is not open_:
+            self._behind.setdefault(terminal_id, []).append((data, arrive))
+            return
+        self._send(terminal_id, data, arrive)
+        if not isinstance(data, Piece):
+            return
+        if not data.last:
+            self._open[terminal_id] = data.frame
+            return
+        self._open.pop(terminal_id, None)
+        for waiting, then in self._behind.pop(terminal_id, []):
+            self.carry(terminal_id, waiting, then)
+
+    def _send(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         self.bytes += len(data)
         now = self.scheduler.clock.now()
         at = max(now + self.stream.between(self.min_ms, self.max_ms),
@@ -91,6 +113,11 @@ class InProcessLink:
     arrives in pieces is reassembled), has the host handle each, and puts the framed
     reply on ``downlink``, where the terminal side reassembles and decodes it. Link
     faults wrap ``uplink`` or ``downlink`` (:meth:`wrap_uplink`, :meth:`wrap_downlink`).
+
+    Each terminal's connection has a generation, new after :meth:`drop_connection`
+    (a reset, a power cut, a framing error): bytes reassemble only with bytes of their
+    own connection, so the tail of a frame cut by a reset never becomes the head of a
+    frame on the next connection (a whole frame already under way still arrives).
     """
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
@@ -101,8 +128,10 @@ class InProcessLink:
         self.trace = trace
         self.uplink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
         self.downlink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
-        self._host_side: dict[str, FrameDecoder] = {}
-        self._terminal_side: dict[str, FrameDecoder] = {}
+        #: decoders per (terminal, connection generation)
+        self._host_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._terminal_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._generation: dict[str, int] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
     def wrap_uplink(self, wrap: Wrap[Pipe]) -> None:
@@ -117,19 +146,35 @@ class InProcessLink:
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
         wire = frame(codec.encode(to_iso(request)))
-        self.uplink.carry(terminal_id, wire, lambda data: self._at_host(terminal_id, data))
+        self.uplink.carry(terminal_id, wire,
+                          partial(self._at_host, (terminal_id, self._connection(terminal_id))))
+
+    def _connection(self, terminal_id: str) -> int:
+        return self._generation.get(terminal_id, 0)
 
     def drop_connection(self, terminal_id: str) -> None:
-        """The connection is gone: bytes of a half-received frame are lost on both ends."""
-        self._host_side.pop(terminal_id, None)
-        self._terminal_side.pop(terminal_id, None)
+        """The connection is gone: bytes of a half-received frame are lost on both ends,
+        and the next message travels on a new connection."""
+        generation = self._connection(terminal_id)
+        self._host_side.pop((terminal_id, generation), None)
+        self._terminal_side.pop((terminal_id, generation), None)
+        self._generation[terminal_id] = generation + 1
 
-    def _at_host(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._host_side.setdefault(terminal_id, FrameDecoder())
+    def _close(self, connection: tuple[str, int]) -> None:
+        """A framing error ends ``connection`` (an older one is merely forgotten)."""
+        terminal_id, generation = connection
+        if generation == self._connection(terminal_id):
+            self.drop_connection(terminal_id)
+        self._host_side.pop(connection, None)
+        self._terminal_side.pop(connection, None)
+
+    def _at_host(self, connection: tuple[str, int], data: bytes) -> None:
+        terminal_id = connection[0]
+        decoder = self._host_side.setdefault(connection, FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(connection)
             self.trace.write(self.clock.now(), terminal_id, "", "host", "connection_closed",
                              data={"reason": str(exc), "offset": exc.offset})
             return
@@ -140,14 +185,15 @@ class InProcessLink:
                 self.trace.write(now, terminal_id, "", "host", "no_reply")
                 continue
             self.downlink.carry(terminal_id, frame(answer),
-                                partial(self._at_terminal, terminal_id))
+                                partial(self._at_terminal, connection))
 
-    def _at_terminal(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._terminal_side.setdefault(terminal_id, FrameDecoder())
+    def _at_terminal(self, connection: tuple[str, int], data: bytes) -> None:
+        terminal_id = connection[0]
+        decoder = self._terminal_side.setdefault(connection, FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(connection)
             self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
                              data={"reason": str(exc), "offset": exc.offset})
             return

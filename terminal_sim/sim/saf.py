@@ -20,7 +20,11 @@ the record's state becomes ``reversed``.
   timer, so no two messages of one STAN leave at one instant.
 
 The reversal carries the original STAN (the host's idempotency key for class 04) and
-field 90, so a repeat is never a second reversal.
+field 90, so a repeat is never a second reversal. Only an answer that took the reversal
+acknowledges it: response code 00, and the echo of this terminal's id the request
+carried. Any other answer (30 to a request corrupted beyond reading, an
+echo naming another terminal because the request's field 41 was damaged on the way) is
+noted as ``reversal_not_acknowledged`` and the reversal goes again at its next retry.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from terminal_sim.core.effects import JournalEntry
-from terminal_sim.core.messages import HostReply, OriginalRef, ReversalRequest
+from terminal_sim.core.messages import RC_APPROVED, HostReply, OriginalRef, ReversalRequest
 from terminal_sim.errors import PowerLost
 
 if TYPE_CHECKING:
@@ -185,6 +189,11 @@ class ReversalAgent:
                          data=reply.trace_data())
         if row is None or row["state"] != "pending":
             return  # a repeat's answer after the first one was taken
+        refused = _not_taken(reply, node.terminal_id)
+        if refused:  # the retry timer stays: the reversal goes again
+            node.note("reversal_not_acknowledged", stan=reply.stan, rc=reply.response_code,
+                      reason=refused)
+            return
         guard = self._guard("reversal")
         with guard:
             node.crash_point("reversal/after:reversal_reply")
@@ -227,6 +236,17 @@ def abandoned_reversals(node: TerminalNode) -> list[str]:
     """Liveness problems: every reversal this terminal gave up on (``given-up``)."""
     return [f"{node.terminal_id} abandoned the reversal of STAN {row['stan']} after "
             f"{row['attempts']} attempts" for row in node.ports.journal.saf_rows("given-up")]
+
+
+def _not_taken(reply: HostReply, terminal_id: str) -> str:
+    """Why ``reply`` does not acknowledge the reversal in ``row`` ("" when it does)."""
+    if reply.response_code != RC_APPROVED:
+        return f"response code {reply.response_code}: the host did not take the reversal"
+    if reply.terminal_id != terminal_id:
+        return f"the answer names terminal {reply.terminal_id}, not {terminal_id}"
+    # the amount is not compared: every reversal is a full one, and the host's answer to
+    # a repeat echoes the first copy it took, whose amount the wire may have damaged
+    return ""
 
 
 def _message_columns(entry: JournalEntry | None) -> dict[str, Any]:

@@ -120,3 +120,43 @@ def test_latency_delays_without_divergence(day: Day) -> None:
     result = day("- {name: link-latency, delay_ms: 3000, jitter_ms: 1000}")
     assert codes(result) == []
     assert journal_view(result) == host_view(result)
+
+
+def test_two_slicers_keep_the_byte_stream_in_order(day: Day) -> None:
+    # the outer slicer's pieces pass the inner one untouched: a byte stream is never
+    # reordered, so every frame is reassembled and no fault acts on a piece of one
+    result = day("""
+        - {name: link-slicer, pieces: 3, gap_ms: 61}
+        - {name: link-slicer, pieces: 4, gap_ms: 5}
+        """)
+    assert codes(result) == []
+    assert set(journal_view(result).values()) == {"approved"}
+    assert journal_view(result) == host_view(result)
+    mtis = {r["data"]["mti"] for r in result.evidence.trace if r["kind"] == "fault"}
+    assert mtis == {"0200", "0210"}
+
+
+def test_a_frame_under_way_in_pieces_holds_back_the_next(day: Day) -> None:
+    # the reply of sale 1 is cut in pieces 2 s apart and repeated 10 ms later: the copy
+    # waits behind the pieces and is recognised as a stray repeat, not mixed into them
+    result = day("""
+        - {name: link-slicer, direction: reply, pieces: 3, gap_ms: 2000, nth: 1}
+        - {name: link-duplicate-reply, gap_ms: 10, nth: 1}
+        """)
+    assert codes(result) == []
+    assert not [r for r in result.evidence.trace if r["name"] == "reply_rejected"]
+    assert journal_view(result) == host_view(result)
+
+
+def test_a_frame_sent_late_waits_for_the_pieces_under_way(day: Day) -> None:
+    # sale 1's reply is held back 20 s (an inner fault) and re-enters the connection
+    # while the reversal's 0410 is arriving in pieces 3 s apart: it waits behind them
+    result = day("""
+        - {name: link-late-reply, message: '0210', nth: 1, delay_ms: 20000}
+        - {name: link-slicer, direction: reply, message: '0410', pieces: 4, gap_ms: 3000}
+        """, profile="robust")
+    assert not [r for r in result.evidence.trace if r["name"] == "reply_rejected"]
+    assert result.liveness == []
+    assert journal_view(result)["000001"] == "reversed"
+    assert {(r["type"], r["status"]) for r in result.evidence.host
+            if r["stan"] == "000001"} == {("sale", "reversed"), ("reversal", "applied")}
