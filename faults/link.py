@@ -26,7 +26,9 @@ from typing import Any, ClassVar
 
 from terminal_sim.errors import ConfigurationError, ProtocolError
 from terminal_sim.iso import codec
-from terminal_sim.iso.codec import peek_mti
+from terminal_sim.iso.codec import field_spans, peek_mti
+from terminal_sim.iso.framing import HEADER
+from terminal_sim.iso.spec import SPEC
 from terminal_sim.plugins.faults import Fault, Param
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
 from terminal_sim.plugins.ports import Arrival, Pipe
@@ -66,20 +68,64 @@ class _FaultyPipe:
         self.terminals = terminals
         self.host = host
         self.direction = direction
+        self._cursors: dict[str, _FrameCursor] = {}
+        self._held: dict[str, int] = {}  # until when this pipe holds bytes back
+        #: positions of length-header bytes in the chunk being carried
+        self.headers: frozenset[int] = frozenset()
 
     def carry(self, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         fault = self.fault
+        # a chunk may be a whole frame or a piece of one (another fault sliced it)
+        self.headers = self._cursors.setdefault(terminal_id, _FrameCursor()).advance(data)
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
         if terminal is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
-            self.inner.carry(terminal_id, data, arrive)
+            if self._held.get(terminal_id, -1) >= self.host.now():
+                self.in_order(terminal_id, 0, data, arrive)  # behind the bytes held back
+            else:
+                self.inner.carry(terminal_id, data, arrive)
             return
         stan = _stan_of(data)
         fault.record(terminal, f"{fault.name} on {self.direction} {mti}",
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
+
+    def in_order(self, terminal_id: str, delay_ms: int, data: bytes, arrive: Arrival) -> None:
+        """Carry ``data`` on after ``delay_ms``, but never before bytes this pipe already
+        holds back: one connection's bytes keep their order (TCP), even in pieces."""
+        now = self.host.now()
+        at = max(now + delay_ms, self._held.get(terminal_id, now))
+        self._held[terminal_id] = at
+        self.host.after(at - now, partial(self.inner.carry, terminal_id, data, arrive))
+
+
+class _FrameCursor:
+    """Follows the length frames of one connection's byte stream as one pipe carries it,
+    so a fault acting on a piece of a frame knows which of its bytes are header."""
+
+    def __init__(self) -> None:
+        self.header = b""
+        self.left = 0  # bytes of the current frame's message still to come
+
+    def advance(self, data: bytes) -> frozenset[int]:
+        """The positions in ``data`` that are length-header bytes."""
+        headers: list[int] = []
+        at = 0
+        while at < len(data):
+            if self.left:
+                step = min(self.left, len(data) - at)
+                self.left -= step
+                at += step
+                continue
+            headers.append(at)
+            self.header += data[at:at + 1]
+            at += 1
+            if len(self.header) == HEADER:
+                self.left = int.from_bytes(self.header, "big")
+                self.header = b""
+        return frozenset(headers)
 
 
 def _stan_of(data: bytes) -> str:
@@ -199,17 +245,22 @@ class LinkSlicer(_LinkFault):
             raise ConfigurationError("pieces: at least 2")
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        # as many pieces as the chunk has bytes, at most; a single byte is not cut
         count = min(self.values["pieces"], len(data))
         cuts = sorted({self.stream.between(1, len(data) - 1) for _ in range(count - 1)})
         bounds = [0, *cuts, len(data)]
         for index, (start, end) in enumerate(pairwise(bounds)):
-            pipe.host.after(index * self.values["gap_ms"],
-                                 partial(pipe.inner.carry, terminal_id, data[start:end], arrive))
+            pipe.in_order(terminal_id, index * self.values["gap_ms"], data[start:end], arrive)
 
 
 class LinkCorrupt(_LinkFault):
     """``bytes`` bytes of the message (never of its length header) are replaced by
-    bytes drawn from the fault's stream: the receiver must reject it, not crash."""
+    bytes drawn from the fault's stream: the receiver must reject it, not crash.
+
+    ``field`` narrows it to the bytes of one ISO 8583 field (``39``: the response code
+    of a reply) of a whole message. A piece of a frame (another fault sliced it) has its
+    own bytes changed, never a header byte; a piece with no such byte passes unchanged.
+    """
 
     name = "link-corrupt"
     summary = "bytes of a message are corrupted on the wire"
@@ -217,11 +268,33 @@ class LinkCorrupt(_LinkFault):
         "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000, explore=(1, 8)),
         "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
+        "field": Param(str, None, "change only bytes of this ISO 8583 field (e.g. 39, the "
+                                  "response code); default: any byte of the message"),
     }
 
+    @classmethod
+    def check_values(cls, values: dict[str, Any]) -> None:
+        field = values.get("field")
+        if field is not None and field not in SPEC:
+            raise ConfigurationError(f"field: {field!r} is no ISO 8583 field (write '39')")
+
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
+        positions = self._positions(data, pipe.headers)
         mangled = bytearray(data)
-        for _ in range(self.values["bytes"]):
-            at = self.stream.between(2, len(data) - 1)
+        for _ in range(self.values["bytes"] if positions else 0):
+            at = self.stream.pick(positions)
             mangled[at] = (mangled[at] + 1 + self.stream.below(255)) % 256
         pipe.inner.carry(terminal_id, bytes(mangled), arrive)
+
+    def _positions(self, data: bytes, headers: frozenset[int]) -> list[int]:
+        """The bytes of ``data`` this fault may change."""
+        field = self.values.get("field")
+        if field is None:
+            return [at for at in range(len(data)) if at not in headers]
+        if sorted(headers) != list(range(HEADER)):  # not one whole frame
+            return []
+        try:
+            span = field_spans(data[HEADER:]).get(str(field), range(0))
+        except ProtocolError:
+            return []
+        return [HEADER + at for at in span]

@@ -28,7 +28,12 @@ from terminal_sim.core.events import (
     ReprintRequested,
     SaleRequested,
 )
-from terminal_sim.core.messages import REASON_TIMEOUT, OriginalRef, response_text
+from terminal_sim.core.messages import (
+    REASON_INVALID_RESPONSE,
+    REASON_TIMEOUT,
+    OriginalRef,
+    response_text,
+)
 from terminal_sim.core.terminal import HOST_TIMER, InFlight, core_of, flight_of, payload_of
 from terminal_sim.errors import TerminalSimError
 
@@ -107,6 +112,23 @@ def fail_on_timeout(ev: EventData) -> None:
         core.outbox.append(QueueReversal(flight.stan, REASON_TIMEOUT, entry))
     core.finish_with(flight, entry,
                      core.slip_for(flight, entry, "NOT COMPLETED - NO HOST REPLY"))
+
+
+def fail_on_invalid_reply(ev: EventData) -> None:
+    """The reply is no valid answer to the request (a corrupted byte, no MAC to tell): it
+    says nothing reliable about what the host did, so the outcome is unknown, as after a
+    timeout: the transaction fails and is reversed (the host may have approved it)."""
+    core = core_of(ev)
+    reply = payload_of(ev, HostReplied).reply
+    flight = flight_of(core, "host_reply")
+    core.outbox.append(CancelTimer(HOST_TIMER))
+    if flight.request is not None:
+        core.ignored = f"invalid reply for STAN {reply.stan}: {reply.problem_with(flight.request)}"
+    entry = core.entry(flight, "failed", response_code="")
+    if core.profile.reverse_on_timeout:
+        core.outbox.append(QueueReversal(flight.stan, REASON_INVALID_RESPONSE, entry))
+    core.finish_with(flight, entry,
+                     core.slip_for(flight, entry, "NOT COMPLETED - INVALID HOST REPLY"))
 
 
 def fail_unsent(ev: EventData) -> None:
