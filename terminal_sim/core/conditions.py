@@ -31,18 +31,6 @@ def reply_is_pending(ev: EventData) -> bool:
     )
 
 
-def reply_is_invalid(ev: EventData) -> bool:
-    """The firmware checks replies, and this one is no valid answer to the pending request."""
-    core, reply = core_of(ev), payload_of(ev, HostReplied).reply
-    flight = core.current
-    return (
-        core.profile.distrust_invalid_replies
-        and flight is not None
-        and flight.request is not None
-        and bool(reply.problem_with(flight.request))
-    )
-
-
 def timer_is_live(ev: EventData) -> bool:
     core, payload = core_of(ev), payload_of(ev, TimerExpired)
     flight = core.current

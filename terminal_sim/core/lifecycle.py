@@ -24,15 +24,15 @@ idle             refund_requested                                   reading
 reading          card_read        card was read                     authorizing
 reading          card_read        profile prints error slips        completing
 reading          card_read        (otherwise)                       idle
-authorizing      host_reply       the pending request's, but no     completing
-                                  valid answer (profile checks)
 authorizing      host_reply       reply is for the pending request  completing
+                                  (robust: no valid answer to it is
+                                  an unknown outcome, reversed)
 authorizing      timer_expired    the live host timer               completing
 authorizing      send_failed      the request in flight never left  completing
 idle             void_requested   a sale is there to void           voiding
 idle             reprint_requested a slip to reprint, or the        completing
                                   profile prints without a sale
-voiding          host_reply       (the same two as authorizing)     completing
+voiding          host_reply       reply is for the pending request  completing
 voiding          timer_expired    the live host timer               completing
 voiding          send_failed      the request in flight never left  completing
 idle             timer_expired    the live reprint timer            completing
@@ -57,7 +57,6 @@ from terminal_sim.core.actions import (
     begin_void,
     boot,
     complete_host_reply,
-    fail_on_invalid_reply,
     fail_on_timeout,
     fail_unsent,
     finish_transaction,
@@ -74,7 +73,6 @@ from terminal_sim.core.conditions import (
     card_was_read,
     has_sale_to_void,
     prints_error_slips,
-    reply_is_invalid,
     reply_is_pending,
     reprint_timer_is_live,
     send_is_pending,
@@ -97,8 +95,6 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "card_read", "source": "reading", "dest": "completing",
      "conditions": [prints_error_slips], "after": [print_read_error]},
     {"trigger": "card_read", "source": "reading", "dest": "idle", "after": [abandon_read]},
-    {"trigger": "host_reply", "source": ["authorizing", "voiding"], "dest": "completing",
-     "conditions": [reply_is_pending, reply_is_invalid], "after": [fail_on_invalid_reply]},
     {"trigger": "host_reply", "source": ["authorizing", "voiding"], "dest": "completing",
      "conditions": [reply_is_pending], "after": [complete_host_reply]},
     {"trigger": "timer_expired", "source": ["authorizing", "voiding"], "dest": "completing",
