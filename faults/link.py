@@ -16,6 +16,12 @@ fault                      what happens to a matching message
 ``link-slicer``            the frame arrives in ``pieces`` pieces
 ``link-corrupt``           ``bytes`` bytes of the message are changed
 =========================  ====================================================
+
+Faults stack (the last installed meets a message first). A frame another fault cut
+into pieces is no message any more: only the byte-level faults (slicer, corrupt) act on
+its pieces, and they keep a connection's bytes in order and never change a length
+header, so a stream never loses its framing; the link keeps the bytes of a reset
+connection from the next one.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ class _LinkFault(Fault):
     """Wraps ``uplink`` (requests) or ``downlink`` (replies) of the acquirer link."""
 
     direction: ClassVar[str] = "reply"  # request | reply | both
+    #: the fault acts on bytes (a piece of a frame too); otherwise on messages only: a
+    #: piece another fault cut passes it untouched (TCP loses, repeats or delays no part
+    #: of a stream: a message-level fault on a piece would desynchronise the framing)
+    acts_on_pieces: ClassVar[bool] = False
 
     def install(self, host: FaultHost) -> None:
         if not host.has_link_pipes:
@@ -80,7 +90,10 @@ class _FaultyPipe:
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
         mti = peek_mti(data[2:])
-        if terminal is None or (wanted is not None and mti != wanted) or not fault.trigger.fires(
+        whole = (self.headers == _WHOLE
+                 and int.from_bytes(data[:HEADER], "big") == len(data) - HEADER)
+        if terminal is None or (wanted is not None and mti != wanted) or not (
+                whole or fault.acts_on_pieces) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
             if self._held.get(terminal_id, -1) >= self.host.now():
                 self.in_order(terminal_id, 0, data, arrive)  # behind the bytes held back
@@ -99,6 +112,9 @@ class _FaultyPipe:
         at = max(now + delay_ms, self._held.get(terminal_id, now))
         self._held[terminal_id] = at
         self.host.after(at - now, partial(self.inner.carry, terminal_id, data, arrive))
+
+
+_WHOLE = frozenset(range(HEADER))
 
 
 class _FrameCursor:
@@ -232,6 +248,7 @@ class LinkSlicer(_LinkFault):
 
     name = "link-slicer"
     summary = "a frame arrives cut into pieces"
+    acts_on_pieces = True
     params: ClassVar[dict[str, Param]] = {
         "pieces": Param(int, 3, "number of pieces", low=2, high=1000, explore=(2, 10)),
         "gap_ms": Param(int, 5, "time between pieces", low=0, explore=(0, 100)),
@@ -264,6 +281,7 @@ class LinkCorrupt(_LinkFault):
 
     name = "link-corrupt"
     summary = "bytes of a message are corrupted on the wire"
+    acts_on_pieces = True
     params: ClassVar[dict[str, Param]] = {
         "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000, explore=(1, 8)),
         "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),

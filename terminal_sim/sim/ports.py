@@ -101,8 +101,11 @@ class InProcessLink:
         self.trace = trace
         self.uplink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
         self.downlink: Pipe = LatencyPipe(scheduler, stream, min_ms=min_ms, max_ms=max_ms)
-        self._host_side: dict[str, FrameDecoder] = {}
-        self._terminal_side: dict[str, FrameDecoder] = {}
+        # one decoder per end of each connection: bytes of a connection that was reset
+        # never reach the decoder of the next one (TCP), even when they arrive later
+        self._host_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._terminal_side: dict[tuple[str, int], FrameDecoder] = {}
+        self._connection: dict[str, int] = {}
         self._deliver: dict[str, Callable[[HostReply], None]] = {}
 
     def wrap_uplink(self, wrap: Wrap[Pipe]) -> None:
@@ -117,19 +120,31 @@ class InProcessLink:
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
         wire = frame(codec.encode(to_iso(request)))
-        self.uplink.carry(terminal_id, wire, lambda data: self._at_host(terminal_id, data))
+        connection = self._connection.get(terminal_id, 0)
+        self.uplink.carry(terminal_id, wire,
+                          lambda data: self._at_host(terminal_id, connection, data))
 
     def drop_connection(self, terminal_id: str) -> None:
-        """The connection is gone: bytes of a half-received frame are lost on both ends."""
-        self._host_side.pop(terminal_id, None)
-        self._terminal_side.pop(terminal_id, None)
+        """The connection is gone: bytes of a half-received frame are lost on both ends,
+        and the next message goes on a new connection."""
+        for decoders in (self._host_side, self._terminal_side):
+            for key in [key for key in decoders if key[0] == terminal_id]:
+                del decoders[key]
+        self._connection[terminal_id] = self._connection.get(terminal_id, 0) + 1
 
-    def _at_host(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._host_side.setdefault(terminal_id, FrameDecoder())
+    def _close(self, terminal_id: str, connection: int) -> None:
+        if connection == self._connection.get(terminal_id, 0):
+            self.drop_connection(terminal_id)
+        else:  # an old connection's late bytes: only its own decoders go
+            self._host_side.pop((terminal_id, connection), None)
+            self._terminal_side.pop((terminal_id, connection), None)
+
+    def _at_host(self, terminal_id: str, connection: int, data: bytes) -> None:
+        decoder = self._host_side.setdefault((terminal_id, connection), FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(terminal_id, connection)
             self.trace.write(self.clock.now(), terminal_id, "", "host", "connection_closed",
                              data={"reason": str(exc), "offset": exc.offset})
             return
@@ -140,14 +155,14 @@ class InProcessLink:
                 self.trace.write(now, terminal_id, "", "host", "no_reply")
                 continue
             self.downlink.carry(terminal_id, frame(answer),
-                                partial(self._at_terminal, terminal_id))
+                                partial(self._at_terminal, terminal_id, connection))
 
-    def _at_terminal(self, terminal_id: str, data: bytes) -> None:
-        decoder = self._terminal_side.setdefault(terminal_id, FrameDecoder())
+    def _at_terminal(self, terminal_id: str, connection: int, data: bytes) -> None:
+        decoder = self._terminal_side.setdefault((terminal_id, connection), FrameDecoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:
-            self.drop_connection(terminal_id)
+            self._close(terminal_id, connection)
             self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
                              data={"reason": str(exc), "offset": exc.offset})
             return
