@@ -80,6 +80,7 @@ class _FaultyPipe:
         self.direction = direction
         self._cursors: dict[str, _FrameCursor] = {}
         self._held: dict[str, int] = {}  # until when this pipe holds bytes back
+        self._delayed: dict[str, int] = {}  # until when a message it delays is under way
         #: positions of length-header bytes in the chunk being carried
         self.headers: frozenset[int] = frozenset()
 
@@ -95,8 +96,11 @@ class _FaultyPipe:
         if terminal is None or (wanted is not None and mti != wanted) or not (
                 whole or fault.acts_on_pieces) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
-            if self._held.get(terminal_id, -1) >= self.host.now():
-                self.in_order(terminal_id, 0, data, arrive)  # behind the bytes held back
+            now = self.host.now()
+            if self._held.get(terminal_id, -1) >= now or (
+                    not whole and self._delayed.get(terminal_id, -1) >= now):
+                # behind the bytes held back: a piece never lands inside another message
+                self.in_order(terminal_id, 0, data, arrive)
             else:
                 self.inner.carry(terminal_id, data, arrive)
             return
@@ -105,11 +109,19 @@ class _FaultyPipe:
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
 
+    def later(self, terminal_id: str, delay_ms: int, data: bytes, arrive: Arrival) -> None:
+        """Carry the message ``data`` on after ``delay_ms``; later messages may overtake
+        it, but no piece of one (a piece would land inside it)."""
+        now = self.host.now()
+        self._delayed[terminal_id] = max(now + delay_ms, self._delayed.get(terminal_id, now))
+        self.host.after(delay_ms, partial(self.inner.carry, terminal_id, data, arrive))
+
     def in_order(self, terminal_id: str, delay_ms: int, data: bytes, arrive: Arrival) -> None:
         """Carry ``data`` on after ``delay_ms``, but never before bytes this pipe already
         holds back: one connection's bytes keep their order (TCP), even in pieces."""
         now = self.host.now()
-        at = max(now + delay_ms, self._held.get(terminal_id, now))
+        at = max(now + delay_ms, self._held.get(terminal_id, now),
+                 self._delayed.get(terminal_id, now))
         self._held[terminal_id] = at
         self.host.after(at - now, partial(self.inner.carry, terminal_id, data, arrive))
 
@@ -167,7 +179,7 @@ class LinkLatency(_LinkFault):
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         extra = self.values["delay_ms"] + self.stream.between(0, self.values["jitter_ms"])
-        pipe.host.after(extra, lambda: pipe.inner.carry(terminal_id, data, arrive))
+        pipe.later(terminal_id, extra, data, arrive)
 
 
 class LinkDropRequest(_LinkFault):
@@ -207,8 +219,7 @@ class LinkLateReply(_LinkFault):
     }
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
-        pipe.host.after(self.values["delay_ms"],
-                             lambda: pipe.inner.carry(terminal_id, data, arrive))
+        pipe.later(terminal_id, self.values["delay_ms"], data, arrive)
 
 
 class LinkDuplicateReply(_LinkFault):
@@ -223,8 +234,7 @@ class LinkDuplicateReply(_LinkFault):
 
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         pipe.inner.carry(terminal_id, data, arrive)
-        pipe.host.after(self.values["gap_ms"],
-                             lambda: pipe.inner.carry(terminal_id, data, arrive))
+        pipe.later(terminal_id, self.values["gap_ms"], data, arrive)
 
 
 class LinkReset(_LinkFault):

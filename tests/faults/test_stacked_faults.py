@@ -79,3 +79,19 @@ def test_corrupting_pieces_never_touches_a_length_header(day: Day, inner: str,
     rejected = [r["data"]["reason"] for r in result.evidence.trace
                 if r["name"] in ("reply_rejected", "connection_closed")]
     assert not [reason for reason in rejected if "length header" in reason]
+
+
+def test_a_delayed_message_never_lands_inside_a_sliced_one(day: Day) -> None:
+    # explore seed 2, world 53: latency delays some whole requests by ~15 s while the
+    # slicer cuts others; a delayed message arriving amid another's pieces used to
+    # desynchronise the host's framing for good (reversals never acknowledged)
+    result = day("""
+        - {name: link-latency, delay_ms: 14611, jitter_ms: 1783, until: '09:30'}
+        - {name: link-slicer, pieces: 6, gap_ms: 71, direction: request,
+           probability: 0.6, until: '09:30'}
+    """, count=12, profile="robust")
+    assert {r["name"] for r in result.evidence.trace if r["kind"] == "fault"} == {
+        "link-latency", "link-slicer"}
+    assert not [r for r in result.evidence.trace if r["name"] == "connection_closed"]
+    assert result.liveness == []
+    assert [f.code for f in result.findings] == []
