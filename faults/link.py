@@ -32,9 +32,8 @@ from typing import Any, ClassVar
 
 from terminal_sim.errors import ConfigurationError, ProtocolError
 from terminal_sim.iso import codec
-from terminal_sim.iso.codec import field_spans, peek_mti
+from terminal_sim.iso.codec import peek_mti
 from terminal_sim.iso.framing import HEADER
-from terminal_sim.iso.spec import SPEC
 from terminal_sim.plugins.faults import Fault, Param
 from terminal_sim.plugins.host import FaultHost, FaultTerminal
 from terminal_sim.plugins.ports import Arrival, Pipe
@@ -282,11 +281,9 @@ class LinkSlicer(_LinkFault):
 
 class LinkCorrupt(_LinkFault):
     """``bytes`` bytes of the message (never of its length header) are replaced by
-    bytes drawn from the fault's stream: the receiver must reject it, not crash.
-
-    ``field`` narrows it to the bytes of one ISO 8583 field (``39``: the response code
-    of a reply) of a whole message. A piece of a frame (another fault sliced it) has its
-    own bytes changed, never a header byte; a piece with no such byte passes unchanged.
+    bytes drawn from the fault's stream: the receiver must reject it, not crash. A
+    piece of a frame (another fault sliced it) has its own bytes changed, never a header
+    byte; a piece with no such byte passes unchanged.
     """
 
     name = "link-corrupt"
@@ -296,33 +293,14 @@ class LinkCorrupt(_LinkFault):
         "bytes": Param(int, 1, "how many bytes to change", low=1, high=10_000, explore=(1, 8)),
         "direction": Param(str, "reply", "request | reply | both", ("request", "reply", "both")),
         "message": _MESSAGE,
-        "field": Param(str, None, "change only bytes of this ISO 8583 field (e.g. 39, the "
-                                  "response code); default: any byte of the message"),
     }
 
-    @classmethod
-    def check_values(cls, values: dict[str, Any]) -> None:
-        field = values.get("field")
-        if field is not None and field not in SPEC:
-            raise ConfigurationError(f"field: {field!r} is no ISO 8583 field (write '39')")
-
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
-        positions = self._positions(data, pipe.headers)
+        # never a length header: a frame whose header changed would leave the stream out of
+        # step for good; a piece with no other byte passes unchanged
+        positions = [at for at in range(len(data)) if at not in pipe.headers]
         mangled = bytearray(data)
         for _ in range(self.values["bytes"] if positions else 0):
             at = self.stream.pick(positions)
             mangled[at] = (mangled[at] + 1 + self.stream.below(255)) % 256
         pipe.inner.carry(terminal_id, bytes(mangled), arrive)
-
-    def _positions(self, data: bytes, headers: frozenset[int]) -> list[int]:
-        """The bytes of ``data`` this fault may change."""
-        field = self.values.get("field")
-        if field is None:
-            return [at for at in range(len(data)) if at not in headers]
-        if sorted(headers) != list(range(HEADER)):  # not one whole frame
-            return []
-        try:
-            span = field_spans(data[HEADER:]).get(str(field), range(0))
-        except ProtocolError:
-            return []
-        return [HEADER + at for at in span]

@@ -26,31 +26,15 @@ def encode(fields: Mapping[str, str]) -> bytes:
     return bytes(raw)
 
 
-def _decode(data: bytes) -> tuple[dict[str, str], dict[str, dict[str, bytes]]]:
+def decode(data: bytes) -> dict[str, str]:
+    """The fields of a message; malformed bytes raise ``Iso8583Error`` with offset and field."""
     try:
-        return iso8583.decode(data, SPEC)
+        fields, _ = iso8583.decode(data, SPEC)
     except iso8583.DecodeError as exc:
         raise Iso8583Error(exc.msg, exc.pos, exc.field, exc.doc_dec) from exc
     except (ValueError, TypeError, IndexError) as exc:  # defensive: never leak an untyped error
         raise Iso8583Error(f"undecodable message: {exc}", 0, None) from exc
-
-
-def decode(data: bytes) -> dict[str, str]:
-    """The fields of a message; malformed bytes raise ``Iso8583Error`` with offset and field."""
-    return _decode(data)[0]
-
-
-def field_spans(data: bytes) -> dict[str, range]:
-    """Where each field's value lies in the message ``data`` (its length prefix left out):
-    field name -> byte positions, ``t`` the MTI, ``p`` the bitmap; in wire order.
-    Malformed bytes raise ``Iso8583Error`` as :func:`decode` does."""
-    spans: dict[str, range] = {}
-    at = 0
-    for name, part in _decode(data)[1].items():
-        at += len(part["len"])
-        spans[name] = range(at, at + len(part["data"]))
-        at += len(part["data"])
-    return spans
+    return fields
 
 
 def peek_mti(data: bytes) -> str | None:
