@@ -19,7 +19,9 @@ class SyncFailure(Fault):
       the records for the next round (until local eviction drops them).
     * ``drop``: the batch is lost in transit and no acknowledgement comes; firmware that
       marks records synced when it sends them never sends them again.
-    * ``lag``: the batch arrives ``lag_s`` later; acknowledged only then.
+    * ``lag``: the batch arrives ``lag_s`` later; acknowledged only then. A late batch
+      that meets an unreachable back office (another ``sync-failure`` stacked inside
+      this one) is lost on the way like a dropped one: nobody waits for it.
 
     With a small ``journal_capacity`` and ``evict_unsynced`` (profile settings), records
     are evicted from the terminal before they ever reach the back office: truly lost.
@@ -64,4 +66,11 @@ class _BrokenLink:
         return False
 
     def _arrive_late(self, terminal_id: str, batch: list[dict[str, Any]], now: int) -> None:
-        self.inner.push(terminal_id, batch, now)  # nobody waits for this acknowledgement
+        # nobody waits for this acknowledgement, so nobody can be told it failed: a batch
+        # that arrives to find the back office unreachable is lost in transit (records a
+        # firmware that waits for acknowledgements still holds go in a later round)
+        try:
+            self.inner.push(terminal_id, batch, now)
+        except SyncError as exc:
+            self.fault.record(self.terminal, "sync lag lost",
+                              stans=[r["stan"] for r in batch], reason=str(exc))

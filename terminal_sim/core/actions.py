@@ -28,7 +28,12 @@ from terminal_sim.core.events import (
     ReprintRequested,
     SaleRequested,
 )
-from terminal_sim.core.messages import REASON_TIMEOUT, OriginalRef, response_text
+from terminal_sim.core.messages import (
+    REASON_INVALID_RESPONSE,
+    REASON_TIMEOUT,
+    OriginalRef,
+    response_text,
+)
 from terminal_sim.core.terminal import HOST_TIMER, InFlight, core_of, flight_of, payload_of
 from terminal_sim.errors import TerminalSimError
 
@@ -81,6 +86,18 @@ def complete_host_reply(ev: EventData) -> None:
     reply = payload_of(ev, HostReplied).reply
     flight = flight_of(core, "host_reply")
     core.outbox.append(CancelTimer(HOST_TIMER))
+    problem = reply.problem_with(flight.request) if flight.request is not None else ""
+    if problem and core.profile.distrust_invalid_replies:
+        # no valid answer to the request (a corrupted byte, no MAC to tell): it says
+        # nothing reliable about what the host did, so the outcome is unknown, as after a
+        # timeout: the transaction fails and is reversed (the host may have approved it)
+        core.ignored = f"invalid reply for STAN {reply.stan}: {problem}"
+        entry = core.entry(flight, "failed", response_code="")
+        if core.profile.reverse_on_timeout:
+            core.outbox.append(QueueReversal(flight.stan, REASON_INVALID_RESPONSE, entry))
+        core.finish_with(flight, entry,
+                         core.slip_for(flight, entry, "NOT COMPLETED - INVALID HOST REPLY"))
+        return
     state = "approved" if reply.approved else "declined"
     entry = core.entry(
         flight,

@@ -25,6 +25,8 @@ reading          card_read        card was read                     authorizing
 reading          card_read        profile prints error slips        completing
 reading          card_read        (otherwise)                       idle
 authorizing      host_reply       reply is for the pending request  completing
+                                  (robust: no valid answer to it is
+                                  an unknown outcome, reversed)
 authorizing      timer_expired    the live host timer               completing
 authorizing      send_failed      the request in flight never left  completing
 idle             void_requested   a sale is there to void           voiding

@@ -41,6 +41,8 @@ MTI_NETWORK = "0800"
 
 #: Reversal reason: no response from the host in time (ISO 8583:1993 message reason code).
 REASON_TIMEOUT = "4021"
+#: Reversal reason: the host's reply was no valid answer to the request (ISO 8583:1993).
+REASON_INVALID_RESPONSE = "4020"
 #: The response code of an approval.
 RC_APPROVED = "00"
 
@@ -68,6 +70,11 @@ RESPONSE_TEXT: dict[str, str] = {
     "95": "RECONCILE ERROR",
     "96": "SYSTEM MALFUNCTION",
 }
+
+
+def reply_mti(mti: str) -> str:
+    """The MTI of the answer to ``mti`` (0200 -> 0210, 0421 -> 0430)."""
+    return mti[:2] + str(int(mti[2]) + 1) + "0"
 
 
 def response_text(code: str) -> str:
@@ -266,6 +273,29 @@ class HostReply:
     @property
     def approved(self) -> bool:
         return self.response_code == RC_APPROVED
+
+    def problem_with(self, request: AuthorizationRequest) -> str:
+        """Why this reply is no valid answer to ``request`` ("" when it is one).
+
+        Nothing protects a reply on the wire (no MAC): a changed byte can turn "00" into
+        "0Q", an approval into what reads like a decline. A reply that does not answer
+        its request (another MTI, STAN or terminal id, an amount or currency that does
+        not echo the request's) or carries a response code the terminal does not know
+        says nothing reliable about what the host did.
+        """
+        expected = reply_mti(request.mti)
+        echoes = (("MTI", self.mti, expected), ("STAN", self.stan, request.stan),
+                  ("terminal id", self.terminal_id, request.terminal_id))
+        for name, got, want in echoes:
+            if got != want:
+                return f"{name} {got!r} does not answer the request's {want!r}"
+        if self.response_code not in RESPONSE_TEXT:
+            return f"unknown response code {self.response_code!r}"
+        if self.amount_minor is not None and self.amount_minor != request.amount_minor:
+            return f"amount {self.amount_minor} does not echo the request's {request.amount_minor}"
+        if self.currency is not None and self.currency != request.currency:
+            return f"currency {self.currency!r} does not echo the request's {request.currency!r}"
+        return ""
 
     def trace_data(self) -> dict[str, Any]:
         return {

@@ -59,6 +59,10 @@ class Profile:
     sync_interval_ms: int = 300_000
     #: on a host timeout, queue a reversal (0400, then 0420/0421 until acknowledged)
     reverse_on_timeout: bool = False
+    #: a reply that is no valid answer to its request (unknown response code, another
+    #: MTI, an amount not echoed: a corrupted reply, nothing protects it) is an unknown
+    #: outcome, reversed like a timeout; otherwise its response code is taken as it reads
+    distrust_invalid_replies: bool = False
     #: attempts after which a queued reversal is abandoned (0: retry until settlement,
     #: which forces a last attempt; an abandoned reversal is a liveness failure)
     reversal_max_attempts: int = 30
@@ -116,6 +120,7 @@ PROFILES: dict[str, Profile] = {
         spooler_skips_empty_jobs=True,
         reprint_without_sale=False,
         reverse_on_timeout=True,
+        distrust_invalid_replies=True,
         recover_on_boot=True,
         reprint_missing=True,
         settle_at_end_of_day=True,

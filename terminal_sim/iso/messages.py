@@ -40,6 +40,7 @@ from terminal_sim.core.messages import (
     MTI_REVERSAL_ADVICE_REPEAT,
     BatchTotals,
 )
+from terminal_sim.core.messages import reply_mti as reply_mti  # one rule, the core's
 from terminal_sim.errors import ConfigurationError, Iso8583Error
 from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
 
@@ -63,11 +64,6 @@ MESSAGE_TYPES: dict[str, str] = {
 }
 
 _REPEATS = {MTI_ADVICE: MTI_ADVICE_REPEAT, MTI_REVERSAL_ADVICE: MTI_REVERSAL_ADVICE_REPEAT}
-
-
-def reply_mti(mti: str) -> str:
-    """The MTI of the answer to ``mti`` (0200 -> 0210, 0421 -> 0430)."""
-    return mti[:2] + str(int(mti[2]) + 1) + "0"
 
 
 def message_class(mti: str) -> str:

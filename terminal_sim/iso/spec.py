@@ -82,6 +82,7 @@ from iso8583.specs import default_ascii
 
 # the texts of response codes are the terminal's (its slips say them): one table, the core's
 from terminal_sim.core.messages import RC_APPROVED as RC_APPROVED
+from terminal_sim.core.messages import REASON_INVALID_RESPONSE as REASON_INVALID_RESPONSE
 from terminal_sim.core.messages import REASON_TIMEOUT as REASON_TIMEOUT
 from terminal_sim.core.messages import RESPONSE_TEXT as RESPONSE_TEXT
 from terminal_sim.core.messages import response_text as response_text
@@ -107,7 +108,6 @@ NETWORK_CODES: dict[str, str] = {NET_SIGN_ON: "sign-on", NET_SIGN_OFF: "sign-off
 
 #: Message reason codes (field 60 of reversals), from the ISO 8583:1993 4000 series.
 REASON_CUSTOMER_CANCELLATION = "4000"
-REASON_INVALID_RESPONSE = "4020"
 
 #: Response codes (field 39) the simulator gives a meaning to.
 RC_INVALID_TRANSACTION = "12"

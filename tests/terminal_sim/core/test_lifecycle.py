@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -339,6 +339,43 @@ def test_robust_timeout_queues_a_reversal_first() -> None:
     reversal = first(effects, QueueReversal)
     assert reversal.stan == "000001"
     assert reversal.reason == "4021"
+
+
+INVALID_REPLIES = {
+    "unknown response code": {"response_code": "0Q"},
+    "another MTI": {"mti": "0230"},
+    "amount not echoed": {"amount_minor": 1350},
+    "currency not echoed": {"currency": "USD"},
+}
+
+
+@pytest.mark.parametrize("change", INVALID_REPLIES.values(), ids=list(INVALID_REPLIES))
+def test_robust_reverses_a_reply_that_does_not_answer_its_request(
+        change: dict[str, Any]) -> None:
+    # a corrupted reply ("00" read as "0Q") says nothing reliable: an unknown outcome
+    core = at("authorizing", "robust")
+    wrong = replace(reply(core).reply, **{"amount_minor": 1250, "currency": "EUR", **change})
+    effects = fire(core, HostReplied(wrong))
+    assert core.state == "completing"
+    assert kinds(effects) == ["CancelTimer", "QueueReversal", "Journal:commit", "PrintSlip"]
+    assert first(effects, QueueReversal).reason == "4020"
+    assert first(effects, WriteJournal).entry.state == "failed"
+    assert core.ignored.startswith("invalid reply for STAN 000001")
+
+
+def test_naive_takes_an_unknown_response_code_as_a_decline() -> None:
+    core = at("authorizing", "naive")
+    effects = fire(core, reply(core, "0Q"))
+    assert "QueueReversal" not in kinds(effects)
+    assert first(effects, WriteJournal).entry.state == "declined"
+
+
+def test_robust_takes_a_valid_reply_as_it_reads() -> None:
+    core = at("authorizing", "robust")
+    effects = fire(core, HostReplied(replace(reply(core, "05").reply, amount_minor=1250,
+                                             currency="EUR")))
+    assert "QueueReversal" not in kinds(effects)
+    assert first(effects, WriteJournal).entry.state == "declined"
 
 
 def test_robust_confirms_the_receipt_after_printing() -> None:
