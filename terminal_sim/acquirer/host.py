@@ -46,6 +46,11 @@ Semantics (field use in :mod:`terminal_sim.iso.spec`):
   (0200/0220 rows of that batch). Equal: ``00`` and the batch closes (the next
   transactions go to the next batch). Different: ``95`` and the batch stays open.
   The 0510 carries the host's totals in fields 74-77/86-89 either way.
+* **MAC** (field 64, or 128 beside a secondary bitmap; :mod:`terminal_sim.iso.mac`): a
+  message that carries one has it verified first; one that does not verify books
+  nothing and is answered ``63`` (security violation), MACed, echoing its MTI, STAN and
+  terminal id when well-formed. The reply to a MACed message is MACed. A message
+  without MAC is processed as it is (terminals without MAC, plain ISO 8583 clients).
 * **0800 network**: ``001`` sign-on, ``002`` sign-off, ``301`` echo get ``00``; another
   code ``12``; no field 70 is a format error.
 
@@ -77,6 +82,8 @@ from terminal_sim.core.messages import (
 )
 from terminal_sim.errors import Iso8583Error
 from terminal_sim.iso import codec
+from terminal_sim.iso.mac import seal as mac_seal
+from terminal_sim.iso.mac import verify
 from terminal_sim.iso.messages import (
     MTI_AUTHORIZATION,
     HostReply,
@@ -92,6 +99,7 @@ from terminal_sim.iso.spec import (
     RC_FORMAT_ERROR,
     RC_INVALID_TRANSACTION,
     RC_OUT_OF_BALANCE,
+    RC_SECURITY_VIOLATION,
     RC_UNABLE_TO_LOCATE,
 )
 
@@ -127,6 +135,7 @@ class MockAcquirer:
         self._batches: dict[str, int] = {}
         self._note = ""  # why the reply is what it is, for the ledger's message log
         self._last_encoded: tuple[HostReply, bytes] | None = None
+        self._seal = False  # the message being handled carried a MAC: MAC the reply
         self.rejected = 0
 
     def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
@@ -139,6 +148,10 @@ class MockAcquirer:
 
     def _dispatch(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
         fields = codec.decode(message)
+        mac_ok = verify(message, fields)
+        self._seal = mac_ok is not None
+        if mac_ok is False:
+            return self._security_violation(fields, now)
         mti = fields["t"]
         reply: HostReply | None
         if mti == MTI_NETWORK:
@@ -219,7 +232,29 @@ class MockAcquirer:
             if echo in fields:
                 reply[echo] = fields[echo]
         self.ledger.log(now, "out", "0810", terminal_id, stan, answer)
-        return codec.encode(reply)
+        return self._encode_fields(reply)
+
+    def _security_violation(self, fields: dict[str, str], now: int) -> bytes | None:
+        """A message whose MAC does not verify: nothing is booked, the answer is ``63``
+        (MACed under the key of the terminal it names), echoing the MTI, STAN and terminal
+        id when they are well-formed; no answer when its MTI is no request's."""
+        mti = fields["t"]
+        terminal_id, stan = fields.get("41", ""), fields.get("11", "")
+        self.ledger.log(now, "in", mti, terminal_id, stan, RC_SECURITY_VIOLATION,
+                        "MAC does not verify: nothing booked")
+        if not (mti.isascii() and mti.isdigit()) or mti[2] not in "02468":
+            return None
+        reply = {"t": reply_mti(mti), "39": RC_SECURITY_VIOLATION}
+        if stan.isascii() and stan.isdigit() and len(stan) == 6:
+            reply["11"] = stan
+        if len(terminal_id) == 8:
+            reply["41"] = terminal_id
+        self.ledger.log(now, "out", reply["t"], terminal_id, stan, RC_SECURITY_VIOLATION)
+        return self._encode_fields(reply)
+
+    def _encode_fields(self, fields: dict[str, str]) -> bytes:
+        """The wire bytes of a reply: MACed when the request carried a (valid) MAC."""
+        return mac_seal(fields) if self._seal else codec.encode(fields)
 
     def _authorize(self, request: HostRequest, now: int, wall: dt.datetime,
                    seen: dict[str, Any] | None) -> HostReply | None:
@@ -397,7 +432,7 @@ class MockAcquirer:
         last = self._last_encoded
         if last is not None and last[0] is reply:  # stored, then returned: encode once
             return last[1]
-        encoded = codec.encode(reply.to_fields())
+        encoded = self._encode_fields(reply.to_fields())
         self._last_encoded = (reply, encoded)
         return encoded
 

@@ -65,6 +65,7 @@ RESPONSE_TEXT: dict[str, str] = {
     "43": "STOLEN CARD",
     "51": "INSUFFICIENT FUNDS",
     "54": "EXPIRED CARD",
+    "63": "SECURITY VIOLATION",
     "91": "ISSUER UNAVAILABLE",
     "94": "DUPLICATE TRANSMISSION",
     "95": "RECONCILE ERROR",
@@ -269,6 +270,8 @@ class HostReply:
     currency: str | None = None
     totals: BatchTotals | None = None
     network_code: str = ""
+    #: the terminal MACs its messages and this reply's MAC is missing or does not verify
+    mac_failed: bool = False
 
     @property
     def approved(self) -> bool:
@@ -277,12 +280,15 @@ class HostReply:
     def problem_with(self, request: AuthorizationRequest) -> str:
         """Why this reply is no valid answer to ``request`` ("" when it is one).
 
-        Nothing protects a reply on the wire (no MAC): a changed byte can turn "00" into
-        "0Q", an approval into what reads like a decline. A reply that does not answer
-        its request (another MTI, STAN or terminal id, an amount or currency that does
-        not echo the request's) or carries a response code the terminal does not know
-        says nothing reliable about what the host did.
+        Without a MAC nothing protects a reply on the wire: a changed byte can turn "00"
+        into "0Q", an approval into what reads like a decline. A reply whose MAC does not
+        verify (``mac_failed``), that does not answer its request (another MTI, STAN or
+        terminal id, an amount or currency that does not echo the request's) or carries a
+        response code the terminal does not know says nothing reliable about what the
+        host did.
         """
+        if self.mac_failed:
+            return "its MAC is missing or does not verify"
         expected = reply_mti(request.mti)
         echoes = (("MTI", self.mti, expected), ("STAN", self.stan, request.stan),
                   ("terminal id", self.terminal_id, request.terminal_id))

@@ -63,6 +63,10 @@ class Profile:
     #: MTI, an amount not echoed: a corrupted reply, nothing protects it) is an unknown
     #: outcome, reversed like a timeout; otherwise its response code is taken as it reads
     distrust_invalid_replies: bool = False
+    #: MAC every message to the host (ISO 8583 field 64, or 128 beside a secondary
+    #: bitmap) and take a reply whose MAC is missing or does not verify as no valid answer;
+    #: the host rejects a request whose MAC fails (63) and books nothing
+    mac_messages: bool = False
     #: attempts after which a queued reversal is abandoned (0: retry until settlement,
     #: which forces a last attempt; an abandoned reversal is a liveness failure)
     reversal_max_attempts: int = 30
@@ -121,6 +125,7 @@ PROFILES: dict[str, Profile] = {
         reprint_without_sale=False,
         reverse_on_timeout=True,
         distrust_invalid_replies=True,
+        mac_messages=True,
         recover_on_boot=True,
         reprint_missing=True,
         settle_at_end_of_day=True,

@@ -38,7 +38,9 @@ from terminal_sim.core.messages import (
     ReversalRequest,
     SettlementRequest,
 )
+from terminal_sim.iso import codec
 from terminal_sim.iso import messages as wire
+from terminal_sim.iso.mac import seal, verify
 
 #: Field 90 of an original whose send time the terminal does not keep.
 UNKNOWN_SENT = "0000000000"
@@ -122,7 +124,21 @@ def to_iso(request: Request) -> dict[str, str]:
     return to_wire(request).to_fields()
 
 
-def from_iso(fields: Mapping[str, str]) -> HostReply:
+def request_bytes(request: Request, *, mac: bool = False) -> bytes:
+    """The wire bytes of ``request`` (unframed), with a MAC (:mod:`terminal_sim.iso.mac`)
+    when ``mac``."""
+    fields = to_iso(request)
+    return seal(fields) if mac else codec.encode(fields)
+
+
+def read_reply(message: bytes, *, mac: bool = False) -> HostReply:
+    """Decode and read the reply ``message``; when ``mac``, a reply whose MAC is missing or
+    does not verify is read with ``mac_failed`` set (the core takes it as no valid answer)."""
+    fields = codec.decode(message)
+    return from_iso(fields, mac_failed=mac and verify(message, fields) is not True)
+
+
+def from_iso(fields: Mapping[str, str], *, mac_failed: bool = False) -> HostReply:
     """Read a decoded reply; a missing or bad field raises ``Iso8583Error`` naming it."""
     reply = wire.HostReply.from_fields(fields)
     return HostReply(
@@ -136,7 +152,9 @@ def from_iso(fields: Mapping[str, str]) -> HostReply:
         currency=reply.currency,
         totals=batch_totals(reply.totals) if reply.totals is not None else None,
         network_code=reply.network_code,
+        mac_failed=mac_failed,
     )
 
 
-__all__ = ["UNKNOWN_SENT", "batch_totals", "from_iso", "to_iso", "to_wire", "wire_totals"]
+__all__ = ["UNKNOWN_SENT", "batch_totals", "from_iso", "read_reply", "request_bytes", "to_iso",
+           "to_wire", "wire_totals"]

@@ -50,7 +50,8 @@ t      MTI                         see the message table above
 39     response code               ``00`` approved; ``05``, ``51``, ``54``, ``43`` declines;
                                    ``12`` invalid (e.g. a late original after its reversal);
                                    ``30`` format error; ``91``/``96`` host trouble; ``95``
-                                   reconciliation out of balance
+                                   reconciliation out of balance; ``63`` security violation
+                                   (the request's MAC does not verify)
 41     terminal id                 8 characters
 42     merchant id                 15 characters
 49     currency                    ISO 4217 numeric
@@ -62,15 +63,28 @@ t      MTI                         see the message table above
 75/87  credits reversal no./amt    0500/0510: refunds reversed; informational, not compared
 76/88  debits number / amount      0500/0510: sales that stand (approved, not voided/reversed)
 77/89  debits reversal no./amt     0500/0510: sales voided or reversed; informational
+64     MAC                         when no field above 64 is present (see "MAC" below)
 90     original data elements      voids/reversals: original MTI(4) + STAN(6) + date/time(10)
                                    + acquirer id(11, zeros) + forwarder id(11, zeros); a
                                    reversal without field 90 reverses the message with its own
                                    STAN (the same-STAN convention)
+128    MAC                         when a field above 64 is present (secondary bitmap)
 =====  ==========================  =============================================================
 
 Counts (74-77) are n10, amounts (86-89) n16, both zero-padded. The host compares only the
 standing totals (74, 76, 86, 88) of the terminal's open batch; the 0510 carries the host's
 eight values back so the terminal can show the difference.
+
+MAC (:mod:`terminal_sim.iso.mac`; a terminal whose profile has ``mac_messages``): the
+MAC is HMAC-SHA256 over every byte of the encoded message before the MAC field (MTI,
+bitmaps with the MAC bit set, all other fields), truncated to 8 bytes and written as 16
+upper-case hex characters, the fixed length ``default_ascii`` declares for fields 64 and
+128. The MAC field is the last of the message: 128 when a field above 64 is present
+(reversals' 90, 0500's 74-89, 0800's 70), else 64. The key is a *test key* derived from
+the terminal id (field 41), like the test cards. The host verifies a MAC when one is
+present: a message whose MAC does not verify books nothing and is answered ``63``; the
+reply to a MACed message is MACed; a message without MAC is processed as before. The
+terminal takes a reply whose MAC is missing or does not verify as no valid answer.
 """
 
 from __future__ import annotations
@@ -114,3 +128,4 @@ RC_INVALID_TRANSACTION = "12"
 RC_UNABLE_TO_LOCATE = "25"
 RC_FORMAT_ERROR = "30"
 RC_OUT_OF_BALANCE = "95"
+RC_SECURITY_VIOLATION = "63"

@@ -19,9 +19,8 @@ from terminal_sim.core.events import PrintDone
 from terminal_sim.core.messages import HostReply, Request
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
-from terminal_sim.iso import codec
 from terminal_sim.iso.framing import FrameDecoder, frame
-from terminal_sim.iso.mapping import from_iso, to_iso
+from terminal_sim.iso.mapping import read_reply, request_bytes
 from terminal_sim.plugins.ports import (
     Arrival,
     Piece,
@@ -118,11 +117,16 @@ class InProcessLink:
     (a reset, a power cut, a framing error): bytes reassemble only with bytes of their
     own connection, so the tail of a frame cut by a reset never becomes the head of a
     frame on the next connection (a whole frame already under way still arrives).
+
+    With ``mac`` (the profile's ``mac_messages``) the terminal side MACs its requests and
+    verifies the MAC of each reply (:mod:`terminal_sim.iso.mac`).
     """
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
-                 stream: Stream, trace: Trace, *, min_ms: int = 60, max_ms: int = 400) -> None:
+                 stream: Stream, trace: Trace, *, min_ms: int = 60, max_ms: int = 400,
+                 mac: bool = False) -> None:
         self.host = host
+        self.mac = mac
         self.scheduler = scheduler
         self.clock = clock
         self.trace = trace
@@ -145,7 +149,7 @@ class InProcessLink:
     def send(self, terminal_id: str, request: Request,
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
-        wire = frame(codec.encode(to_iso(request)))
+        wire = frame(request_bytes(request, mac=self.mac))
         self.uplink.carry(terminal_id, wire,
                           partial(self._at_host, (terminal_id, self._connection(terminal_id))))
 
@@ -199,7 +203,7 @@ class InProcessLink:
             return
         for message in messages:
             try:
-                reply = from_iso(codec.decode(message))
+                reply = read_reply(message, mac=self.mac)
             except ProtocolError as exc:
                 self.trace.write(self.clock.now(), terminal_id, "", "note", "reply_rejected",
                                  data={"reason": str(exc), "offset": exc.offset})

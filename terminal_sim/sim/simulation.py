@@ -144,7 +144,7 @@ class Simulation:
 
     def _make_link(self) -> AcquirerLink:
         return InProcessLink(self.host, self.scheduler, self.clock, self.seeds.stream("link"),
-                             self.trace)
+                             self.trace, mac=self.profile.mac_messages)
 
     def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
         from printer.virtual import VirtualPrinter
