@@ -67,10 +67,13 @@ def test_lost_approval_has_no_paper(scenario_runs: Runs) -> None:
 
 
 def test_cold_reader_slips(scenario_runs: Runs) -> None:
-    text = explain_text(load_run_dir(scenario_runs["cold-reader-error-slips"][0]))
-    assert "66 'CARD UNREADABLE' slips" in text
+    view = load_run_dir(scenario_runs["cold-reader-error-slips"][0])
+    text = explain_text(view)
+    slips = sum(1 for f in view.findings if f["code"] == "STRAY_RECEIPT")
+    assert slips > 10  # a cold morning: many failed reads, each a slip
+    assert f"{slips} 'CARD UNREADABLE' slips" in text
     assert "°C and failed the read" in text
-    assert "the cold-card-reader fault (card read failed), 66 times" in text
+    assert f"the cold-card-reader fault (card read failed), {slips} times" in text
 
 
 def test_late_reply_orphan(scenario_runs: Runs) -> None:
