@@ -27,6 +27,7 @@ from functools import cache
 from typing import Any
 
 from printer.escpos_loader import escpos_module
+from terminal_sim.base.guards import printable
 from terminal_sim.base.money import Money
 from terminal_sim.core.slips import Slip
 from terminal_sim.receipts.device import job_device, write_raw
@@ -49,6 +50,9 @@ _TITLES = {"sale": "SALE", "void": "VOID", "refund": "REFUND", "error": "CARD ER
 
 
 def _pair(label: str, value: str, width: int) -> str:
+    # a value can come from the host (RRN, approval code): a control byte in it would be
+    # an ESC/POS command to the printer (FS swallows the next line), so it is shown escaped
+    value = printable(value, None)
     left = f"{label}:"
     gap = max(1, width - len(left) - len(value))
     return f"{left}{' ' * gap}{value}\n"

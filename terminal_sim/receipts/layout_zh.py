@@ -48,6 +48,7 @@ import re
 import unicodedata
 from typing import Any
 
+from terminal_sim.base.guards import printable
 from terminal_sim.base.money import CURRENCIES
 from terminal_sim.core.slips import Slip
 from terminal_sim.receipts.device import job_device, write_raw
@@ -101,6 +102,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def _pair(label: str, value: str, width: int) -> str:
+    value = printable(value, None)  # host text never reaches the printer as a command
     left = f"{label}:"
     gap = max(1, width - display_width(left) - display_width(value))
     return f"{left}{' ' * gap}{value}\n"
