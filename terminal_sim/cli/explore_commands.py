@@ -11,6 +11,8 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,9 +82,12 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
         runs = 100
     out = out_dir or Path("out") / f"explore-{seed}"
     # the mock host logs each corrupted message it drops: in hundreds of generated worlds
-    # that is noise, and the worlds' own reports keep what matters
-    logging.getLogger("terminal_sim.acquirer").setLevel(logging.ERROR)
-    with _errors(), maybe_cluster(cluster) as pool:
+    # that is noise, and the worlds' own reports keep what matters (the level is put back
+    # afterwards: a caller's process, e.g. a test runner, keeps its own logging)
+    host_log = logging.getLogger("terminal_sim.acquirer")
+    level = host_log.level
+    host_log.setLevel(logging.ERROR)
+    with _restored(host_log, level), _errors(), maybe_cluster(cluster) as pool:
         announce_cluster(pool)
         started = time.monotonic()  # the console's figures only, never explore.json
         found = run_explore(profile, seed, runs=runs, time_budget_s=seconds,
@@ -100,6 +105,14 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     echo(f"failures: {data['failures']}")
     echo(f"oracle_disagreements: {data['oracle_disagreements']}")
     sys.exit(EXIT_FAILED if data["failing"] else EXIT_OK)
+
+
+@contextmanager
+def _restored(logger: logging.Logger, level: int) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _to_stderr(text: str) -> None:

@@ -138,3 +138,15 @@ def test_the_command_s_shrink_default_is_the_shrinker_s() -> None:
     from terminal_sim.explore.shrink import SHRINK_BUDGET
 
     assert _SHRINK_RUNS == SHRINK_BUDGET
+
+
+def test_the_command_leaves_the_host_logger_as_it_found_it(tmp_path: Path) -> None:
+    """It quiets the mock host while it runs; a caller's logging (a test runner's
+    capture) must not stay quiet afterwards."""
+    import logging
+
+    host_log = logging.getLogger("terminal_sim.acquirer")
+    before = host_log.level
+    _explore("--profile", "naive", "--runs", "1", "--seed", "4", "--shrink-runs", "0",
+             "--out", str(tmp_path))
+    assert host_log.level == before

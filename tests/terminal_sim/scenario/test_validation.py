@@ -55,11 +55,11 @@ def test_the_largest_run_still_loads() -> None:
 
 
 def test_too_many_terminals() -> None:
-    terminals = "".join(f"  - id: T{i:07d}\n" for i in range(1_001))
+    terminals = "".join(f"  - id: T{i:07d}\n" for i in range(10_001))
     text = "name: t\nseed: 1\nterminals:\n" + terminals + "workload: {}\n"
     error = error_of(text)
     assert (error.line, error.field) == (4, "terminals")
-    assert "1,001 items is more than the maximum 1,000" in error.reason
+    assert "10,001 items is more than the maximum 10,000" in error.reason
 
 
 @pytest.mark.parametrize(("fault", "field"), [
