@@ -1,9 +1,9 @@
 """The mock acquirer over TCP: ISO 8583 in 2-byte length frames, many terminals at once.
 
-One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server
-(its own accept loop, 127.0.0.1 unless told otherwise). Each connection cuts its
-byte stream into messages with :class:`~terminal_sim.iso.framing.FrameDecoder` and
-hands them to one processing task, the only writer of the ledger:
+One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server (its
+own accept loop, 127.0.0.1 unless told otherwise). Each connection cuts its byte stream
+into messages (:class:`~terminal_sim.iso.framing.FrameDecoder`) for one processing task,
+the only writer of the ledger:
 
 * **group commit**: the processor takes every message waiting, processes each in its
   own savepoint and commits the group once (one ``synchronous=FULL`` sync for many
@@ -230,7 +230,14 @@ class AcquirerServer:
             self._log.flush()
 
     async def _accept(self, listener: socket.socket) -> tuple[socket.socket, Any]:
-        return await asyncio.get_running_loop().sock_accept(listener)
+        accepting = asyncio.ensure_future(asyncio.get_running_loop().sock_accept(listener))
+        try:
+            return await asyncio.shield(accepting)
+        except asyncio.CancelledError:
+            # at shutdown: a connection handed over meanwhile is closed, not leaked
+            accepting.add_done_callback(_close_accepted)
+            accepting.cancel()
+            raise
 
     async def _accept_loop(self, listener: socket.socket) -> None:
         backoff = ACCEPT_BACKOFF[0]
@@ -242,8 +249,7 @@ class AcquirerServer:
             except OSError as exc:
                 if self._closing:
                     return
-                # out of descriptors or memory (or worse): the connection waits in the
-                # backlog while we back off
+                # out of descriptors or memory: the connection waits in the backlog
                 self.stats.accept_errors += 1
                 self._log.warning("accept failed: %s; %d connections open; trying again "
                                   "in %g s", exc.strerror, len(self._connections), backoff)
@@ -488,3 +494,7 @@ class ServerThread:
         finally:
             await self.server.shutdown()
 
+
+def _close_accepted(accepting: asyncio.Future[tuple[socket.socket, Any]]) -> None:
+    if not accepting.cancelled() and accepting.exception() is None:  # a client left waiting
+        accepting.result()[0].close()
