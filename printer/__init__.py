@@ -10,7 +10,10 @@ module                   what it is
                          printing to a simulated roll
 ``urls``                 printers by URL (``virtual://``, ``tcp://``, ``serial://`` ...)
 ``servers``              a simulated printer on TCP or a pseudo-terminal
-``render``               receipts as PNG or HTML (with ``glyphs``, ``symbology``, ``pcf``)
+``render``               receipts as PNG or HTML (with ``glyphs``, ``symbology``, ``pcf``;
+                         the bitmap fonts ship in ``printer/fonts``)
+``capture``              a captured stream replayed with the printer's power and paper
+                         changes: the paper that really came out
 ``pan_check``            card numbers on paper, checked against a masking policy
 ``errors``               the package's exception tree
 =======================  ==================================================================
@@ -31,6 +34,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (it costs
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from typing import Any
 
+    from printer.capture import Capture, replay
     from printer.errors import (
         EscPosError,
         PrinterConfigurationError,
@@ -50,6 +54,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
 _EXPORTS = {  # name: the module defining it
     "VirtualPrinter": "printer.virtual",
+    "Capture": "printer.capture",
+    "replay": "printer.capture",
     "open_printer": "printer.urls",
     "register_scheme": "printer.urls",
     "parse": "printer.interpreter",
@@ -72,6 +78,7 @@ _EXPORTS = {  # name: the module defining it
 }
 
 __all__ = [  # the keys of _EXPORTS (a literal list: type checkers read it)
+    "Capture",
     "DeviceServer",
     "EscPosError",
     "EscPosInterpreter",
@@ -90,6 +97,7 @@ __all__ = [  # the keys of _EXPORTS (a literal list: type checkers read it)
     "receipt_to_html",
     "receipt_to_png",
     "register_scheme",
+    "replay",
     "roll_to_html",
     "roll_to_png",
 ]
