@@ -8,7 +8,10 @@ to stderr. SIGINT and SIGTERM stop the server cleanly (receipts in progress are 
 marked truncated).
 
 ``pos-sim printer render FILE.bin --out DIR`` reads a captured byte stream and writes each
-receipt as text, PNG and HTML. ``pos-sim printer check FILE...`` checks receipt texts for
+receipt as text, PNG and HTML. Given a run directory (or the ``receipts.bin`` inside one),
+it renders the receipts the run printed, at the run's width: the application embedding
+this group reads the run (``ctx.meta[RUN_READER]``, see :mod:`printer.capture`).
+``pos-sim printer check FILE...`` checks receipt texts for
 card numbers showing more digits than a policy allows.
 """
 
@@ -16,14 +19,27 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from printer.errors import PrinterConfigurationError
 
-__all__ = ["printer"]
+if TYPE_CHECKING:
+    from printer.capture import Capture
+    from printer.roll import Receipt
+
+__all__ = ["RUN_READER", "RunReader", "printer"]
+
+#: The key in click's ``Context.meta`` under which an application embedding this group puts
+#: a :data:`RunReader`: how ``render`` reads a run directory (or a stream inside one).
+RUN_READER = "printer.run_reader"
+#: ``(path) -> captures``, or None when ``path`` is a plain captured stream; raises
+#: PrinterConfigurationError when ``path`` is a damaged run (exit status 2)
+RunReader = Callable[[Path], "list[Capture] | None"]
 
 
 @click.group("printer")
@@ -142,27 +158,62 @@ def _log_to_stderr() -> None:
 
 
 @printer.command("render")
-@click.argument("stream", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("stream", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for NNNN.txt, NNNN.png and NNNN.html.")
-@click.option("--columns", type=click.IntRange(1, 255), default=48, show_default=True,
-              help="Print width in font A characters the bytes were meant for.")
-@click.option("--chinese/--no-chinese", default=False, show_default=True,
-              help="Double-byte (GB18030) text as the power-on mode.")
-def render(stream: Path, out: Path, columns: int, chinese: bool) -> None:
-    """Read a captured ESC/POS byte stream; write every receipt as text, PNG and HTML."""
-    from printer.interpreter import parse
+@click.option("--columns", type=click.IntRange(1, 255), default=None,
+              help="Print width in font A characters the bytes were meant for "
+                   "[default: the run's width for a run, else 48].")
+@click.option("--chinese/--no-chinese", default=None,
+              help="Double-byte (GB18030) text as the power-on mode [default: the run's, "
+                   "else off].")
+@click.pass_context
+def render(ctx: click.Context, stream: Path, out: Path, columns: int | None,
+           chinese: bool | None) -> None:
+    """Read a captured ESC/POS byte stream; write every receipt as text, PNG and HTML.
+
+    STREAM is a captured .bin file, or a run directory (or the receipts.bin in one): then
+    the receipts are those the run printed (bytes sent to a printer without power or
+    paper are not receipts), at the run's width.
+    """
+    from printer.capture import Capture, replay
+
+    reader: RunReader | None = ctx.meta.get(RUN_READER)
+    try:
+        captures = reader(stream) if reader is not None else None
+        if captures is None and stream.is_dir():
+            raise click.UsageError(f"{stream} is a directory: give a captured .bin file"
+                                   + ("" if reader else " (pos-sim printer render reads "
+                                      "run directories)"))
+        if captures is None:
+            captures = [Capture(stream.name, stream.read_bytes(), columns=columns or 48,
+                                chinese=bool(chinese))]
+        rolls = [(replay(_chosen(capture, chinese), columns=columns),
+                  columns or capture.columns) for capture in captures]
+    except (PrinterConfigurationError, OSError) as exc:  # a damaged run: bad input (exit 2)
+        raise click.BadParameter(str(exc), param_hint="STREAM") from exc
+    drawn = [(receipt, width) for roll, width in rolls for receipt in roll.receipts]
+    out.mkdir(parents=True, exist_ok=True)
+    for number, (receipt, width) in enumerate(drawn, start=1):
+        _write_receipt(out / f"{number:04d}", receipt, width)
+    warnings = sum(len(roll.warnings) for roll, _ in rolls)
+    widths = "/".join(str(w) for w in sorted({w for _, w in drawn})) or str(columns or 48)
+    click.echo(f"{len(drawn)} receipt(s), {warnings} warning(s) -> {out} ({widths} columns)")
+
+
+def _chosen(capture: Capture, chinese: bool | None) -> Capture:
+    if chinese is None or chinese == capture.chinese:
+        return capture
+    return Capture(capture.name, capture.data, capture.changes, capture.columns, chinese)
+
+
+def _write_receipt(stem: Path, receipt: Receipt, columns: int) -> None:
     from printer.render import receipt_to_html, receipt_to_png
 
-    roll = parse(stream.read_bytes(), columns=columns, chinese_mode=chinese)
-    out.mkdir(parents=True, exist_ok=True)
-    for number, receipt in enumerate(roll.receipts, start=1):
-        stem = out / f"{number:04d}"
-        stem.with_suffix(".txt").write_text(receipt.text + "\n", encoding="utf-8")
-        receipt_to_png(receipt, stem.with_suffix(".png"), width_dots=columns * 12)
-        stem.with_suffix(".html").write_text(
-            receipt_to_html(receipt, width_dots=columns * 12) + "\n", encoding="utf-8")
-    click.echo(f"{len(roll.receipts)} receipt(s), {len(roll.warnings)} warning(s) -> {out}")
+    stem.with_suffix(".txt").write_text(receipt.text + "\n", encoding="utf-8")
+    receipt_to_png(receipt, stem.with_suffix(".png"), width_dots=columns * 12)
+    stem.with_suffix(".html").write_text(
+        receipt_to_html(receipt, width_dots=columns * 12) + "\n", encoding="utf-8")
 
 
 @printer.command("check")

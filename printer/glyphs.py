@@ -1,16 +1,18 @@
 """Glyphs: characters and runs of text as ink masks, from X11 bitmap fonts.
 
-What :mod:`printer.render` draws text with. Glyphs come from X11 bitmap fonts read by
-:mod:`printer.pcf` (see the *Fonts* paragraph of :mod:`printer.render`): ``12x24`` (font
-A), ``9x18`` (font B), ``10x20`` (characters beyond Latin-1), ``gb24st`` / ``gb16st``,
-``jiskan24``, ``hanglm24`` (double-byte characters, two cells wide), searched in
-:func:`font_dirs`. Without them Latin text falls back to Pillow's built-in bitmap font
-and other characters to an empty box. Masks are cached; callers never modify them.
+What :mod:`printer.render` draws text with. Glyphs come from the X11 bitmap fonts shipped
+in this package (``printer/fonts/``, licences in ``printer/fonts/LICENSES.md``), read by
+:mod:`printer.pcf`: ``12x24`` (font A), ``9x18`` (font B), ``10x20`` (characters beyond
+Latin-1: Greek, Cyrillic, box drawing ...), ``gb24st`` / ``gb16st`` (GB 2312 Song, double-
+byte characters, two cells wide). No font is read from the system's font folders, so a
+receipt gives the same dots on every machine. Should the package's fonts be missing (a
+damaged installation), Latin text falls back to Pillow's built-in bitmap font and other
+characters to an empty box; :func:`font_report` says so. Masks are cached; callers never
+modify them.
 """
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
@@ -23,7 +25,7 @@ from printer.errors import PrinterConfigurationError
 from printer.pcf import PcfFont, font_code
 from printer.roll import Style
 
-__all__ = ["CELLS", "FONT_PACKAGE", "clear_caches", "font_dirs", "font_report", "run_mask"]
+__all__ = ["CELLS", "FONT_DIR", "clear_caches", "font_dirs", "font_report", "run_mask"]
 
 CELLS = {0: (12, 24, 22), 1: (9, 17, 14)}  # font: cell width, height, baseline row
 
@@ -31,24 +33,15 @@ _FONT_FILES = {
     "a": ("12x24",),
     "a-extra": ("10x20",),
     "b": ("9x18",),
-    "wide-a": ("gb24st", "jiskan24", "hanglm24"),
-    "wide-b": ("gb16st", "jiskan16", "hanglm16"),
+    "wide-a": ("gb24st",),
+    "wide-b": ("gb16st",),
 }
-_FONT_DIRS = (
-    "/usr/share/fonts/X11/misc",
-    "/usr/local/share/fonts/X11/misc",
-    "/usr/X11R6/lib/X11/fonts/misc",
-    "/opt/homebrew/share/fonts/X11/misc",
-)
-FONT_PACKAGE = "xfonts-base"  # the Debian package with every font above
+FONT_DIR = Path(__file__).resolve().parent / "fonts"  # the package's fonts, nothing else
 
 
 def font_dirs() -> list[Path]:
-    """The folders searched for fonts, in order."""
-    dirs = [Path(p) for p in os.environ.get("TERMINAL_SIM_FONT_DIR", "").split(os.pathsep) if p]
-    dirs.append(Path(__file__).resolve().parent / "fonts")
-    dirs.extend(Path(p) for p in _FONT_DIRS)
-    return dirs
+    """The folders searched for fonts: the package's own (``printer/fonts``) only."""
+    return [FONT_DIR]
 
 
 @cache
@@ -59,7 +52,7 @@ def _fonts() -> dict[str, tuple[PcfFont, ...]]:
         fonts = []
         for name in names:
             for folder in dirs:
-                path = next((folder / f"{name}{ext}" for ext in (".pcf.gz", ".pcf")
+                path = next((folder / f"{name}{ext}" for ext in (".pcf.xz", ".pcf.gz", ".pcf")
                              if (folder / f"{name}{ext}").is_file()), None)
                 if path is not None:
                     try:

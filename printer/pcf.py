@@ -1,4 +1,4 @@
-"""A reader of X11 PCF bitmap fonts (``.pcf`` and ``.pcf.gz``), for drawing receipts.
+"""A reader of X11 PCF bitmap fonts (``.pcf``, ``.pcf.gz``, ``.pcf.xz``), for drawing receipts.
 
 Receipt printers draw text from bitmap fonts (Epson font A is a 12 x 24 dot cell, Chinese
 models print 24 x 24 Song glyphs); a bitmap font draws the same dots on every machine,
@@ -17,6 +17,7 @@ descent. :func:`font_code` does that mapping for the registries we use.
 from __future__ import annotations
 
 import gzip
+import lzma
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,13 @@ class PcfFont:
         self.path = Path(path)
         try:
             raw = self.path.read_bytes()
-            data = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            if raw[:2] == b"\x1f\x8b":
+                data = gzip.decompress(raw)
+            elif raw[:6] == b"\xfd7zXZ\x00":
+                data = lzma.decompress(raw, format=lzma.FORMAT_XZ)
+            else:
+                data = raw
+        except (OSError, EOFError, gzip.BadGzipFile, lzma.LZMAError) as exc:
             raise PrinterConfigurationError(f"cannot read font {self.path}: {exc}") from exc
         if data[:4] != b"\x01fcp":
             raise PrinterConfigurationError(f"{self.path} is not a PCF font")

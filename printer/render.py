@@ -42,15 +42,14 @@ bytes of the receipt are complete; only the picture stops.
 The drawing is in three modules: :mod:`printer.glyphs` (fonts and text masks),
 :mod:`printer.symbology` (barcode and QR modules) and this one (layout on paper, PNG, HTML).
 
-**Fonts.** Glyphs come from X11 bitmap fonts read by :mod:`printer.pcf`, so the same
-receipt gives the same dots on every machine: ``12x24`` (font A), ``9x18`` (font B),
-``10x20`` (characters beyond Latin-1), ``gb24st`` / ``gb16st`` (GB 2312 Song, the Chinese
-printer's 24 x 24 font), ``jiskan24``, ``hanglm24`` (Japanese, Korean). All are in the
-Debian package ``xfonts-base`` (public domain and MIT-style licences); the folders searched
-are ``$TERMINAL_SIM_FONT_DIR`` (``os.pathsep``-separated), ``printer/fonts/`` and the usual
-X11 font folders. Without them, Latin text falls back to Pillow's built-in bitmap font
-(scaled to the cell) and other characters to an empty box; :func:`font_report` says which
-fonts are in use (golden-image tests check it).
+**Fonts.** Glyphs come from the X11 bitmap fonts shipped in the package
+(``printer/fonts/``, read by :mod:`printer.pcf`; licences in ``printer/fonts/LICENSES.md``),
+so the same receipt gives the same dots on every machine: ``12x24`` (font A), ``9x18``
+(font B), ``10x20`` (characters beyond Latin-1: Greek, Cyrillic ...), ``gb24st`` /
+``gb16st`` (GB 2312 Song, the Chinese printer's 24 x 24 font). Nothing is read from the
+system's font folders. A double-byte character outside GB 2312 is an empty box, as on a
+printer without the glyph; :func:`font_report` says which fonts are in use (golden-image
+tests check it).
 
 **Determinism.** The same receipt gives the same image, and the same PNG bytes with the
 same zlib: :func:`png_bytes` uses fixed encoder settings and writes no metadata. Images are
@@ -76,7 +75,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from printer.errors import PrinterConfigurationError, SymbolDataError
-from printer.glyphs import CELLS, FONT_PACKAGE, font_report, run_mask
+from printer.glyphs import CELLS, font_report, run_mask
 from printer.roll import (
     Barcode,
     Code2D,
@@ -93,7 +92,6 @@ from printer.roll import (
 from printer.symbology import barcode_modules, code128_values, qr_matrix
 
 __all__ = [
-    "FONT_PACKAGE",
     "MAX_DRAWN_DOTS",
     "PAPER_58MM",
     "PAPER_80MM",

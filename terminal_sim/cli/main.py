@@ -20,8 +20,23 @@ from terminal_sim.cli.exit_codes import friendly_errors as _friendly_errors
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pos-sim")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """terminal-sim: reproduce stray receipts and lost records of a card terminal."""
+    from printer.commands import RUN_READER
+
+    ctx.meta[RUN_READER] = _read_run_printers  # 'pos-sim printer render RUN_DIR'
+
+
+def _read_run_printers(path: Path) -> Any:
+    from printer.errors import PrinterConfigurationError
+    from terminal_sim.errors import TerminalSimError
+    from terminal_sim.reporting.run_capture import run_captures
+
+    try:
+        return run_captures(path)
+    except TerminalSimError as exc:
+        raise PrinterConfigurationError(str(exc)) from exc
 
 
 @main.command()

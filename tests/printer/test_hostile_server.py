@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import PRLIMIT_HOW, ROOT, system_tool
 
 DLE_EOT_1 = b"\x10\x04\x01"
 RECEIPT = b"\x1b@NORMAL CLIENT\n\x1dV\x00"
@@ -262,10 +261,7 @@ def test_a_thousand_receipts_on_one_connection_while_another_client_is_served(
 
 
 def _prlimit() -> tuple[str, ...]:
-    found = shutil.which("prlimit")
-    if found is None:
-        pytest.skip("prlimit is not installed")
-    return (found, "--nofile=64")
+    return (system_tool("prlimit", PRLIMIT_HOW), "--nofile=64")
 
 
 @pytest.mark.slow

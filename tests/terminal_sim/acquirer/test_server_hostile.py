@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -27,6 +26,7 @@ from iso8583.specs import default_ascii
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.server import AcquirerServer, ServerThread
 from terminal_sim.base.guards import RateLimitedLog
+from tests.support import PRLIMIT_HOW, system_tool
 from tests.terminal_sim.acquirer.conftest import make_host
 from tests.terminal_sim.acquirer.wire import Wire
 from tests.terminal_sim.hostile import Records, Stderr
@@ -177,13 +177,12 @@ def test_the_line_budget_sums_up_what_it_held_back() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
 def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         tmp_path: Path, wire: Wire) -> None:
     ledger = tmp_path / "host.sqlite"
     process = subprocess.Popen(
-        ["prlimit", "--nofile=64", sys.executable, "-m", "terminal_sim", "acquirer", "serve",
-         "--port", "0", "--ledger", str(ledger)],
+        [system_tool("prlimit", PRLIMIT_HOW), "--nofile=64", sys.executable, "-m",
+         "terminal_sim", "acquirer", "serve", "--port", "0", "--ledger", str(ledger)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr = Stderr(process)
     try:

@@ -21,11 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, SCENARIOS
+from tests.support import ROOT, SCENARIOS, missing
 
 # several 600-run campaigns each: beyond the suite's 600 s per test on a busy machine
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
-pytest.importorskip("distributed")
+try:
+    import distributed  # noqa: F401 - the test extra [dask] installs it
+except ImportError:
+    missing("the Python package distributed is not installed", "pip install -e '.[test]'")
 
 SEEDS = "1-60"
 RUNS = 600

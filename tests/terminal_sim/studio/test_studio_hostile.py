@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import pytest
 
 from terminal_sim.studio.live import LiveTerminal
 from terminal_sim.studio.server import StudioServer
+from tests.support import PRLIMIT_HOW, system_tool
 from tests.terminal_sim.hostile import Records, Stderr
 
 MAX_CONNECTIONS = 8
@@ -206,11 +206,10 @@ def test_a_client_that_leaves_mid_answer_is_not_a_traceback(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
 def test_out_of_descriptors_it_refuses_keeps_its_clients_and_logs_little(
         tmp_path: Path) -> None:
-    command = ["prlimit", "--nofile=64", sys.executable, "-m", "terminal_sim", "studio",
-               "--port", "0", "--speed", "0", "--request-timeout", "30"]
+    command = [system_tool("prlimit", PRLIMIT_HOW), "--nofile=64", sys.executable, "-m",
+               "terminal_sim", "studio", "--port", "0", "--speed", "0", "--request-timeout", "30"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=tmp_path, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     stderr = Stderr(process)
