@@ -81,6 +81,7 @@ log = logging.getLogger(__name__)
 CHUNK = 65536  # bytes read from one connection per turn of the loop
 RECEIPT_CHUNK = 1024  # ... while it is finishing receipts: ~45 one-line receipts a turn
 MAX_REPLY_BUFFER = 65536  # unread replies held for one connection before it is paused
+_TCP_WINDOW = 65536
 _OUT_OF_DESCRIPTORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
 _MAX_BACKOFF = 1.0
 
@@ -296,6 +297,8 @@ class DeviceServer(PrinterControl):
     def _admit(self, conn: socket.socket, address: Any) -> None:
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # a printer's small TCP window: backpressure reaches the client soon (receive buffer)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _TCP_WINDOW)
         session = self._new_session(f"tcp {address[0]}:{address[1]}")
         connection = _Connection(conn, session)
         self._connections[conn.fileno()] = connection
