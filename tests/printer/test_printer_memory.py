@@ -52,7 +52,7 @@ class Running:
     def wait(self, check: Any, what: str) -> list[dict[str, Any]]:
         for _ in range(500):
             entries = self.entries()
-            if check(entries):
+            if check(entries) is True:
                 return entries
             time.sleep(0.02)
         raise AssertionError(f"{what}: {self.entries()}")
