@@ -47,7 +47,7 @@ class Running:
         self.thread.start()
 
     def entries(self) -> list[dict[str, Any]]:
-        return self.server.sink.entries
+        return self.sink.entries
 
     def wait(self, check: Any, what: str) -> list[dict[str, Any]]:
         for _ in range(500):
