@@ -7,6 +7,7 @@ through ``DeviceServer.update_state`` (the API the lab's control builds on).
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -218,3 +219,21 @@ def test_update_state_refuses_unknown_fields(run: Any) -> None:
     printer = run()
     with pytest.raises(PrinterConfigurationError, match="cover_closed"):
         printer.server.update_state(cover_closed=True)
+
+
+def test_modes_survive_reopening_the_serial_line(run: Any) -> None:
+    printer = run()
+    path = printer.server.open_pty()
+    sent = 0
+    for data in (b"\x1ba\x01\x1bt\x10", b"caf\xe9\n\x1dV\x00"):
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY)
+        os.write(fd, data)
+        sent += len(data)
+        for _ in range(500):  # the server reads it before the line closes again
+            if printer.server.received == sent:
+                break
+            time.sleep(0.01)
+        os.close(fd)
+    printer.wait(lambda e: len(e) == 1, "no receipt")
+    (line,) = [e for e in printer.sink.receipts[0].elements if isinstance(e, TextLine)]
+    assert (line.text, line.align) == ("café", "center")
