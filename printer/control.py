@@ -28,7 +28,8 @@ from typing import Any
 from printer.errors import PrinterConfigurationError
 from printer.state import PrinterState
 
-__all__ = ["RECEIVE_BUFFER", "STATE_FIELDS", "ReceiveBuffer", "StateControl", "apply_changes"]
+__all__ = ["RECEIVE_BUFFER", "STATE_FIELDS", "PrinterControl", "ReceiveBuffer", "StateControl",
+           "apply_changes", "check_changes"]
 
 RECEIVE_BUFFER = 4096
 _REALTIME = re.compile(rb"\x10\x04([\x01-\x04])")
@@ -38,12 +39,20 @@ STATE_FIELDS = tuple(f.name for f in dataclasses.fields(PrinterState)
 
 
 def check_changes(changes: dict[str, Any]) -> None:
-    """Raise ``PrinterConfigurationError`` naming a key that is not a state field."""
+    """Raise ``PrinterConfigurationError`` for a key that is not a state field, or a
+    paper level or roll length that cannot be."""
     unknown = sorted(set(changes) - set(STATE_FIELDS) - {"new_roll"})
     if unknown:
         raise PrinterConfigurationError(
             f"unknown printer state field(s) {', '.join(unknown)}; "
             f"known: {', '.join(STATE_FIELDS)}, new_roll")
+    if "paper" in changes:
+        PrinterState(paper=changes["paper"])  # raises for a level that does not exist
+    if "roll_length" in changes and changes["roll_length"] is not None and (
+            not isinstance(changes["roll_length"], int) or changes["roll_length"] < 1):
+        raise PrinterConfigurationError(
+            f"roll_length must be a positive number of dots or None, not "
+            f"{changes['roll_length']!r}")
 
 
 def apply_changes(state: PrinterState, changes: dict[str, Any]) -> None:

@@ -1,30 +1,20 @@
 """Device servers: a simulated receipt printer any POS application can print to.
 
-A :class:`DeviceServer` listens on TCP (like a network printer's raw port 9100) and/or on
-a pseudo-terminal (like a serial printer), feeds every byte it receives to an
+A :class:`DeviceServer` listens on TCP (a network printer's port 9100) and/or a
+pseudo-terminal (a serial printer), feeds what it receives to an
 :class:`~printer.interpreter.EscPosInterpreter` sharing one
-:class:`~printer.state.PrinterState`, and writes the interpreter's status replies back
-on the same connection, so python-escpos's ``paper_status()`` and ``is_online()`` work
-against it. Every job lands in the output folder (:class:`~printer.filing.ReceiptSink`:
-``NNNN.bin/.txt/.png`` and an append-only ``index.jsonl``; see :mod:`printer.filing` for
-the files, the numbering and the fsync policy); :mod:`printer.sessions` cuts a stream into
-jobs.
+:class:`~printer.state.PrinterState`, and writes status replies back on the same
+connection (python-escpos's ``paper_status()`` and ``is_online()`` work against it).
+Jobs land in the output folder (:mod:`printer.filing`); :mod:`printer.sessions` cuts a
+stream into jobs. A receipt is complete when cut; an uncut one is filed, truncated, when
+its TCP connection closes or the server stops. The server holds the pseudo-terminal open,
+so serial clients can come and go.
 
-A receipt is complete when it is cut; an uncut one is written, marked truncated, when its
-TCP connection closes or when the server stops. A serial line has no connection: the
-server holds the pseudo-terminal open, so clients can come and go, and the receipt in
-progress is written when the server stops.
-
-The modes live in the printer, not the connection: alignment, emphasis, sizes, code
-page, international set ... set on one connection (or serial session) still apply on the
-next, until an ``ESC @`` or a power cycle, as on a real printer (python-escpos's
-``Network`` never sends ``ESC @``); the paper, cover and power are the one ``state``.
-While the printer is on but cannot print (cover open, paper out, offline, an error) the
-bytes wait in its receive buffer and print when it is back; beyond the buffer the server
-stops reading (:mod:`printer.control`). Change the state while the server runs with
-:meth:`DeviceServer.update_state` (any thread) or :meth:`DeviceServer.schedule_state`.
-The server is one thread with a selector; :meth:`DeviceServer.serve` returns when
-:meth:`DeviceServer.stop` is called (from a signal handler or another thread).
+Modes live in the printer, not the connection: set on one connection they apply on the
+next until ``ESC @`` or a power cycle. An offline printer holds what it receives in its
+receive buffer and prints it when back; beyond it the server stops reading. Change the
+state while serving with ``update_state`` / ``schedule_state`` (:mod:`printer.control`).
+One thread with a selector; :meth:`DeviceServer.serve` returns on :meth:`DeviceServer.stop`.
 
 **Hostile clients.** What one client can take is bounded, and the others are still served:
 
@@ -41,13 +31,11 @@ The server is one thread with a selector; :meth:`DeviceServer.serve` returns whe
   that used the roll up ends, an operator puts in a new roll (logged);
 - replies a client does not read wait in a buffer of at most :data:`MAX_REPLY_BUFFER`
   bytes; beyond it the server stops reading that connection until the client reads;
-- ``accept`` failing for want of descriptors (EMFILE, ENFILE, ...) is logged once per
-  burst; the server frees a reserved descriptor to accept and close the waiting
-  connection (a refusal the client sees), backs off from accepting for a moment (up to
-  1 s), and keeps serving the connections it has;
-- repeated log lines are throttled (:class:`~printer.sessions.Throttle`: a kind of message
-  at most once a second, at most 5 lines a second); a failure while handling one
-  connection closes that connection with one log line and no traceback.
+- ``accept`` failing for want of descriptors (EMFILE ...) is logged once per burst; a
+  reserved descriptor is freed to accept and close (refuse) the waiting connection, then
+  accepting backs off (up to 1 s) while the connections it has are served;
+- log lines are throttled (:class:`~printer.sessions.Throttle`); a failure while handling
+  one connection closes it with one log line and no traceback.
 """
 
 from __future__ import annotations

@@ -219,6 +219,11 @@ def test_update_state_refuses_unknown_fields(run: Any) -> None:
     printer = run()
     with pytest.raises(PrinterConfigurationError, match="cover_closed"):
         printer.server.update_state(cover_closed=True)
+    with pytest.raises(PrinterConfigurationError, match="paper must be one of"):
+        printer.server.update_state(paper="low")
+    with pytest.raises(PrinterConfigurationError, match="at_byte must be >= 0"):
+        printer.server.schedule_state(-1, cover_open=True)
+    assert printer.server.update_state(paper="near-end")["paper"] == "near-end"
 
 
 def test_modes_survive_reopening_the_serial_line(run: Any) -> None:
