@@ -245,13 +245,13 @@ class ReceiptSink:
 
     def add_unprinted(self, data: bytes | Path, *, source: str, connection: int, start: int,
                       end: int, reason: str, warnings: Sequence[RollWarning],
-                      dropped: int = 0) -> dict[str, Any]:
+                      dropped: int = 0, held: str | None = None) -> dict[str, Any]:
         """File a job that printed nothing: its bytes and why. Return its index entry."""
         with self._lock:
             stem = self._claim()
             size = self._place_bin(stem, data)
             entry = self._entry(stem, source, connection, start, end, size, dropped, warnings)
-            entry.update(reason=reason)
+            entry.update(reason=reason, held=held)
             return self._append(entry)
 
     def add_event(self, event: str, **fields: Any) -> dict[str, Any]:

@@ -141,7 +141,7 @@ class Session:
         try:
             self.sink.add_unprinted(data, source=self.source, connection=self.number,
                                     start=start, end=start + len(data), reason=reason,
-                                    warnings=())
+                                    warnings=(), held=self.held_reason)
         except OSError as exc:
             self._filing_failed(data, start, exc)
 

@@ -212,6 +212,7 @@ def test_power_lost_while_held_loses_the_receive_buffer_and_files_why(run: Any) 
     lost = printer.wait(lambda e: len(e) == 2, "lost job not filed")[1]
     assert lost["printed"] is False
     assert lost["reason"] == "cover open; power lost while held: never printed"
+    assert lost["held"] == "cover open"
     assert (printer.server.sink.folder / lost["bin"]).read_bytes() == RECEIPT
 
 
