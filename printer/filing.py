@@ -9,8 +9,16 @@ file               what
                    to :data:`~printer.render.MAX_DRAWN_DOTS`, then a display cut)
 ``index.jsonl``    one JSON object a line, one line per job, appended (never rewritten):
                    number, files, source, connection, cut, truncated, blank, byte offsets,
-                   bytes, bytes_dropped, warnings, printed, reason, time received
+                   bytes, bytes_dropped, warnings, printed, reason, held, time received;
+                   and event lines (``"event": "held"``: a stream's bytes began to wait in
+                   the printer's receive buffer, with the reason, the connection and the
+                   stream offset; they carry no number)
 =================  =========================================================================
+
+A job whose bytes waited in the receive buffer (the cover was open ...) has ``held``: the
+reason it waited; ``printed`` tells whether it printed when the printer came back. Bytes
+still waiting when the power goes or the server stops are filed as a job that never
+printed, the reason saying so.
 
 A job that printed nothing (the paper was out, the cover open, a line never finished, a
 raster too big ...) is filed too: its bytes, ``printed: false`` and the ``reason`` (the
@@ -172,7 +180,8 @@ class ReceiptSink:
         for number, line in enumerate(data[:complete].splitlines(), start=1):
             try:
                 entry = json.loads(line)
-                highest = max(highest, int(entry["number"]))
+                if "event" not in entry:
+                    highest = max(highest, int(entry["number"]))
             except (ValueError, KeyError, TypeError) as exc:
                 raise PrinterConfigurationError(
                     f"{path} line {number} is not an index line this server wrote ({exc}); "
@@ -214,7 +223,7 @@ class ReceiptSink:
                 receipt_png_bytes(receipt, width_dots=self.width_dots)
 
     def add(self, receipt: Receipt, data: bytes | Path, *, source: str, connection: int,
-            dropped: int = 0) -> dict[str, Any]:
+            dropped: int = 0, held: str | None = None) -> dict[str, Any]:
         """File one receipt (``data``: its bytes, or a spool file of them, moved into
         place); ``dropped``: its bytes beyond the kept limit. Return its index entry."""
         from printer.render import receipt_png_bytes
@@ -231,19 +240,29 @@ class ReceiptSink:
                                 receipt.end_offset, size, dropped, receipt.warnings)
             entry.update(txt=f"{stem}.txt", png=f"{stem}.png" if picture else None,
                          cut=receipt.cut, truncated=receipt.truncated,
-                         blank=receipt.is_blank, printed=True)
+                         blank=receipt.is_blank, printed=True, held=held)
             return self._append(entry)
 
     def add_unprinted(self, data: bytes | Path, *, source: str, connection: int, start: int,
                       end: int, reason: str, warnings: Sequence[RollWarning],
-                      dropped: int = 0) -> dict[str, Any]:
+                      dropped: int = 0, held: str | None = None) -> dict[str, Any]:
         """File a job that printed nothing: its bytes and why. Return its index entry."""
         with self._lock:
             stem = self._claim()
             size = self._place_bin(stem, data)
             entry = self._entry(stem, source, connection, start, end, size, dropped, warnings)
-            entry.update(reason=reason)
+            entry.update(reason=reason, held=held)
             return self._append(entry)
+
+    def add_event(self, event: str, **fields: Any) -> dict[str, Any]:
+        """Append an event line (no number, no files): ``{"event": event, **fields}``."""
+        entry = {"event": event, **fields,
+                 "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")}
+        with self._lock:
+            self._index.write((json.dumps(entry) + "\n").encode("utf-8"))
+            self._index.flush()
+            self._dirty = True
+        return entry
 
     def _claim(self) -> str:
         while True:
@@ -270,6 +289,7 @@ class ReceiptSink:
             "blank": True, "start_offset": start, "end_offset": end,
             "bytes": size + dropped, "bytes_dropped": dropped,
             "warnings": [w.to_dict() for w in warnings], "printed": False, "reason": None,
+            "held": None,
             "received_at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
         }
 

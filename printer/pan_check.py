@@ -74,17 +74,26 @@ def find_pans(text: str) -> list[str]:
 
     A candidate is Luhn-valid and starts with a non-zero major industry identifier (no
     card number starts with 0; without this rule thirteen zeros in a merchant id would
-    count). A longer run of digits is searched at every offset.
+    count). A longer run of digits is searched at every offset. One run of digits is one
+    finding: its longest candidate (the leftmost of equal length), not also the shorter
+    Luhn-valid runs inside it (one printed number in ten passes Luhn at any length).
     """
     found = []
     for match in _DIGITS.finditer(text):
         run = match.group()
-        for length in range(13, min(19, len(run)) + 1):
-            for start in range(0, len(run) - length + 1):
-                candidate = run[start : start + length]
-                if candidate[0] != "0" and luhn_valid(candidate):
-                    found.append(candidate)
+        pan = _longest_pan(run)
+        if pan is not None:
+            found.append(pan)
     return found
+
+
+def _longest_pan(run: str) -> str | None:
+    for length in range(min(19, len(run)), 12, -1):
+        for start in range(0, len(run) - length + 1):
+            candidate = run[start : start + length]
+            if candidate[0] != "0" and luhn_valid(candidate):
+                return candidate
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,24 +1,20 @@
 """Device servers: a simulated receipt printer any POS application can print to.
 
-A :class:`DeviceServer` listens on TCP (like a network printer's raw port 9100) and/or on
-a pseudo-terminal (like a serial printer), feeds every byte it receives to an
+A :class:`DeviceServer` listens on TCP (a network printer's port 9100) and/or a
+pseudo-terminal (a serial printer), feeds what it receives to an
 :class:`~printer.interpreter.EscPosInterpreter` sharing one
-:class:`~printer.state.PrinterState`, and writes the interpreter's status replies back
-on the same connection, so python-escpos's ``paper_status()`` and ``is_online()`` work
-against it. Every job lands in the output folder (:class:`~printer.filing.ReceiptSink`:
-``NNNN.bin/.txt/.png`` and an append-only ``index.jsonl``; see :mod:`printer.filing` for
-the files, the numbering and the fsync policy); :mod:`printer.sessions` cuts a stream into
-jobs.
+:class:`~printer.state.PrinterState`, and writes status replies back on the same
+connection (python-escpos's ``paper_status()`` and ``is_online()`` work against it).
+Jobs land in the output folder (:mod:`printer.filing`); :mod:`printer.sessions` cuts a
+stream into jobs. A receipt is complete when cut; an uncut one is filed, truncated, when
+its TCP connection closes or the server stops. The server holds the pseudo-terminal open,
+so serial clients can come and go.
 
-A receipt is complete when it is cut; an uncut one is written, marked truncated, when its
-TCP connection closes or when the server stops. A serial line has no connection: the
-server holds the pseudo-terminal open, so clients can come and go, and the receipt in
-progress is written when the server stops.
-
-Each TCP connection is a new stream to the printer (its own modes: an ``ESC @`` per job
-is what drivers send anyway); the paper, cover and power are the one ``state``. The
-server is one thread with a selector; :meth:`DeviceServer.serve` returns when
-:meth:`DeviceServer.stop` is called (from a signal handler or another thread).
+Modes live in the printer, not the connection: set on one connection they apply on the
+next until ``ESC @`` or a power cycle. An offline printer holds what it receives in its
+receive buffer and prints it when back; beyond it the server stops reading. Change the
+state while serving with ``update_state`` / ``schedule_state`` (:mod:`printer.control`).
+One thread with a selector; :meth:`DeviceServer.serve` returns on :meth:`DeviceServer.stop`.
 
 **Hostile clients.** What one client can take is bounded, and the others are still served:
 
@@ -35,13 +31,11 @@ server is one thread with a selector; :meth:`DeviceServer.serve` returns when
   that used the roll up ends, an operator puts in a new roll (logged);
 - replies a client does not read wait in a buffer of at most :data:`MAX_REPLY_BUFFER`
   bytes; beyond it the server stops reading that connection until the client reads;
-- ``accept`` failing for want of descriptors (EMFILE, ENFILE, ...) is logged once per
-  burst; the server frees a reserved descriptor to accept and close the waiting
-  connection (a refusal the client sees), backs off from accepting for a moment (up to
-  1 s), and keeps serving the connections it has;
-- repeated log lines are throttled (:class:`~printer.sessions.Throttle`: a kind of message
-  at most once a second, at most 5 lines a second); a failure while handling one
-  connection closes that connection with one log line and no traceback.
+- ``accept`` failing for want of descriptors (EMFILE ...) is logged once per burst; a
+  reserved descriptor is freed to accept and close (refuse) the waiting connection, then
+  accepting backs off (up to 1 s) while the connections it has are served;
+- log lines are throttled (:class:`~printer.sessions.Throttle`); a failure while handling
+  one connection closes it with one log line and no traceback.
 """
 
 from __future__ import annotations
@@ -50,7 +44,6 @@ import contextlib
 import errno
 import logging
 import os
-import resource
 import selectors
 import socket
 import threading
@@ -59,6 +52,8 @@ import tty
 from dataclasses import dataclass, field
 from typing import Any
 
+from printer.addresses import default_max_connections, parse_address
+from printer.control import RECEIVE_BUFFER, PrinterControl, ReceiveBuffer, StateControl
 from printer.errors import PrinterConfigurationError
 from printer.filing import ReceiptSink
 from printer.interpreter import EscPosInterpreter
@@ -74,31 +69,9 @@ log = logging.getLogger(__name__)
 CHUNK = 65536  # bytes read from one connection per turn of the loop
 RECEIPT_CHUNK = 1024  # ... while it is finishing receipts: ~45 one-line receipts a turn
 MAX_REPLY_BUFFER = 65536  # unread replies held for one connection before it is paused
-_DESCRIPTORS_PER_SERVER = 16  # listeners, selector, wake pipe, index, spool files ...
+_TCP_WINDOW = 65536
 _OUT_OF_DESCRIPTORS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM))
 _MAX_BACKOFF = 1.0
-
-
-def parse_address(text: str, *, default_port: int = 9100) -> tuple[str, int]:
-    """``"HOST:PORT"`` (``"[::1]:9100"``, ``":9100"`` = 127.0.0.1) to ``(host, port)``."""
-    host, sep, port_text = text.rpartition(":")
-    if not sep:
-        host, port_text = text, str(default_port)
-    host = host.strip("[]") or "127.0.0.1"
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise PrinterConfigurationError(
-            f"a TCP address is HOST:PORT with a port from 0 to 65535 (0: any free port), "
-            f"not {text!r}")
-    return host, int(port_text)
-
-
-def default_max_connections(wanted: int = 64) -> int:
-    """``wanted``, or fewer when this process's descriptor limit would not allow it (a
-    connection can hold two descriptors: its socket and its job's spool file)."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return wanted
-    return max(1, min(wanted, (soft - _DESCRIPTORS_PER_SERVER) // 2))
 
 
 @dataclass(eq=False)
@@ -107,17 +80,18 @@ class _Connection:
     session: Session
     out: bytearray = field(default_factory=bytearray)
     paused: bool = False  # not read until the client reads its replies
+    starved: bool = False  # not read until the receive buffer has room
     closed: bool = False
     read_size: int = RECEIPT_CHUNK
 
 
-class DeviceServer:
+class DeviceServer(PrinterControl):
     """A simulated printer served on TCP and/or a pseudo-terminal (see the module doc)."""
 
     def __init__(self, sink: ReceiptSink, *, state: PrinterState | None = None,
                  columns: int = 48, chinese_mode: bool = False,
                  max_connections: int | None = None, idle_timeout: float = 60.0,
-                 job_limit: int = 64 << 20) -> None:
+                 job_limit: int = 64 << 20, receive_buffer: int = RECEIVE_BUFFER) -> None:
         if max_connections is not None and max_connections < 1:
             raise PrinterConfigurationError("max_connections must be at least 1")
         if idle_timeout <= 0:
@@ -132,6 +106,13 @@ class DeviceServer:
         self.job_limit = job_limit
         self.refused = 0  # connections closed at once: over the cap or out of descriptors
         self.throttle = Throttle(log)
+        self.buffer = ReceiveBuffer(receive_buffer)
+        self.control = StateControl()
+        self.received = 0
+        self._serving: threading.Thread | None = None
+        self._last: Session | None = None
+        self._cycles = self.state.power_cycles
+        self._pty_starved = False
         self._selector = selectors.DefaultSelector()
         self._listeners: list[socket.socket] = []
         self._paused_until = 0.0  # accepting resumes then (after running out of descriptors)
@@ -192,22 +173,29 @@ class DeviceServer:
     def stop(self) -> None:
         """Ask :meth:`serve` to return (safe from signal handlers and other threads)."""
         self._stop.set()
+        self._wake()
+
+    def _wake(self) -> None:
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")
 
     def serve(self) -> None:
         """Serve until :meth:`stop`; then write every receipt in progress and close."""
+        self._serving = threading.current_thread()
         try:
             self.sink.warm_up()  # fonts loaded now, not while a client waits
             swept = time.monotonic()
             while not self._stop.is_set():
                 for key, mask in self._selector.select(timeout=0.25):
                     self._event(key, mask)
+                self._apply_requests()
                 now = time.monotonic()
                 if now - swept >= 0.25:
                     swept = now
                     self._housekeeping(now)
         finally:
+            self._serving = None
+            self._apply_requests()  # nobody waits for ever on a change asked meanwhile
             self.close()
 
     def _event(self, key: selectors.SelectorKey, mask: int) -> None:
@@ -228,6 +216,8 @@ class DeviceServer:
                 if not self._registered(listener):
                     self._selector.register(listener, selectors.EVENT_READ, ("listen", None))
         for connection in list(self._connections.values()):
+            if connection.starved:
+                connection.session.last_active = now  # waiting for the printer, not idle
             idle = now - connection.session.last_active
             if idle >= self.idle_timeout:
                 self.throttle("idle", logging.INFO,
@@ -243,6 +233,7 @@ class DeviceServer:
 
     def close(self) -> None:
         """Write the receipts in progress, close every connection, the pty and listeners."""
+        self._drop_held("never printed: the server stopped")
         for connection in list(self._connections.values()):
             self._end(connection)
         for listener in self._listeners:
@@ -294,6 +285,8 @@ class DeviceServer:
     def _admit(self, conn: socket.socket, address: Any) -> None:
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # a printer's small TCP window: backpressure reaches the client soon (receive buffer)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _TCP_WINDOW)
         session = self._new_session(f"tcp {address[0]}:{address[1]}")
         connection = _Connection(conn, session)
         self._connections[conn.fileno()] = connection
@@ -359,8 +352,13 @@ class DeviceServer:
             self._end(connection, finish=False)
 
     def _read_socket(self, connection: _Connection) -> None:
+        size = self._read_limit(connection.read_size)
+        if size <= 0:
+            connection.starved = True
+            self._set_events(connection)
+            return
         try:
-            data = connection.sock.recv(connection.read_size)
+            data = connection.sock.recv(size)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -368,7 +366,7 @@ class DeviceServer:
         if not data:
             self._end(connection)
             return
-        reply = connection.session.feed(data)
+        reply = self._deliver(connection.session, data)
         # small reads while receipts come (filing is the costly part), larger when not
         connection.read_size = (RECEIPT_CHUNK if connection.session.filed_last
                                 else min(CHUNK, connection.read_size * 2))
@@ -389,27 +387,67 @@ class DeviceServer:
             del connection.out[:sent]
             if sent:
                 connection.session.last_active = time.monotonic()
-        paused = len(connection.out) > MAX_REPLY_BUFFER
-        events = selectors.EVENT_WRITE if paused else selectors.EVENT_READ
-        if connection.out:
-            events |= selectors.EVENT_WRITE
-        connection.paused = paused
-        if self._selector.get_key(sock).events != events:
+        connection.paused = len(connection.out) > MAX_REPLY_BUFFER
+        self._set_events(connection)
+
+    def _set_events(self, connection: _Connection) -> None:
+        sock = connection.sock
+        events = selectors.EVENT_WRITE if connection.out else 0
+        if not connection.paused and not connection.starved:
+            events |= selectors.EVENT_READ
+        registered = self._registered(sock)
+        if not events:
+            if registered:
+                self._selector.unregister(sock)
+        elif not registered:
+            self._selector.register(sock, events, ("conn", connection))
+        elif self._selector.get_key(sock).events != events:
             self._selector.modify(sock, events, ("conn", connection))
+
+    def _send_reply(self, session: Session, reply: bytes) -> None:
+        if not reply:
+            return
+        if self._pty is not None and self._pty[2] is session:
+            self._write_pty(reply)
+            return
+        for connection in self._connections.values():
+            if connection.session is session and not connection.closed:
+                connection.out += reply
+                self._flush(connection)
+                return
+
+    def _resume_reading(self) -> None:
+        for connection in list(self._connections.values()):
+            if connection.starved:
+                connection.starved = False
+                self._set_events(connection)
+        if self._pty_starved and self._pty is not None:
+            self._pty_starved = False
+            self._selector.register(self._pty[0], selectors.EVENT_READ, ("pty", None))
 
     def _read_pty(self) -> None:
         if self._pty is None:
             return
         master, _slave, session = self._pty
+        size = self._read_limit(CHUNK)
+        if size <= 0:
+            self._pty_starved = True
+            self._unregister(master)
+            return
         try:
-            data = os.read(master, CHUNK)
+            data = os.read(master, size)
         except BlockingIOError:
             return
         except OSError as exc:
             if exc.errno == errno.EIO:  # no client has the line open: nothing to read
                 return
             raise
-        reply = session.feed(data)
+        self._write_pty(self._deliver(session, data))
+
+    def _write_pty(self, reply: bytes) -> None:
+        if self._pty is None:
+            return
+        master = self._pty[0]
         view = memoryview(reply)
         while view:
             try:
@@ -426,7 +464,9 @@ class DeviceServer:
         self._connections.pop(sock.fileno(), None)
         self._unregister(sock)
         try:
-            if finish:
+            if self.buffer.held_by(connection.session):
+                connection.session.ended = True  # it finishes when its bytes have printed
+            elif finish:
                 connection.session.finish()
             else:
                 connection.session.close()

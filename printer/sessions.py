@@ -98,6 +98,10 @@ class Session:
         self.last_active = time.monotonic()
         self.used_up_roll = False
         self.filed_last = 0  # jobs the last chunk finished
+        # the receive buffer (printer.control): bytes of this stream wait in it
+        self.holding = False
+        self.held_reason: str | None = None  # why they waited; on the receipts they make
+        self.ended = False  # the stream closed while its bytes waited: finish when printed
 
     def _new_job(self) -> JobBytes:
         return JobBytes(self.sink.folder, limit=self.job_limit)
@@ -122,6 +126,24 @@ class Session:
             self._file_unprinted(self.interpreter.offset)
         else:
             self.job.discard()
+
+    def note_held(self, size: int) -> None:
+        """File the event: this stream's bytes wait in the receive buffer from now."""
+        try:
+            self.sink.add_event("held", source=self.source, connection=self.number,
+                                offset=self.interpreter.offset, reason=self.held_reason)
+        except OSError as exc:
+            self._filing_failed(b"", self.interpreter.offset, exc)
+
+    def file_lost(self, data: bytes, reason: str) -> None:
+        """File bytes that waited in the receive buffer and will never print."""
+        start = self.interpreter.offset
+        try:
+            self.sink.add_unprinted(data, source=self.source, connection=self.number,
+                                    start=start, end=start + len(data), reason=reason,
+                                    warnings=(), held=self.held_reason)
+        except OSError as exc:
+            self._filing_failed(data, start, exc)
 
     def close(self) -> None:
         """Forget the job in progress without filing it (the spool file goes too)."""
@@ -183,9 +205,10 @@ class Session:
         start = self.job_start
         self._restart(end)
         data = job.finish()
+        held, self.held_reason = self.held_reason, (self.held_reason if self.holding else None)
         try:
             self.sink.add(receipt, data, source=self.source, connection=self.number,
-                          dropped=job.dropped)
+                          dropped=job.dropped, held=held)
         except OSError as exc:
             self._filing_failed(data, start, exc)
 

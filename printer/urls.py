@@ -22,7 +22,10 @@ URL                                                 printer
                                                     pyserial URL (``serial://loop://``,
                                                     ``serial://socket://127.0.0.1:7000``)
 ``usb://VID:PID[?in_ep=0x82&out_ep=0x01``           a USB printer (python-escpos ``Usb``);
-``&timeout=0&profile=NAME]``                        needs the ``usb`` extra (pyusb)
+``&timeout=0&profile=NAME]``                        needs the ``usb`` extra (pyusb); VID and
+                                                    PID non-zero hex ids, ``in_ep`` an IN
+                                                    endpoint (0x81-0x8F), ``out_ep`` an OUT
+                                                    one (0x01-0x0F)
 ==================================================  ==========================================
 
 Options a pyserial URL understands itself (``loop://?logging=debug``) are passed on to
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -295,16 +299,22 @@ def _serial(rest: str, options: dict[str, str], connect: bool) -> Any:
     return _connect(printer, f"serial://{device}") if connect else printer
 
 
+_HEX_ID = re.compile(r"[0-9A-Fa-f]{1,4}")
+
+
 def _usb(rest: str, options: dict[str, str], connect: bool) -> Any:
     ids = rest.strip("/").split(":")
     try:
-        vendor, product = (int(part, 16) for part in ids)
-        if not (0 <= vendor <= 0xFFFF and 0 <= product <= 0xFFFF):
+        if len(ids) != 2 or not all(_HEX_ID.fullmatch(part) for part in ids):
             raise ValueError
+        vendor, product = (int(part, 16) for part in ids)
     except ValueError:
         raise _fail("usb", f"usb:// needs VID:PID in hex (04b8:0e15), not {rest!r}") from None
-    in_ep = _number("usb", options, "in_ep", 0x82, 0, 255, integer=True)
-    out_ep = _number("usb", options, "out_ep", 0x01, 0, 255, integer=True)
+    if not vendor or not product:
+        # 0000 is no vendor or product: pyusb would take whatever device it finds first
+        raise _fail("usb", f"usb:// needs a non-zero vendor and product id, not {rest!r}")
+    in_ep = _number("usb", options, "in_ep", 0x82, 0x81, 0x8F, integer=True)
+    out_ep = _number("usb", options, "out_ep", 0x01, 0x01, 0x0F, integer=True)
     timeout = _number("usb", options, "timeout", 0, 0, 86_400_000, integer=True)
     profile = _profile("usb", options)
     if importlib.util.find_spec("usb") is None:

@@ -29,7 +29,10 @@ GS B n                      white/black reverse (invert)
 ESC a n                     alignment (only at the beginning of a line, as on Epson)
 ESC t n                     code page, decoded with python-escpos's tables (capabilities
                             ``python_encode`` codecs or ``data`` tables)
-ESC R, ESC %, ESC &, ESC ?  international set, user-defined characters: parsed, not drawn
+ESC R n                     international character set: the twelve bytes 0x23 0x24 0x40
+                            0x5B-0x5E 0x60 0x7B-0x7E as Epson's tables say (sets 0-15;
+                            16, 17, 66-75, 82: ASCII, with a notice)
+ESC %, ESC &, ESC ?         user-defined characters: parsed, not drawn
 ESC SP n, ESC $, ESC \       character spacing, absolute / relative position (as spaces)
 ESC D n.. NUL               tab stops
 GS L, GS W                  left margin, print area width, in dots: they change the wrap

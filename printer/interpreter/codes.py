@@ -50,6 +50,45 @@ _BARCODES_B = {65: "UPC-A", 66: "UPC-E", 67: "EAN13", 68: "EAN8", 69: "CODE39", 
 # print control, customise, ... none changes what is printed.
 _GS_PAREN_SETTINGS = frozenset(b"ACDEHKMNPQz")
 _INTL_SETS = frozenset((*range(18), *range(66, 76), 82))
+# ESC R n: the twelve bytes an international character set replaces, and what each set puts
+# there (Epson's ESC R tables; sets 0-12 as in every Epson reference, 13-15 from the TM
+# references). Sets 16 (Vietnam), 17 (Arabia) and the Indian sets 66-75, 82 have no table
+# here: selecting one keeps the ASCII characters, with a notice.
+_INTL_POSITIONS = (0x23, 0x24, 0x40, 0x5B, 0x5C, 0x5D, 0x5E, 0x60, 0x7B, 0x7C, 0x7D, 0x7E)
+_INTL_CHARS = {
+    0: "#$@[\\]^`{|}~",  # U.S.A.
+    1: "#$à°ç§^`éùè¨",  # France
+    2: "#$§ÄÖÜ^`äöüß",  # Germany
+    3: "£$@[\\]^`{|}~",  # U.K.
+    4: "#$@ÆØÅ^`æøå~",  # Denmark I
+    5: "#¤ÉÄÖÅÜéäöåü",  # Sweden
+    6: "#$@°\\é^ùàòèì",  # Italy
+    7: "₧$@¡Ñ¿^`¨ñ}~",  # Spain I
+    8: "#$@[¥]^`{|}~",  # Japan
+    9: "#¤ÉÆØÅÜéæøåü",  # Norway
+    10: "#$ÉÆØÅÜéæøåü",  # Denmark II
+    11: "#$á¡Ñ¿é`íñóú",  # Spain II
+    12: "#$á¡Ñ¿éüíñóú",  # Latin America
+    13: "#$@[₩]^`{|}~",  # Korea
+    14: "#$ŽŠĐĆČžšđćč",  # Slovenia / Croatia
+    15: "#¥@[\\]^`{|}~",  # China
+}
+_INTL_TABLES: dict[tuple[str, int], str] = {}
+
+
+def _intl_table(table: str, n: int) -> str:
+    """``table`` (256 characters, a code page) with set ``n``'s twelve characters."""
+    chars = _INTL_CHARS.get(n)
+    if not n or chars is None:
+        return table
+    key = (table, n)
+    done = _INTL_TABLES.get(key)
+    if done is None:
+        listed = list(table)
+        for position, char in zip(_INTL_POSITIONS, chars, strict=True):
+            listed[position] = char
+        done = _INTL_TABLES.setdefault(key, "".join(listed))
+    return done
 # Style objects by their fields: equal styles are one object (runs merge by identity)
 _STYLES: dict[tuple[Any, ...], Style] = {}
 _new_tuple = tuple.__new__  # builds a TextRun without its Python-level __new__

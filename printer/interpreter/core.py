@@ -95,6 +95,7 @@ class InterpreterCore:
         self._had_power = self._powered = self._state.powered
         self._seen = -1
         self._unpowered_warned = False
+        self.answer_realtime = True  # False: DLE EOT was answered on receipt (held bytes)
         self._reset_modes()
 
     # -- public API -----------------------------------------------------------------------
@@ -236,6 +237,19 @@ class InterpreterCore:
         self._seen = -1  # look at the state afresh: a condition still on is noted again
         self._unpowered_warned = False
 
+    def modes(self) -> dict[str, Any]:
+        """A snapshot of the printer's modes (what ``ESC @`` and a power cycle reset)."""
+        return {name: _copied(getattr(self, name)) for name in _MODE_NAMES}
+
+    def restore_modes(self, modes: dict[str, Any] | None) -> None:
+        """Take over ``modes`` (from :meth:`modes` of another stream to the same
+        printer), or the power-on modes for None."""
+        if modes is None:
+            self._reset_modes()
+            return
+        for name in _MODE_NAMES:
+            setattr(self, name, _copied(modes[name]))
+
     def power_loss(self) -> None:
         """Cut the printer's power now (same as ``state.power_off()``, noticed at once)."""
         self._state.power_off()
@@ -326,7 +340,7 @@ class InterpreterCore:
             self._suppressed += 1
 
     def _reply(self, offset: int, request: str, data: bytes) -> None:
-        if data:
+        if data and (self.answer_realtime or not request.startswith("DLE EOT")):
             self._out += data
             self._replies.append(StatusReply(offset, request, data))
 
@@ -448,3 +462,30 @@ class InterpreterCore:
         self._close(end, cut, False)
         if self._state.roll_length is not None and self._state.revision != self._seen:
             self._sync_state(end)  # this receipt used up the roll
+
+
+def _copied(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
+class _ModeNames:
+    """Records the attributes ``_reset_modes`` sets: the printer's modes."""
+
+    names: list[str]
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "names", [])
+        object.__setattr__(self, "_full", 0)
+        object.__setattr__(self, "_kanji_default", False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.names.append(name)
+
+
+def _mode_names() -> tuple[str, ...]:
+    probe = _ModeNames()
+    InterpreterCore._reset_modes(probe)  # type: ignore[arg-type]  # noqa: SLF001
+    return tuple(probe.names)
+
+
+_MODE_NAMES = _mode_names()

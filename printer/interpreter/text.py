@@ -11,10 +11,12 @@ from printer.interpreter.codes import (
     _FONT_B_DOTS,
     _FONTS,
     _HIGH,
+    _INTL_CHARS,
     _INTL_SETS,
     _NO_TABLE,
     _STYLES,
     _UNDERLINE,
+    _intl_table,
 )
 from printer.interpreter.core import InterpreterCore
 from printer.roll import Style, TextLine
@@ -39,7 +41,7 @@ class TextCommands(InterpreterCore):
         if pages is None:
             pages = self._code_pages = CodePages.default()
         table = pages.table(self._page)
-        self._table = table if table is not None else _NO_TABLE
+        self._table = _intl_table(table if table is not None else _NO_TABLE, self._intl)
         return self._table
 
     def _put(self, text: str, offset: int, wide: bool = False, step: int = 1) -> None:
@@ -225,13 +227,18 @@ class TextCommands(InterpreterCore):
             self._notice(offset, f"ESC t {n}: no character table for {pages.name(n)}; "
                                  "bytes 0x80-0xFF print as U+FFFD")
             table = _NO_TABLE
-        self._table = table
+        self._table = _intl_table(table, self._intl)
 
     def _c_intl(self, buf: bytes, i: int, offset: int) -> None:
-        if buf[i + 2] not in _INTL_SETS:
-            self._malformed(offset, f"ESC R {buf[i + 2]}: unknown international character set")
+        n = buf[i + 2]
+        if n not in _INTL_SETS:
+            self._malformed(offset, f"ESC R {n}: unknown international character set")
             return
-        self._intl = buf[i + 2]
+        if n not in _INTL_CHARS:
+            self._notice(offset, f"ESC R {n}: the characters of this set are not modelled; "
+                                 "ASCII is printed")
+        self._intl = n
+        self._table = None  # rebuilt with the set's characters on first use
 
     def _c_user_chars(self, buf: bytes, i: int, offset: int) -> None:
         self._user_chars = bool(buf[i + 2] & 1)

@@ -180,12 +180,18 @@ def test_attacks_on_one_connection_leave_the_server_serving(serve: Any) -> None:
                                               (("--cover", "open"), "cover open")])
 def test_a_job_that_prints_nothing_is_filed_with_its_bytes_and_why(
         serve: Any, args: tuple[str, ...], reason: str) -> None:
+    # An offline printer keeps what it receives (its receive buffer) and would print it
+    # when back: the bytes of a printer that never comes back are filed at the end.
     server = serve("--no-png", *args)
     with _connect(server.address) as sock:
         sock.sendall(RECEIPT)
-    (entry,) = server.wait_for(1)
+    (event,) = server.wait_for(1)
+    assert event["event"] == "held"
+    assert event["reason"] == reason
+    assert server.stop() == 0
+    event, entry = server.entries()
     assert entry["printed"] is False
-    assert entry["reason"] == reason
+    assert entry["reason"] == f"{reason}; never printed: the server stopped"
     assert (server.out / entry["bin"]).read_bytes() == RECEIPT
     assert entry["txt"] is None
 

@@ -99,3 +99,29 @@ def test_check_command(tmp_path: object) -> None:
     assert "4111" not in result.output
     result = CliRunner().invoke(printer, ["check", "--policy", "facta", str(good)])
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(("merchant", "card"), [
+    ("CORNER CAFE", "4111111111111111"),  # the card number printed whole
+    ("CAFE 4111 1111 1111 1111", "************1111"),  # a Luhn-valid number elsewhere
+    ("CORNER CAFE", "5500005555555559"),
+])
+def test_a_luhn_valid_number_on_a_slip_is_a_finding_under_every_policy(
+        merchant: str, card: str) -> None:
+    # The acquirer now refuses a Luhn-failing card (response 14): a number that passes
+    # Luhn, printed on a slip however it got there, must still be flagged on paper.
+    slip = Slip("sale", "APPROVED", merchant, "M00000000000001", "T0000001",
+                dt.datetime(2026, 1, 5, 8, 5), 1250, "EUR", card, "VISA",
+                "000123", "600508000123", "A1B2C3", "00")
+    text = parse(render_job(slip)).receipts[0].text
+    for policy in POLICIES:
+        found = [v.rule for v in check_receipt(text, policy=policy)]
+        assert found == ["UNMASKED_PAN"], (policy, text)
+
+
+def test_a_luhn_failing_number_on_a_slip_is_not_a_card_number() -> None:
+    slip = Slip("sale", "APPROVED", "CAFE 4111 1111 1111 1112", "M00000000000001",
+                "T0000001", dt.datetime(2026, 1, 5, 8, 5), 1250, "EUR", "************1111",
+                "VISA", "000123", "600508000123", "A1B2C3", "00")
+    text = parse(render_job(slip)).receipts[0].text
+    assert check_receipt(text, policy="pci") == []
