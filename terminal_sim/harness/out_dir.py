@@ -30,7 +30,7 @@ from pathlib import Path
 
 from terminal_sim.errors import ConfigurationError
 
-__all__ = ["OutputKind", "check_out_dir", "output_dir"]
+__all__ = ["OutputKind", "check_out_dir", "check_replaceable", "output_dir"]
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -120,10 +120,9 @@ def _swap_in(staging: Path, target: Path, kind: OutputKind, previous: list[str])
         staging.rmdir()
 
 
-@contextmanager
-def output_dir(target: Path, kind: OutputKind, *, force: bool = False) -> Iterator[Path]:
-    """A fresh staging directory to write the output into; swapped in at ``target`` when
-    the block ends without an error (removed, ``target`` untouched, when it raises)."""
+def check_replaceable(target: Path, kind: OutputKind, *, force: bool = False) -> list[str]:
+    """:func:`check_out_dir`, then refuse a non-empty ``target`` that is not a previous
+    output of ``kind`` (unless ``force``); returns what ``target`` holds now."""
     check_out_dir(target)
     previous = _listing(target) if target.is_dir() else []
     if previous and not kind.is_previous(previous) and not force:
@@ -131,6 +130,14 @@ def output_dir(target: Path, kind: OutputKind, *, force: bool = False) -> Iterat
             f"--out {target}: not empty and not a previous {kind.what} "
             f"({', '.join(previous[:3])}{', ...' if len(previous) > 3 else ''}); "
             "choose another directory, or --force to write into it")
+    return previous
+
+
+@contextmanager
+def output_dir(target: Path, kind: OutputKind, *, force: bool = False) -> Iterator[Path]:
+    """A fresh staging directory to write the output into; swapped in at ``target`` when
+    the block ends without an error (removed, ``target`` untouched, when it raises)."""
+    previous = check_replaceable(target, kind, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = _sibling(target, "partial")

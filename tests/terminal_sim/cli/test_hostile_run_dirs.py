@@ -27,7 +27,7 @@ from tests.support import ROOT, SCENARIOS, SMALL
 
 pytestmark = pytest.mark.hostile
 
-Damage = Callable[[Path], None]
+Damage = Callable[[Path], object]
 
 COMMANDS: dict[str, list[str]] = {
     "recover": ["recover"],
@@ -197,7 +197,8 @@ def test_the_real_process_prints_one_line_and_no_traceback(recorded_run: Path,
                           capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
-    assert done.stderr.startswith("error: ") and "journal.sqlite" in done.stderr
+    assert done.stderr.startswith("error: ")
+    assert "journal.sqlite" in done.stderr
     assert snapshot(run) == before
 
 
@@ -208,7 +209,8 @@ def test_recover_refuses_without_the_host_ledger_and_makes_no_journal(
                    str(run)]).exit_code == 0
     (run / "host.sqlite").unlink()
     result = invoke(["recover", str(run)])
-    assert result.exit_code == 2 and "host.sqlite" in result.output
+    assert result.exit_code == 2
+    assert "host.sqlite" in result.output
     assert "nothing to recover" not in result.output
     (run / "journal.sqlite").unlink()
     assert invoke(["recover", str(run)]).exit_code == 2
@@ -230,7 +232,8 @@ def test_run_refuses_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
     before = snapshot(tmp_path)
     result = _run(out)
     assert result.exit_code == 2, result.output
-    assert str(out) in result.output and "--force" in result.output
+    assert str(out) in result.output
+    assert "--force" in result.output
     assert snapshot(tmp_path) == before
 
 
@@ -241,7 +244,9 @@ def test_run_with_force_keeps_the_other_files(tmp_path: Path) -> None:
     (out / "recovery.json").write_text("{}\n", encoding="utf-8")  # a stale one of ours
     assert _run(out, "--force").exit_code in (0, 1)
     names = sorted(p.name for p in out.iterdir())
-    assert "notes.txt" in names and "recovery.json" not in names and "report.json" in names
+    assert "notes.txt" in names
+    assert "recovery.json" not in names
+    assert "report.json" in names
 
 
 def test_run_replaces_a_previous_run_as_a_whole(tmp_path: Path) -> None:
@@ -275,7 +280,8 @@ def test_a_run_that_fails_midway_leaves_the_previous_one(tmp_path: Path,
 
     monkeypatch.setattr(run_module, "run_scenario", crash)
     result = _run(out)
-    assert result.exit_code == 1 and "crashed mid-run" in result.output
+    assert result.exit_code == 1
+    assert "crashed mid-run" in result.output
     assert snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # the half-made one is gone
 
@@ -297,5 +303,6 @@ def test_run_refuses_an_unusable_out(tmp_path: Path, where: str) -> None:
     result = _run(out)
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 2, result.output
-    assert str(out) in result.output and "Traceback" not in result.output
+    assert str(out) in result.output
+    assert "Traceback" not in result.output
     assert snapshot(tmp_path) == before
