@@ -44,7 +44,11 @@ class OutputKind:
     marker: str
 
     def owns(self, name: str) -> bool:
+        """Whether ``name`` is a file this output writes (or SQLite's side file of one, or
+        the staging left by a crash while writing one of its directories)."""
         base = next((name[: -len(s)] for s in _SIDE_FILES if name.endswith(s)), name)
+        if name.startswith(".") and (".partial-" in name or ".old-" in name):
+            base = name[1:].split(".partial-")[0].split(".old-")[0]
         return base in self.names
 
     def is_previous(self, entries: Iterable[str]) -> bool:
@@ -137,6 +141,8 @@ def check_replaceable(target: Path, kind: OutputKind, *, force: bool = False) ->
 def output_dir(target: Path, kind: OutputKind, *, force: bool = False) -> Iterator[Path]:
     """A fresh staging directory to write the output into; swapped in at ``target`` when
     the block ends without an error (removed, ``target`` untouched, when it raises)."""
+    if target.is_symlink():  # the directory it points at is the one replaced
+        target = Path(os.path.realpath(target))
     previous = check_replaceable(target, kind, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -255,6 +255,7 @@ def test_run_replaces_a_previous_run_as_a_whole(tmp_path: Path) -> None:
     assert first.exit_code in (0, 1), first.output
     assert invoke(["recover", str(out)]).exit_code in (0, 1)
     (out / "journal.sqlite-wal").write_bytes(b"")  # what a crashed writer leaves
+    (out / ".recovered.partial-1-0").mkdir()  # ... and a recovery that crashed
     old = snapshot(out)
     assert _run(out, "--seed", "3").exit_code in (0, 1)
     new = snapshot(out)
@@ -263,6 +264,15 @@ def test_run_replaces_a_previous_run_as_a_whole(tmp_path: Path) -> None:
     assert sorted(new) == sorted(snapshot(fresh))  # exactly a new run's files, nothing old
     assert all(new[k][2] != old[k][2] for k in new if k in old and new[k][0] == "file")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "run"]  # no staging left
+
+
+def test_run_through_a_symlink_replaces_the_directory_it_points_at(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    assert _run(real).exit_code in (0, 1)
+    (tmp_path / "link").symlink_to(real)
+    assert _run(tmp_path / "link", "--seed", "3").exit_code in (0, 1)
+    assert (tmp_path / "link").is_symlink()
+    assert '"seed": 3' in (real / "report.json").read_text(encoding="utf-8")
 
 
 def test_a_run_that_fails_midway_leaves_the_previous_one(tmp_path: Path,
