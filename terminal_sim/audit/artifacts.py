@@ -6,16 +6,17 @@ read-only *and* immutable (``file:...?mode=ro&immutable=1``: SQLite creates no `
 ``receipts.bin`` as bytes (:mod:`terminal_sim.audit.paper` reads the paper from them).
 ``report.json`` is read only for the agreement check.
 
-Any missing file, non-SQLite or damaged SQLite file, missing table, or line of the trace
-that is not a JSON object raises :class:`~terminal_sim.errors.StoreUnreadable` with one
-line naming the file.
+Any missing file, non-SQLite or damaged SQLite file (SQLite's ``quick_check``), missing
+table, line of the trace that is not a JSON object, ``report.json`` that is no run report,
+or ``receipts.bin`` shorter than the printers' slices report.json names raises
+:class:`~terminal_sim.errors.StoreUnreadable` with one line naming the file.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,7 @@ class RunArtifacts:
     backoffice: list[BookRow]
     trace: list[dict[str, Any]]
     receipts_bin: bytes
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -91,9 +93,18 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise StoreUnreadable(f"{path}: has a -wal file beside it: the run was not closed")
     uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     try:
-        return sqlite3.connect(uri, uri=True)
+        db = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise StoreUnreadable(f"{path}: cannot be opened read-only ({exc})") from exc
+    try:
+        problems = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+    except sqlite3.Error as exc:
+        db.close()
+        raise StoreUnreadable(f"{path}: not a readable store ({exc})") from exc
+    if problems != ["ok"]:
+        db.close()
+        raise StoreUnreadable(f"{path}: damaged SQLite store ({problems[0]})")
+    return db
 
 
 def _query(path: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -165,6 +176,27 @@ def read_json(path: Path) -> Any:
         raise StoreUnreadable(f"{path}: not readable JSON ({exc})") from exc
 
 
+def _report(path: Path) -> dict[str, Any]:
+    report = read_json(path)
+    if not isinstance(report, dict) or not isinstance(report.get("findings"), list) \
+            or not isinstance(report.get("printers"), dict):
+        raise StoreUnreadable(f"{path}: not a run report (no findings or printers)")
+    return report
+
+
+def _paper(path: Path, report: dict[str, Any]) -> bytes:
+    try:
+        paper = path.read_bytes()
+        needed = max((int(w["offset"]) + int(w["bytes"]) for w in report["printers"].values()),
+                     default=0)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+    if len(paper) < needed:
+        raise StoreUnreadable(f"{path}: truncated ({len(paper)} bytes, report.json's "
+                              f"printers need {needed})")
+    return paper
+
+
 def read_run_dir(run_dir: str | Path) -> RunArtifacts:
     """The raw artifacts of ``run_dir``; changes nothing in it."""
     root = Path(run_dir)
@@ -173,11 +205,9 @@ def read_run_dir(run_dir: str | Path) -> RunArtifacts:
     for name in REQUIRED:
         if not (root / name).is_file():
             raise StoreUnreadable(f"{root}: not a run directory: no {name}")
+    report = _report(root / "report.json")
     host, messages = _host(root / "host.sqlite")
     journal, saf = _journal(root / "journal.sqlite")
-    try:
-        paper = (root / "receipts.bin").read_bytes()
-    except OSError as exc:
-        raise StoreUnreadable(f"{root / 'receipts.bin'}: cannot be read ({exc})") from exc
+    paper = _paper(root / "receipts.bin", report)
     return RunArtifacts(root, host, messages, journal, saf, _backoffice(root / "backoffice.sqlite"),
-                        _trace(root / "trace.jsonl"), paper)
+                        _trace(root / "trace.jsonl"), paper, report)

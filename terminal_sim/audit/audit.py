@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from terminal_sim.audit.agreement import compare
-from terminal_sim.audit.artifacts import read_json, read_run_dir
+from terminal_sim.audit.artifacts import read_run_dir
 from terminal_sim.audit.model import Audit, Invariant
 from terminal_sim.audit.money import (
     abandoned_approval_reversed,
@@ -15,7 +14,6 @@ from terminal_sim.audit.money import (
     settlement_balanced,
 )
 from terminal_sim.audit.work import approved_slip_has_record, no_abandoned_work
-from terminal_sim.errors import StoreUnreadable
 
 __all__ = ["INVARIANTS", "audit_run_dir"]
 
@@ -34,8 +32,5 @@ def audit_run_dir(path: str | Path) -> Audit:
     invariants: list[Invariant] = [
         conservation(run), approved_slip_has_record(run), abandoned_approval_reversed(run),
         settlement_balanced(run), no_abandoned_work(run), no_duplicate_charge(run)]
-    report: Any = read_json(run.root / "report.json")
-    if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
-        raise StoreUnreadable(f"{run.root / 'report.json'}: not a run report (no findings)")
-    disagreements = compare(invariants, report)
+    disagreements = compare(invariants, run.report)
     return Audit(str(path), invariants, not disagreements, disagreements)

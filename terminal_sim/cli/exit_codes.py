@@ -1,7 +1,8 @@
 """How every ``pos-sim`` command turns our errors into one line and an exit code.
 
 0: done, expectations hold; 1: done, they do not (or a run failed); 2: bad input (a
-malformed scenario, an unknown option value). Never a traceback for an error of ours.
+malformed scenario, an unknown option value, a damaged or incomplete run directory, an
+unusable --out). Never a traceback for an error of ours.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from typing import Any, TypeVar
 import click
 
 from printer.errors import PrinterConfigurationError, PrinterError
-from terminal_sim.errors import ConfigurationError, ScenarioError, TerminalSimError
+from terminal_sim.errors import (
+    ConfigurationError,
+    ScenarioError,
+    StoreUnreadable,
+    TerminalSimError,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -27,7 +33,8 @@ def cli_errors() -> Iterator[None]:
     """Our errors as one line on stderr and an exit code, never a traceback."""
     try:
         yield
-    except (ScenarioError, ConfigurationError, PrinterConfigurationError) as exc:
+    except (ScenarioError, ConfigurationError, StoreUnreadable,
+            PrinterConfigurationError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except (TerminalSimError, PrinterError) as exc:

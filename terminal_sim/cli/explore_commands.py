@@ -73,6 +73,7 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     """
     from terminal_sim.explore.output import write_exploration
     from terminal_sim.explore.runner import explore as run_explore
+    from terminal_sim.harness.out_dir import check_out_dir
 
     if runs is not None and budget is not None:
         click.echo("error: give --runs or --time, not both", err=True)
@@ -81,6 +82,8 @@ def explore(profile: str, runs: int | None, budget: str | None, seed: int,
     if seconds is None and runs is None:
         runs = 100
     out = out_dir or Path("out") / f"explore-{seed}"
+    with _errors():
+        check_out_dir(out)  # before exploring: an unusable --out is exit 2 at once
     # the mock host logs each corrupted message it drops: in hundreds of generated worlds
     # that is noise, and the worlds' own reports keep what matters (the level is put back
     # afterwards: a caller's process, e.g. a test runner, keeps its own logging)

@@ -112,12 +112,14 @@ def campaign(target: Path, seeds_text: str, workers: int | None, cluster: Cluste
         run_campaign,
         write_campaign,
     )
+    from terminal_sim.harness.out_dir import check_out_dir
 
     with _errors():
         seeds = parse_seeds(seeds_text)
         scenarios = load_scenarios(target)
         name = scenarios[0].name if target.is_file() else target.resolve().name
         out = out_dir or Path("out") / f"campaign-{name}"
+        check_out_dir(out)  # before any run: an unusable --out is exit 2, not a lost campaign
         running = False
         try:
             with maybe_cluster(cluster) as found:

@@ -51,27 +51,39 @@ def _read_run_printers(path: Path) -> Any:
               help="Live mode: how many times faster than real time the clock runs.")
 @click.option("--host-ledger", type=click.Path(dir_okay=False, path_type=Path),
               help="Live mode: the acquirer's ledger file, to reconcile against.")
+@click.option("--force", is_flag=True,
+              help="Write into --out even when it holds files that are not a previous run "
+                   "(a previous run is always replaced as a whole).")
 @_friendly_errors
 def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
-        acquirer: str | None, speed: float, host_ledger: Path | None) -> None:
-    """Run SCENARIO and write trace, journal, host ledger, receipts and report."""
-    from terminal_sim.harness.run import run_scenario
+        acquirer: str | None, speed: float, host_ledger: Path | None, force: bool) -> None:
+    """Run SCENARIO and write trace, journal, host ledger, receipts and report.
+
+    --out (default out/<scenario name>) must be missing, empty or a previous run
+    directory, which is replaced as a whole (the run is written beside it and renamed
+    into place when complete); any other non-empty directory is refused, exit 2, unless
+    --force.
+    """
+    from terminal_sim.harness.out_dir import check_out_dir, output_dir
+    from terminal_sim.harness.run import RUN_OUTPUT, run_scenario
     from terminal_sim.scenario.loader import load_scenario
 
     loaded = load_scenario(scenario)
     target = out_dir or Path("out") / loaded.name
-    if acquirer is not None:
-        import dataclasses
+    check_out_dir(target)
+    with output_dir(target, RUN_OUTPUT, force=force) as staging:
+        if acquirer is not None:
+            import dataclasses
 
-        from terminal_sim.harness.live import LiveOptions, LiveSimulation, parse_acquirer_url
+            from terminal_sim.harness.live import LiveOptions, LiveSimulation, parse_acquirer_url
 
-        if seed is not None:
-            loaded = dataclasses.replace(loaded, seed=seed)
-        options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
-                              host_ledger=host_ledger)
-        result = LiveSimulation(loaded, target, options, profile=profile).run()
-    else:
-        result = run_scenario(loaded, seed=seed, profile=profile, out_dir=target)
+            if seed is not None:
+                loaded = dataclasses.replace(loaded, seed=seed)
+            options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
+                                  host_ledger=host_ledger)
+            result = LiveSimulation(loaded, staging, options, profile=profile).run()
+        else:
+            result = run_scenario(loaded, seed=seed, profile=profile, out_dir=staging)
     _summary(result.report, target)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
 
@@ -237,16 +249,21 @@ def _sweep_table(report: dict[str, Any]) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the recovered journal and recovery.json "
+                   "(default: RUN_DIR/recovered; a previous recovery there is replaced).")
 @_friendly_errors
-def recover(run_dir: Path) -> None:
+def recover(run_dir: Path, out_dir: Path | None) -> None:
     """Rebuild lost journal records of RUN_DIR from the host ledger, paper and trace.
 
-    Writes RUN_DIR/recovery.json. Exit 1 when a LOST_RECORD or ORPHAN_AUTHORIZATION
-    remains after recovery.
+    The run's evidence is never changed: the corrected copy of the journal and
+    recovery.json go to RUN_DIR/recovered/ (or --out). Exit 1 when a LOST_RECORD or
+    ORPHAN_AUTHORIZATION remains after recovery, 2 when RUN_DIR is damaged or
+    incomplete (a source missing or unreadable: nothing is written then).
     """
     from terminal_sim.harness.recover import recover as run_recovery
 
-    result = run_recovery(run_dir)
+    result = run_recovery(run_dir, out_dir)
     for item in result.recovered:
         click.echo(f"{item['action']:<9} {item['terminal_id']} STAN {item['stan']} "
                    f"({item['amount_minor']} {item['currency']}) from "
@@ -255,7 +272,8 @@ def recover(run_dir: Path) -> None:
         click.echo("nothing to recover")
     click.echo(f"findings before: {result.before or 'none'}")
     click.echo(f"findings after:  {result.after or 'none'}")
-    click.echo(f"written: {run_dir / 'recovery.json'}")
+    click.echo(f"written: {result.out_dir / 'recovery.json'}, "
+               f"{result.out_dir / 'journal.sqlite'}")
     left = [r for r in result.remaining if r["code"] in ("LOST_RECORD", "ORPHAN_AUTHORIZATION")]
     sys.exit(EXIT_FAILED if left else EXIT_OK)
 

@@ -99,7 +99,8 @@ def _profile_names() -> list[str]:
 @click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Virtual seconds per real second (0: the clock moves only when told).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="On exit, write the live session's artifacts and report.html here.")
+              help="On exit, write the live session's artifacts and report.html here "
+                   "(missing, empty or a previous run directory; anything else is refused).")
 @click.option("--max-connections", type=click.IntRange(min=1), default=32, show_default=True,
               help="Connections served at once, one thread each; more get 503.")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
@@ -129,7 +130,12 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             if profile not in _profile_names():
                 raise ConfigurationError(f"unknown profile {profile!r}; known: "
                                          f"{', '.join(_profile_names())}")
+            from terminal_sim.harness.out_dir import check_replaceable
+            from terminal_sim.harness.run import RUN_OUTPUT
             from terminal_sim.studio.live import LiveTerminal
+
+            if out_dir is not None:  # refused now, not when the session is saved
+                check_replaceable(out_dir, RUN_OUTPUT)
 
             def make() -> Any:
                 return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir)

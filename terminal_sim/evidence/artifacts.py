@@ -12,8 +12,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.stores.run_files import read_report
 from terminal_sim.stores.sqlite import open_read_only
 
 
@@ -27,17 +27,18 @@ def read_rows(path: Path, sql: str) -> list[dict[str, Any]]:
 
 
 def load_report(run_dir: Path) -> dict[str, Any]:
-    """``report.json`` of a run; a directory without one is not a run."""
-    path = run_dir / "report.json"
-    if not path.is_file():
-        raise ConfigurationError(f"{run_dir} is not a run directory (no report.json); "
-                                 "make one with: pos-sim run SCENARIO --out DIR")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    """``report.json`` of a run; a directory without one, or with a damaged one, is not a
+    run (:class:`~terminal_sim.errors.StoreUnreadable` naming the file)."""
+    return read_report(run_dir / "report.json")
 
 
-def load_evidence(run_dir: Path) -> Evidence:
-    """The evidence of a finished run, read from its artifacts."""
+def load_evidence(run_dir: Path, *, journal: Path | None = None) -> Evidence:
+    """The evidence of a finished run, read from its artifacts (``journal``: another
+    journal file to read instead of the run's own, e.g. a recovered copy).
+
+    Reads what is there; :func:`~terminal_sim.stores.run_files.check_run_dir` first
+    when the directory may be damaged or incomplete.
+    """
     from printer.interpreter import parse
 
     report = load_report(run_dir)
@@ -48,7 +49,7 @@ def load_evidence(run_dir: Path) -> Evidence:
         roll = parse(stream)
         for index, receipt in enumerate(roll.receipts, start=1):
             evidence.receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
-    evidence.journal = read_rows(run_dir / "journal.sqlite",
+    evidence.journal = read_rows(journal or run_dir / "journal.sqlite",
                              "SELECT * FROM records ORDER BY terminal_id, stan")
     host = read_rows(run_dir / "host.sqlite",
                  "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")

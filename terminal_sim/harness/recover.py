@@ -13,24 +13,42 @@ It writes a record into the journal only with the host's approval behind it (the
 host is the system of record for money), fills each field only from a source that
 has it, and records the sources in the journal's ``recovered`` table. Nothing is
 invented: a receipt without a host approval (an error slip, a blank slip) stays
-unexplained, and so does anything no source supports. It then reconciles again and
-writes ``RUN_DIR/recovery.json``.
+unexplained, and so does anything no source supports. It then reconciles again.
+
+The run's evidence is never modified: the journal is copied and the copy is corrected.
+The recovered journal and ``recovery.json`` go into ``RUN_DIR/recovered/`` (or the
+directory given), written beside and swapped in whole
+(:func:`~terminal_sim.harness.out_dir.output_dir`), so ``pos-sim replay RUN_DIR`` still
+matches after a recovery. A damaged or incomplete run directory (a source missing, a
+store that does not open, a bad trace line) is refused before anything is written
+(:func:`~terminal_sim.stores.run_files.check_run_dir`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.evidence.artifacts import load_evidence, load_report
+from terminal_sim.errors import ConfigurationError
+from terminal_sim.evidence.artifacts import load_evidence
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence
+from terminal_sim.harness.out_dir import OutputKind, output_dir
+from terminal_sim.harness.run import RECOVERED_DIR
+from terminal_sim.stores.run_files import check_run_dir
 from terminal_sim.stores.sqlite import open_read_write
 
+__all__ = ["RECOVERABLE", "RECOVERY_OUTPUT", "Recovery", "recover", "recovery_dir"]
+
 RECOVERABLE = ("LOST_RECORD", "ORPHAN_AUTHORIZATION")
+
+#: What a recovery writes: the corrected copy of the journal and what was done.
+RECOVERY_OUTPUT = OutputKind("recovery", frozenset(("journal.sqlite", "recovery.json")),
+                             "recovery.json")
 
 _RECOVERED_SCHEMA = """
 CREATE TABLE IF NOT EXISTS recovered (
@@ -48,6 +66,7 @@ CREATE TABLE IF NOT EXISTS recovered (
 class Recovery:
     """What the procedure did."""
 
+    out_dir: Path = Path()
     recovered: list[dict[str, Any]] = field(default_factory=list)
     remaining: list[dict[str, Any]] = field(default_factory=list)
     before: dict[str, int] = field(default_factory=dict)
@@ -92,18 +111,18 @@ def _record(host: dict[str, Any], found: dict[str, Any], existing: dict[str, Any
     }
 
 
-def recover(run_dir: Path) -> Recovery:
-    """Run the procedure on ``run_dir``; updates its journal, writes recovery.json."""
-    load_report(run_dir)  # refuses a directory that is not a run
-    evidence = load_evidence(run_dir)
-    findings = Reconciler(evidence).findings()
-    result = Recovery(before=dict(Counter(f.code for f in findings)))
+def recovery_dir(run_dir: Path, out_dir: Path | None = None) -> Path:
+    """Where :func:`recover` writes: ``out_dir``, by default ``RUN_DIR/recovered``."""
+    return out_dir if out_dir is not None else run_dir / RECOVERED_DIR
+
+
+def _correct(journal_path: Path, evidence: Evidence, targets: list[tuple[str, str]],
+             result: Recovery) -> None:
+    """Insert or correct the records of ``targets`` in the journal copy."""
     host = {(r["terminal_id"], r["stan"]): r for r in evidence.host
             if r["type"] == "sale" and r["status"] == "approved"}
     journal = {(r["terminal_id"], r["stan"]): r for r in evidence.journal}
-    targets = sorted({(f.terminal_id, f.stan) for f in findings if f.code in RECOVERABLE})
-
-    db = open_read_write(run_dir / "journal.sqlite", synchronous="FULL")
+    db = open_read_write(journal_path, synchronous="FULL")
     try:
         db.executescript(_RECOVERED_SCHEMA)
         columns = [c[1] for c in db.execute("PRAGMA table_info(records)")]
@@ -134,7 +153,33 @@ def recover(run_dir: Path) -> Recovery:
     finally:
         db.close()
 
-    after = Reconciler(load_evidence(run_dir)).findings()
+
+def recover(run_dir: Path, out_dir: Path | None = None) -> Recovery:
+    """Run the procedure on ``run_dir``; writes the recovered journal and recovery.json
+    into :func:`recovery_dir` and changes nothing else (the run's evidence stays as it is).
+
+    Raises :class:`~terminal_sim.errors.StoreUnreadable` (naming the file) for a damaged
+    or incomplete run directory, :class:`~terminal_sim.errors.ConfigurationError` for an
+    unusable or foreign output directory; nothing is written then.
+    """
+    check_run_dir(run_dir)  # every source is there and readable, or nothing happens
+    target = recovery_dir(run_dir, out_dir)
+    if target.resolve() == run_dir.resolve():
+        raise ConfigurationError(f"--out {target}: is the run directory itself; recovery "
+                                 "never overwrites the run's evidence")
+    evidence = load_evidence(run_dir)
+    findings = Reconciler(evidence).findings()
+    result = Recovery(out_dir=target, before=dict(Counter(f.code for f in findings)))
+    targets = sorted({(f.terminal_id, f.stan) for f in findings if f.code in RECOVERABLE})
+    with output_dir(target, RECOVERY_OUTPUT) as staging:
+        shutil.copyfile(run_dir / "journal.sqlite", staging / "journal.sqlite")
+        _correct(staging / "journal.sqlite", evidence, targets, result)
+        _reconcile_again(run_dir, staging, result)
+    return result
+
+
+def _reconcile_again(run_dir: Path, staging: Path, result: Recovery) -> None:
+    after = Reconciler(load_evidence(run_dir, journal=staging / "journal.sqlite")).findings()
     result.after = dict(Counter(f.code for f in after))
     for finding in after:
         reason = {
@@ -149,6 +194,5 @@ def recover(run_dir: Path) -> Recovery:
         result.remaining.append({"code": finding.code, "terminal_id": finding.terminal_id,
                                  "stan": finding.stan, "summary": finding.summary,
                                  "why_not_recovered": reason})
-    (run_dir / "recovery.json").write_text(
+    (staging / "recovery.json").write_text(
         json.dumps(result.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return result

@@ -45,6 +45,7 @@ from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.artifacts import load_report
 from terminal_sim.harness.run import ARTIFACTS, SCENARIO_COPY, run_scenario, write_scenario_copy
 from terminal_sim.scenario.loader import Scenario, load_scenario, parse_scenario
+from terminal_sim.stores.run_files import check_run_dir
 from terminal_sim.stores.sqlite import open_read_only
 
 __all__ = [
@@ -124,12 +125,13 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
     """Run the recorded scenario, seed and profile of ``run_dir`` again and compare.
 
     ``keep`` names a directory for the replayed artifacts (by default a temporary one,
-    deleted afterwards). A directory that is not a run raises ``ConfigurationError``.
+    deleted afterwards). A directory that is not a run raises ``ConfigurationError``; a
+    damaged or incomplete one :class:`~terminal_sim.errors.StoreUnreadable` naming the file.
     """
     recorded = Path(run_dir)
     if not recorded.is_dir():
         raise ConfigurationError(f"{recorded} is not a directory")
-    report = load_report(recorded)
+    report = check_run_dir(recorded)  # a damaged recording is bad input, not a difference
     try:
         seed = int(report["seed"])
         profile = str(report["profile"])

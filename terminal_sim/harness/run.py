@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from terminal_sim.harness.out_dir import OutputKind
 from terminal_sim.reporting.report_html import REPORT_NAME, write_report_html
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.simulation import RUN_ARTIFACTS, RunResult, Simulation
@@ -22,8 +23,16 @@ SCENARIO_COPY = "scenario.yaml"
 #: Every file a run directory holds, in the order a replay compares them.
 ARTIFACTS = (*RUN_ARTIFACTS, REPORT_NAME, SCENARIO_COPY)
 
-__all__ = ["ARTIFACTS", "SCENARIO_COPY", "run_scenario", "write_run_extras",
-           "write_scenario_copy"]
+#: What ``pos-sim recover`` adds beside a run's evidence (``recovery.json`` at the top is
+#: where versions before 0.x wrote it, in place).
+RECOVERED_DIR = "recovered"
+
+#: A run directory as ``--out`` sees it: a previous one is replaced as a whole.
+RUN_OUTPUT = OutputKind("run directory",
+                        frozenset((*ARTIFACTS, RECOVERED_DIR, "recovery.json")), "report.json")
+
+__all__ = ["ARTIFACTS", "RECOVERED_DIR", "RUN_OUTPUT", "SCENARIO_COPY", "run_scenario",
+           "write_run_extras", "write_scenario_copy"]
 
 
 def write_scenario_copy(scenario: Scenario, out_dir: str | Path) -> Path | None:

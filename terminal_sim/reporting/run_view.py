@@ -37,6 +37,7 @@ from printer.roll import Receipt
 from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.sources import PaperReceipt
 from terminal_sim.reporting.timeline import PRINT_RECORDS
+from terminal_sim.stores.run_files import check_run_dir
 from terminal_sim.stores.sqlite import open_read_only
 
 if TYPE_CHECKING:
@@ -303,13 +304,6 @@ def _start_from_report(report: dict[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise NotARunDirectory(f"{path}: cannot be read as JSON ({exc})") from exc
-
-
 def _read_trace(path: Path) -> list[dict[str, Any]]:
     records = []
     try:
@@ -389,13 +383,7 @@ def load_run_dir(run_dir: str | Path) -> RunView:
     root = Path(run_dir)
     if not root.is_dir():
         raise NotARunDirectory(f"{root}: not a directory (give the --out of a pos-sim run)")
-    for required in ("report.json", "trace.jsonl"):
-        if not (root / required).is_file():
-            raise NotARunDirectory(f"{root}: not a run directory: no {required} "
-                                   "(pos-sim run writes one)")
-    report = _read_json(root / "report.json")
-    if not isinstance(report, dict) or "findings" not in report:
-        raise NotARunDirectory(f"{root / 'report.json'}: not a run report (no findings)")
+    report = check_run_dir(root)  # a damaged or incomplete run: StoreUnreadable, the file named
     trace = _read_trace(root / "trace.jsonl")
     from terminal_sim.receipts.layout import read_slip
 

@@ -30,6 +30,8 @@ import pytest
 
 from tests.support import PRLIMIT_HOW, ROOT, system_tool
 
+pytestmark = pytest.mark.hostile
+
 DLE_EOT_1 = b"\x10\x04\x01"
 RECEIPT = b"\x1b@NORMAL CLIENT\n\x1dV\x00"
 SERVED_WITHIN = 1.0 * 3  # the bound (1 s), with a margin for a shared machine

@@ -31,6 +31,8 @@ from tests.terminal_sim.acquirer.conftest import make_host
 from tests.terminal_sim.acquirer.wire import Wire
 from tests.terminal_sim.hostile import Records, Stderr
 
+pytestmark = pytest.mark.hostile
+
 IDLE_TIMEOUT = 0.5
 MAX_CONNECTIONS = 8
 PROBE_TIMEOUT = 1.0  # "a normal client is served within 1 s"

@@ -95,7 +95,7 @@ def test_not_a_run_directory(tmp_path: Path) -> None:
     (tmp_path / "trace.jsonl").write_text("", encoding="utf-8")
     code, _, err = run(str(tmp_path))
     assert code == 2
-    assert "cannot be read as JSON" in err
+    assert "report.json: not readable JSON" in err
 
 
 def test_help() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
+from terminal_sim.errors import StoreUnreadable
 from terminal_sim.reporting.run_view import NotARunDirectory, load_run_dir
 from terminal_sim.reporting.timeline import state_spans
 from terminal_sim.sim.session import Session
@@ -67,27 +69,26 @@ def test_state_spans() -> None:
                                       ("T", "idle", 25, 40)]
 
 
-def test_what_is_not_a_run(tmp_path: Path) -> None:
+def test_what_is_not_a_run(tmp_path: Path, run_copy: Path) -> None:
     with pytest.raises(NotARunDirectory, match="not a directory"):
         load_run_dir(tmp_path / "nope")
-    with pytest.raises(NotARunDirectory, match=r"no report\.json"):
+    with pytest.raises(StoreUnreadable, match=r"report\.json: missing"):
         load_run_dir(tmp_path)
-    (tmp_path / "report.json").write_text('{"findings": []}', encoding="utf-8")
+    (tmp_path / "report.json").write_text('{"findings": [], "printers": {}}', encoding="utf-8")
     (tmp_path / "trace.jsonl").write_text('{"id": 1}\nnot json\n', encoding="utf-8")
-    with pytest.raises(NotARunDirectory, match=r"trace.jsonl:2"):
+    with pytest.raises(StoreUnreadable, match=r"trace.jsonl:2"):
         load_run_dir(tmp_path)
     (tmp_path / "trace.jsonl").write_text("", encoding="utf-8")
-    view = load_run_dir(tmp_path)  # a run with nothing in it is still a run
-    assert view.slips == []
-    assert view.journal == []
-    assert view.backoffice is None
-    assert view.start is None
-    assert view.wall(5) is None
+    with pytest.raises(StoreUnreadable, match=r"journal\.sqlite: no such store file"):
+        load_run_dir(tmp_path)  # a run without its books is not a run to tell
+    (run_copy / "trace.jsonl").write_text("", encoding="utf-8")
+    view = load_run_dir(run_copy)  # an empty trace is still a run
+    assert view.start is not None
 
 
-def test_start_from_the_report_wins(tmp_path: Path) -> None:
-    (tmp_path / "report.json").write_text(
-        '{"findings": [], "start": "2026-03-01T23:30:00"}', encoding="utf-8")
-    (tmp_path / "trace.jsonl").write_text("", encoding="utf-8")
-    view = load_run_dir(tmp_path)
+def test_start_from_the_report_wins(run_copy: Path) -> None:
+    report = json.loads((run_copy / "report.json").read_text(encoding="utf-8"))
+    report["start"] = "2026-03-01T23:30:00"
+    (run_copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    view = load_run_dir(run_copy)
     assert view.wall(3_600_000) == dt.datetime(2026, 3, 2, 0, 30)

@@ -30,6 +30,8 @@ from terminal_sim.studio.server import StudioServer
 from tests.support import PRLIMIT_HOW, system_tool
 from tests.terminal_sim.hostile import Records, Stderr
 
+pytestmark = pytest.mark.hostile
+
 MAX_CONNECTIONS = 8
 REQUEST_TIMEOUT = 0.5
 PROBE_TIMEOUT = 1.0  # "a normal client is served within 1 s"

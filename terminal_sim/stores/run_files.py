@@ -1,0 +1,132 @@
+"""Is a run directory whole? One check before any command reads one back.
+
+``recover``, ``replay``, ``explain`` and ``report`` call :func:`check_run_dir` before
+they read anything else, so a damaged or incomplete run directory is one line naming the
+file and what is wrong (:class:`~terminal_sim.errors.StoreUnreadable`, exit 2), never a
+traceback or a half-made result. The check reads only: the SQLite files through
+:func:`~terminal_sim.stores.sqlite.open_read_only` with ``immutable`` (no ``-wal`` or
+``-shm`` is created), the rest as bytes. The auditor (``pos-sim audit``) has its own
+reader with the same rules (:mod:`terminal_sim.audit.artifacts`): it shares no code.
+
+What is checked, per artifact:
+
+=====================  ==============================================================
+``report.json``        a JSON object with ``findings`` (a list) and ``printers``
+``trace.jsonl``        UTF-8; every non-blank line a JSON object; ends with a newline
+``*.sqlite``           a file, no ``-wal`` beside it (a run not closed), SQLite's
+                       ``quick_check`` passes, the tables the readers query exist
+``receipts.bin``       a file at least as long as the printers' slices in report.json
+``receipts.txt``       (when there) UTF-8
+=====================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from terminal_sim.errors import StoreUnreadable
+from terminal_sim.stores.sqlite import open_read_only
+
+__all__ = ["STORES", "check_run_dir", "read_report"]
+
+#: The SQLite artifacts of a run and the tables their readers query.
+STORES: dict[str, tuple[str, ...]] = {
+    "journal.sqlite": ("records", "saf"),
+    "host.sqlite": ("transactions", "messages"),
+    "backoffice.sqlite": ("records",),
+}
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """``report.json`` as a dict, or :class:`StoreUnreadable` naming it and the problem."""
+    if not path.is_file():
+        raise StoreUnreadable(f"{path}: missing: {path.parent} is not a run directory "
+                              "(make one with: pos-sim run SCENARIO --out DIR)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise StoreUnreadable(f"{path}: not readable JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise StoreUnreadable(f"{path}: not a run report (a JSON object was expected)")
+    for key, kind in (("findings", list), ("printers", dict)):
+        if not isinstance(data.get(key), kind):
+            raise StoreUnreadable(f"{path}: not a run report ({key!r} missing or not a "
+                                  f"{kind.__name__})")
+    return data
+
+
+def _check_trace(path: Path) -> None:
+    if not path.is_file():
+        raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+    if text and not text.endswith("\n"):
+        raise StoreUnreadable(f"{path}: the last line is cut (no newline at the end)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
+        if not isinstance(record, dict):
+            raise StoreUnreadable(f"{path}:{number}: not a JSON object")
+
+
+def _check_store(path: Path, tables: tuple[str, ...]) -> None:
+    if path.with_name(path.name + "-wal").exists():
+        raise StoreUnreadable(f"{path}: has a -wal file beside it: the run was not closed")
+    with closing(open_read_only(path, immutable=True)) as db:  # names a missing file
+        try:
+            problems = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+            have = {str(row[0]) for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as exc:
+            raise StoreUnreadable(f"{path}: not a readable SQLite store ({exc})") from exc
+    if problems != ["ok"]:
+        raise StoreUnreadable(f"{path}: damaged SQLite store ({problems[0]})")
+    missing = [table for table in tables if table not in have]
+    if missing:
+        raise StoreUnreadable(f"{path}: no table {', '.join(missing)} (not a run's store)")
+
+
+def _check_paper(path: Path, report: dict[str, Any]) -> None:
+    if not path.is_file():
+        raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
+    try:
+        size = path.stat().st_size
+        needed = max((int(where["offset"]) + int(where["bytes"])
+                      for where in report["printers"].values()), default=0)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be checked ({exc})") from exc
+    if size < needed:
+        raise StoreUnreadable(f"{path}: truncated ({size} bytes; report.json's printers "
+                              f"need {needed})")
+
+
+def check_run_dir(run_dir: Path) -> dict[str, Any]:
+    """Check every artifact of ``run_dir`` a reader needs; returns its ``report.json``.
+
+    Raises :class:`StoreUnreadable` with one line naming the first damaged or missing
+    file. Creates and changes nothing.
+    """
+    if not run_dir.is_dir():
+        raise StoreUnreadable(f"{run_dir}: not a directory (give the --out of a pos-sim run)")
+    report = read_report(run_dir / "report.json")
+    _check_trace(run_dir / "trace.jsonl")
+    for name, tables in STORES.items():
+        _check_store(run_dir / name, tables)
+    _check_paper(run_dir / "receipts.bin", report)
+    text = run_dir / "receipts.txt"
+    if text.exists():
+        try:
+            text.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreUnreadable(f"{text}: cannot be read as text ({exc})") from exc
+    return report
