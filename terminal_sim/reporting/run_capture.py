@@ -19,7 +19,8 @@ from typing import Any
 
 from printer.capture import Capture
 from terminal_sim.receipts.layout import WIDTH
-from terminal_sim.reporting.run_view import NotARunDirectory, _read_json, _read_trace
+from terminal_sim.reporting.run_view import NotARunDirectory, _read_trace
+from terminal_sim.stores.run_files import check_run_dir
 
 __all__ = ["run_captures"]
 
@@ -42,7 +43,7 @@ def run_captures(path: str | Path) -> list[Capture] | None:
         return None
     if not target.is_dir() and target.name != "receipts.bin":
         return None
-    report = _read_json(root / "report.json")
+    report = check_run_dir(root)  # a damaged run is one line and exit 2
     printers = report.get("printers") if isinstance(report, dict) else None
     if not isinstance(printers, dict):
         raise NotARunDirectory(f"{root / 'report.json'}: no printers (where each printer's "
