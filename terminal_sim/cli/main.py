@@ -35,11 +35,22 @@ def main() -> None:
 @click.option("--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True,
               help="Live mode: how many times faster than real time the clock runs.")
 @click.option("--host-ledger", type=click.Path(dir_okay=False, path_type=Path),
-              help="Live mode: the acquirer's ledger file, to reconcile against.")
+              help="Live mode: the acquirer's ledger file, to reconcile against; this "
+                   "run's rows of it are copied into the run folder's host.sqlite.")
+@click.option("--terminal-state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Live mode: where the terminal keeps its STAN counter between runs "
+                   "(default: beside --host-ledger, host.sqlite -> host.terminals/).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Live mode: no progress lines on stderr while the run goes.")
 @_friendly_errors
 def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
-        acquirer: str | None, speed: float, host_ledger: Path | None) -> None:
-    """Run SCENARIO and write trace, journal, host ledger, receipts and report."""
+        acquirer: str | None, speed: float, host_ledger: Path | None,
+        state_dir: Path | None, quiet: bool) -> None:
+    """Run SCENARIO and write trace, journal, host ledger, receipts and report.
+
+    Live mode (--acquirer) runs in real time scaled by --speed, against a real TCP
+    acquirer, and prints its progress on stderr (virtual time, sales, findings so far).
+    """
     from terminal_sim.harness.run import run_scenario
     from terminal_sim.scenario.loader import load_scenario
 
@@ -49,11 +60,15 @@ def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | N
         import dataclasses
 
         from terminal_sim.harness.live import LiveOptions, LiveSimulation, parse_acquirer_url
+        from terminal_sim.harness.live_state import default_state_dir
 
         if seed is not None:
             loaded = dataclasses.replace(loaded, seed=seed)
+        if state_dir is None and host_ledger is not None:
+            state_dir = default_state_dir(host_ledger)
         options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
-                              host_ledger=host_ledger)
+                              host_ledger=host_ledger, state_dir=state_dir,
+                              progress=None if quiet else sys.stderr)
         result = LiveSimulation(loaded, target, options, profile=profile).run()
     else:
         result = run_scenario(loaded, seed=seed, profile=profile, out_dir=target)
