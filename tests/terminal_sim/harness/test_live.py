@@ -161,22 +161,24 @@ def test_second_live_run_continues_the_stans_and_gets_no_other_runs_approval(
     second, result = _live(tmp_path, port, ledger, "second", "-q")
     assert result.exit_code == 0, result.output
 
-    stans = [json.loads((run / "report.json").read_text())["live"]["stans"]["T0000001"]
-             for run in (first, second)]
-    assert stans[0]["first"] == "000001"
-    assert int(stans[1]["first"]) == int(stans[0]["last"]) + 1  # numbering continues
-    state = json.loads((tmp_path / "host.terminals" / "T0000001.json").read_text())
-    assert state["last_stan"] == int(stans[1]["last"])
-
     after = _ledger(ledger)
     assert all(after[key] == row for key, row in before.items())  # run 1's rows untouched
-    journal = read_rows(second / "journal.sqlite", "SELECT * FROM records")
-    approved = [r for r in journal if r["state"] == "approved"]
+    journals = [read_rows(run / "journal.sqlite", "SELECT * FROM records ORDER BY stan")
+                for run in (first, second)]
+    assert int(journals[1][0]["stan"]) > int(journals[0][-1]["stan"])  # numbering continues
+    approved = [r for r in journals[1] if r["state"] == "approved"]
     assert len(approved) == 8
     for record in approved:  # every approval of run 2 is for run 2's own amount
         host = after[(record["terminal_id"], record["stan"], "02")]
         assert host["amount_minor"] == record["amount_minor"]
         assert (record["terminal_id"], record["stan"], "02") not in before
+
+    stans = [json.loads((run / "report.json").read_text())["live"]["stans"]["T0000001"]
+             for run in (first, second)]
+    assert stans[0]["first"] == "000001"
+    assert int(stans[1]["first"]) == int(stans[0]["last"]) + 1
+    state = json.loads((tmp_path / "host.terminals" / "T0000001.json").read_text())
+    assert state["last_stan"] == int(stans[1]["last"])
     assert json.loads((second / "report.json").read_text())["findings"] == []
     replayed = CliRunner().invoke(main, ["replay", str(second)])
     assert replayed.exit_code == 0, replayed.output
