@@ -217,7 +217,7 @@ class LiveSimulation(Simulation):
                 start = self.clock.now()
                 # plan() draws from the workload streams: call it once
                 actions = plan(self.scenario, self.seeds)
-                self._start_progress(len(actions))
+                self._start_progress(sum(1 for a in actions if hasattr(a.event, "sale_id")))
                 for action in actions:
                     node = self.nodes[action.terminal]
                     event = action.event

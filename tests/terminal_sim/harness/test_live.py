@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +144,19 @@ def test_live_run_folder_is_a_run_replay_explain_and_recover_agree(
     explained = CliRunner().invoke(main, ["explain", str(out)])
     assert explained.exit_code == 0, explained.output
     assert "no transaction" not in explained.output
+    # the checks can fail: a sale whose amount is not the scenario's, a stranger's row
+    tampered = tmp_path / "tampered"
+    shutil.copytree(out, tampered)
+    with closing(sqlite3.connect(tampered / "journal.sqlite")) as db, db:
+        db.execute("UPDATE records SET amount_minor = amount_minor + 1 WHERE stan = "
+                   "(SELECT MIN(stan) FROM records WHERE type = 'sale')")
+    with closing(sqlite3.connect(tampered / "host.sqlite")) as db, db:
+        db.execute("UPDATE transactions SET terminal_id = 'T0000009'")
+    replayed = CliRunner().invoke(main, ["replay", str(tampered)])
+    assert replayed.exit_code == 1, replayed.output
+    assert "FAIL sales" in replayed.output
+    assert "FAIL host rows" in replayed.output
+
     recovered = recover(out)
     assert recovered.before == report["findings_by_code"]
 
