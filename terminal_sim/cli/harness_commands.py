@@ -51,7 +51,10 @@ def replay(run_dir: Path, scenario_path: Path | None, keep: Path | None) -> None
 
     Exit 0 when every artifact is identical, 1 when one differs (the first difference
     of each is printed, the trace's first: where a divergence begins), 2 when RUN_DIR
-    is not a run.
+    is not a run. A live run (pos-sim run --acquirer) cannot be replayed byte for byte:
+    its replay says so and checks instead that the folder is consistent (its findings
+    reconcile again from its artifacts, its host rows are its own, its sales are the
+    scenario's).
     """
     from terminal_sim.harness.replay import replay as run_replay
 
@@ -61,6 +64,8 @@ def replay(run_dir: Path, scenario_path: Path | None, keep: Path | None) -> None
                f"  from {run_dir}")
     if result.replay_dir is not None:
         click.echo(f"  replayed artifacts in {result.replay_dir}")
+    if result.live:
+        _live_replay_summary(result)
     if result.identical:
         click.echo(f"identical: {len(result.compared)} artifacts byte for byte "
                    f"({', '.join(result.compared)}; SQLite by SQL dump)")
@@ -70,6 +75,20 @@ def replay(run_dir: Path, scenario_path: Path | None, keep: Path | None) -> None
         for line in difference.lines():
             click.echo(line)
     sys.exit(EXIT_FAILED)
+
+
+def _live_replay_summary(result: Any) -> None:
+    """A live run: what was checked instead of the bytes; exits 0 or 1."""
+    from terminal_sim.harness.live_replay import LIVE_CHECKS, NOT_BYTE_FOR_BYTE
+
+    click.echo(f"  not byte for byte: {NOT_BYTE_FOR_BYTE}; checked instead:")
+    failed = {d.artifact for d in result.differences}
+    for check, meaning in LIVE_CHECKS.items():
+        click.echo(f"  {'FAIL' if check in failed else 'ok  '} {check}: {meaning}")
+    for difference in result.differences:
+        for line in difference.lines():
+            click.echo(line)
+    sys.exit(EXIT_FAILED if result.differences else EXIT_OK)
 
 
 @click.command("campaign")

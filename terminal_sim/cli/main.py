@@ -50,19 +50,29 @@ def _read_run_printers(path: Path) -> Any:
 @click.option("--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True,
               help="Live mode: how many times faster than real time the clock runs.")
 @click.option("--host-ledger", type=click.Path(dir_okay=False, path_type=Path),
-              help="Live mode: the acquirer's ledger file, to reconcile against.")
+              help="Live mode: the acquirer's ledger file, to reconcile against; this "
+                   "run's rows of it are copied into the run folder's host.sqlite.")
+@click.option("--terminal-state", "state_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Live mode: where the terminal keeps its STAN counter between runs "
+                   "(default: beside --host-ledger, host.sqlite -> host.terminals/).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Live mode: no progress lines on stderr while the run goes.")
 @click.option("--force", is_flag=True,
               help="Write into --out even when it holds files that are not a previous run "
                    "(a previous run is always replaced as a whole).")
 @_friendly_errors
 def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
-        acquirer: str | None, speed: float, host_ledger: Path | None, force: bool) -> None:
+        acquirer: str | None, speed: float, host_ledger: Path | None,
+        state_dir: Path | None, quiet: bool, force: bool) -> None:
     """Run SCENARIO and write trace, journal, host ledger, receipts and report.
 
     --out (default out/<scenario name>) must be missing, empty or a previous run
     directory, which is replaced as a whole (the run is written beside it and renamed
     into place when complete); any other non-empty directory is refused, exit 2, unless
     --force.
+
+    Live mode (--acquirer) runs in real time scaled by --speed, against a real TCP
+    acquirer, and prints its progress on stderr (virtual time, sales, findings so far).
     """
     from terminal_sim.harness.out_dir import check_out_dir, output_dir
     from terminal_sim.harness.run import RUN_OUTPUT, run_scenario
@@ -76,11 +86,15 @@ def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | N
             import dataclasses
 
             from terminal_sim.harness.live import LiveOptions, LiveSimulation, parse_acquirer_url
+            from terminal_sim.harness.live_state import default_state_dir
 
             if seed is not None:
                 loaded = dataclasses.replace(loaded, seed=seed)
+            if state_dir is None and host_ledger is not None:
+                state_dir = default_state_dir(host_ledger)
             options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
-                                  host_ledger=host_ledger)
+                                  host_ledger=host_ledger, state_dir=state_dir,
+                                  progress=None if quiet else sys.stderr)
             result = LiveSimulation(loaded, staging, options, profile=profile).run()
         else:
             result = run_scenario(loaded, seed=seed, profile=profile, out_dir=staging)

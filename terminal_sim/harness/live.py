@@ -9,6 +9,15 @@ boots through the power-on path of its profile. Every printed job is appended to
 ``receipts.bin`` and flushed as it is printed, so a killed process leaves exactly the
 paper that came out.
 
+The run folder holds what a simulated run's does: ``scenario.yaml``, and a
+``host.sqlite`` with the acquirer's rows of *this* run only (the acquirer's ledger may
+hold many runs; :mod:`terminal_sim.harness.live_state` picks them by the STANs the run
+used), so ``explain``, ``recover``, ``audit`` and ``replay`` work on it; the report is
+reconciled against those same rows. With a terminal state directory
+(``LiveOptions.state_dir``) the STAN counter survives the run, as on a real terminal,
+and a second run against the same acquirer continues the numbering. While it runs,
+:mod:`terminal_sim.harness.live_progress` writes progress lines to a stream (stderr).
+
 Used by ``pos-sim run SCENARIO --acquirer tcp://HOST:PORT`` and by the real-process
 crash loop (:mod:`terminal_sim.harness.crashloop`).
 """
@@ -17,6 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,8 +35,19 @@ from urllib.parse import urlsplit
 
 from terminal_sim.base.clock import ScaledClock
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.evidence.artifacts import read_rows
-from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.evidence.reconcile import Reconciler
+from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.harness.live_progress import LiveProgress
+from terminal_sim.harness.live_state import (
+    BOOT_NOTE,
+    STAN_MAX,
+    StanKeepingLink,
+    StanStore,
+    copy_host_rows,
+    first_boot_bases,
+    host_rows_of_run,
+    run_stans,
+)
 from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
@@ -61,6 +82,10 @@ class LiveOptions:
     sales: bool = True
     #: the acquirer's ledger file, read (read-only) for the run's reconciliation
     host_ledger: Path | None = None
+    #: where the terminal keeps its STAN counter between runs (None: only in the journal)
+    state_dir: Path | None = None
+    #: progress lines go here (stderr); None: silent
+    progress: IO[str] | None = None
 
 
 class _PaperTee:
@@ -87,6 +112,11 @@ class LiveSimulation(Simulation):
             raise ConfigurationError("live mode drives one terminal; the scenario has "
                                      f"{len(scenario.terminals)}")
         self.options = options
+        ledger = options.host_ledger
+        if ledger is not None and ledger.resolve() == (out_dir / "host.sqlite").resolve():
+            raise ConfigurationError(f"--host-ledger {ledger} is where the run folder's copy "
+                                     "of this run's host rows goes: keep the acquirer's "
+                                     "ledger outside the run folder")
         clock = ScaledClock(scenario.start, speed=options.speed)
         # the ports and nodes are typed for the virtual clock; they only read now() and wall()
         self.clock = clock  # type: ignore[assignment]
@@ -94,6 +124,11 @@ class LiveSimulation(Simulation):
         self.scheduler = self.live_scheduler
         self._paper_file: IO[bytes] | None = None
         self.link_errors: list[str] = []
+        self.stan_store = StanStore(options.state_dir) if options.state_dir else None
+        #: each terminal's STAN counter when this run folder's first boot began
+        self.stan_base: dict[str, int] = {}
+        self._earlier_bases: dict[str, int] | None = None
+        self.progress: LiveProgress | None = None
 
     # -- the world, persistent ---------------------------------------------------------------
 
@@ -107,12 +142,17 @@ class LiveSimulation(Simulation):
         out.mkdir(parents=True, exist_ok=True)
         trace_path = out / "trace.jsonl"
         last = 0
+        earlier = []
         if trace_path.exists():
             for line in trace_path.read_text(encoding="utf-8").splitlines():
                 try:
-                    last = max(last, int(json.loads(line)["id"]))
+                    record = json.loads(line)
+                    last = max(last, int(record["id"]))
                 except (ValueError, KeyError, TypeError):
                     continue  # a line torn by a kill
+                if record.get("kind") == "note":
+                    earlier.append(record)
+        self._earlier_bases = first_boot_bases(earlier)
         self._trace_file = open(trace_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.trace = Trace(self._trace_file, first_id=last + 1)
         self.journal = Journal(self._path("journal.sqlite"))
@@ -129,8 +169,12 @@ class LiveSimulation(Simulation):
             self.trace.write(self.clock.now(), "", "", "note", "link_error",
                              data={"offset": offset, "reason": reason})
 
-        return TcpAcquirerLink(host, port, post=self.live_scheduler.call_soon_threadsafe,
+        link = TcpAcquirerLink(host, port, post=self.live_scheduler.call_soon_threadsafe,
                                on_error=on_error)
+        if self.stan_store is None:
+            return link
+        return StanKeepingLink(link, self.stan_store,
+                               lambda terminal_id: self.nodes[terminal_id].core.last_stan)
 
     def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
         printer = super()._make_printer(terminal_id)
@@ -140,11 +184,19 @@ class LiveSimulation(Simulation):
 
     def build(self) -> None:
         super().build()
-        for node in self.nodes.values():
+        for terminal_id, node in self.nodes.items():
             # the STAN counter is non-volatile: continue after the highest one on record
+            # (the terminal's state file of earlier runs, else its journal)
             stans = [int(e.stan) for e in node.ports.journal.entries() if e.stan.isdigit()]
             stans += [int(r["stan"]) for r in node.ports.journal.saf_rows()]
+            if self.stan_store is not None:
+                stans.append(self.stan_store.load(terminal_id))
             node.core.last_stan = max(stans, default=0)
+            self.stan_base[terminal_id] = node.core.last_stan
+        if self._earlier_bases is not None:  # a restart in the same run folder
+            self.stan_base.update(self._earlier_bases)
+        self.trace.write(self.clock.now(), "", "", "note", BOOT_NOTE,
+                         data={"boot": self.options.boot, "stan_base": self.stan_base})
 
     # -- running -----------------------------------------------------------------------------
 
@@ -165,24 +217,31 @@ class LiveSimulation(Simulation):
                 start = self.clock.now()
                 # plan() draws from the workload streams: call it once
                 actions = plan(self.scenario, self.seeds)
+                self._start_progress(sum(1 for a in actions if hasattr(a.event, "sale_id")))
                 for action in actions:
                     node = self.nodes[action.terminal]
                     event = action.event
                     if hasattr(event, "sale_id"):
                         event = _renamed(event, self.options.boot)
-                    self.scheduler.at(start + action.at_ms, partial(node.request, event))
+                    self.scheduler.at(start + action.at_ms,
+                                      partial(self._request, node.request, event))
                 for node in self.nodes.values():
                     if node.sync is not None:
                         node.sync.start(start + max((a.at_ms for a in actions), default=0))
                 self.live_scheduler.run(idle_grace_ms=200)
             self.end_of_day()
+            self.live_scheduler.ticker = None
+            self._keep_stans()
             result = self.finish()
             # imported here: a terminal process killed before the end of its day (the
             # crash loop kills hundreds) should not pay for the reporting layer at boot
             from terminal_sim.harness.run import write_run_extras
 
-            # scenario.yaml is not kept: a live run depends on the acquirer, not the seed
-            write_run_extras(result, scenario_copy=False)
+            # scenario.yaml is kept like a simulated run's: `pos-sim replay` of a live
+            # run checks the folder against it (terminal_sim.harness.replay)
+            write_run_extras(result)
+            if self.progress is not None:
+                self.progress.done(len(result.findings))
             return result
         finally:
             link = getattr(self, "link", None)
@@ -192,6 +251,37 @@ class LiveSimulation(Simulation):
                 self._trace_file.close()
             if self._paper_file is not None:
                 self._paper_file.close()
+
+    def _start_progress(self, planned: int) -> None:
+        if self.options.progress is None:
+            return
+        self.progress = LiveProgress(self.options.progress, planned=planned,
+                                     now=self.clock.wall, findings=self._findings_now)
+        self.live_scheduler.ticker = self.progress.tick
+
+    def _request(self, request: Callable[[Any], None], event: Any) -> None:
+        if self.progress is not None and hasattr(event, "sale_id"):
+            self.progress.sale_started()
+        request(event)
+
+    def _findings_now(self) -> int:
+        """How many findings the evidence as it stands gives (for the progress line)."""
+        _, receipts = self._paper()
+        evidence = Evidence(receipts=receipts, journal=self.journal.rows(),
+                            host=self._host_rows(), backoffice=self.backoffice.rows(),
+                            trace=self.trace.records)
+        return len(Reconciler(evidence).findings())
+
+    def _keep_stans(self) -> None:
+        if self.stan_store is not None:
+            for terminal_id, node in self.nodes.items():
+                self.stan_store.save(terminal_id, node.core.last_stan)
+
+    def _run_stans(self) -> dict[str, frozenset[str]]:
+        """Each terminal's STANs of this run folder: from its first boot's counter on."""
+        return {terminal_id: run_stans(self.stan_base.get(terminal_id, 0),
+                                       node.core.last_stan)
+                for terminal_id, node in self.nodes.items()}
 
     def end_of_day(self) -> None:
         for node in self.nodes.values():
@@ -209,8 +299,8 @@ class LiveSimulation(Simulation):
         ledger = self.options.host_ledger
         if ledger is None:
             return []
-        rows = read_rows(ledger,
-                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+        # the acquirer's ledger may hold other runs (other terminals, earlier STANs)
+        rows = host_rows_of_run(ledger, self._run_stans())
         for row in rows:
             row.pop("reply", None)
         return rows
@@ -237,9 +327,14 @@ class LiveSimulation(Simulation):
         if out is None:
             return
         host, port = self.options.acquirer
+        stans = {terminal_id: {"first": f"{base % STAN_MAX + 1:06d}",
+                               "last": f"{self.nodes[terminal_id].core.last_stan:06d}"}
+                 for terminal_id, base in sorted(self.stan_base.items())}
         result.report["live"] = {"acquirer": f"{host}:{port}", "speed": self.options.speed,
                                  "boot": self.options.boot,
-                                 "link_errors": len(self.link_errors)}
+                                 "link_errors": len(self.link_errors), "stans": stans}
+        # the host's rows of this run, in the run folder like a simulated run's ledger
+        copy_host_rows(self.options.host_ledger, self._run_stans(), out / "host.sqlite")
         lines = []
         for receipt in result.evidence.receipts:
             flags = " TRUNCATED" if receipt.truncated else ""

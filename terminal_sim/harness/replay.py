@@ -27,6 +27,10 @@ there is covered here without a change.
 
 An artifact missing on one side is a difference too. Runs are never modified: the
 stores are opened read-only.
+
+A live run (``report.json`` has a ``live`` section) cannot be replayed byte for byte;
+its replay says so and runs the checks of :mod:`terminal_sim.harness.live_replay`
+instead (``ReplayResult.live``; each failed check is a :class:`Difference`).
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ class ReplayResult:
     compared: list[str]
     differences: list[Difference]
     replay_dir: Path | None = None  # kept only when asked
+    #: a live run: ``compared`` names the checks made instead of a byte comparison
+    live: bool = False
 
     @property
     def identical(self) -> bool:
@@ -139,6 +145,8 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
         raise ConfigurationError(f"{recorded}/report.json names no seed and profile; "
                                  "is it a run directory?") from None
     scenario = scenario_of_run(recorded, Path(scenario_path) if scenario_path else None)
+    if "live" in report:
+        return _replay_live(recorded, report, scenario, seed, profile)
 
     def run_into(target: Path) -> list[Difference]:
         run_scenario(scenario, seed=seed, profile=profile, out_dir=target)
@@ -156,6 +164,19 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
             differences = run_into(Path(tmp))
         kept = None
     return ReplayResult(recorded, scenario.name, seed, profile, names, differences, kept)
+
+
+def _replay_live(recorded: Path, report: dict[str, Any], scenario: Scenario, seed: int,
+                 profile: str) -> ReplayResult:
+    from terminal_sim.harness.live_replay import LIVE_CHECKS, check_live_run
+
+    def simulate() -> list[dict[str, Any]]:
+        return run_scenario(scenario, seed=seed, profile=profile).evidence.journal
+
+    problems = check_live_run(recorded, report, simulate)
+    differences = [Difference(check, where, detail) for check, where, detail in problems]
+    return ReplayResult(recorded, scenario.name, seed, profile, list(LIVE_CHECKS),
+                        differences, live=True)
 
 
 # -- comparing two run directories ------------------------------------------------------------

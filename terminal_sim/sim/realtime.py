@@ -28,6 +28,10 @@ class RealTimeScheduler(Scheduler):
         super().__init__(clock)
         self._posted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self.stopped = False
+        #: called between actions and at least every ``tick_seconds`` of real time
+        #: (live progress); it must be cheap when it has nothing to do
+        self.ticker: Callable[[], None] | None = None
+        self.tick_seconds = 0.25
 
     def call_soon_threadsafe(self, action: Callable[[], None]) -> None:
         """From any thread: run ``action`` on the scheduler's thread as soon as it can."""
@@ -46,6 +50,8 @@ class RealTimeScheduler(Scheduler):
         """
         queue_ = self._queue
         while not self.stopped:
+            if self.ticker is not None:
+                self.ticker()
             self._drain_posted()
             while queue_ and queue_[0].cancelled:
                 heapq.heappop(queue_)
@@ -59,8 +65,11 @@ class RealTimeScheduler(Scheduler):
             item = queue_[0]
             due = item.at if until is None else min(item.at, until)
             wait = self.clock.real_seconds(due - self.clock.now())
-            if wait > 0 and self._wait_posted(wait):
-                continue  # posted work first, then look at the queue again
+            if wait > 0:
+                # with a ticker, wake up in time for it even when nothing is due
+                capped = self.ticker is not None and wait > self.tick_seconds
+                if self._wait_posted(self.tick_seconds if capped else wait) or capped:
+                    continue  # posted work first, then look at the queue again
             if until is not None and item.at > until:
                 continue
             heapq.heappop(queue_)
