@@ -27,6 +27,7 @@ from terminal_sim.base.clock import ScaledClock
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.sources import PaperReceipt
+from terminal_sim.iso.framing import Framing, get_framing
 from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
@@ -61,6 +62,8 @@ class LiveOptions:
     sales: bool = True
     #: the acquirer's ledger file, read (read-only) for the run's reconciliation
     host_ledger: Path | None = None
+    #: framing of the link (the URL's ``?framing=``); None: the profile's ``link_framing``
+    framing: Framing | None = None
 
 
 class _PaperTee:
@@ -130,7 +133,8 @@ class LiveSimulation(Simulation):
                              data={"offset": offset, "reason": reason})
 
         return TcpAcquirerLink(host, port, post=self.live_scheduler.call_soon_threadsafe,
-                               on_error=on_error)
+                               on_error=on_error, framing=self.options.framing or get_framing(
+                                   self.profile.link_framing))
 
     def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
         printer = super()._make_printer(terminal_id)

@@ -79,6 +79,11 @@ class Framing:
         return 4 if self.name == ASCII else HEADER
 
     @property
+    def prefix_size(self) -> int:
+        """Bytes in front of the message: the length header and the TPDU."""
+        return self.header_size + (TPDU_SIZE if self.name == TPDU else 0)
+
+    @property
     def max_frame(self) -> int:
         """The largest message the header can announce."""
         if self.name == ASCII:
@@ -103,6 +108,12 @@ class Framing:
         if self.name == TPDU:
             return self.encode(payload, swap_tpdu(request.tpdu))
         return self.encode(payload)
+
+    def replies(self, requests: list[Frame], answers: list[bytes | None]) -> bytes:
+        """The framed answers to ``requests`` (``None``: no answer), in order."""
+        return b"".join(self.reply(answer, request)
+                        for request, answer in zip(requests, answers, strict=True)
+                        if answer is not None)
 
     def decoder(self, *, max_size: int | None = None) -> FrameDecoder:
         """An incremental decoder of this framing."""
@@ -189,6 +200,13 @@ class FrameDecoder:
         if error is not None:
             raise error
         return messages
+
+    def feed_frames(self, data: bytes) -> list[Frame]:
+        """:meth:`feed`, keeping each message's TPDU (:class:`Frame`)."""
+        frames, error = self.split_frames(data)
+        if error is not None:
+            raise error
+        return frames
 
     def split(self, data: bytes) -> tuple[list[bytes], FrameError | None]:
         """The messages completed by ``data``, and the framing error that ends the stream."""
