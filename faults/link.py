@@ -78,13 +78,14 @@ class _FaultyPipe:
         fault = self.fault
         terminal = self.terminals.get(terminal_id)
         wanted = fault.values.get("message")
-        mti = peek_mti(data[2:])
+        prefix = self.host.link_prefix
+        mti = peek_mti(data[prefix:])
         if terminal is None or isinstance(data, Piece) or (
                 wanted is not None and mti != wanted) or not fault.trigger.fires(
                 self.host.now(), fault.stream):
             self.inner.carry(terminal_id, data, arrive)
             return
-        stan = _stan_of(data)
+        stan = _stan_of(data[prefix:])
         fault.record(terminal, f"{fault.name} on {self.direction} {mti}",
                      mti=mti, **({"stan": stan} if stan else {}))
         fault.act(self, terminal_id, data, arrive)
@@ -92,7 +93,7 @@ class _FaultyPipe:
 
 def _stan_of(data: bytes) -> str:
     try:
-        return codec.decode(data[2:]).get("11", "")
+        return codec.decode(data).get("11", "")
     except ProtocolError:
         return ""
 
@@ -232,6 +233,6 @@ class LinkCorrupt(_LinkFault):
     def act(self, pipe: _FaultyPipe, terminal_id: str, data: bytes, arrive: Arrival) -> None:
         mangled = bytearray(data)
         for _ in range(self.values["bytes"]):
-            at = self.stream.between(2, len(data) - 1)
+            at = self.stream.between(pipe.host.link_prefix, len(data) - 1)
             mangled[at] = (mangled[at] + 1 + self.stream.below(255)) % 256
         pipe.inner.carry(terminal_id, bytes(mangled), arrive)

@@ -1,4 +1,4 @@
-"""The terminal's side of the live link: ISO 8583 in 2-byte length frames over TCP.
+"""The terminal's side of the live link: ISO 8583 in length frames over TCP.
 
 :class:`TcpAcquirerLink` implements the ``AcquirerLink`` port of
 :mod:`terminal_sim.sim.ports` (``send`` and ``drop_connection``) with blocking sockets:
@@ -31,11 +31,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import parse_qs, urlsplit
 
 from terminal_sim.core.messages import HostReply, Request
-from terminal_sim.errors import FrameError, ProtocolError, UsageError
+from terminal_sim.errors import ConfigurationError, FrameError, ProtocolError, UsageError
 from terminal_sim.iso import codec
-from terminal_sim.iso.framing import HEADER, MAX_FRAME, FrameDecoder, frame
+from terminal_sim.iso.framing import DEFAULT_FRAMING, MAX_FRAME, Framing, get_framing
 from terminal_sim.iso.mapping import from_iso, to_iso
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class TcpAcquirerLink:
         connect_timeout: float = 5.0,
         max_frame: int = MAX_FRAME,
         route_memory: int = 1024,
+        framing: Framing = DEFAULT_FRAMING,
     ) -> None:
         self.host = host
         self.port = port
@@ -79,6 +81,7 @@ class TcpAcquirerLink:
         self.connect_timeout = connect_timeout
         self.max_frame = max_frame
         self.route_memory = route_memory
+        self.framing = framing
         self.bytes_up = 0
         self.bytes_down = 0
         self.connects = 0
@@ -96,7 +99,7 @@ class TcpAcquirerLink:
         as when a cable is pulled: the terminal's own timer decides what happens next.
         """
         fields = to_iso(request)
-        wire = frame(codec.encode(fields))
+        wire = self.framing.encode(codec.encode(fields))
         stan = fields.get("11", "")
         conn = self._connection(terminal_id)
         if conn is None:
@@ -187,7 +190,8 @@ class TcpAcquirerLink:
             conn.sock.close()  # not connected any more: nothing to wake, just release it
 
     def _read_loop(self, conn: _Connection) -> None:
-        decoder = FrameDecoder(max_size=self.max_frame)
+        decoder = self.framing.decoder(max_size=self.max_frame)
+        head = self.framing.prefix_size
         try:
             while conn.alive:
                 try:
@@ -207,8 +211,8 @@ class TcpAcquirerLink:
                 start = decoder.consumed
                 messages, error = decoder.split(data)
                 for payload in messages:
-                    self._dispatch(conn, payload, start)
-                    start += HEADER + len(payload)
+                    self._dispatch(conn, payload, start, head)
+                    start += head + len(payload)
                 if error is not None:
                     self._report(error.offset, f"reply stream of {conn.terminal_id}: "
                                                f"{error.reason}")
@@ -217,11 +221,11 @@ class TcpAcquirerLink:
             conn.alive = False
             conn.sock.close()
 
-    def _dispatch(self, conn: _Connection, payload: bytes, start: int) -> None:
+    def _dispatch(self, conn: _Connection, payload: bytes, start: int, head: int) -> None:
         try:
             reply = from_iso(codec.decode(payload))
         except ProtocolError as exc:
-            offset = start + HEADER + (exc.offset or 0)
+            offset = start + head + (exc.offset or 0)
             self._report(offset, f"undecodable reply for {conn.terminal_id}: {exc}")
             return
         with self._lock:
@@ -244,8 +248,23 @@ class TcpAcquirerLink:
             log.exception("acquirer link: could not hand a reply to the caller")
 
 
+def framing_of_url(url: str) -> Framing | None:
+    """The framing a live acquirer URL names: ``tcp://HOST:PORT?framing=tpdu&tpdu=6000010000``
+    (``framing``: binary, tpdu or ascii, default binary; ``tpdu``: the TPDU sent, 10 hex
+    digits); None when it names none; an unknown option or value is a
+    ``ConfigurationError``."""
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    if not query:
+        return None
+    unknown = sorted(set(query) - {"framing", "tpdu"})
+    if unknown:
+        raise ConfigurationError(f"acquirer URL {url!r}: unknown option(s) "
+                                 f"{', '.join(unknown)}; known: framing, tpdu")
+    return get_framing(query.get("framing", [None])[-1], tpdu=query.get("tpdu", [None])[-1])
+
+
 def exchange(host: str, port: int, fields: Mapping[str, str],
-             timeout: float = 5.0) -> dict[str, str]:
+             timeout: float = 5.0, framing: Framing = DEFAULT_FRAMING) -> dict[str, str]:
     """Send one message, return the decoded reply.
 
     ``FrameError`` when the host closes before a whole reply, ``Iso8583Error`` when the
@@ -254,8 +273,8 @@ def exchange(host: str, port: int, fields: Mapping[str, str],
     deadline = time.monotonic() + timeout
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.sendall(frame(codec.encode(fields)))
-        decoder = FrameDecoder()
+        sock.sendall(framing.encode(codec.encode(fields)))
+        decoder = framing.decoder()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -10,11 +10,13 @@ way back is lost *after* the host committed, as on a real link.
 Semantics (field use in :mod:`terminal_sim.iso.spec`):
 
 * **Idempotency**: every transaction message is keyed by (terminal id, STAN, message
-  class = MTI digits 1-2). A retransmission gets the stored original answer under its
-  own reply MTI (an 0421 repeat of an 0420 gets the 0430 of the 0420, an 0420 after an
-  unanswered 0400 with the same STAN is the same reversal) and no second ledger entry.
-  Only a request recorded ``unanswered`` (a ``no-reply`` rule) is processed afresh,
-  in place. 0800s change nothing and are answered on their merits every time.
+  class = MTI digits 1-2). A retransmission gets the stored answer under its own reply
+  MTI (an 0421 gets the 0430 of the 0420; an 0420 after an unanswered 0400 with the same
+  STAN is the same reversal), no second entry; a reused STAN gets ``94`` or is a new
+  transaction (:mod:`terminal_sim.acquirer.checks`). A request recorded ``unanswered``
+  is processed afresh, in place. 0800s are answered on their merits every time.
+* **Echo**: every reply carries fields 3, 7, 11, 41, 42 of its request as far as they
+  are well-formed, format errors (``30``) and ``63`` included.
 * **0100/0200 sale and refund**: decided by :class:`~terminal_sim.acquirer.rules.OutcomeRules`.
   0100 authorizations are recorded in class ``01`` and left out of the batch totals.
 * **0200 void**: ``25`` when the original sale is unknown, ``12`` when it is not an
@@ -64,6 +66,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from terminal_sim.acquirer import checks, settlement
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
@@ -88,7 +91,6 @@ from terminal_sim.iso.messages import (
     MTI_AUTHORIZATION,
     HostReply,
     HostRequest,
-    Totals,
     TotalsRequest,
     message_class,
     reply_mti,
@@ -96,11 +98,12 @@ from terminal_sim.iso.messages import (
 from terminal_sim.iso.spec import (
     NETWORK_CODES,
     RC_APPROVED,
+    RC_DUPLICATE,
     RC_FORMAT_ERROR,
     RC_INVALID_TRANSACTION,
-    RC_OUT_OF_BALANCE,
     RC_SECURITY_VIOLATION,
     RC_UNABLE_TO_LOCATE,
+    echo_of,
 )
 
 log = logging.getLogger(__name__)
@@ -123,16 +126,19 @@ class MockAcquirer:
         stream: Stream,
         token_key: str,
         tombstone_ttl_ms: int = DEFAULT_TOMBSTONE_TTL_MS,
+        duplicate_window_ms: int = checks.DEFAULT_DUPLICATE_WINDOW_MS,
     ) -> None:
         self.ledger = ledger
         self.rules = rules or OutcomeRules()
         self.stream = stream
         self.token_key = token_key
         self.tombstone_ttl_ms = tombstone_ttl_ms
+        self.duplicate_window_ms = duplicate_window_ms
+        self._fields: dict[str, str] = {}  # the message being handled, once it decoded
         # every ledger row took at most one new RRN: continuing from the row count keeps
         # RRNs unique across a restart on the same ledger
         self._rrn_seq = ledger.count()
-        self._batches: dict[str, int] = {}
+        self.batches: dict[str, int] = {}
         self._note = ""  # why the reply is what it is, for the ledger's message log
         self._last_encoded: tuple[HostReply, bytes] | None = None
         self._seal = False  # the message being handled carried a MAC: MAC the reply
@@ -141,13 +147,14 @@ class MockAcquirer:
     def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
         """Process one unframed ISO 8583 message; the reply bytes, or None for no reply."""
         with self.ledger.atomic():
+            self._fields = {}
             try:
                 return self._dispatch(message, now, wall)
             except Iso8583Error as exc:
                 return self._format_error(message, exc, now)
 
     def _dispatch(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
-        fields = codec.decode(message)
+        fields = self._fields = codec.decode(message)
         mac_ok = verify(message, fields)
         self._seal = mac_ok is not None
         if mac_ok is False:
@@ -163,7 +170,7 @@ class MockAcquirer:
                                       wall)
         else:
             raise Iso8583Error(f"message type {mti} is not supported", 0, "t", fields)
-        return self._encode(reply) if reply is not None else None
+        return self.encode_reply(reply) if reply is not None else None
 
     # -- the idempotent front of every transaction class ---------------------------------
 
@@ -175,9 +182,17 @@ class MockAcquirer:
             detail += f" reason {request.reason}"
         self.ledger.log(now, "in", request.mti, request.terminal_id, request.stan, detail=detail)
         seen = self.ledger.find(request.terminal_id, request.stan, message_class(request.mti))
-        if seen is not None and seen["status"] != "unanswered":
-            return self._repeat(request, seen, now, wall)
         self._note = ""
+        if seen is not None and seen["status"] != "unanswered":
+            verdict = checks.classify(seen, request, now, self.duplicate_window_ms,
+                                      self.token_key)
+            if verdict == checks.CONFLICT:
+                return self._duplicate(request, seen, now)
+            if verdict == checks.RETRANSMISSION:
+                return self._repeat(request, seen, now, wall)
+            self.ledger.supersede(request.terminal_id, request.stan, seen["mti_class"])
+            self._note = "STAN reused outside the duplicate window: new transaction"
+            seen = None
         mti = request.mti
         if mti in (MTI_REVERSAL, MTI_REVERSAL_ADVICE, MTI_REVERSAL_ADVICE_REPEAT):
             reply = self._reversal(request, now, wall, seen)
@@ -198,20 +213,37 @@ class MockAcquirer:
                 wall: dt.datetime) -> HostReply | None:
         answer_mti = reply_mti(request.mti)
         stored = seen["reply"]
-        if stored:
-            reply = HostReply.from_fields(codec.decode(stored)).with_mti(answer_mti)
+        if stored and checks.withdrawn_approval(seen):
+            # the approval it repeated is no longer in the books: never claim it (checks)
+            reply = HostReply(answer_mti, request.stan, request.terminal_id,
+                              RC_INVALID_TRANSACTION, seen["rrn"], "", request.amount_minor,
+                              request.currency, echo=checks.echo(request))
+            note = f"retransmission of an approval now {seen['status']}: declined"
+        elif stored:
+            reply = HostReply.from_fields(codec.decode(stored)).with_mti(
+                answer_mti, request.to_fields())
             note = "retransmission: original reply repeated"
         else:
             # recorded without an answer, then reversed: it will never be approved now
             reply = HostReply(answer_mti, request.stan, request.terminal_id,
                               RC_INVALID_TRANSACTION, seen["rrn"], "", request.amount_minor,
-                              request.currency)
+                              request.currency, echo=checks.echo(request))
             self.ledger.update(request.terminal_id, request.stan, seen["mti_class"], now,
-                               reply=self._encode(reply),
+                               reply=self.encode_reply(reply),
                                response_code=RC_INVALID_TRANSACTION)
             note = f"retransmission of a {seen['status']} request: declined"
         self.ledger.log(now, "out", answer_mti, request.terminal_id, request.stan,
                         reply.response_code, note)
+        return reply
+
+    def _duplicate(self, request: HostRequest, seen: dict[str, Any], now: int) -> HostReply:
+        """A STAN reused inside the duplicate window for other content: 94, nothing booked."""
+        reply = HostReply(reply_mti(request.mti), request.stan, request.terminal_id,
+                          RC_DUPLICATE, amount_minor=request.amount_minor,
+                          currency=request.currency, echo=checks.echo(request))
+        self.ledger.log(now, "out", reply.mti, request.terminal_id, request.stan, RC_DUPLICATE,
+                        f"STAN in use, {checks.difference(seen, request, self.token_key)} "
+                        "differs: nothing booked")
         return reply
 
     # -- message classes -----------------------------------------------------------------
@@ -227,10 +259,9 @@ class MockAcquirer:
         if forced == NO_REPLY:
             return None
         answer = forced or (RC_APPROVED if code in NETWORK_CODES else RC_INVALID_TRANSACTION)
-        reply = {"t": "0810", "39": answer}
-        for echo in ("7", "11", "41", "70"):
-            if echo in fields:
-                reply[echo] = fields[echo]
+        reply = {"t": "0810", "39": answer, **echo_of(fields)}
+        if "70" in fields:
+            reply["70"] = fields["70"]
         self.ledger.log(now, "out", "0810", terminal_id, stan, answer)
         return self._encode_fields(reply)
 
@@ -244,11 +275,7 @@ class MockAcquirer:
                         "MAC does not verify: nothing booked")
         if not (mti.isascii() and mti.isdigit()) or mti[2] not in "02468":
             return None
-        reply = {"t": reply_mti(mti), "39": RC_SECURITY_VIOLATION}
-        if stan.isascii() and stan.isdigit() and len(stan) == 6:
-            reply["11"] = stan
-        if len(terminal_id) == 8:
-            reply["41"] = terminal_id
+        reply = {"t": reply_mti(mti), "39": RC_SECURITY_VIOLATION, **echo_of(fields)}
         self.ledger.log(now, "out", reply["t"], terminal_id, stan, RC_SECURITY_VIOLATION)
         return self._encode_fields(reply)
 
@@ -374,60 +401,17 @@ class MockAcquirer:
         return reply
 
     def _reconcile(self, request: TotalsRequest, now: int) -> HostReply | None:
-        terminal_id, stan = request.terminal_id, request.stan
-        self.ledger.log(now, "in", request.mti, terminal_id, stan,
-                        detail=" ".join(f"{k}={v}" for k, v in request.trace_data().items()
-                                        if k.isdigit()))
-        seen = self.ledger.find(terminal_id, stan, message_class(request.mti))
-        answer_mti = reply_mti(request.mti)
-        if seen is not None and seen["status"] != "unanswered" and seen["reply"]:
-            stored = HostReply.from_fields(codec.decode(seen["reply"])).with_mti(answer_mti)
-            self.ledger.log(now, "out", answer_mti, terminal_id, stan, stored.response_code,
-                            "retransmission: original reply repeated")
-            return stored
-        batch = self._open_batch(terminal_id)
-        host_totals = Totals(**self.ledger.totals(terminal_id, batch))
-        forced = self.rules.override_for(request.mti)
-        if forced == NO_REPLY:
-            status, code = "unanswered", ""
-        elif forced is not None:
-            status, code = "declined", forced
-        elif request.totals.balances_with(host_totals):
-            status, code = "balanced", RC_APPROVED
-        else:
-            status, code = "out-of-balance", RC_OUT_OF_BALANCE
-        reply = None if forced == NO_REPLY else HostReply(answer_mti, stan, terminal_id, code,
-                                                          totals=host_totals)
-        self.ledger.record({
-            "terminal_id": terminal_id, "stan": stan, "mti_class": message_class(request.mti),
-            "type": "settlement", "status": status, "response_code": code, "rrn": "",
-            "approval_code": "", "masked_pan": "", "card_token": "",
-            "amount_minor": host_totals.sales_minor - host_totals.refunds_minor,
-            "currency": "", "original_stan": "",
-            "reply": self._encode(reply) if reply is not None else None,
-            "received_vt": seen["received_vt"] if seen is not None else now,
-            "updated_vt": now, "batch": batch,
-        }, replace=seen is not None)
-        if status == "balanced":
-            self._batches[terminal_id] = batch + 1
-        if reply is None:
-            return None
-        differences = request.totals.differences(host_totals)
-        self.ledger.log(now, "out", answer_mti, terminal_id, stan, code,
-                        f"batch {batch} " + (", ".join(
-                            f"{name}: terminal {ours} host {theirs}"
-                            for name, (ours, theirs) in differences.items()) or "in balance"))
-        return reply
+        return settlement.reconcile(self, request, now)
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _open_batch(self, terminal_id: str) -> int:
-        batch = self._batches.get(terminal_id)
+    def open_batch_of(self, terminal_id: str) -> int:
+        batch = self.batches.get(terminal_id)
         if batch is None:
-            batch = self._batches[terminal_id] = self.ledger.open_batch(terminal_id)
+            batch = self.batches[terminal_id] = self.ledger.open_batch(terminal_id)
         return batch
 
-    def _encode(self, reply: HostReply) -> bytes:
+    def encode_reply(self, reply: HostReply) -> bytes:
         """The wire bytes of ``reply``; the ledger stores the very bytes that are sent."""
         last = self._last_encoded
         if last is not None and last[0] is reply:  # stored, then returned: encode once
@@ -452,6 +436,7 @@ class MockAcquirer:
             approval_code=approval,
             amount_minor=request.amount_minor,
             currency=request.currency,
+            echo=checks.echo(request),
         )
 
     def _record(self, request: HostRequest, status: str, code: str, rrn: str, approval: str,
@@ -474,29 +459,25 @@ class MockAcquirer:
             "currency": request.currency,
             "original_stan": original_stan if original_stan is not None else (
                 original.stan if original else ""),
-            "reply": self._encode(reply) if reply is not None else None,
+            "reply": self.encode_reply(reply) if reply is not None else None,
             "received_vt": seen["received_vt"] if seen is not None else now,
             "updated_vt": now,
             "original_data": (f"{original.mti}{original.stan}{original.transmitted}"
                               if original else ""),
             "reason": request.reason,
-            "batch": self._open_batch(request.terminal_id),
+            "batch": self.open_batch_of(request.terminal_id),
         }, replace=seen is not None)
 
     def _format_error(self, message: bytes, exc: Iso8583Error, now: int) -> bytes | None:
         self.rejected += 1
-        partial = exc.partial
+        partial = exc.partial or self._fields
         mti = partial.get("t") or codec.peek_mti(message)
         terminal_id, stan = partial.get("41", ""), partial.get("11", "")
         self.ledger.log(now, "in", mti or "????", terminal_id, stan, RC_FORMAT_ERROR, str(exc))
         if mti is None or not (mti.isascii() and mti.isdigit()) or mti[2] not in "02468":
             log.warning("dropped undecodable message: %s", printable(str(exc)))
             return None
-        reply = {"t": reply_mti(mti), "39": RC_FORMAT_ERROR}
-        if stan.isascii() and stan.isdigit() and len(stan) == 6:
-            reply["11"] = stan
-        if len(terminal_id) == 8:
-            reply["41"] = terminal_id
+        reply = {"t": reply_mti(mti), "39": RC_FORMAT_ERROR, **echo_of(partial)}
         try:
             encoded = codec.encode(reply)
         except Iso8583Error:

@@ -218,6 +218,16 @@ class HostLedger:
             (*changes.values(), vt, terminal_id, stan, mti_class),
         )
 
+    def supersede(self, terminal_id: str, stan: str, mti_class: str) -> None:
+        """Move one transaction to the ``superseded`` table (created on first use): its
+        key (a STAN reused outside the duplicate window) now names a new transaction."""
+        key = (terminal_id, stan, mti_class)
+        where = " WHERE terminal_id = ? AND stan = ? AND mti_class = ?"
+        self._execute("CREATE TABLE IF NOT EXISTS superseded AS "
+                      "SELECT * FROM transactions WHERE 0")
+        self._execute("INSERT INTO superseded SELECT * FROM transactions" + where, key)
+        self._execute("DELETE FROM transactions" + where, key)
+
     # -- reading -------------------------------------------------------------------------
 
     def find(self, terminal_id: str, stan: str, mti_class: str) -> dict[str, Any] | None:

@@ -7,9 +7,11 @@ code of the first rule that matches, in this order:
 2. ``message_overrides``: a forced code (or ``"no-reply"``) for one MTI, e.g.
    ``{"0400": "no-reply"}`` makes the host swallow reversals so that the terminal has to
    send its 0420 advice, or ``{"0500": "96"}`` refuses reconciliation.
-3. ``cards``: the test-card table of :mod:`terminal_sim.base.cards` (e.g. ``4000000000000002``
+3. the **Luhn check**: a PAN (field 2) whose check digit is wrong gets ``14`` (invalid
+   card number), before any table: no issuer emits such a number.
+4. ``cards``: the test-card table of :mod:`terminal_sim.base.cards` (e.g. ``4000000000000002``
    always gets ``05``), extendable by PAN.
-4. ``amount_endings``: the last two digits of the amount in minor units select a
+5. ``amount_endings``: the last two digits of the amount in minor units select a
    response, in the spirit of the processors' public test conventions:
 
    ======  ====  ======================
@@ -22,13 +24,22 @@ code of the first rule that matches, in this order:
    ``96``  96    system malfunction
    ======  ====  ======================
 
-5. otherwise ``00``, approved.
+6. otherwise ``00``, approved.
 
 Refunds follow the same table (a card that is declined is declined both ways). Every
 other message (void, advice, reversal, reconciliation, network) is answered on its
-merits unless ``message_overrides`` names its MTI: then a code is answered with no
-effect, and ``"no-reply"`` means the host records the request as unanswered, changes
-nothing and answers nothing (a retransmission is processed afresh).
+merits (:mod:`terminal_sim.acquirer.host`) unless ``message_overrides`` names its MTI:
+then a code is answered with no effect, and ``"no-reply"`` means the host records the
+request as unanswered, changes nothing and answers nothing (a retransmission is processed afresh).
+
+Before any rule, a request whose (terminal id, STAN, class) the ledger already holds is
+judged by :mod:`terminal_sim.acquirer.checks`: a retransmission gets the stored answer
+(``12`` when that approval was reversed or voided since), a STAN reused inside the
+duplicate window for other content gets ``94`` and books nothing, one outside it is a
+new transaction. A message that decodes but fails a field check gets ``30``. Every reply
+echoes fields 3, 7, 11, 41 and 42 of its request as far as they are well-formed
+(:data:`terminal_sim.iso.spec.ECHOED`); ``pos-sim acquirer spec`` prints these rules and
+the fields of each message type.
 
 A YAML rules file (``pos-sim acquirer serve --rules``) holds the same four keys, every
 key and code quoted (YAML reads ``0400`` as an octal number)::
@@ -46,8 +57,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from terminal_sim.base.cards import TEST_CARDS, mask_pan
+from terminal_sim.base.cards import TEST_CARDS, luhn_valid, mask_pan
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.iso.spec import RC_INVALID_CARD
 
 NO_REPLY = "no-reply"
 
@@ -82,6 +94,8 @@ class OutcomeRules:
         forced = self.message_overrides.get(mti)
         if forced is not None:
             return forced
+        if pan and not luhn_valid(pan):
+            return RC_INVALID_CARD
         by_card = self.cards.get(pan)
         if by_card is not None and by_card != "00":
             return by_card

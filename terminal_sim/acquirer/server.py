@@ -1,9 +1,9 @@
-"""The mock acquirer over TCP: ISO 8583 in 2-byte length frames, many terminals at once.
+"""The mock acquirer over TCP: ISO 8583 in length frames, many terminals at once.
 
 One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server (its
 own accept loop, 127.0.0.1 unless told otherwise). Each connection cuts its byte stream
-into messages (:class:`~terminal_sim.iso.framing.FrameDecoder`) for one processing task,
-the only writer of the ledger:
+into messages (the ``framing``'s :class:`~terminal_sim.iso.framing.FrameDecoder`) for one
+processing task, the only writer of the ledger:
 
 * **group commit**: the processor takes every message waiting, processes each in its
   own savepoint and commits the group once (one ``synchronous=FULL`` sync for many
@@ -23,17 +23,14 @@ the only writer of the ledger:
   for want of descriptors or memory (EMFILE and the like) backs off (10 ms doubling to
   1 s) and tries again. Repeated per-connection messages go through a
   :class:`~terminal_sim.base.guards.RateLimitedLog` (at most 10 lines a second, then
-  "N similar errors suppressed"), and what a peer sent is logged with its control
-  characters escaped.
+  "N similar errors suppressed"); what a peer sent is logged with controls escaped.
 * **clean shutdown** (:meth:`AcquirerServer.shutdown`, SIGINT/SIGTERM in :func:`serve`):
   stop accepting, stop reading, answer every message already read (up to ``grace_s``),
   close every connection, then stop the processor: no message is processed without
-  its reply being written. Bytes not yet read are not received: their terminals see
-  the connection close and time out. The caller closes the ledger afterwards
-  (checkpointing it).
+  its reply being written. Bytes not yet read are not received (their terminals time
+  out). The caller closes (checkpoints) the ledger afterwards.
 
-:class:`ServerThread` runs a server on its own event loop in a background thread, for
-tests, benchmarks and tools.
+:class:`ServerThread` runs a server on its own event loop in a thread (tests, tools).
 """
 
 from __future__ import annotations
@@ -53,7 +50,7 @@ from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock, ScaledClock
 from terminal_sim.base.guards import RateLimitedLog, affordable_connections
 from terminal_sim.errors import ConfigurationError, FrameError, UsageError
-from terminal_sim.iso.framing import FrameDecoder, frame
+from terminal_sim.iso.framing import DEFAULT_FRAMING, FrameDecoder, Framing
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +116,7 @@ class AcquirerServer:
         grace_s: float = 5.0,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        framing: Framing = DEFAULT_FRAMING,
     ) -> None:
         if not 1 <= max_frame <= 0xFFFF:
             raise ConfigurationError(f"max_frame must be 1..65535, got {max_frame}")
@@ -130,6 +128,7 @@ class AcquirerServer:
         self.host = host
         self.port = port
         self.max_frame = max_frame
+        self.framing = framing
         # live: the real local wall clock at start, then monotonic time at speed 1 (the
         # one place the acquirer reads real time; simulated runs hand it virtual time)
         self.clock: Clock = clock or ScaledClock(dt.datetime.now().replace(microsecond=0))
@@ -302,7 +301,7 @@ class AcquirerServer:
         key = id(conn)
         self._connections[key] = conn
         self.stats.connections += 1
-        decoder = FrameDecoder(max_size=self.max_frame)
+        decoder = self.framing.decoder(max_size=self.max_frame)
         try:
             while not self._closing:
                 try:
@@ -321,10 +320,10 @@ class AcquirerServer:
                                           peer, why, decoder.pending, decoder.consumed)
                     break
                 conn.busy = True
-                messages, error = decoder.split(data)
-                if messages:
-                    answers = await self._submit(messages, peer)
-                    out = b"".join(frame(answer) for answer in answers if answer is not None)
+                frames, error = decoder.split_frames(data)
+                if frames:
+                    answers = await self._submit([item.payload for item in frames], peer)
+                    out = self.framing.replies(frames, answers)
                     if out:
                         writer.write(out)
                         # a peer that does not read its replies cannot hold us for ever

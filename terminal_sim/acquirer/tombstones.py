@@ -34,7 +34,7 @@ def find_tombstone(ledger: HostLedger, request: HostRequest, now: int,
             continue
         when = named[10:20] if named else NO_TIME
         if when != NO_TIME:
-            apart = _apart_ms(when, request.transmitted)
+            apart = apart_ms(when, request.transmitted)
             if apart is not None and apart <= ttl_ms:
                 return reversal
             continue
@@ -43,7 +43,7 @@ def find_tombstone(ledger: HostLedger, request: HostRequest, now: int,
     return None
 
 
-def _apart_ms(mmddhhmmss: str, other: dt.datetime) -> int | None:
+def apart_ms(mmddhhmmss: str, other: dt.datetime) -> int | None:
     """Milliseconds between a field-7 style time (placed in ``other``'s year, or the one
     before or after it, whichever is nearest) and ``other``; None when it is no time."""
     try:

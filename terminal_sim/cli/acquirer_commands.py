@@ -21,6 +21,8 @@ import click
 from terminal_sim.errors import ConfigurationError, JournalError
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+#: the names of terminal_sim.iso.framing.FRAMINGS (the CLI imports no library at start-up)
+FRAMINGS = ("binary", "tpdu", "ascii")
 
 acquirer = click.Group(
     "acquirer",
@@ -50,16 +52,22 @@ acquirer = click.Group(
               show_default=True,
               help="Seconds a connection may stay silent, leave a frame unfinished or "
                    "leave its replies unread before it is closed.")
+@click.option("--framing", type=click.Choice(FRAMINGS), default=FRAMINGS[0],
+              show_default=True,
+              help="binary: 2-byte length; tpdu: 2-byte length + 5-byte TPDU (answered "
+                   "with source and destination swapped); ascii: 4-digit ASCII length.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None,
-          max_frame: int, max_connections: int, idle_timeout: float, log_level: str) -> None:
-    """Serve ISO 8583 (2-byte length frames) until SIGINT or SIGTERM."""
+          max_frame: int, max_connections: int, idle_timeout: float, framing: str,
+          log_level: str) -> None:
+    """Serve ISO 8583 in length frames until SIGINT or SIGTERM."""
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.acquirer.ledger import HostLedger
     from terminal_sim.acquirer.rules import OutcomeRules, load_rules
     from terminal_sim.acquirer.server import AcquirerServer
     from terminal_sim.acquirer.server import serve as serve_forever
     from terminal_sim.base.seeds import SeedTree, derive_seed
+    from terminal_sim.iso.framing import get_framing
 
     try:
         rules = load_rules(rules_path) if rules_path is not None else OutcomeRules()
@@ -85,7 +93,8 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
                                  token_key=f"{derive_seed(seed, 'tokenization'):016x}")
             server = AcquirerServer(mock, host=host, port=port, max_frame=max_frame,
                                     max_connections=max_connections,
-                                    idle_timeout=idle_timeout)
+                                    idle_timeout=idle_timeout,
+                                    framing=get_framing(framing))
 
             def ready(bound_host: str, bound_port: int) -> None:
                 click.echo(f"listening on {bound_host}:{bound_port}")
@@ -101,3 +110,29 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
         package_log.removeHandler(handler)
         package_log.setLevel(previous[0])
         package_log.propagate = previous[1]
+
+
+@acquirer.command("spec")
+def spec() -> None:
+    """Print the host's rules: fields per message type, echoes, decisions, framings."""
+    from terminal_sim.acquirer import checks, rules
+    from terminal_sim.iso import framing
+    from terminal_sim.iso.spec import ECHOED, MESSAGE_FIELDS
+
+    click.echo("Fields per message type (* mandatory, ? when it applies)\n")
+    click.echo(f"{'request':10} {'fields of the request':60} reply")
+    for mti, (request, reply) in MESSAGE_FIELDS.items():
+        click.echo(f"{mti:10} {request:60} {reply}")
+    click.echo("\nEvery reply echoes these fields of its request when well-formed:")
+    for name, (_, shape) in ECHOED.items():
+        click.echo(f"  field {name:>3}: {shape}")
+    for title, module in (("Decision rules", rules), ("Reused STANs and retransmissions",
+                                                      checks), ("Framings", framing)):
+        click.echo(f"\n{title} ({module.__name__})\n")
+        click.echo(_doc(module.__doc__))
+
+
+def _doc(text: str | None) -> str:
+    """A module docstring without its first line, for the terminal."""
+    lines = (text or "").strip().splitlines()
+    return "\n".join(lines[2:] if len(lines) > 2 else lines)

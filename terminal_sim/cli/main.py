@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from terminal_sim import __version__
 from terminal_sim.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from terminal_sim.cli.exit_codes import friendly_errors as _friendly_errors
+
+if TYPE_CHECKING:
+    from terminal_sim.iso.framing import Framing
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -94,7 +97,8 @@ def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | N
                 state_dir = default_state_dir(host_ledger)
             options = LiveOptions(parse_acquirer_url(acquirer), speed=speed,
                                   host_ledger=host_ledger, state_dir=state_dir,
-                                  progress=None if quiet else sys.stderr)
+                                  progress=None if quiet else sys.stderr,
+                                  framing=_url_framing(acquirer))
             result = LiveSimulation(loaded, staging, options, profile=profile).run()
         else:
             result = run_scenario(loaded, seed=seed, profile=profile, out_dir=staging)
@@ -120,8 +124,16 @@ def live_terminal(scenario: Path, out_dir: Path, acquirer: str, profile: str, sp
     from terminal_sim.scenario.loader import load_scenario
 
     options = LiveOptions(parse_acquirer_url(acquirer), speed=speed, boot=boot,
-                          handshake=handshake, sales=not no_sales)
+                          handshake=handshake, sales=not no_sales,
+                          framing=_url_framing(acquirer))
     LiveSimulation(load_scenario(scenario), out_dir, options, profile=profile).run()
+
+
+def _url_framing(url: str) -> Framing | None:
+    """The framing the acquirer URL names (``?framing=tpdu``); None when it names none."""
+    from terminal_sim.acquirer.client import framing_of_url
+
+    return framing_of_url(url)
 
 
 def _summary(report: dict[str, Any], target: Path) -> None:

@@ -85,6 +85,9 @@ class Profile:
     settle_at_end_of_day: bool = False
     #: how long the terminal waits for the host before it gives up
     host_timeout_ms: int = 15_000
+    #: framing of the link to the host: ``binary`` (2-byte length), ``tpdu`` (2-byte
+    #: length + 5-byte TPDU) or ``ascii`` (4-digit length); see terminal_sim.iso.framing
+    link_framing: str = "binary"
 
     def with_settings(self, **settings: Any) -> Profile:
         """A copy with some settings changed; unknown names are a ``ConfigurationError``."""
@@ -103,8 +106,13 @@ class Profile:
                 raise ConfigurationError(f"{name}: {value} is out of range (0 to 10**9)")
         if settings.get("journal_synchronous", "FULL") not in ("FULL", "NORMAL"):
             raise ConfigurationError("journal_synchronous: FULL or NORMAL")
+        if settings.get("link_framing", "binary") not in LINK_FRAMINGS:
+            raise ConfigurationError(f"link_framing: one of {', '.join(LINK_FRAMINGS)}")
         return replace(self, **settings)
 
+
+#: the framings of terminal_sim.iso.framing (the core names them, the link implements them)
+LINK_FRAMINGS = ("binary", "tpdu", "ascii")
 
 PROFILES: dict[str, Profile] = {
     "naive": Profile(

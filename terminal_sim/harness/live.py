@@ -48,6 +48,7 @@ from terminal_sim.harness.live_state import (
     host_rows_of_run,
     run_stans,
 )
+from terminal_sim.iso.framing import Framing, get_framing
 from terminal_sim.plugins.ports import PrinterLine
 from terminal_sim.scenario.loader import Scenario
 from terminal_sim.sim.ports import AcquirerLink, ReceiptPrinter
@@ -86,6 +87,8 @@ class LiveOptions:
     state_dir: Path | None = None
     #: progress lines go here (stderr); None: silent
     progress: IO[str] | None = None
+    #: framing of the link (the URL's ``?framing=``); None: the profile's ``link_framing``
+    framing: Framing | None = None
 
 
 class _PaperTee:
@@ -170,7 +173,8 @@ class LiveSimulation(Simulation):
                              data={"offset": offset, "reason": reason})
 
         link = TcpAcquirerLink(host, port, post=self.live_scheduler.call_soon_threadsafe,
-                               on_error=on_error)
+                               on_error=on_error, framing=self.options.framing or get_framing(
+                                   self.profile.link_framing))
         if self.stan_store is None:
             return link
         return StanKeepingLink(link, self.stan_store,

@@ -42,7 +42,16 @@ from terminal_sim.core.messages import (
 )
 from terminal_sim.core.messages import reply_mti as reply_mti  # one rule, the core's
 from terminal_sim.errors import ConfigurationError, Iso8583Error
-from terminal_sim.iso.spec import PROC_PURCHASE, PROC_REFUND, PROC_VOID, REASON_TIMEOUT
+from terminal_sim.iso.spec import (
+    PROC_PURCHASE,
+    PROC_REFUND,
+    PROC_VOID,
+    REASON_TIMEOUT,
+    echo_of,
+)
+
+#: The echoed fields a :class:`HostReply` keeps in ``echo`` (11 and 41 are its own).
+REQUEST_ECHO = ("3", "7", "42")
 
 _KIND_BY_PROC = {PROC_PURCHASE: "sale", PROC_VOID: "void", PROC_REFUND: "refund"}
 _PROC_BY_KIND = {kind: proc for proc, kind in _KIND_BY_PROC.items()}
@@ -425,6 +434,7 @@ class HostReply:
     currency: str | None = None
     totals: Totals | None = None  # 0510: the host's totals
     network_code: str = ""  # 0810: field 70 echoed
+    echo: tuple[tuple[str, str], ...] = ()  # fields 3, 7, 42 of the request (spec.ECHOED)
 
     @property
     def approved(self) -> bool:
@@ -444,6 +454,7 @@ class HostReply:
             fields.update(self.totals.to_fields())
         if self.network_code:
             fields["70"] = self.network_code
+        fields.update(self.echo)
         return fields
 
     @classmethod
@@ -464,11 +475,15 @@ class HostReply:
             currency=_currency(fields) if "49" in fields else None,
             totals=Totals.from_fields(fields) if "74" in fields else None,
             network_code=fields.get("70", ""),
+            echo=tuple(echo_of(fields, REQUEST_ECHO).items()),
         )
 
-    def with_mti(self, mti: str) -> HostReply:
-        """The same answer under another MTI (a repeat sent as 0421 gets an 0430)."""
-        return replace(self, mti=mti)
+    def with_mti(self, mti: str, echo: Mapping[str, str] | None = None) -> HostReply:
+        """The same answer under another MTI (a repeat sent as 0421 gets an 0430), echoing
+        ``echo`` (the fields of the request it answers now) when given."""
+        if echo is None:
+            return replace(self, mti=mti)
+        return replace(self, mti=mti, echo=tuple(echo_of(echo, REQUEST_ECHO).items()))
 
     def trace_data(self) -> dict[str, Any]:
         return {

@@ -5,7 +5,9 @@ The spec is pyiso8583's ``default_ascii`` (ISO 8583:1987, ASCII, no header), unc
 checks lengths, not content: a numeric field may carry letters on the wire, so the
 typed readers of :mod:`terminal_sim.iso.messages` check digits themselves and name the
 field when they refuse. On the wire each message is preceded by a 2-byte big-endian
-length (:mod:`terminal_sim.iso.framing`).
+length, or another framing (:mod:`terminal_sim.iso.framing`). Every reply echoes fields
+3, 7, 11, 41 and 42 of its request when they are well-formed (:data:`ECHOED`), format
+errors included; :data:`MESSAGE_FIELDS` lists the fields per message type.
 
 Messages (request -> reply; ``x1`` is the repeat of an advice ``x0``):
 
@@ -48,10 +50,12 @@ t      MTI                         see the message table above
 38     approval code               6 characters, assigned by the host when approved; in an
                                    0220 advice the terminal's own offline approval code
 39     response code               ``00`` approved; ``05``, ``51``, ``54``, ``43`` declines;
-                                   ``12`` invalid (e.g. a late original after its reversal);
-                                   ``30`` format error; ``91``/``96`` host trouble; ``95``
-                                   reconciliation out of balance; ``63`` security violation
-                                   (the request's MAC does not verify)
+                                   ``12`` invalid (e.g. a late original after its reversal, a
+                                   retransmission of a reversed sale); ``14`` invalid card
+                                   number (Luhn); ``30`` format error; ``91``/``96`` host
+                                   trouble; ``94`` duplicate transmission (a STAN reused with
+                                   other content); ``95`` reconciliation out of balance; ``63``
+                                   security violation (the request's MAC does not verify)
 41     terminal id                 8 characters
 42     merchant id                 15 characters
 49     currency                    ISO 4217 numeric
@@ -90,6 +94,7 @@ terminal takes a reply whose MAC is missing or does not verify as no valid answe
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from iso8583.specs import default_ascii
@@ -129,3 +134,43 @@ RC_UNABLE_TO_LOCATE = "25"
 RC_FORMAT_ERROR = "30"
 RC_OUT_OF_BALANCE = "95"
 RC_SECURITY_VIOLATION = "63"
+RC_INVALID_CARD = "14"
+RC_DUPLICATE = "94"
+
+#: Fields every reply echoes from its request when the request's value is well-formed,
+#: format errors included (a client matches replies on terminal id + STAN): field ->
+#: (check, what it must look like).
+ECHOED: dict[str, tuple[Callable[[str], bool], str]] = {
+    "3": (lambda v: len(v) == 6 and v.isascii() and v.isdigit(), "6 digits"),
+    "7": (lambda v: len(v) == 10 and v.isascii() and v.isdigit(), "10 digits"),
+    "11": (lambda v: len(v) == 6 and v.isascii() and v.isdigit(), "6 digits"),
+    "41": (lambda v: len(v) == 8, "8 characters"),
+    "42": (lambda v: len(v) == 15, "15 characters"),
+}
+
+
+def echo_of(fields: Mapping[str, str], names: tuple[str, ...] = tuple(ECHOED)) -> dict[str, str]:
+    """The fields of ``names`` (default all of :data:`ECHOED`) a reply to ``fields``
+    echoes: those present and well-formed."""
+    return {name: fields[name] for name in names
+            if name in fields and ECHOED[name][0](fields[name])}
+
+
+#: Per request MTI: (fields of the request, fields of its reply); ``*`` marks a mandatory
+#: field, ``?`` one sent when it applies. ``pos-sim acquirer spec`` prints this table.
+MESSAGE_FIELDS: dict[str, tuple[str, str]] = {
+    "0100": ("2* 3* 4* 7* 11* 12 13 14 22 25 41* 42? 49*",
+             "0110: 3 4 7 11* 37 38? 39* 41* 42? 49"),
+    "0200": ("2? 3* 4* 7* 11* 12 13 14? 22 25 37? 41* 42? 49* 90? (void: 37 90, no 2)",
+             "0210: 3 4 7 11* 37 38? 39* 41* 42? 49"),
+    "0220": ("2 3* 4* 7* 11* 12 13 14 22 25 38 41* 42? 49*",
+             "0230: 3 4 7 11* 37 38 39* 41* 42? 49"),
+    "0400": ("3* 4* 7* 11* 12 13 22 25 37? 41* 42? 49* 60? 90?",
+             "0410: 3 4 7 11* 37 39* 41* 42? 49"),
+    "0420": ("as 0400 (0421: its repeat)", "0430: as 0410"),
+    "0500": ("7* 11* 41* 42? 74* 75 76* 77 86* 87 88* 89",
+             "0510: 7 11* 39* 41* 42? 74-77 86-89"),
+    "0800": ("7 11 41 70*", "0810: 7 11 39* 41 42? 70"),
+    "malformed": ("a request MTI that decodes, a field that fails its check",
+                  "x+10: 3 7 11 41 42 as far as well-formed, 39=30"),
+}

@@ -167,6 +167,11 @@ class FaultHost(Protocol):
         """Is the acquirer link the in-process one, whose pipes a fault can wrap?"""
         ...
 
+    @property
+    def link_prefix(self) -> int:
+        """Bytes in front of each message on the link's pipes (length header, TPDU)."""
+        ...
+
     def wrap_uplink(self, wrap: Wrap[Pipe]) -> None:
         """Wrap the pipe carrying requests to the host."""
         ...

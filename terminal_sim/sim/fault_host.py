@@ -169,6 +169,10 @@ class SimulationFaultHost:
     def has_link_pipes(self) -> bool:
         return isinstance(self.sim.link, InProcessLink)
 
+    @property
+    def link_prefix(self) -> int:
+        return self._pipes().framing.prefix_size
+
     def _pipes(self) -> InProcessLink:
         link = self.sim.link
         if not isinstance(link, InProcessLink):

@@ -19,7 +19,7 @@ from terminal_sim.core.events import PrintDone
 from terminal_sim.core.messages import HostReply, Request
 from terminal_sim.core.slips import Slip
 from terminal_sim.errors import ProtocolError
-from terminal_sim.iso.framing import FrameDecoder, frame
+from terminal_sim.iso.framing import DEFAULT_FRAMING, FrameDecoder, Framing
 from terminal_sim.iso.mapping import read_reply, request_bytes
 from terminal_sim.plugins.ports import (
     Arrival,
@@ -105,7 +105,7 @@ class LatencyPipe:
 
 
 class InProcessLink:
-    """The simulator's link: real ISO 8583 bytes with a 2-byte length frame, no socket.
+    """The simulator's link: real ISO 8583 bytes in length frames (``framing``), no socket.
 
     The terminal side encodes and frames a request and puts it on ``uplink``; the host
     side cuts the arriving bytes into frames (:class:`FrameDecoder`, so a message that
@@ -124,8 +124,9 @@ class InProcessLink:
 
     def __init__(self, host: MockAcquirer, scheduler: Scheduler, clock: VirtualClock,
                  stream: Stream, trace: Trace, *, min_ms: int = 60, max_ms: int = 400,
-                 mac: bool = False) -> None:
+                 mac: bool = False, framing: Framing = DEFAULT_FRAMING) -> None:
         self.host = host
+        self.framing = framing
         self.mac = mac
         self.scheduler = scheduler
         self.clock = clock
@@ -149,7 +150,7 @@ class InProcessLink:
     def send(self, terminal_id: str, request: Request,
              deliver: Callable[[HostReply], None]) -> None:
         self._deliver[terminal_id] = deliver
-        wire = frame(request_bytes(request, mac=self.mac))
+        wire = self.framing.encode(request_bytes(request, mac=self.mac))
         self.uplink.carry(terminal_id, wire,
                           partial(self._at_host, (terminal_id, self._connection(terminal_id))))
 
@@ -174,26 +175,26 @@ class InProcessLink:
 
     def _at_host(self, connection: tuple[str, int], data: bytes) -> None:
         terminal_id = connection[0]
-        decoder = self._host_side.setdefault(connection, FrameDecoder())
+        decoder = self._host_side.setdefault(connection, self.framing.decoder())
         try:
-            messages = decoder.feed(data)
+            frames = decoder.feed_frames(data)
         except ProtocolError as exc:
             self._close(connection)
             self.trace.write(self.clock.now(), terminal_id, "", "host", "connection_closed",
                              data={"reason": str(exc), "offset": exc.offset})
             return
-        for message in messages:
+        for request in frames:
             now = self.clock.now()
-            answer = self.host.handle(message, now, self.clock.wall())
+            answer = self.host.handle(request.payload, now, self.clock.wall())
             if answer is None:
                 self.trace.write(now, terminal_id, "", "host", "no_reply")
                 continue
-            self.downlink.carry(terminal_id, frame(answer),
+            self.downlink.carry(terminal_id, self.framing.reply(answer, request),
                                 partial(self._at_terminal, connection))
 
     def _at_terminal(self, connection: tuple[str, int], data: bytes) -> None:
         terminal_id = connection[0]
-        decoder = self._terminal_side.setdefault(connection, FrameDecoder())
+        decoder = self._terminal_side.setdefault(connection, self.framing.decoder())
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:

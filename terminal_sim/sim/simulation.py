@@ -43,6 +43,7 @@ from terminal_sim.core.profiles import Profile, get_profile
 from terminal_sim.evidence.reconcile import Finding, Reconciler
 from terminal_sim.evidence.report import build_report
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.iso.framing import get_framing
 from terminal_sim.plugins.faults import Fault
 from terminal_sim.plugins.registry import fault_class
 from terminal_sim.scenario.loader import FaultSpec, Scenario
@@ -144,7 +145,8 @@ class Simulation:
 
     def _make_link(self) -> AcquirerLink:
         return InProcessLink(self.host, self.scheduler, self.clock, self.seeds.stream("link"),
-                             self.trace, mac=self.profile.mac_messages)
+                             self.trace, mac=self.profile.mac_messages,
+                             framing=get_framing(self.profile.link_framing))
 
     def _make_printer(self, terminal_id: str) -> ReceiptPrinter:
         from printer.virtual import VirtualPrinter
