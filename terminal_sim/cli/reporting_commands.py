@@ -31,19 +31,18 @@ from typing import Any
 import click
 
 from terminal_sim.cli.exit_codes import cli_errors as _errors
+from terminal_sim.cli.lang_option import lang_option
 from terminal_sim.errors import ConfigurationError
 
 __all__ = ["explain", "report", "studio"]
 
-LANGS = ("en", "zh-CN")  # terminal_sim.reporting.explain_text.LANGUAGES, without importing it early
 
 
 @click.command("explain")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--finding", "-f", "number", type=int, metavar="N",
               help="Tell only finding N (1-based, as numbered in report.html).")
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
-              help="Language of the story.")
+@lang_option("the story")
 def explain(run_dir: Path, number: int | None, lang: str) -> None:
     """Tell the causal chain of RUN_DIR's findings in plain words.
 
@@ -64,8 +63,7 @@ def explain(run_dir: Path, number: int | None, lang: str) -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the page (default: RUN_DIR/report.html).")
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
-              help="Language of the stories on the page.")
+@lang_option("the page")
 def report(run_dir: Path, output: Path | None, lang: str) -> None:
     """Write RUN_DIR's report.html from its artifacts (self-contained: open it from disk)."""
     from terminal_sim.reporting.report_html import render_report_html, write_report_html
@@ -102,12 +100,14 @@ def _profile_names() -> list[str]:
               help="On exit, write the live session's artifacts and report.html here.")
 @click.option("--max-connections", type=click.IntRange(min=1), default=32, show_default=True,
               help="Connections served at once, one thread each; more get 503.")
+@lang_option("the page and its stories")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
               show_default=True,
               help="Seconds a request may take to arrive (or a kept-alive connection may "
                    "stay silent) before the connection is closed.")
 def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: float,
-           out_dir: Path | None, max_connections: int, request_timeout: float) -> None:
+           out_dir: Path | None, max_connections: int, request_timeout: float,
+           lang: str) -> None:
     """Serve the trainer's page: one terminal, its paper and its books, in a browser.
 
     Customer and operator controls, fault switches (cold weather, pull the plug, break
@@ -124,7 +124,7 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             from terminal_sim.studio.replay import Replay
 
             def make() -> Any:
-                return Replay(replay_dir, speed=speed)
+                return Replay(replay_dir, speed=speed, lang=lang)
         else:
             if profile not in _profile_names():
                 raise ConfigurationError(f"unknown profile {profile!r}; known: "
@@ -132,7 +132,8 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             from terminal_sim.studio.live import LiveTerminal
 
             def make() -> Any:
-                return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir)
+                return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir,
+                                    lang=lang)
         try:
             server = StudioServer(make, port=port, max_connections=max_connections,
                                   request_timeout=request_timeout)

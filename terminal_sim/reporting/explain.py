@@ -27,8 +27,8 @@ from typing import Any
 
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.explain_evidence import EvidenceWords, Incident, format_virtual
-from terminal_sim.reporting.explain_text import LANGUAGES
 from terminal_sim.reporting.explain_words import ranges
+from terminal_sim.reporting.i18n import LANGUAGES
 from terminal_sim.reporting.run_view import RunView, finding_row_keys
 
 __all__ = ["LANGUAGES", "Narrator", "Step", "Story", "explain_text", "format_virtual"]
@@ -347,7 +347,7 @@ def explain_text(view: RunView, *, finding: int | None = None, lang: str = "en")
     narrator = Narrator(view, lang)
     if finding is not None:
         story = narrator.story(finding)
-        summary = view.findings[finding - 1].get("summary", "")
+        summary = narrator.finding_line(view.findings[finding - 1])
         return "\n".join([story.title, summary, "", story.text()]) + "\n"
     stories = narrator.stories()
     lines = [narrator.header(stories)]

@@ -45,7 +45,8 @@ def _vt(value: Any) -> str:
 class SnapshotBuilder:
     """Turns views into poll answers, caching what does not change between polls."""
 
-    def __init__(self, art: ReceiptArt | None = None) -> None:
+    def __init__(self, art: ReceiptArt | None = None, lang: str = "en") -> None:
+        self.lang = lang
         self.art = art or ReceiptArt()
         self._key: Any = None
         self._view: RunView | None = None
@@ -61,7 +62,7 @@ class SnapshotBuilder:
         return self._view
 
     def _adopt(self, view: RunView, key: Any) -> Narrator:
-        narrator = Narrator(view)
+        narrator = Narrator(view, self.lang)
         self._view, self._key, self._narrator = view, key, narrator
         self._findings = self.findings(view, narrator)
         return narrator
@@ -90,7 +91,7 @@ class SnapshotBuilder:
             out.append({
                 "n": number,
                 "code": finding["code"],
-                "summary": finding.get("summary", ""),
+                "summary": narrator.finding_line(finding),
                 "title": story.title,
                 "sentences": story.sentences(),
                 "rows": finding_row_keys(finding),
