@@ -207,7 +207,7 @@ class Narrator(EvidenceWords):
             title = self.w("title_group" if len(numbers) > 1 else "title_single",
                            what=self._what(incidents), codes=listed,
                            numbers=_numberranges(numbers))
-        story = Story(title, numbers, sorted(set(codes)), sep=self.w("space"))
+        story = Story(title, numbers, sorted(set(codes)), sep=self._.sentence_gap)
         diverge = self._divergence(first, chains[0])
         if diverge is not None:
             story.diverged_t, story.diverged_id = diverge["t"], diverge["id"]

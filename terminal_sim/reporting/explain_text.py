@@ -143,7 +143,6 @@ EN: dict[str, str] = {
                    "journal, host ledger and back office agree",
     "story_of": "Story {number} of {total}: {title}",
     "period": ".",
-    "space": " ",
 }
 
 #: Articles before a slip's outcome ("an 'APPROVED' slip"), translated in the context

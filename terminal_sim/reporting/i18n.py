@@ -34,6 +34,8 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 #: Language tags the tool speaks (``--lang``), English first; gettext's folder for each.
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
 _FOLDERS = {"zh-CN": "zh_CN"}
+#: What goes between two sentences (typography, not words: Chinese runs them together).
+_SENTENCE_GAPS = {"en": " ", "zh-CN": ""}
 
 
 class Catalogue:
@@ -44,6 +46,7 @@ class Catalogue:
             raise ConfigurationError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
         self.lang = lang
         self._translations = _translations(lang)
+        self.sentence_gap = _SENTENCE_GAPS[lang]
 
     def __call__(self, msgid: str, **fields: Any) -> str:
         text = self._translations.gettext(msgid)

@@ -14,6 +14,7 @@ from typing import Any
 
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.reporting.explain import Narrator, format_virtual
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys
 from terminal_sim.reporting.timeline import lane_of
@@ -47,6 +48,7 @@ class SnapshotBuilder:
 
     def __init__(self, art: ReceiptArt | None = None, lang: str = "en") -> None:
         self.lang = lang
+        self._ = Catalogue(lang)
         self.art = art or ReceiptArt()
         self._key: Any = None
         self._view: RunView | None = None
@@ -104,8 +106,8 @@ class SnapshotBuilder:
         return out
 
     def slip(self, view: RunView, index: int, slip: Slip) -> dict[str, Any]:
-        flags = [name for name, on in (("blank", slip.paper.blank),
-                                       ("cut off", slip.paper.truncated)) if on]
+        flags = [self._(name) for name, on in (("blank", slip.paper.blank),
+                                               ("cut off", slip.paper.truncated)) if on]
         stan = slip.paper.facts.stan
         return {
             "index": index,
