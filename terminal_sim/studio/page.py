@@ -42,7 +42,7 @@ def render_page(config: dict[str, Any]) -> str:
     points = "".join(f'<option value="{html.escape(p)}"'
                      f'{" selected" if p.endswith("after:print") else ""}>{html.escape(p)}'
                      "</option>" for p in config.get("crash_points", []))
-    page = _MARKED.sub(lambda m: html.escape(_(m.group(1)), quote=False), PAGE_HTML)
+    page = MARKED.sub(lambda m: html.escape(_(m.group(1)), quote=False), PAGE_HTML)
     page = page.replace('placeholder="none"', f'placeholder="{html.escape(_("none"))}"')
     return (page
             .replace("{{lang}}", html.escape(_.lang))
@@ -80,7 +80,7 @@ VALUES = (*STATES, "approved", "declined", "failed", "voided", "reversed", "pend
 KINDS = ("sale", "void", "refund", "reversal")
 
 #: Words of the page marked ``[[...]]`` in :data:`PAGE_HTML`, and ``T("...")`` in its script.
-_MARKED = re.compile(r"\[\[(.+?)\]\]")
+MARKED = re.compile(r"\[\[(.+?)\]\]")
 _SCRIPT_WORD = re.compile(r'\bT\("((?:[^"\\]|\\.)*)"\)')
 
 

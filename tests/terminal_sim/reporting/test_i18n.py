@@ -18,6 +18,7 @@ from terminal_sim.reporting import report_html
 from terminal_sim.reporting.explain import explain_text
 from terminal_sim.reporting.explain_text import EN
 from terminal_sim.reporting.i18n import LOCALE_DIR, Catalogue, lang_from_env
+from terminal_sim.reporting.report_assets import REPORT_JS
 from terminal_sim.reporting.report_html import render_report_html
 from terminal_sim.reporting.run_view import RunView, load_run_dir
 from terminal_sim.reporting.timeline import LANES
@@ -45,20 +46,22 @@ def fields(template: str) -> set[str]:
 
 
 def test_the_committed_mo_is_the_po_compiled() -> None:
+    from babel.messages.mofile import read_mo
+
     with MO.open("rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-    # gettext keys a message with a context as "context\x04msgid"
-    in_mo = {key: value for key, value in compiled._catalog.items() if key}  # type: ignore[attr-defined]
-    in_po = {(f"{context}\x04{msgid}" if context else msgid): text
-             for (context, msgid), text in po_messages().items()}
-    assert in_mo == in_po, "run `python3 tasks.py messages` after editing the .po"
+        compiled = {(m.context, str(m.id)): str(m.string) for m in read_mo(handle) if m.id}
+    assert compiled == po_messages(), "run `python3 tasks.py messages` after editing the .po"
+    # and the standard library reads it as the tool does
+    with MO.open("rb") as handle:
+        translations = gettext.GNUTranslations(handle)
+    assert translations.pgettext("state", "approved") == "已批准"
 
 
 def marked_words() -> set[str]:
     """Every msgid the code marks: the story templates, ``_("...")`` calls with a literal,
     the studio page's ``[[...]]`` and script words, and the report's script words."""
     words = set(EN.values()) | {label for _, label in LANES} | set(report_html.SCRIPT_WORDS)
-    words |= set(studio_page._MARKED.findall(studio_page.PAGE_HTML))
+    words |= set(studio_page.MARKED.findall(studio_page.PAGE_HTML))
     words |= set(studio_page.script_words())
     for path in (ROOT / "terminal_sim").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -151,7 +154,7 @@ def test_the_check_finds_english(nightly_run: Path) -> None:
 
 def test_the_script_words_of_the_report_are_in_its_script() -> None:
     for literal in report_html.SCRIPT_WORDS:
-        assert f'"{literal}"' in report_html.REPORT_JS, literal
+        assert f'"{literal}"' in REPORT_JS, literal
 
 
 def studio_configs() -> list[dict[str, Any]]:
