@@ -14,6 +14,9 @@ command                                     what it does
                                             free port, for scripts and tests)
 ==========================================  ==============================================
 
+Each takes ``--lang en|zh-CN`` (default: the locale's language, English for ``C``):
+:mod:`terminal_sim.cli.lang_option`.
+
 Exit codes as in the rest of ``pos-sim``: 0 done, 2 bad input (not a run directory, a
 finding number out of range, a port in use), with a one-line message on stderr.
 """

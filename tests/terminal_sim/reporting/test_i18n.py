@@ -211,3 +211,29 @@ def test_the_language_changes_report_html_only(tmp_path: Path) -> None:
     assert set(runs["en"]) == set(runs["zh-CN"])
     differ = sorted(str(p) for p in runs["en"] if runs["en"][p] != runs["zh-CN"][p])
     assert differ == ["report.html"]
+
+
+# -- the commands --------------------------------------------------------------------------------
+
+def run_cli(args: list[str], env: dict[str, str]) -> Any:
+    from click.testing import CliRunner
+
+    from terminal_sim.cli.main import main
+
+    return CliRunner().invoke(main, args, env=env)
+
+
+def test_run_speaks_the_locale_and_lang_overrides_it(tmp_path: Path) -> None:
+    scenario = str(SCENARIOS / "power-dip-print-before-save.yaml")
+    chinese = run_cli(["run", scenario, "--out", str(tmp_path / "zh")],
+                      {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"})
+    view = load_run_dir(tmp_path / "zh")
+    assert "发现" in chinese.output
+    assert english_words(chinese.output, identifiers(view) | {str(tmp_path / "zh")}) == []
+    assert '<html lang="zh-CN">' in (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    english = run_cli(["run", scenario, "--out", str(tmp_path / "en"), "--lang", "en"],
+                      {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"})
+    assert "findings:" in english.output and "PASSED" in english.output
+    assert english.exit_code == chinese.exit_code
+    plain = run_cli(["explain", str(tmp_path / "en"), "-f", "1"], {"LC_ALL": "C"})
+    assert plain.exit_code == 0 and "Cause" in plain.output
