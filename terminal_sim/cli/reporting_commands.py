@@ -145,9 +145,13 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
                                      ) from exc
         click.echo(server.url)
         sys.stdout.flush()
-        what = (f"replay of {replay_dir}" if replay_dir is not None
-                else f"a {profile} terminal, seed {seed}")
-        click.echo(f"studio: {what}, clock at {speed:g}x; Ctrl+C stops", err=True)
+        from terminal_sim.reporting.i18n import Catalogue
+
+        _ = Catalogue(lang)
+        what = (_("replay of {run_dir}", run_dir=replay_dir) if replay_dir is not None
+                else _("a {profile} terminal, seed {seed}", profile=profile, seed=seed))
+        click.echo(_("studio: {what}, clock at {speed}x; Ctrl+C stops", what=what,
+                     speed=f"{speed:g}"), err=True)
         with _stop_on(signal.SIGTERM):
             try:
                 server.serve_forever()
@@ -156,7 +160,7 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             finally:
                 written = server.shutdown(finish=_save)
                 if written is not None:
-                    click.echo(f"studio: session saved in {written}", err=True)
+                    click.echo(_("studio: session saved in {path}", path=written), err=True)
 
 
 def _save(studio: Any) -> Any:
