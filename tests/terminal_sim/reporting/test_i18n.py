@@ -233,7 +233,9 @@ def test_run_speaks_the_locale_and_lang_overrides_it(tmp_path: Path) -> None:
     assert '<html lang="zh-CN">' in (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
     english = run_cli(["run", scenario, "--out", str(tmp_path / "en"), "--lang", "en"],
                       {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "zh_CN.UTF-8"})
-    assert "findings:" in english.output and "PASSED" in english.output
+    assert "findings:" in english.output
+    assert "PASSED" in english.output
     assert english.exit_code == chinese.exit_code
     plain = run_cli(["explain", str(tmp_path / "en"), "-f", "1"], {"LC_ALL": "C"})
-    assert plain.exit_code == 0 and "Cause" in plain.output
+    assert plain.exit_code == 0
+    assert "Cause" in plain.output
