@@ -4,6 +4,10 @@
     python3 tasks.py demo   # run the showcase scenario and print its findings
     python3 tasks.py test   # lint, type-check, check the import layers, run every test
 
+and, after editing a translation (terminal_sim/locale/*/LC_MESSAGES/terminal_sim.po):
+
+    python3 tasks.py messages   # compile the .po files to the .mo files committed beside them
+
 Each creates ``.venv`` beside this file on first use (and refreshes it when
 pyproject.toml changes), installs terminal-sim into it with its test extras, then runs.
 Extra arguments after ``demo`` or ``test`` go to ``pos-sim run`` or ``pytest``.
@@ -77,8 +81,14 @@ def test(extra: list[str]) -> int:
     return code
 
 
+def messages(extra: list[str]) -> int:
+    _ensure_env()
+    return _run([str(_bin("pybabel")), "compile", "--statistics", "-d",
+                 str(ROOT / "terminal_sim" / "locale"), "-D", "terminal_sim", *extra])
+
+
 def main() -> int:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "messages": messages}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

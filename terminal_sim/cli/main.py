@@ -16,6 +16,7 @@ import click
 from terminal_sim import __version__
 from terminal_sim.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from terminal_sim.cli.exit_codes import friendly_errors as _friendly_errors
+from terminal_sim.cli.lang_option import lang_option
 
 if TYPE_CHECKING:
     from terminal_sim.iso.framing import Framing
@@ -63,10 +64,11 @@ def _read_run_printers(path: Path) -> Any:
 @click.option("--force", is_flag=True,
               help="Write into --out even when it holds files that are not a previous run "
                    "(a previous run is always replaced as a whole).")
+@lang_option("report.html and this summary")
 @_friendly_errors
 def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | None,
         acquirer: str | None, speed: float, host_ledger: Path | None,
-        state_dir: Path | None, quiet: bool, force: bool) -> None:
+        state_dir: Path | None, quiet: bool, force: bool, lang: str) -> None:
     """Run SCENARIO and write trace, journal, host ledger, receipts and report.
 
     --out (default out/<scenario name>) must be missing, empty or a previous run
@@ -101,8 +103,14 @@ def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | N
                                   framing=_url_framing(acquirer))
             result = LiveSimulation(loaded, staging, options, profile=profile).run()
         else:
-            result = run_scenario(loaded, seed=seed, profile=profile, out_dir=staging)
-    _summary(result.report, target)
+            result = run_scenario(loaded, seed=seed, profile=profile, out_dir=staging,
+                                  lang=lang)
+    if acquirer is not None and lang != "en":
+        # the live run wrote its page in English: again, from its artifacts
+        from terminal_sim.reporting.report_html import write_report_html
+
+        write_report_html(target, lang=lang)
+    _summary(result.report, target, _finding_titles(result, target, lang), lang)
     sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
 
 
@@ -136,36 +144,62 @@ def _url_framing(url: str) -> Framing | None:
     return framing_of_url(url)
 
 
-def _summary(report: dict[str, Any], target: Path) -> None:
+def _finding_titles(result: Any, target: Path, lang: str) -> list[str]:
+    """The first findings in words of ``lang`` (English: the reconciler's own summaries)."""
+    findings = result.report["findings"][:5]
+    if lang == "en" or not findings:
+        return [f"{finding['code']}: {finding['summary']}" for finding in findings]
+    from terminal_sim.reporting.explain import Narrator
+    from terminal_sim.reporting.run_view import load_run_dir
+
+    narrator = Narrator(load_run_dir(target), lang)
+    return [narrator.story(number).title for number in range(1, len(findings) + 1)]
+
+
+def _count_key(_: Any, key: str) -> str:
+    """``sale:approved`` in words (``kind:state``, each translated)."""
+    kind, _sep, state = key.rpartition(":")
+    return (f"{_.in_context('kind', kind)}:" if kind else "") + str(_.in_context("state", state))
+
+
+def _summary(report: dict[str, Any], target: Path, titles: list[str], lang: str = "en") -> None:
+    from terminal_sim.reporting.i18n import Catalogue
+
+    _ = Catalogue(lang)
     counts = report["counts"]
-    click.echo(f"scenario {report['scenario']}  seed {report['seed']}  "
-               f"profile {report['profile']}  terminals {len(report['terminals'])}")
-    journal = ", ".join(f"{k} {v}" for k, v in counts["journal"].items()) or "empty"
-    host = ", ".join(f"{k} {v}" for k, v in counts["host"].items()) or "empty"
-    click.echo(f"  paper    {counts['receipts']} receipts")
-    click.echo(f"  journal  {counts['journal_records']} records ({journal})")
-    click.echo(f"  host     {counts['host_transactions']} transactions ({host})")
+    click.echo(_("scenario {scenario}  seed {seed}  profile {profile}  terminals {terminals}",
+                 scenario=report["scenario"], seed=report["seed"], profile=report["profile"],
+                 terminals=len(report["terminals"])))
+    journal = _(", ").join(f"{_count_key(_, k)} {v}"
+                           for k, v in counts["journal"].items()) or _("empty")
+    host = _(", ").join(f"{_count_key(_, k)} {v}" for k, v in counts["host"].items()) or _("empty")
+    click.echo(_("  paper    {count} receipts", count=counts["receipts"]))
+    click.echo(_("  journal  {count} records ({states})", count=counts["journal_records"],
+                 states=journal))
+    click.echo(_("  host     {count} transactions ({states})",
+                 count=counts["host_transactions"], states=host))
     if counts["power_cuts"]:
-        click.echo(f"  power    {counts['power_cuts']} cuts")
+        click.echo(_("  power    {count} cuts", count=counts["power_cuts"]))
     findings = report["findings"]
     if findings:
-        click.echo(f"findings: {len(findings)}")
+        click.echo(_("findings: {count}", count=len(findings)))
         for code, number in report["findings_by_code"].items():
             click.echo(f"  {code:<22} {number}")
-        for finding in findings[:5]:
-            click.echo(f"  - {finding['code']}: {finding['summary']}")
+        for title in titles:
+            click.echo(f"  - {title}")
         if len(findings) > 5:
-            click.echo(f"  ... {len(findings) - 5} more in report.json")
+            click.echo(_("  ... {count} more in report.json", count=len(findings) - 5))
     else:
-        click.echo("findings: none (paper, journal and host ledger agree)")
+        click.echo(_("findings: none (paper, journal and host ledger agree)"))
     for problem in report.get("liveness", []):  # work the terminal left unfinished
-        click.echo(f"  liveness: {problem}")
+        click.echo(_("  liveness: {problem}", problem=problem))
     for expectation in report["expectations"]:
-        mark = "ok  " if expectation["passed"] else "FAIL"
-        click.echo(f"  {mark} expect {expectation['code']} {expectation['expect']} "
-                   f"(actual {expectation['actual']})")
-    verdict = "PASSED" if report["passed"] else "FAILED"
-    click.echo(f"{verdict}: artifacts in {target}")
+        mark = _("ok  ") if expectation["passed"] else _("FAIL")
+        click.echo(_("  {mark} expect {code} {expect} (actual {actual})", mark=mark,
+                     code=expectation["code"], expect=expectation["expect"],
+                     actual=expectation["actual"]))
+    verdict = _("PASSED") if report["passed"] else _("FAILED")
+    click.echo(_("{verdict}: artifacts in {target}", verdict=verdict, target=target))
 
 
 @main.group()

@@ -14,6 +14,9 @@ command                                     what it does
                                             free port, for scripts and tests)
 ==========================================  ==============================================
 
+Each takes ``--lang en|zh-CN`` (default: the locale's language, English for ``C``):
+:mod:`terminal_sim.cli.lang_option`.
+
 Exit codes as in the rest of ``pos-sim``: 0 done, 2 bad input (not a run directory, a
 finding number out of range, a port in use), with a one-line message on stderr.
 """
@@ -31,19 +34,18 @@ from typing import Any
 import click
 
 from terminal_sim.cli.exit_codes import cli_errors as _errors
+from terminal_sim.cli.lang_option import lang_option
 from terminal_sim.errors import ConfigurationError
 
 __all__ = ["explain", "report", "studio"]
 
-LANGS = ("en", "zh-CN")  # terminal_sim.reporting.explain_text.LANGUAGES, without importing it early
 
 
 @click.command("explain")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--finding", "-f", "number", type=int, metavar="N",
               help="Tell only finding N (1-based, as numbered in report.html).")
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
-              help="Language of the story.")
+@lang_option("the story")
 def explain(run_dir: Path, number: int | None, lang: str) -> None:
     """Tell the causal chain of RUN_DIR's findings in plain words.
 
@@ -64,8 +66,7 @@ def explain(run_dir: Path, number: int | None, lang: str) -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the page (default: RUN_DIR/report.html).")
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
-              help="Language of the stories on the page.")
+@lang_option("the page")
 def report(run_dir: Path, output: Path | None, lang: str) -> None:
     """Write RUN_DIR's report.html from its artifacts (self-contained: open it from disk)."""
     from terminal_sim.reporting.report_html import render_report_html, write_report_html
@@ -103,12 +104,14 @@ def _profile_names() -> list[str]:
                    "(missing, empty or a previous run directory; anything else is refused).")
 @click.option("--max-connections", type=click.IntRange(min=1), default=32, show_default=True,
               help="Connections served at once, one thread each; more get 503.")
+@lang_option("the page and its stories")
 @click.option("--request-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
               show_default=True,
               help="Seconds a request may take to arrive (or a kept-alive connection may "
                    "stay silent) before the connection is closed.")
 def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: float,
-           out_dir: Path | None, max_connections: int, request_timeout: float) -> None:
+           out_dir: Path | None, max_connections: int, request_timeout: float,
+           lang: str) -> None:
     """Serve the trainer's page: one terminal, its paper and its books, in a browser.
 
     Customer and operator controls, fault switches (cold weather, pull the plug, break
@@ -125,7 +128,7 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             from terminal_sim.studio.replay import Replay
 
             def make() -> Any:
-                return Replay(replay_dir, speed=speed)
+                return Replay(replay_dir, speed=speed, lang=lang)
         else:
             if profile not in _profile_names():
                 raise ConfigurationError(f"unknown profile {profile!r}; known: "
@@ -138,7 +141,8 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
                 check_replaceable(out_dir, RUN_OUTPUT)
 
             def make() -> Any:
-                return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir)
+                return LiveTerminal(profile=profile, seed=seed, speed=speed, out_dir=out_dir,
+                                    lang=lang)
         try:
             server = StudioServer(make, port=port, max_connections=max_connections,
                                   request_timeout=request_timeout)
@@ -147,9 +151,13 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
                                      ) from exc
         click.echo(server.url)
         sys.stdout.flush()
-        what = (f"replay of {replay_dir}" if replay_dir is not None
-                else f"a {profile} terminal, seed {seed}")
-        click.echo(f"studio: {what}, clock at {speed:g}x; Ctrl+C stops", err=True)
+        from terminal_sim.reporting.i18n import Catalogue
+
+        _ = Catalogue(lang)
+        what = (_("replay of {run_dir}", run_dir=replay_dir) if replay_dir is not None
+                else _("a {profile} terminal, seed {seed}", profile=profile, seed=seed))
+        click.echo(_("studio: {what}, clock at {speed}x; Ctrl+C stops", what=what,
+                     speed=f"{speed:g}"), err=True)
         with _stop_on(signal.SIGTERM):
             try:
                 server.serve_forever()
@@ -158,7 +166,7 @@ def studio(port: int, profile: str, seed: int, replay_dir: Path | None, speed: f
             finally:
                 written = server.shutdown(finish=_save)
                 if written is not None:
-                    click.echo(f"studio: session saved in {written}", err=True)
+                    click.echo(_("studio: session saved in {path}", path=written), err=True)
 
 
 def _save(studio: Any) -> Any:

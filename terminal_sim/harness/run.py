@@ -45,20 +45,21 @@ def write_scenario_copy(scenario: Scenario, out_dir: str | Path) -> Path | None:
     return target
 
 
-def write_run_extras(result: RunResult, *, scenario_copy: bool = True) -> None:
+def write_run_extras(result: RunResult, *, scenario_copy: bool = True, lang: str = "en") -> None:
     """Add ``scenario.yaml`` (unless ``scenario_copy`` is false, or the scenario was built
-    in code and has no source) and ``report.html`` to the run directory of ``result``;
-    nothing when the run had none."""
+    in code and has no source) and ``report.html`` (in ``lang``) to the run directory of
+    ``result``; nothing when the run had none."""
     if result.out_dir is None:
         return
     if scenario_copy:
         write_scenario_copy(result.scenario, result.out_dir)
-    write_report_html(result.out_dir, result)
+    write_report_html(result.out_dir, result, lang=lang)
 
 
 def run_scenario(scenario: Scenario, *, seed: int | None = None, profile: str | None = None,
-                 out_dir: str | Path | None = None) -> RunResult:
-    """Run ``scenario`` once; with ``out_dir``, write every artifact of :data:`ARTIFACTS`."""
+                 out_dir: str | Path | None = None, lang: str = "en") -> RunResult:
+    """Run ``scenario`` once; with ``out_dir``, write every artifact of :data:`ARTIFACTS`
+    (``report.html`` in ``lang``: the only artifact the language changes)."""
     result = Simulation(scenario, seed=seed, profile=profile, out_dir=out_dir).run()
-    write_run_extras(result)
+    write_run_extras(result, lang=lang)
     return result

@@ -27,8 +27,8 @@ from typing import Any
 
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.explain_evidence import EvidenceWords, Incident, format_virtual
-from terminal_sim.reporting.explain_text import LANGUAGES
 from terminal_sim.reporting.explain_words import ranges
+from terminal_sim.reporting.i18n import LANGUAGES
 from terminal_sim.reporting.run_view import RunView, finding_row_keys
 
 __all__ = ["LANGUAGES", "Narrator", "Step", "Story", "explain_text", "format_virtual"]
@@ -207,7 +207,7 @@ class Narrator(EvidenceWords):
             title = self.w("title_group" if len(numbers) > 1 else "title_single",
                            what=self._what(incidents), codes=listed,
                            numbers=_numberranges(numbers))
-        story = Story(title, numbers, sorted(set(codes)), sep=self.w("space"))
+        story = Story(title, numbers, sorted(set(codes)), sep=self._.sentence_gap)
         diverge = self._divergence(first, chains[0])
         if diverge is not None:
             story.diverged_t, story.diverged_id = diverge["t"], diverge["id"]
@@ -347,7 +347,7 @@ def explain_text(view: RunView, *, finding: int | None = None, lang: str = "en")
     narrator = Narrator(view, lang)
     if finding is not None:
         story = narrator.story(finding)
-        summary = view.findings[finding - 1].get("summary", "")
+        summary = narrator.finding_line(view.findings[finding - 1])
         return "\n".join([story.title, summary, "", story.text()]) + "\n"
     stories = narrator.stories()
     lines = [narrator.header(stories)]

@@ -197,4 +197,4 @@ class EvidenceWords(RecordWords):
             else:
                 parts.append(self.w("cause", fault=fault, effect=effect,
                                     when=self.when(alike[0]["t"])))
-        return self.w("space").join(p + self.period for p in parts)
+        return self._.sentence_gap.join(p + self.period for p in parts)

@@ -1,9 +1,10 @@
-"""The words of the stories ``pos-sim explain`` and the pages tell, in each language.
+"""The words of the stories ``pos-sim explain`` and the pages tell, by key.
 
-One catalogue per language, the same keys in each (a test holds them together). Values
-are ``str.format`` templates over named fields; a key ending in ``_n`` is the form for
-several alike records told as one. Everything a trainer reads out is here, so wording
-is changed (or a language added) in one place: add a dict to :data:`CATALOGUES`.
+:data:`EN` maps a key to its English ``msgid``: a ``str.format`` template over named
+fields; a key ending in ``_n`` is the form for several alike records told as one. The
+translations of these msgids are in the one message catalogue of the tool
+(:mod:`terminal_sim.reporting.i18n`, ``terminal_sim/locale/*/LC_MESSAGES/terminal_sim.po``),
+so wording is changed (or a language added) there.
 """
 
 from __future__ import annotations
@@ -142,132 +143,8 @@ EN: dict[str, str] = {
                    "journal, host ledger and back office agree",
     "story_of": "Story {number} of {total}: {title}",
     "period": ".",
-    "space": " ",
 }
 
-ZH_CN: dict[str, str] = {
-    "at": "{when}",
-    "when_wall": "{wall}(T+{virtual})",
-    "when_virtual": "T+{virtual}",
-    "next_day": "次日 {time}",
-    "on_day": "{date} {time}",
-    "sentence": "{at},{text}。",
-    "sale_requested": "顾客出示尾号 {last4} 的卡,金额 {amount}(交易 {sale_id})",
-    "void_requested": "操作员要求撤销上一笔交易",
-    "reprint_requested": "有人要求终端重打小票",
-    "card_read_ok": "尾号 {last4} 的卡读取成功",
-    "card_read_failed": "读卡器未能读取卡片({reason})",
-    "send": "终端向主机发送 STAN {stan} 的 {kind} 请求(ISO 8583 {mti},{amount})",
-    "send_reversal": "终端向主机发送 STAN {stan} 的冲正(ISO 8583 {mti},原因 {reason})",
-    "send_totals": "终端向主机发送日终汇总(ISO 8583 {mti})",
-    "host_approved": "主机批准了 STAN {stan}(ISO 8583 {mti},应答码 00,RRN {rrn})",
-    "host_declined": "主机拒绝了 STAN {stan}(ISO 8583 {mti},应答码 {rc})",
-    "host_late": "主机对 STAN {stan} 的应答(ISO 8583 {mti},应答码 {rc})到达时终端已不再等待:"
-                 "应答被忽略",
-    "reversal_reply": "主机确认了 STAN {stan} 的冲正(ISO 8583 {mti})",
-    "totals_reply": "主机应答了日终汇总(应答码 {rc})",
-    "timer_expired": "终端不再等待主机应答(超时)",
-    "read_card": "终端请求读卡器读取卡片",
-    "start_timer": "终端开始等待主机应答(最多 {seconds} 秒)",
-    "cancel_timer": "终端停止计时:应答已到",
-    "print_done": "打印机接收了小票",
-    "print": "打印机打出{article}“{outcome}”小票{amount_part}{stan_part}:{ref}",
-    "print_blank": "打印机走纸并切纸:{ref} 是一张空白小票",
-    "print_n": "打印机打出 {count} 张“{outcome}”小票",
-    "print_done_failed": "打印机报告无法打印({status})",
-    "journal_commit": "流水记录将 STAN {stan} 保存为 {state}",
-    "journal_intent": "发送前流水记录先保存了 STAN {stan} 的意图(pending)",
-    "journal_receipt": "流水记录标记 STAN {stan} 的小票已打印",
-    "journal_recovery": "开机时流水记录将 STAN {stan} 记为 {state}",
-    "journal_other": "流水记录写入 STAN {stan}({state})",
-    "queue_reversal": "终端为 STAN {stan} 排队冲正(原因 {reason})",
-    "power_on": "终端开机",
-    "fault_power_dip": "在崩溃点 {crash_point} 断电",
-    "fault_power_dip_mid_print": "打印过程中断电",
-    "power_cut": "终端断电",
-    "power_cut_lost": "终端断电,尚未落盘的流水写入丢失({lost})",
-    "restart": "终端因更新而重启(重启不会丢失已提交的流水)",
-    "operator_pull_plug": "有人拔掉了终端电源",
-    "fault_update_spooler": "维护更新重启了终端 {terminal},并清除了打印队列中保存的 {count} 个"
-                            "打印任务的数据(任务 {jobs})",
-    "fault_update": "维护更新重启了终端 {terminal}({effect})",
-    "fault_cold": "读卡器温度为 {temperature} °C,读卡失败(失败概率 {chance})",
-    "fault_sync_fail": "STAN {stans} 向后台同步失败",
-    "fault_sync_drop": "包含 STAN {stans} 的批次在发往后台途中丢失",
-    "fault_sync_lag": "包含 STAN {stans} 的批次在发往后台途中被延迟",
-    "fault_reprint": "有人在管理菜单中按下了打印键{amount_part}",
-    "fault_printer_power": "打印机在打印中途断电(已打印 {printed} 字节,丢失 {lost} 字节)",
-    "fault_printer_dark": "打印任务发给了没电的打印机(丢失 {lost} 字节)",
-    "fault_paper_out": "打印机缺纸",
-    "fault_paper_lost": "打印任务发给了缺纸的打印机(丢失 {lost} 字节)",
-    "fault_cover": "打印机盖被打开",
-    "fault_link": "网络使 STAN {stan} 的 {mti} 出错:{summary}",
-    "fault_other": "故障 {fault} 发生:{summary}",
-    "spooler_resumed": "打印队列恢复了任务 {job} 并发送给打印机",
-    "spooler_resumed_empty": "打印队列恢复了任务 {job},但其数据已丢失:打印机只走纸并切纸",
-    "spooler_resumed_empty_n": "打印队列恢复了 {count} 个数据已丢失的任务(任务 {jobs}):"
-                               "每个任务打印机都只走纸并切纸",
-    "customer_retries": "顾客再次尝试(第 {attempt} 次:{why})",
-    "ignored": "终端忽略了它({reason})",
-    "event_lost": "“{trigger}”丢失:终端处于关机状态",
-    "reply_lost": "主机对 STAN {stan} 的应答丢失:终端处于关机状态",
-    "printer_refilled": "有人装上了新纸卷",
-    "printer_cover_closed": "打印机盖已合上",
-    "printer_power_restored": "打印机恢复供电",
-    "sync_push": "同步程序将 STAN {stans} 发送到后台",
-    "sync_push_failed": "STAN {stans} 向后台同步失败({reason})",
-    "sync_push_failed_marked": "STAN {stans} 向后台同步失败({reason}),但终端仍将其标记为已同步",
-    "sync_evict": "终端从本地流水中清除了 STAN {stans}",
-    "host_connection_closed": "主机关闭了连接({reason})",
-    "host_no_reply": "主机没有应答",
-    "other_record": "{kind}“{name}”{details}",
-    "title_one": "发现 #{number}:{code}",
-    "title_group": "{what}:{codes};发现 {numbers}",
-    "title_single": "{what}:{codes};发现 {numbers}",
-    "what_n": "{count} × {code}",
-    "what_stan": "终端 {terminal} 的 STAN {stan}",
-    "what_stans": "终端 {terminal} 的 STAN {stans}",
-    "what_totals": "终端 {terminal} 的日终汇总",
-    "diverge": "从这一刻起,纸面与账目出现分歧",
-    "holds": "顾客手里:{paper}",
-    "holds_n": "顾客一方手里:{paper}",
-    "charged": ";其卡片被扣款 {amount}",
-    "first_of": "以第一笔 {what} 为例:卡片被扣款 {amount}",
-    "first_of_free": "以第一笔 {what} 为例",
-    "books": "账目显示:{journal};{host};{backoffice}",
-    "books_none_n": "账目(终端流水、主机账本、后台)中没有任何一张对应的交易",
-    "no_paper": "没有小票",
-    "paper_blank": "一张空白小票({ref})",
-    "paper_blank_n": "{count} 张空白小票({first} 至 {last})",
-    "paper_truncated": "一张打印中途被截断的小票({ref})",
-    "paper_slip": "{article}“{outcome}”小票{amount_part}{stan_part}({ref})",
-    "paper_slips_n": "{count} 张“{outcome}”小票({first} 至 {last})",
-    "paper_copies": "{first},另有 {more} 张",
-    "journal_none": "终端流水无记录",
-    "journal_row": "终端流水记录 STAN {stan} 为 {state}({amount})",
-    "host_none": "主机账本无交易",
-    "host_row": "主机账本记录 STAN {stan} 为 {status}({amount},应答码 {rc})",
-    "backoffice_none": "后台无记录",
-    "backoffice_absent": "本次运行没有后台",
-    "backoffice_row": "后台记录 STAN {stan} 为 {state}({amount})",
-    "totals": "日终时账目合计 {books},主机合计 {host};有 {count} 个 STAN 只出现在一方({stans})",
-    "cause": "原因:故障 {fault}({effect}),发生于 {when}",
-    "cause_at_point": "原因:故障 {fault}({effect}),发生在崩溃点 {crash_point},时间 {when}",
-    "cause_n": "原因:故障 {fault}({effect}),从 {first} 到 {last} 共 {count} 次",
-    "cause_none": "没有故障参与:这是 {profile} 固件自身步骤顺序造成的",
-    "also": "同一证据也被报告为 {others}",
-    "alike": "同类共 {count} 个({code} 发现 {numbers})",
-    "more_steps": "追踪记录中还有 {count} 个事件",
-    "header": "{scenario}(种子 {seed},固件 {profile}):共 {findings} 个发现,归为 {stories} 个故事",
-    "no_findings": "{scenario}(种子 {seed},固件 {profile}):没有发现:小票、流水、主机账本与后台一致",
-    "story_of": "故事 {number}/{total}:{title}",
-    "period": "。",
-    "space": "",
-}
-
-#: Language tag -> catalogue. ``en`` is complete by definition; others hold the same keys.
-CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh-CN": ZH_CN}
-LANGUAGES: tuple[str, ...] = tuple(CATALOGUES)
-
-#: Articles before a slip's outcome ("an 'APPROVED' slip"); empty where a language has none.
-ARTICLES: dict[str, tuple[str, str]] = {"en": ("a", "an"), "zh-CN": ("一张", "一张")}
+#: Articles before a slip's outcome ("an 'APPROVED' slip"), translated in the context
+#: ``article`` (a language without articles says what it counts slips with, or nothing).
+ARTICLES: tuple[str, str] = ("a", "an")

@@ -9,15 +9,33 @@ it has no words for is still told, by its kind, name and fields. The stories of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.reporting.explain_text import ARTICLES, CATALOGUES, LANGUAGES
+from terminal_sim.reporting.explain_text import ARTICLES, EN
+from terminal_sim.reporting.i18n import Catalogue
 
 __all__ = ["RecordWords", "ranges"]
+
+#: Fields whose values are words of the simulation (a journal state, a fault's effect, a
+#: reason), said in the reader's language: translated in the context of the field's name.
+_VALUE_FIELDS = frozenset({"state", "status", "effect", "reason", "why", "kind"})
+
+#: Values the simulation builds around an identifier, and the msgid that says each.
+_PATTERNS = (
+    (re.compile(r"(?P<trigger>\S+) not accepted in state (?P<state>\S+)"),
+     "{trigger} not accepted in state {state}"),
+    (re.compile(r"late or stray reply for STAN (?P<stan>\S+)"),
+     "late or stray reply for STAN {stan}"),
+    (re.compile(r"(?P<fault>\S+) on (?P<state>request|reply) (?P<mti>\S+)"),
+     "{fault} on {state} {mti}"),
+    (re.compile(r"declined (?P<rc>\S+)"), "declined {rc}"),
+    (re.compile(r"(?P<state>.+) after printing"), "{state} after printing"),
+)
 
 
 class RecordWords:
@@ -25,15 +43,47 @@ class RecordWords:
     record made (trace id -> ``T0000001#3``)."""
 
     def __init__(self, lang: str = "en", slip_refs: dict[int, str] | None = None) -> None:
-        if lang not in CATALOGUES:
-            raise ConfigurationError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
         self.lang = lang
-        self._words = CATALOGUES[lang]
+        self._ = Catalogue(lang)  # raises ConfigurationError for a language it does not know
         self._slip_refs = dict(slip_refs or {})
 
     def w(self, key: str, **fields: Any) -> str:
-        template = self._words[key] if key in self._words else CATALOGUES["en"][key]
-        return template.format(**fields)
+        for name in _VALUE_FIELDS.intersection(fields):
+            if isinstance(fields[name], str) and fields[name]:
+                fields[name] = self.value(name, fields[name])
+        return self._(EN[key]).format(**fields)
+
+    def value(self, field: str, text: str) -> str:
+        """A word of the simulation (``field`` ``state``, ``status``, ``effect``, ``reason``,
+        ``why`` or ``kind``) in this language: translated in the field's context, or, for
+        the few sentences the simulation builds around an identifier, by their pattern."""
+        context = "state" if field == "status" else field
+        words = self._.in_context(context, text)
+        if words != text or self.lang == "en":
+            return words
+        for pattern, msgid in _PATTERNS:
+            match = pattern.fullmatch(text)
+            if match is not None:
+                found = match.groupdict()
+                return self._(msgid, **{k: self._.in_context("state", v) if k == "state"
+                                         else v for k, v in found.items()})
+        return text
+
+    def effect(self, text: str) -> str:
+        """What a fault did (its recorded ``effect``), in words of this language."""
+        return self.value("effect", text) if text else text
+
+    def finding_line(self, finding: dict[str, Any]) -> str:
+        """One line on what a finding is: the reconciler's own summary in English, what
+        its code means in another language (the summary is built in English)."""
+        if self.lang == "en":
+            return str(finding.get("summary", ""))
+        return self._.in_context("finding", str(finding.get("code", "")))
+
+    def summary(self, name: str, effect: str) -> str:
+        """The registry's one-line summary of fault ``name``, in this language."""
+        text = _fault_summary(name, effect)
+        return self._.in_context("summary", text) if text else text
 
     @property
     def period(self) -> str:
@@ -48,8 +98,8 @@ class RecordWords:
         return "?"
 
     def _article(self, word: str) -> str:
-        plain, vowel = ARTICLES.get(self.lang, ("", ""))
-        return vowel if word[:1].upper() in "AEIOU" else plain
+        plain, vowel = ARTICLES
+        return self._.in_context("article", vowel if word[:1].upper() in "AEIOU" else plain)
 
     # -- one record in words ----------------------------------------------------------------
 
@@ -176,9 +226,9 @@ class RecordWords:
             return text
         if name.startswith("link-") and data.get("mti"):
             return self.w("fault_link", mti=data["mti"], stan=data.get("stan") or "-",
-                          summary=_fault_summary(name, effect))
+                          summary=self.summary(name, effect))
         return self.w("fault_other", fault=data.get("fault", name),
-                      summary=_fault_summary(name, effect))
+                      summary=self.summary(name, effect))
 
     def _fault_words(self) -> dict[str, Callable[[dict[str, Any], dict[str, Any]], str | None]]:
         """Per fault (or power record), its own sentence; ``None`` falls back to the

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.reporting.explain import Narrator, Story, format_virtual
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.report_assets import BASE_CSS, REPORT_CSS, REPORT_JS
 from terminal_sim.reporting.run_view import (
@@ -57,9 +58,18 @@ STATE_COLOURS = {
 }
 
 
+#: The words of REPORT_JS (as JavaScript string literals in it), translated in place.
+SCRIPT_WORDS = ("state ", " from ", ") to ", "finding #", ": paper and books part at ")
+
+
 def h(value: Any) -> str:
     """HTML-escaped text of anything."""
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def ht(text: str) -> str:
+    """HTML-escaped text for an element's content (quotes kept: they need no escaping there)."""
+    return html.escape(text, quote=False)
 
 
 def _money(amount: Any, currency: Any) -> str:
@@ -74,6 +84,8 @@ class _Page:
     def __init__(self, view: RunView, lang: str) -> None:
         self.view = view
         self.narrator = Narrator(view, lang)
+        self._ = Catalogue(lang)
+        self.lang = lang
         self.art = ReceiptArt()
         self.rows = view.ledger_rows()
         self.findings = view.findings
@@ -97,10 +109,11 @@ class _Page:
 
     def render(self) -> str:
         report = self.view.report
-        title = f"{self.view.name}: terminal-sim report"
+        _ = self._
+        title = _("{name}: terminal-sim report", name=self.view.name)
         parts = [
             "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
+            f'<html lang="{h(self.lang)}"><head><meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             # nothing may be fetched: a CSP that says so, for browsers that honour it
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -108,39 +121,42 @@ class _Page:
             f"<title>{h(title)}</title>",
             f"<style>{BASE_CSS}{REPORT_CSS}</style></head><body>",
             self._header(report),
-            '<nav class="toc"><a href="#stories">Stories</a><a href="#findings">Findings</a>'
-            '<a href="#timeline">Timeline</a><a href="#ledger">Paper and books</a>'
-            '<a href="#trace">Trace</a></nav>',
+            f'<nav class="toc"><a href="#stories">{_("Stories")}</a><a href="#findings">'
+            f'{_("Findings")}</a><a href="#timeline">{_("Timeline")}</a><a href="#ledger">'
+            f'{_("Paper and books")}</a><a href="#trace">{_("Trace")}</a></nav>',
             self._stories(),
             self._findings(),
             self._timeline(),
             self._ledger(),
             self._trace(),
-            '<footer>terminal-sim · every time is virtual time since the start of the run '
-            "(T+h:mm:ss), with the calendar time it stands for</footer>",
+            "<footer>" + ht(_("terminal-sim · every time is virtual time since the start of "
+                             "the run (T+h:mm:ss), with the calendar time it stands for"))
+            + "</footer>",
             f'<script type="application/json" id="timeline-data">{self._timeline_json()}'
             "</script>",
-            f"<script>{REPORT_JS}</script>",
+            f"<script>{self._script()}</script>",
             "</body></html>",
         ]
         return "\n".join(parts) + "\n"
 
     def _header(self, report: dict[str, Any]) -> str:
+        _ = self._
         passed = bool(report.get("passed", True))
-        verdict = ('<span class="verdict pass">PASSED</span>' if passed
-                   else '<span class="verdict fail">FAILED</span>')
+        verdict = (f'<span class="verdict pass">{_("PASSED")}</span>' if passed
+                   else f'<span class="verdict fail">{_("FAILED")}</span>')
         counts = report.get("counts") or {}
         facts = [
-            ("seed", report.get("seed")),
-            ("profile", report.get("profile")),
-            ("terminals", ", ".join(report.get("terminals") or [])),
-            ("faults", ", ".join(report.get("faults") or []) or "none"),
-            ("start", self.view.start.isoformat(sep=" ") if self.view.start else "unknown"),
-            ("virtual time", f"T+{format_virtual(self.view.virtual_ms)}"),
-            ("receipts", counts.get("receipts", len(self.view.slips))),
-            ("journal records", counts.get("journal_records", len(self.view.journal))),
-            ("host transactions", counts.get("host_transactions", len(self.view.host))),
-            ("power cuts", counts.get("power_cuts", "")),
+            (_("seed"), report.get("seed")),
+            (_("profile"), report.get("profile")),
+            (_("terminals"), ", ".join(report.get("terminals") or [])),
+            (_("faults"), ", ".join(report.get("faults") or []) or _("none")),
+            (_("start"), self.view.start.isoformat(sep=" ") if self.view.start
+             else _("unknown")),
+            (_("virtual time"), f"T+{format_virtual(self.view.virtual_ms)}"),
+            (_("receipts"), counts.get("receipts", len(self.view.slips))),
+            (_("journal records"), counts.get("journal_records", len(self.view.journal))),
+            (_("host transactions"), counts.get("host_transactions", len(self.view.host))),
+            (_("power cuts"), counts.get("power_cuts", "")),
         ]
         out = [f'<header><h1>{h(self.view.name)} {verdict}</h1><dl class="facts">']
         out += [f"<div><dt>{h(k)}</dt><dd>{h(v)}</dd></div>" for k, v in facts
@@ -155,14 +171,14 @@ class _Page:
                 f'<span class="code c-{h(code)}">{h(code)} × {h(by_code[code])}</span>'
                 for code in codes) + "</p>")
         else:
-            out.append('<p class="codes ok">No findings: paper, journal, host ledger and back '
-                       "office agree.</p>")
+            out.append('<p class="codes ok">' + ht(_("No findings: paper, journal, host ledger "
+                                                    "and back office agree.")) + "</p>")
         expectations = report.get("expectations") or []
         if expectations:
-            out.append('<table class="expect"><thead><tr><th>expected</th><th>actual</th>'
-                       "<th></th></tr></thead><tbody>")
+            out.append(f'<table class="expect"><thead><tr><th>{_("expected")}</th><th>'
+                       f'{_("actual")}</th><th></th></tr></thead><tbody>')
             for e in expectations:
-                mark = "ok" if e.get("passed") else "FAIL"
+                mark = _("ok") if e.get("passed") else _("FAIL")
                 out.append(f'<tr class="{"pass" if e.get("passed") else "fail"}">'
                            f"<td>{h(e.get('code'))} {h(e.get('expect'))}</td>"
                            f"<td>{h(e.get('actual'))}</td><td>{mark}</td></tr>")
@@ -180,8 +196,9 @@ class _Page:
                 continue  # the step before it is marked instead
             ids = " ".join(str(i) for i in step.trace_ids)
             cls = ' class="diverges"' if step.diverges else ""
-            link = (f' <a class="ev" href="#ev-{step.trace_ids[0]}">trace #{step.trace_ids[0]}'
-                    "</a>" if step.trace_ids else "")
+            link = (f' <a class="ev" href="#ev-{step.trace_ids[0]}">'
+                    + ht(self._("trace #{id}", id=step.trace_ids[0])) + "</a>"
+                    if step.trace_ids else "")
             out.append(f'<li{cls} data-ids="{ids}">{h(step.text)}{link}</li>')
         out.append("</ol>")
         for sentence in story.outcome:
@@ -193,41 +210,44 @@ class _Page:
         return "\n".join(out)
 
     def _stories(self) -> str:
-        out = ['<section id="stories"><h2>Stories</h2>']
+        _ = self._
+        out = [f'<section id="stories"><h2>{_("Stories")}</h2>']
         if not self.stories:
-            out.append("<p>Nothing to tell: every receipt has its record and every record "
-                       "its receipt.</p>")
+            out.append("<p>" + ht(_("Nothing to tell: every receipt has its record and every "
+                                   "record its receipt.")) + "</p>")
         for story in self.stories:
             numbers = " ".join(str(n) for n in story.numbers)
             out.append(f'<article class="story" data-findings="{numbers}">')
             out.append(self._story_html(story))
             out.append('<p class="jump"><button type="button" class="show-rows" '
-                       f'data-findings="{numbers}">light up its rows</button></p></article>')
+                       f'data-findings="{numbers}">{ht(_("light up its rows"))}</button></p>'
+                       "</article>")
         out.append("</section>")
         return "\n".join(out)
 
     def _findings(self) -> str:
-        out = ['<section id="findings"><h2>Findings</h2>']
+        _ = self._
+        out = [f'<section id="findings"><h2>{_("Findings")}</h2>']
         if not self.findings:
-            out.append("<p>None.</p></section>")
+            out.append(f"<p>{ht(_('None.'))}</p></section>")
             return "\n".join(out)
-        out.append('<table class="findings"><thead><tr><th>#</th><th>code</th><th>terminal'
-                   "</th><th>STAN</th><th>what</th><th>cause</th><th>rows</th></tr></thead>"
-                   "<tbody>")
+        out.append("<table class=\"findings\"><thead><tr><th>#</th>" + "".join(
+            f"<th>{ht(_(label))}</th>" for label in ("code", "terminal", "STAN", "what", "cause",
+                                                     "rows")) + "</tr></thead><tbody>")
         anchors = {row.key: row.anchor for row in self.rows}
         for number, (finding, story) in enumerate(zip(self.findings, self.finding_stories,
                                                       strict=True), start=1):
-            causes = "; ".join(f"{c.get('fault')} ({c.get('effect')})"
-                               + (f" at {c['crash_point']}" if c.get("crash_point") else "")
-                               for c in finding.get("causes") or []) or "none recorded"
+            causes = "; ".join(self._cause(c) for c in finding.get("causes") or []) \
+                or _("none recorded")
+            summary = finding.get("summary") if self.lang == "en" else story.title
             links = " ".join(f'<a href="#{anchors[key]}">{h(key)}</a>'
                              for key in finding_row_keys(finding) if key in anchors)
             out.append(
                 f'<tr id="finding-{number}" class="finding" data-finding="{number}">'
                 f"<td>{number}</td><td><span class=\"code c-{h(finding['code'])}\">"
                 f"{h(finding['code'])}</span></td><td>{h(finding.get('terminal_id'))}</td>"
-                f"<td>{h(finding.get('stan'))}</td><td>{h(finding.get('summary'))}"
-                f'<details><summary>causal chain</summary>{self._story_html(story, heading="h4")}'
+                f"<td>{h(finding.get('stan'))}</td><td>{h(summary)}<details><summary>"
+                f'{ht(_("causal chain"))}</summary>{self._story_html(story, heading="h4")}'
                 f"</details></td><td>{h(causes)}</td><td>{links}</td></tr>")
         out.append("</tbody></table></section>")
         return "\n".join(out)
@@ -235,22 +255,27 @@ class _Page:
     # -- timeline ----------------------------------------------------------------------------
 
     def _timeline(self) -> str:
-        legend = "".join(f'<span class="lane-key l-{key}">{h(label)}</span>'
+        _ = self._
+        legend = "".join(f'<span class="lane-key l-{key}">{ht(_(label))}</span>'
                          for key, label in LANES)
-        states = "".join(f'<span class="state-key" style="background:{colour}">{h(state)}'
-                         "</span>" for state, colour in STATE_COLOURS.items())
+        states = "".join(f'<span class="state-key" style="background:{colour}">'
+                         f"{h(self._state(state))}</span>"
+                         for state, colour in STATE_COLOURS.items())
+        hint = ht(_("Virtual time runs left to right. Drag across the chart to zoom in, "
+                   "double-click (or {button}) to see the whole run. Red diamonds mark where "
+                   "a finding's paper and books part; pick one to read its story.",
+                   button="\0")).replace(
+            "\0", f'<button type="button" id="tl-reset">{ht(_("show all"))}</button>')
         return (
-            '<section id="timeline"><h2>Timeline</h2>'
-            '<p class="hint">Virtual time runs left to right. Drag across the chart to zoom '
-            'in, double-click (or <button type="button" id="tl-reset">show all</button>) to '
-            "see the whole run. Red diamonds mark where a finding's paper and books part; "
-            "pick one to read its story.</p>"
+            f'<section id="timeline"><h2>{ht(_("Timeline"))}</h2>'
+            f'<p class="hint">{hint}</p>'
             f'<p class="legend">{states}</p><p class="legend">{legend}</p>'
-            '<div id="tl-chart" class="chart" role="img" aria-label="timeline of the run">'
-            "</div>"
-            '<div id="tl-info" class="tl-info">Hover over a mark to see what happened.</div>'
-            "<noscript><p>The timeline is drawn by script; the trace table below lists every "
-            "record.</p></noscript></section>"
+            '<div id="tl-chart" class="chart" role="img" aria-label="'
+            f'{h(_("timeline of the run"))}"></div>'
+            '<div id="tl-info" class="tl-info">'
+            + ht(_("Hover over a mark to see what happened.")) + "</div><noscript><p>"
+            + ht(_("The timeline is drawn by script; the trace table below lists every "
+                   "record.")) + "</p></noscript></section>"
         )
 
     def _timeline_json(self) -> str:
@@ -262,9 +287,11 @@ class _Page:
                           f"{self.when(record['t'])} · {self.narrator.describe(record)}"])
         for message in self.view.host_messages:
             items.append([message["vt"], lanes.index("host"), 0, message["terminal_id"],
-                          f"{self.when(message['vt'])} · host {message['direction']} "
-                          f"{message['mti']} STAN {message['stan']}"
-                          + (f" response {message['response_code']}"
+                          f"{self.when(message['vt'])} · "
+                          + self._("host {direction} {mti} STAN {stan}",
+                                   direction=self._state(message["direction"]),
+                                   mti=message["mti"], stan=message["stan"])
+                          + (self._(" response {rc}", rc=message["response_code"])
                              if message.get("response_code") else "")])
         spans = state_spans(self.view.trace, self.view.virtual_ms)
         marks = []
@@ -275,7 +302,7 @@ class _Page:
         data = {
             "end": max(self.view.virtual_ms, 1),
             "start": self.view.start.isoformat() if self.view.start else None,
-            "lanes": [[key, label] for key, label in LANES],
+            "lanes": [[key, self._(label)] for key, label in LANES],
             "terminals": sorted({span[0] for span in spans}),
             "colours": STATE_COLOURS,
             "items": items,
@@ -288,27 +315,27 @@ class _Page:
     # -- paper and books side by side ---------------------------------------------------------
 
     def _slip_html(self, slip: Slip) -> str:
+        _ = self._
         flags = []
         if slip.paper.blank:
-            flags.append("blank")
+            flags.append(_("blank"))
         if slip.paper.truncated:
-            flags.append("cut off")
+            flags.append(_("cut off"))
         if not slip.exact:
-            flags.append("drawn from its text")
-        when = f" · printed {self.when(slip.t)}" if slip.t is not None else ""
-        caption = f"{slip.ref}{when}" + (f" · {', '.join(flags)}" if flags else "")
-        alt = slip.paper.text or ("blank slip" if slip.paper.blank else "slip")
+            flags.append(_("drawn from its text"))
+        when = _(" · printed {when}", when=self.when(slip.t)) if slip.t is not None else ""
+        caption = f"{slip.ref}{when}" + (f" · {_(', ').join(flags)}" if flags else "")
+        alt = slip.paper.text or (_("blank slip") if slip.paper.blank else _("slip"))
         return (f'<figure class="slip" id="slip-{h(slip.ref.replace("#", "-"))}">'
                 f'<img src="{self.art.data_uri(slip.receipt)}" alt="{h(alt)}">'
                 f"<figcaption>{h(caption)}</figcaption></figure>")
 
-    @staticmethod
-    def _cells(record: dict[str, Any] | None, fields: Iterable[tuple[str, str]],
+    def _cells(self, record: dict[str, Any] | None, fields: Iterable[tuple[str, str]],
                state_key: str) -> str:
         if record is None:
-            return '<div class="absent">no record</div>'
+            return f'<div class="absent">{ht(self._("no record"))}</div>'
         state = record.get(state_key, "")
-        lines = [f'<div class="state s-{h(state)}">{h(state)}</div>']
+        lines = [f'<div class="state s-{h(state)}">{h(self._state(state))}</div>']
         for key, label in fields:
             value = record.get(key)
             if key == "amount_minor":
@@ -316,15 +343,16 @@ class _Page:
             elif key.endswith("_vt") and isinstance(value, int) and value >= 0:
                 value = f"T+{format_virtual(value)}"
             if value not in ("", None, -1):
-                lines.append(f"<div><span class=k>{h(label)}</span> {h(value)}</div>")
+                lines.append(f"<div><span class=k>{h(self._(label))}</span> {h(value)}</div>")
         return "".join(lines)
 
     def _ledger_row(self, row: LedgerRow) -> str:
         marks = " ".join(f'<a class="code c-{h(self.findings[n - 1]["code"])}" '
                          f'href="#finding-{n}">#{n} {h(self.findings[n - 1]["code"])}</a>'
                          for n in row.findings)
+        _ = self._
         paper = "".join(self._slip_html(s) for s in row.slips) or \
-            '<div class="absent">no receipt</div>'
+            f'<div class="absent">{ht(_("no receipt"))}</div>'
         journal = self._cells(row.journal, (("stan", "STAN"), ("amount_minor", "amount"),
                                             ("masked_pan", "card"), ("rrn", "RRN"),
                                             ("approval_code", "auth"),
@@ -334,9 +362,9 @@ class _Page:
                                        ("amount_minor", "amount"), ("response_code", "RC"),
                                        ("rrn", "RRN"), ("approval_code", "auth"),
                                        ("reason", "reason")), "status")
-                       for r in row.host) or '<div class="absent">no transaction</div>'
+                       for r in row.host) or f'<div class="absent">{ht(_("no transaction"))}</div>'
         if self.view.backoffice is None:
-            backoffice = '<div class="absent">no back office in this run</div>'
+            backoffice = f'<div class="absent">{ht(_("no back office in this run"))}</div>'
         else:
             backoffice = self._cells(row.backoffice, (("stan", "STAN"),
                                                       ("amount_minor", "amount"),
@@ -344,34 +372,67 @@ class _Page:
         cls = "row has-finding" if row.findings else "row"
         numbers = " ".join(str(n) for n in row.findings)
         return (f'<tr id="{row.anchor}" class="{cls}" data-findings="{numbers}">'
-                f'<td class="when">{h(row.terminal_id)}<br>{h(row.stan or "no STAN")}<br>'
+                f'<td class="when">{h(row.terminal_id)}<br>{h(row.stan or _("no STAN"))}<br>'
                 f'<small>{h(self.when(row.t))}</small></td><td class="paper">{paper}</td>'
                 f"<td>{journal}</td><td>{host}</td><td>{backoffice}</td>"
                 f'<td class="marks">{marks}</td></tr>')
 
     def _ledger(self) -> str:
-        out = ['<section id="ledger"><h2>Paper and books, side by side</h2>',
-               '<p class="hint">One row per transaction (terminal, STAN), or per piece of paper '
-               "with no transaction on it, oldest first. What the customer holds is on the "
-               "left; what the books say is on the right. Rows behind a finding are marked."
-               '</p><p><label><input type="checkbox" id="only-findings"> only rows with '
-               "findings</label></p>",
-               '<table class="ledger"><thead><tr><th>transaction</th><th>paper: what the '
-               "customer holds</th><th>terminal journal</th><th>host ledger</th>"
-               "<th>back office</th><th>findings</th></tr></thead><tbody>"]
+        _ = self._
+        heads = ("transaction", "paper: what the customer holds", "terminal journal",
+                 "host ledger", "back office", "findings")
+        out = [f'<section id="ledger"><h2>{ht(_("Paper and books, side by side"))}</h2>',
+               '<p class="hint">'
+               + ht(_("One row per transaction (terminal, STAN), or per piece of paper with no "
+                      "transaction on it, oldest first. What the customer holds is on the "
+                      "left; what the books say is on the right. Rows behind a finding are "
+                      "marked.")) + '</p><p><label><input type="checkbox" id="only-findings"> '
+               + ht(_("only rows with findings")) + "</label></p>",
+               '<table class="ledger"><thead><tr>'
+               + "".join(f"<th>{ht(_(head))}</th>" for head in heads)
+               + "</tr></thead><tbody>"]
         out += [self._ledger_row(row) for row in self.rows]
         out.append("</tbody></table></section>")
         return "\n".join(out)
 
+    # -- words of values -----------------------------------------------------------------------
+
+    def _state(self, state: str) -> str:
+        """A lifecycle, journal or host state as a reader says it (the page keeps the
+        identifier in its class names)."""
+        return self._.in_context("state", state) if state else state
+
+    def _lane(self, lane: str) -> str:
+        return self._.in_context("lane", lane)
+
+    def _cause(self, cause: dict[str, Any]) -> str:
+        text = self._("{fault} ({effect})", fault=cause.get("fault"),
+                      effect=self.narrator.effect(str(cause.get("effect"))))
+        if cause.get("crash_point"):
+            text += self._(" at {crash_point}", crash_point=cause["crash_point"])
+        return text
+
+    def _script(self) -> str:
+        """The page's script, its few words in the page's language."""
+        script = REPORT_JS
+        for literal in SCRIPT_WORDS:
+            words = self._(literal)
+            if words != literal:
+                script = script.replace(json.dumps(literal), json.dumps(words, ensure_ascii=False))
+        return script
+
     # -- the trace ----------------------------------------------------------------------------
 
     def _trace(self) -> str:
-        out = ['<section id="trace"><h2>Trace</h2>',
-               f'<p class="hint">{len(self.view.trace)} records of trace.jsonl, in words. '
-               "Records behind a finding are marked.</p>",
-               '<table class="trace"><thead><tr><th>id</th><th>time</th><th>terminal</th>'
-               "<th>state</th><th>lane</th><th>record</th><th>what happened</th></tr></thead>"
-               "<tbody>"]
+        _ = self._
+        heads = ("id", "time", "terminal", "state", "lane", "record", "what happened")
+        out = [f'<section id="trace"><h2>{ht(_("Trace"))}</h2>',
+               '<p class="hint">' + ht(_("{count} records of trace.jsonl, in words. Records "
+                                         "behind a finding are marked.",
+                                         count=len(self.view.trace))) + "</p>",
+               '<table class="trace"><thead><tr>'
+               + "".join(f"<th>{ht(_(head))}</th>" for head in heads)
+               + "</tr></thead><tbody>"]
         for record in self.view.trace:
             ident = record["id"]
             cited = self.cited.get(ident, [])
@@ -382,8 +443,9 @@ class _Page:
             out.append(
                 f'<tr id="ev-{ident}"{cls} data-findings="{numbers}"><td>{ident}</td>'
                 f"<td>{h(self.when(record['t']))}</td><td>{h(record.get('terminal'))}</td>"
-                f'<td><span class="state s-{h(state)}">{h(state)}</span></td>'
-                f"<td>{h(lane_of(record))}</td><td>{h(record['kind'])} {h(record['name'])}"
+                f'<td><span class="state s-{h(state)}">{h(self._state(state))}</span></td>'
+                f"<td>{h(self._lane(lane_of(record)))}</td><td>{h(record['kind'])} "
+                f"{h(record['name'])}"
                 + (f"<br><small>{h(point)}</small>" if point else "")
                 + f"</td><td>{h(self.narrator.describe(record))}</td></tr>")
         out.append("</tbody></table></section>")

@@ -33,6 +33,7 @@ from terminal_sim.base.cards import TEST_CARDS
 from terminal_sim.base.money import CURRENCIES
 from terminal_sim.errors import ConfigurationError, TerminalSimError
 from terminal_sim.plugins.faults import Fault
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.report_html import write_report_html
 from terminal_sim.reporting.run_view import view_of_session
@@ -82,9 +83,10 @@ class LiveTerminal:
     mode = "live"
 
     def __init__(self, *, profile: str = "naive", seed: int = 0, speed: float = 1.0,
-                 out_dir: str | Path | None = None) -> None:
+                 out_dir: str | Path | None = None, lang: str = "en") -> None:
         if speed < 0:
             raise ConfigurationError(f"speed: at least 0, got {speed}")
+        self._ = Catalogue(lang)
         self.profile = profile
         self.seed = seed
         self.speed = float(speed)
@@ -102,8 +104,8 @@ class LiveTerminal:
         self.dip_at = ""
         self.update_at: int | None = None
         self._carry = 0.0  # virtual ms owed by the ticker below one whole ms
-        self.builder = SnapshotBuilder(self._art)
-        self.message = "Ready: present a card"
+        self.builder = SnapshotBuilder(self._art, self._.lang)
+        self.message = self._("Ready: present a card")
         return session
 
     # -- the clock -------------------------------------------------------------------------
@@ -141,24 +143,24 @@ class LiveTerminal:
         if card not in CARD_NAMES:
             raise ActionError("card", f"a test card: {', '.join(CARD_NAMES)}")
         sale_id = self.session.sale(minor, currency, card)
-        return f"{sale_id}: card presented"
+        return self._("{sale_id}: card presented", sale_id=sale_id)
 
     def _do_void(self, _action: dict[str, Any]) -> str:
         self.session.void()
-        return "void requested"
+        return self._("void requested")
 
     def _do_reprint(self, action: dict[str, Any]) -> str:
         raw = action.get("amount")
         keyed = minor_units(raw, 2) if raw not in (None, "") else None
         self.session.reprint(keyed)
-        return "print key pressed"
+        return self._("print key pressed")
 
     def _do_plug(self, action: dict[str, Any]) -> str:
         if action.get("on"):
             self.session.plug_in()
-            return "plugged in"
+            return self._("plugged in")
         self.session.pull_plug()
-        return "plug pulled"
+        return self._("plug pulled")
 
     def _do_fault(self, action: dict[str, Any]) -> str:
         which = str(action.get("fault", ""))
@@ -173,7 +175,7 @@ class LiveTerminal:
             if which == "update":
                 self.update_at = None
         if not on:
-            return f"{which}: off"
+            return self._("{which}: off", which=self._.in_context("fault", which))
         if which == "cold":
             fault = self.session.inject("cold-card-reader", temperature_c=COLD_C)
         elif which == "sync":
@@ -186,7 +188,7 @@ class LiveTerminal:
                                         mode="spooler-replay")
             self.update_at = at
         self.faults[which] = fault
-        return f"{which}: on"
+        return self._("{which}: on", which=self._.in_context("fault", which))
 
     def _refill(self) -> None:
         node = self.session.node()
@@ -210,29 +212,29 @@ class LiveTerminal:
             self.session.remove(self.dip)
             self.dip, self.dip_at = None, ""
         if not point:
-            return "power dip disarmed"
+            return self._("power dip disarmed")
         if point not in self.crash_points:
             raise ActionError("at", f"unknown crash point {point[:200]!r}; known: "
                                     f"{', '.join(self.crash_points)}")
         self.dip = self.session.inject("power-dip", at=point, limit=1)
         self.dip_at = point
-        return f"power dip armed at {point}"
+        return self._("power dip armed at {point}", point=point)
 
     def _do_speed(self, action: dict[str, Any]) -> str:
         speed = float(action.get("speed", 1.0))  # bounds checked with the action
         self.speed = speed
-        return f"clock at {speed:g}x"
+        return self._("clock at {speed}x", speed=f"{speed:g}")
 
     def _do_pause(self, action: dict[str, Any]) -> str:
         self.paused = bool(action.get("paused", not self.paused))
-        return "clock paused" if self.paused else "clock running"
+        return self._("clock paused") if self.paused else self._("clock running")
 
     def _do_advance(self, action: dict[str, Any]) -> str:
         ms = int(action.get("ms") or 0)
         if not 0 < ms <= MAX_ADVANCE_MS:
             raise ActionError("ms", f"from 1 to {MAX_ADVANCE_MS}")
         self.session.advance(ms)
-        return f"clock moved on {ms // 1000} s"
+        return self._("clock moved on {seconds} s", seconds=ms // 1000)
 
     def _do_morning(self, _action: dict[str, Any]) -> str:
         """Jump to 08:00 the next morning (the staff come in and find the paper)."""
@@ -242,12 +244,12 @@ class LiveTerminal:
         if wall.hour < 8:
             target = wall.replace(hour=8, minute=0, second=0, microsecond=0)
         self.session.advance(int((target - wall).total_seconds() * 1000))
-        return "good morning: 08:00"
+        return self._("good morning: 08:00")
 
     def _do_reset(self, _action: dict[str, Any]) -> str:
         self.save()  # release its files before the next one takes them over
         self.session = self._fresh()
-        return "a fresh terminal"
+        return self._("a fresh terminal")
 
     # -- what the page shows ---------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class LiveTerminal:
         result = session.close()
         if self.out_dir is None:
             return None
-        write_report_html(self.out_dir, result)
+        write_report_html(self.out_dir, result, lang=self._.lang)
         return self.out_dir
 
     def config(self) -> dict[str, Any]:
@@ -270,6 +272,7 @@ class LiveTerminal:
             "cards": [card.name for card in TEST_CARDS],
             "crash_points": self.crash_points,
             "currencies": sorted(CURRENCIES),
+            "lang": self._.lang,
         }
 
     def snapshot(self, since: int = 0, slips_from: int = 0) -> dict[str, Any]:

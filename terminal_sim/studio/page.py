@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
+from terminal_sim.core.lifecycle import STATES
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.report_assets import BASE_CSS
 from terminal_sim.studio.diagram import lifecycle_svg
 from terminal_sim.studio.snapshot import BOOK_COLUMNS
@@ -23,17 +26,26 @@ __all__ = ["render_page"]
 
 def render_page(config: dict[str, Any]) -> str:
     """The whole page for a studio with ``config`` (its mode, cards, crash points...)."""
-    svg, note = lifecycle_svg()
-    data = {**config, "book_columns": BOOK_COLUMNS}
+    _ = Catalogue(str(config.get("lang") or "en"))
+    svg, note = _diagram_words(_, *lifecycle_svg())
+    data = {**config, "lang": _.lang,
+            "book_columns": {name: [_(c) for c in columns]
+                             for name, columns in BOOK_COLUMNS.items()},
+            "words": {w: _(w) for w in script_words()},
+            "states": {**{kind: _.in_context("kind", kind) for kind in KINDS},
+                       **{state: _.in_context("state", state) for state in VALUES}}}
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    title = ("terminal-sim studio: replay of " + str(config.get("scenario", ""))
-             if config.get("mode") == "replay" else "terminal-sim studio")
+    title = (_("terminal-sim studio: replay of {scenario}", scenario=config.get("scenario", ""))
+             if config.get("mode") == "replay" else _("terminal-sim studio"))
     cards = "".join(f'<option value="{html.escape(c)}">{html.escape(c)}</option>'
                     for c in config.get("cards", []))
     points = "".join(f'<option value="{html.escape(p)}"'
                      f'{" selected" if p.endswith("after:print") else ""}>{html.escape(p)}'
                      "</option>" for p in config.get("crash_points", []))
-    return (PAGE_HTML
+    page = MARKED.sub(lambda m: html.escape(_(m.group(1)), quote=False), PAGE_HTML)
+    page = page.replace('placeholder="none"', f'placeholder="{html.escape(_("none"))}"')
+    return (page
+            .replace("{{lang}}", html.escape(_.lang))
             .replace("{{title}}", html.escape(title))
             .replace("{{css}}", BASE_CSS + PAGE_CSS)
             .replace("{{diagram}}", svg)
@@ -44,22 +56,55 @@ def render_page(config: dict[str, Any]) -> str:
             .replace("{{script}}", PAGE_JS))
 
 
+def _diagram_words(_: Catalogue, svg: str, note: str) -> tuple[str, str]:
+    """The state diagram's words (its states, "any state", the note on transitions that
+    stay) in the page's language; triggers are identifiers and stay."""
+    if _.lang == "en":
+        return svg, note
+    words = {state: _.in_context("state", state) for state in STATES}
+    words["any state"] = _("any state")
+    label = "state diagram of the terminal"
+    svg = svg.replace(f'aria-label="{label}"', f'aria-label="{html.escape(_(label))}"')
+    svg = re.sub(r">([a-z ]+)</text>", lambda m: f">{html.escape(words.get(m[1], m[1]))}</text>",
+                 svg)
+    note = "; ".join(
+        _("{trigger} in {states}: stays", trigger=m[1],
+          states=_(", ").join(words.get(state, state) for state in m[2].split(", ")))
+        for m in re.finditer(r"(\S+) in ([a-z, ]+): stays", note))
+    return svg, note
+
+
+#: Values the page shows as words: lifecycle, journal and host states, and kinds of sale.
+VALUES = (*STATES, "approved", "declined", "failed", "voided", "reversed", "pending", "acked",
+          "applied", "received")
+KINDS = ("sale", "void", "refund", "reversal")
+
+#: Words of the page marked ``[[...]]`` in :data:`PAGE_HTML`, and ``T("...")`` in its script.
+MARKED = re.compile(r"\[\[(.+?)\]\]")
+_SCRIPT_WORD = re.compile(r'\bT\("((?:[^"\\]|\\.)*)"\)')
+
+
+def script_words() -> list[str]:
+    """The words of the page's script (``T("...")``), to translate before it runs."""
+    return list(dict.fromkeys(json.loads(f'"{m}"') for m in _SCRIPT_WORD.findall(PAGE_JS)))
+
+
 PAGE_HTML = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{{lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{title}}</title><style>{{css}}</style></head>
 <body>
 <header class="bar">
-  <strong>terminal-sim studio</strong>
+  <strong>[[terminal-sim studio]]</strong>
   <span id="mode-label" class="pill"></span>
-  <span>profile <b id="profile"></b></span><span>seed <b id="seed"></b></span>
+  <span>[[profile]] <b id="profile"></b></span><span>[[seed]] <b id="seed"></b></span>
   <span class="clock"><b id="clock">-</b> <small id="virtual"></small></span>
-  <label>speed <select id="speed">
-    <option value="0">stopped</option><option value="1">1x real time</option>
-    <option value="10">10x</option><option value="60">60x (a minute a second)</option>
-    <option value="600">600x</option><option value="3600">3600x (an hour a second)</option>
+  <label>[[speed]] <select id="speed">
+    <option value="0">[[stopped]]</option><option value="1">[[1x real time]]</option>
+    <option value="10">[[10x]]</option><option value="60">[[60x (a minute a second)]]</option>
+    <option value="600">[[600x]]</option><option value="3600">[[3600x (an hour a second)]]</option>
   </select></label>
-  <button type="button" id="btn-pause">pause</button>
+  <button type="button" id="btn-pause">[[pause]]</button>
   <span id="message" role="status"></span>
 </header>
 <main class="studio">
@@ -67,67 +112,67 @@ PAGE_HTML = """<!DOCTYPE html>
     <div class="device" id="device">
       <div class="screen"><div id="terminal-id"></div><div id="state-name">-</div>
         <div id="screen-msg"></div></div>
-      <div class="leds"><span id="power-led" class="led"></span> power</div>
+      <div class="leds"><span id="power-led" class="led"></span> [[power]]</div>
     </div>
     <div id="live-controls">
-      <fieldset><legend>Customer</legend>
-        <label>amount <input id="amount" value="12.50" size="8" inputmode="decimal"></label>
-        <label>card <select id="card">{{cards}}</select></label>
-        <button type="button" id="btn-sale" class="primary">Present card</button>
+      <fieldset><legend>[[Customer]]</legend>
+        <label>[[amount]] <input id="amount" value="12.50" size="8" inputmode="decimal"></label>
+        <label>[[card]] <select id="card">{{cards}}</select></label>
+        <button type="button" id="btn-sale" class="primary">[[Present card]]</button>
       </fieldset>
-      <fieldset><legend>Operator</legend>
-        <button type="button" id="btn-void">Void last sale</button>
-        <button type="button" id="btn-reprint">Reprint (print key)</button>
-        <label>keyed amount <input id="reprint-amount" size="6" placeholder="none"></label>
+      <fieldset><legend>[[Operator]]</legend>
+        <button type="button" id="btn-void">[[Void last sale]]</button>
+        <button type="button" id="btn-reprint">[[Reprint (print key)]]</button>
+        <label>[[keyed amount]] <input id="reprint-amount" size="6" placeholder="none"></label>
       </fieldset>
-      <fieldset><legend>Faults</legend>
+      <fieldset><legend>[[Faults]]</legend>
         <label class="toggle"><input type="checkbox" id="f-cold" data-fault="cold">
-          cold weather (card reader)</label>
+          [[cold weather (card reader)]]</label>
         <label class="toggle"><input type="checkbox" id="f-sync" data-fault="sync">
-          break the sync to the back office</label>
+          [[break the sync to the back office]]</label>
         <label class="toggle"><input type="checkbox" id="f-paper" data-fault="paper">
-          paper out</label>
+          [[paper out]]</label>
         <label class="toggle"><input type="checkbox" id="f-update" data-fault="update">
-          tonight's update <small id="update-at"></small></label>
-        <div class="row"><button type="button" id="btn-plug">Pull the plug</button></div>
-        <div class="row">power dip at <select id="crash-point">{{points}}</select>
-          <button type="button" id="btn-dip">Arm</button>
+          [[tonight's update]] <small id="update-at"></small></label>
+        <div class="row"><button type="button" id="btn-plug">[[Pull the plug]]</button></div>
+        <div class="row">[[power dip at]] <select id="crash-point">{{points}}</select>
+          <button type="button" id="btn-dip">[[Arm]]</button>
           <span id="dip-status" class="muted"></span></div>
       </fieldset>
-      <fieldset><legend>Clock</legend>
-        <button type="button" data-advance="60000">+1 min</button>
-        <button type="button" data-advance="600000">+10 min</button>
+      <fieldset><legend>[[Clock]]</legend>
+        <button type="button" data-advance="60000">[[+1 min]]</button>
+        <button type="button" data-advance="600000">[[+10 min]]</button>
         <button type="button" data-advance="3600000">+1 h</button>
-        <button type="button" id="btn-morning">to 08:00 tomorrow</button>
-        <button type="button" id="btn-reset" class="danger">start over</button>
+        <button type="button" id="btn-morning">[[to 08:00 tomorrow]]</button>
+        <button type="button" id="btn-reset" class="danger">[[start over]]</button>
       </fieldset>
     </div>
     <div id="replay-controls" hidden>
-      <fieldset><legend>Replay</legend>
+      <fieldset><legend>[[Replay]]</legend>
         <p id="replay-of" class="muted"></p>
-        <button type="button" id="btn-back">&#9664; step</button>
-        <button type="button" id="btn-play" class="primary">play</button>
-        <button type="button" id="btn-fwd">step &#9654;</button>
-        <button type="button" id="btn-next-finding">next finding</button>
+        <button type="button" id="btn-back">[[◀ step]]</button>
+        <button type="button" id="btn-play" class="primary">[[play]]</button>
+        <button type="button" id="btn-fwd">[[step ▶]]</button>
+        <button type="button" id="btn-next-finding">[[next finding]]</button>
         <input type="range" id="scrub" min="0" max="0" value="0">
         <span id="position"></span>
       </fieldset>
     </div>
   </section>
-  <section class="panel diagram-panel"><h2>State</h2>
+  <section class="panel diagram-panel"><h2>[[State]]</h2>
     <div id="diagram">{{diagram}}</div><p class="muted small">{{internal}}</p>
-    <h2>What happened</h2><ol id="log" class="log"></ol>
+    <h2>[[What happened]]</h2><ol id="log" class="log"></ol>
   </section>
-  <section class="panel roll-panel"><h2>Receipt roll <small id="roll-count"></small></h2>
+  <section class="panel roll-panel"><h2>[[Receipt roll]] <small id="roll-count"></small></h2>
     <div id="roll" class="roll"></div></section>
-  <section class="panel books-panel"><h2>The books</h2>
+  <section class="panel books-panel"><h2>[[The books]]</h2>
     <div class="books">
-      <div><h3>Terminal journal</h3><table id="journal" class="book"></table></div>
-      <div><h3>Host ledger</h3><table id="host" class="book"></table></div>
-      <div><h3>Back office</h3><table id="backoffice" class="book"></table></div>
+      <div><h3>[[Terminal journal]]</h3><table id="journal" class="book"></table></div>
+      <div><h3>[[Host ledger]]</h3><table id="host" class="book"></table></div>
+      <div><h3>[[Back office]]</h3><table id="backoffice" class="book"></table></div>
     </div></section>
-  <section class="panel findings-panel"><h2>Findings <small id="findings-count"></small></h2>
-    <div id="findings"><p class="muted">None yet: paper and books agree.</p></div></section>
+  <section class="panel findings-panel"><h2>[[Findings]] <small id="findings-count"></small></h2>
+    <div id="findings"><p class="muted">[[None yet: paper and books agree.]]</p></div></section>
 </main>
 <script type="application/json" id="config">{{config}}</script>
 <script>{{script}}</script>
@@ -201,6 +246,8 @@ PAGE_JS = r"""
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("config").textContent);
+  function T(text) { return (config.words || {})[text] || text; }  // the page's language
+  function S(state) { return (config.states || {})[state] || state; }
   var $ = function (id) { return document.getElementById(id); };
   var since = 0, slips = [], lastState = null, findingsSeen = {}, busy = false;
   var live = config.mode === "live";
@@ -217,14 +264,14 @@ PAGE_JS = r"""
     return fetch("/api/action", {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify(action)}).then(function (r) {
         return r.json().then(function (body) {
-          if (!r.ok) { say(body.error || "refused", true); } else { say(body.message); }
+          if (!r.ok) { say(body.error || T("refused"), true); } else { say(body.message); }
           poll();
         });
-      }).catch(function (e) { say("no answer from the studio: " + e, true); });
+      }).catch(function (e) { say(T("no answer from the studio: ") + e, true); });
   }
 
   // -- setup --------------------------------------------------------------------------------
-  $("mode-label").textContent = live ? "live terminal" : "replay";
+  $("mode-label").textContent = live ? T("live terminal") : T("replay");
   $("profile").textContent = config.profile; $("seed").textContent = config.seed;
   if (!live) {
     $("live-controls").hidden = true; $("replay-controls").hidden = false;
@@ -308,9 +355,9 @@ PAGE_JS = r"""
       var li = document.createElement("li");
       if (it.findings.length) { li.className = "cited"; }
       li.innerHTML = '<span class="when">' + esc(it.when) + "</span>" +
-        (it.state ? '<span class="state s-' + esc(it.state) + '">' + esc(it.state) + "</span> "
+        (it.state ? '<span class="state s-' + esc(it.state) + '">' + esc(S(it.state)) + "</span> "
           : "") + esc(it.text);
-      li.title = it.record + " (trace #" + it.id + ")";
+      li.title = it.record + T(" (trace #") + it.id + ")";
       log.appendChild(li);
     });
     while (log.children.length > 400) { log.removeChild(log.firstChild); }
@@ -325,7 +372,7 @@ PAGE_JS = r"""
       fig.className = "slip" + (old ? "" : " new");
       fig.dataset.key = s.key; fig.dataset.ref = s.ref;
       fig.innerHTML = '<img alt="receipt ' + esc(s.ref) + '" src="' + s.src + '">' +
-        "<figcaption>" + esc(s.caption) + (s.flags.length ? " · " + esc(s.flags.join(", ")) :
+        "<figcaption>" + esc(s.caption) + (s.flags.length ? " · " + esc(s.flags.join(T(", "))) :
         "") + "</figcaption>";
       if (roll.children[s.index]) { roll.replaceChild(fig, roll.children[s.index]); }
       else {
@@ -339,21 +386,22 @@ PAGE_JS = r"""
     });
     while (roll.children.length > data.slips_total) { roll.removeChild(roll.lastChild); }
     slips.length = Math.min(slips.length, data.slips_total);
-    $("roll-count").textContent = data.slips_total ? data.slips_total + " receipt(s)" : "";
+    $("roll-count").textContent = data.slips_total ? data.slips_total + T(" receipt(s)") : "";
     if (grew) { roll.scrollTop = roll.scrollHeight; }
   }
   function drawBook(name, rows) {
     var body = $(name).tBodies[0];
-    if (rows === null) { body.innerHTML = '<tr><td class="absent">no back office</td></tr>';
+    if (rows === null) {
+      body.innerHTML = '<tr><td class="absent">' + esc(T("no back office")) + "</td></tr>";
       return; }
     body.innerHTML = rows.map(function (r) {
       return '<tr data-key="' + esc(r.key) + '" class="st-' + esc(r.state) + '">' +
         r.cells.map(function (c, i) {
           return i === 2 || (name === "host" && i === 3) ?
-            '<td><span class="state s-' + esc(c) + '">' + esc(c) + "</span></td>" :
-            "<td>" + esc(c) + "</td>";
+            '<td><span class="state s-' + esc(c) + '">' + esc(S(c)) + "</span></td>" :
+            "<td>" + esc(i === 1 || (name === "host" && i === 2) ? S(c) : c) + "</td>";
         }).join("") + "</tr>";
-    }).join("") || '<tr><td class="muted" colspan="7">empty</td></tr>';
+    }).join("") || '<tr><td class="muted" colspan="7">' + esc(T("empty")) + "</td></tr>";
     if (rows.length) { body.parentNode.parentNode.scrollTop = 1e9; }
   }
   function drawFindings(list) {
@@ -389,7 +437,7 @@ PAGE_JS = r"""
     $("clock").textContent = data.clock || data.virtual;
     $("virtual").textContent = data.virtual;
     $("terminal-id").textContent = data.terminal;
-    $("state-name").textContent = data.state;
+    $("state-name").textContent = S(data.state);
     $("screen-msg").textContent = data.message || "";
     $("device").classList.toggle("off", !data.powered);
     $("power-led").classList.toggle("on", !!data.powered);
@@ -401,21 +449,21 @@ PAGE_JS = r"""
         o.textContent = data.speed + "x"; speed.appendChild(o); }
       speed.value = String(data.speed);
     }
-    $("btn-pause").textContent = data.paused ? "run" : "pause";
+    $("btn-pause").textContent = data.paused ? T("run") : T("pause");
     $("btn-pause").dataset.paused = data.paused ? "1" : "0";
     if (live) {
       var f = data.faults;
       ["cold", "sync", "paper", "update"].forEach(function (k) {
         var box = $("f-" + k); if (document.activeElement !== box) { box.checked = !!f[k]; }
       });
-      $("update-at").textContent = f.update_at ? "(" + f.update_at + ")" : "(at 02:00)";
+      $("update-at").textContent = f.update_at ? "(" + f.update_at + ")" : T("(at 02:00)");
       $("btn-dip").dataset.armed = f.dip_at ? "1" : "0";
-      $("btn-dip").textContent = f.dip_at ? "Disarm" : "Arm";
-      $("dip-status").textContent = f.dip_at ? "armed at " + f.dip_at : "";
+      $("btn-dip").textContent = f.dip_at ? T("Disarm") : T("Arm");
+      $("dip-status").textContent = f.dip_at ? T("armed at ") + f.dip_at : "";
       $("btn-plug").dataset.plugIn = data.powered ? "0" : "1";
-      $("btn-plug").textContent = data.powered ? "Pull the plug" : "Plug in";
+      $("btn-plug").textContent = data.powered ? T("Pull the plug") : T("Plug in");
     } else {
-      $("btn-play").textContent = data.paused ? "play" : "pause";
+      $("btn-play").textContent = data.paused ? T("play") : T("pause");
       $("btn-play").dataset.paused = data.paused ? "1" : "0";
       $("scrub").max = data.total;
       if (document.activeElement !== $("scrub")) { $("scrub").value = data.position; }
@@ -438,7 +486,7 @@ PAGE_JS = r"""
     fetch("/api/state?since=" + since + "&slips=" + known).then(function (r) {
       return r.json();
     }).then(function (data) { draw(data); }).catch(function (e) {
-      say("no answer from the studio: " + e, true);
+      say(T("no answer from the studio: ") + e, true);
     }).then(function () { busy = false; });
   }
   poll();

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import ConfigurationError
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.run_view import RunView, Slip, load_run_dir
 from terminal_sim.studio.snapshot import SnapshotBuilder
@@ -31,19 +32,20 @@ class Replay:
 
     mode = "replay"
 
-    def __init__(self, run_dir: str | Path, *, speed: float = 1.0) -> None:
+    def __init__(self, run_dir: str | Path, *, speed: float = 1.0, lang: str = "en") -> None:
         if speed < 0:
             raise ConfigurationError(f"speed: at least 0, got {speed}")
+        self._ = Catalogue(lang)
         self.view: RunView = load_run_dir(run_dir)
         self.run_dir = Path(run_dir)
         self.speed = float(speed)
         self.paused = True  # a trainer presses play
         self.position = 0  # records that have happened
         self.cursor = 0.0  # virtual ms the replay clock shows
-        self.message = f"Replay of {self.view.name}: press play or step"
+        self.message = self._("Replay of {name}: press play or step", name=self.view.name)
         self._times = [int(r["t"]) for r in self.view.trace]
         self._index = {int(r["id"]): i for i, r in enumerate(self.view.trace)}
-        self.builder = SnapshotBuilder(ReceiptArt())
+        self.builder = SnapshotBuilder(ReceiptArt(), lang)
         self.builder.cached_view("replay", lambda: self.view)
         self._journal_rows = {(r["terminal_id"], r["stan"]): r for r in self.view.journal}
 
@@ -61,7 +63,7 @@ class Replay:
         self.position = bisect.bisect_right(self._times, int(self.cursor))
         if self.position >= self.total:
             self.paused = True
-            self.message = "end of the run"
+            self.message = self._("end of the run")
 
     def _seek(self, position: int) -> None:
         self.position = max(0, min(position, self.total))
@@ -75,24 +77,26 @@ class Replay:
             self.paused = False
             if self.position >= self.total:
                 self._seek(0)
-            self.message = f"playing at {self.speed:g}x"
+            self.message = self._("playing at {speed}x", speed=f"{self.speed:g}")
         elif name == "pause":
             self.paused = True
-            self.message = "paused"
+            self.message = self._("paused")
         elif name == "step":
             self.paused = True
             self._seek(self.position + int(action.get("delta", 1)))
-            self.message = f"record {self.position} of {self.total}"
+            self.message = self._("record {position} of {total}", position=self.position,
+                                  total=self.total)
         elif name == "seek":
             self.paused = True
             self._seek(int(action.get("position", 0)))
-            self.message = f"record {self.position} of {self.total}"
+            self.message = self._("record {position} of {total}", position=self.position,
+                                  total=self.total)
         elif name == "next_finding":
             self._next_finding()
         elif name == "speed":
             speed = float(action.get("speed", 1.0))  # bounds checked with the action
             self.speed = speed
-            self.message = f"replay at {speed:g}x"
+            self.message = self._("replay at {speed}x", speed=f"{speed:g}")
         else:
             raise ConfigurationError(f"unknown replay action {name!r}")
         return self.message
@@ -103,11 +107,11 @@ class Replay:
             self.view) if f["diverged_id"] in self._index
             and self._index[f["diverged_id"]] >= self.position})
         if not ahead:
-            self.message = "no more findings ahead"
+            self.message = self._("no more findings ahead")
             return
         self.paused = True
         self._seek(ahead[0] + 1)
-        self.message = "a finding: paper and books part here"
+        self.message = self._("a finding: paper and books part here")
 
     # -- the run at the position ------------------------------------------------------------
 
@@ -166,7 +170,7 @@ class Replay:
         return {"mode": self.mode, "profile": report.get("profile", "?"),
                 "seed": report.get("seed", "?"), "scenario": self.view.name,
                 "run_dir": str(self.run_dir), "total": self.total, "cards": [],
-                "crash_points": [], "currencies": []}
+                "crash_points": [], "currencies": [], "lang": self._.lang}
 
     def snapshot(self, since: int = 0, slips_from: int = 0) -> dict[str, Any]:
         records = self.view.trace[:self.position]

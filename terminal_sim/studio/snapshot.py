@@ -14,6 +14,7 @@ from typing import Any
 
 from terminal_sim.base.money import CURRENCIES, Money
 from terminal_sim.reporting.explain import Narrator, format_virtual
+from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys
 from terminal_sim.reporting.timeline import lane_of
@@ -45,7 +46,9 @@ def _vt(value: Any) -> str:
 class SnapshotBuilder:
     """Turns views into poll answers, caching what does not change between polls."""
 
-    def __init__(self, art: ReceiptArt | None = None) -> None:
+    def __init__(self, art: ReceiptArt | None = None, lang: str = "en") -> None:
+        self.lang = lang
+        self._ = Catalogue(lang)
         self.art = art or ReceiptArt()
         self._key: Any = None
         self._view: RunView | None = None
@@ -61,7 +64,7 @@ class SnapshotBuilder:
         return self._view
 
     def _adopt(self, view: RunView, key: Any) -> Narrator:
-        narrator = Narrator(view)
+        narrator = Narrator(view, self.lang)
         self._view, self._key, self._narrator = view, key, narrator
         self._findings = self.findings(view, narrator)
         return narrator
@@ -90,7 +93,7 @@ class SnapshotBuilder:
             out.append({
                 "n": number,
                 "code": finding["code"],
-                "summary": finding.get("summary", ""),
+                "summary": narrator.finding_line(finding),
                 "title": story.title,
                 "sentences": story.sentences(),
                 "rows": finding_row_keys(finding),
@@ -103,8 +106,8 @@ class SnapshotBuilder:
         return out
 
     def slip(self, view: RunView, index: int, slip: Slip) -> dict[str, Any]:
-        flags = [name for name, on in (("blank", slip.paper.blank),
-                                       ("cut off", slip.paper.truncated)) if on]
+        flags = [self._(name) for name, on in (("blank", slip.paper.blank),
+                                               ("cut off", slip.paper.truncated)) if on]
         stan = slip.paper.facts.stan
         return {
             "index": index,
