@@ -179,9 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         lab = self.control.lab
         path = urlsplit(self.path).path.rstrip("/") or "/"
-        routes: dict[str, Callable[[], Any]] = {"/": lab.describe, "/state": lab.state, "/evidence": lab.evidence,
-                                                "/faults": lambda: {"faults": [
-                                                    f.to_dict() for f in lab.table.active()]}}
+        routes: dict[str, Callable[[], Any]] = {
+            "/": lab.describe, "/state": lab.state, "/evidence": lab.evidence,
+            "/faults": lambda: {"faults": [f.to_dict() for f in lab.table.active()]}}
         route = routes.get(path)
         if route is None:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no page {path}"})

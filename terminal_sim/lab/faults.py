@@ -99,7 +99,8 @@ class LabFaultError(ConfigurationError):
         self.field = field
 
 
-def _field_of(message: str, known: Mapping[str, Param]) -> str:
+def _field_of(message: str, known: Mapping[str, Any]) -> str:
+    """The field a registry message names (``"refill_s: expected int ..."``)."""
     head = message.split(":", 1)[0].strip()
     return head if head in known else "name"
 
@@ -137,7 +138,7 @@ def validate_fault(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     try:
         values = cls.validate({k: v for k, v in given.items() if k not in extras})
     except ConfigurationError as exc:
-        raise LabFaultError(str(exc), _field_of(str(exc), table)) from exc
+        raise LabFaultError(str(exc), _field_of(str(exc), {**table, **given})) from exc
     for key, param in extras.items():
         try:
             values[key] = param.check(key, given[key]) if key in given else param.default
