@@ -32,10 +32,11 @@ class LabRequestError(TerminalSimError):
 
 
 def parse_control(address: str) -> tuple[str, int]:
-    """``HOST:PORT`` or ``http://HOST:PORT`` -> (host, port)."""
+    """``HOST:PORT`` or ``http://HOST:PORT`` -> (host, port); port 0 (any free one) is
+    for the addresses a lab listens on."""
     text = address.removeprefix("http://").rstrip("/")
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigurationError(f"control address {address!r}: expected HOST:PORT, "
                                  "e.g. 127.0.0.1:8474")
     return host.strip("[]") or "127.0.0.1", int(port)

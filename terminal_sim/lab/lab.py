@@ -147,7 +147,6 @@ class Lab:
                     await host.shutdown()
 
             self._loop.stop(shutdown())
-        evidence = self.evidence()
         if self.ledger is not None:
             self.ledger.close()
         if self._trace is not None:
@@ -157,7 +156,8 @@ class Lab:
                 self._trace = None
             self._write_paper()
             (self.out / "evidence.json").write_text(
-                json.dumps(evidence, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+                json.dumps(self.evidence(), indent=2, sort_keys=True) + "\n",
+                encoding="utf-8")
 
     def __enter__(self) -> Lab:
         return self.start()

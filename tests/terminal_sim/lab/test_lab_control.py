@@ -69,10 +69,12 @@ def test_cli_fault_add_list_remove_round_trip(pos_lab: LabSession) -> None:
     assert json.loads(runner.invoke(main, ["lab", "fault", "list", "--json",
                                            *control]).output) == []
     again = runner.invoke(main, ["lab", "fault", "remove", fault_id, *control])
-    assert again.exit_code == 2 and "no active fault" in again.output
+    assert again.exit_code == 2
+    assert "no active fault" in again.output
     bad = runner.invoke(main, ["lab", "fault", "add", "printer-paper-out", "refill_s=soon",
                                *control])
-    assert bad.exit_code == 2 and "field: refill_s" in bad.output
+    assert bad.exit_code == 2
+    assert "field: refill_s" in bad.output
     state = json.loads(runner.invoke(main, ["lab", "state", *control]).output)
     assert state["printers"][0]["state"]["paper"] == "ok"
 
