@@ -29,7 +29,9 @@ Every fault takes the scenario trigger (``terminals``, ``from``, ``until``, ``nt
 ``probability``, ``limit``): a number of seconds counts from the moment the fault was
 added, a time of day (``"14:30"``) is the lab machine's. ``limit: 1`` is a one-shot
 fault, ``limit: N`` a counted one, ``until: 30`` a timed one; a fault whose limit is
-spent or whose window ended leaves the active list. Acquirer faults are scoped by
+spent or whose window ended leaves the active list. A printer fault acts when it is
+added (a printer has no opportunities of its own) and lasts until it is removed, its
+``until`` passes or its device heals (``refill_s`` ...). Acquirer faults are scoped by
 terminal id (``terminals``) and MTI (``message``: a reply matches the MTI of its request
 too, so ``message: "0200"`` drops the 0210); printer faults by ``printer`` (its name).
 """

@@ -253,6 +253,7 @@ class Lab:
             host = self._host.stats if self._host is not None else None
             acquirer = {"address": self.describe()["acquirer"],
                         "connections": len(front.pairs), **front.counts,
+                        "replies_waiting": sum(len(p.later) for p in front.pairs.values()),
                         "host": {"messages": host.messages if host else 0,
                                  "replies": host.replies if host else 0,
                                  "connections": host.connections if host else 0},

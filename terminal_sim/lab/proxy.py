@@ -150,16 +150,16 @@ class AcquirerFront:
             pair.abort()
         return len(pairs)
 
-    def _down(self, terminal_id: str | None, what: str) -> ActiveFault | None:
-        return self.table.fire(ACQUIRER, ("acquirer-host-down",), terminal_id, (), what)
+    def _down(self, mode: str, terminal_id: str | None, what: str) -> ActiveFault | None:
+        """The host-down fault of ``mode`` that fires on this connection or request."""
+        return self.table.fire(ACQUIRER, ("acquirer-host-down",), terminal_id, (), what,
+                               accept=lambda fault: fault.values["mode"] == mode)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peername = writer.get_extra_info("peername")
         peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
-        down = [f for f in self.table.active()
-                if f.name == "acquirer-host-down" and f.values["mode"] == "refuse"]
-        if len(self.pairs) >= self.max_connections or (
-                down and self._down(None, f"refused a connection from {peer}")):
+        if len(self.pairs) >= self.max_connections or self._down(
+                "refuse", None, f"refused a connection from {peer}"):
             self.counts["refused"] += 1
             writer.transport.abort()
             return
@@ -200,10 +200,8 @@ class AcquirerFront:
         mti, terminal_id, stan = peek(message)
         self.counts["requests" if direction == "request" else "replies"] += 1
         mtis = (mti,) if direction == "request" else (mti, request_mti(mti))
-        if direction == "request" and any(
-                f.name == "acquirer-host-down" and f.values["mode"] == "silent"
-                for f in self.table.active()) and self._down(
-                terminal_id, f"swallowed request {mti}") is not None:
+        if direction == "request" and self._down(
+                "silent", terminal_id, f"swallowed request {mti}") is not None:
             return
         fault = self.table.fire(
             ACQUIRER, REQUEST_ONLY + REPLY_ONLY + BOTH_WAYS, terminal_id, mtis,
