@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import shutil
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -145,10 +146,13 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
     if not (run_dir / "lab.json").is_file():
         raise ConfigurationError(f"{run_dir}: not a lab run directory (no lab.json); "
                                  "make one with: pos-sim lab --out DIR")
-    lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
     journal = read_export(export)
-    host = read_rows(run_dir / "host.sqlite",
-                     "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+    try:
+        lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
+        host = read_rows(run_dir / "host.sqlite",
+                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise ConfigurationError(f"{run_dir}: a damaged lab run directory: {exc}") from exc
     for row in host:
         row.pop("reply", None)
     currency = {(r["terminal_id"], r["stan"]): r["currency"] for r in host}
@@ -156,7 +160,10 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
         record["currency"] = record["currency"] or currency.get(
             (record["terminal_id"], record["stan"]), "EUR")
     terminals = sorted({r["terminal_id"] for r in journal} | {r["terminal_id"] for r in host})
-    paper, receipts = lab_paper(run_dir, terminals)
+    try:
+        paper, receipts = lab_paper(run_dir, terminals)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"{run_dir}/printers: a damaged job: {exc}") from exc
     evidence = Evidence(receipts=receipts, journal=journal, host=host, backoffice=None,
                         trace=[])
     findings = Reconciler(evidence).findings()

@@ -96,3 +96,24 @@ def test_live_terminal_times_out_reverses_and_reconciles_like_the_simulation(
     assert lab_codes == sim_codes, (lab_codes, sim_codes)
     if profile == "naive":
         assert "ORPHAN_AUTHORIZATION" in lab_codes
+
+
+def test_reconcile_names_a_bad_export_line_and_a_damaged_run(tmp_path: Path) -> None:
+    (tmp_path / "lab").mkdir()
+    (tmp_path / "lab" / "lab.json").write_text("{}")
+    (tmp_path / "lab" / "host.sqlite").write_bytes(b"not a database at all" * 100)
+    export = tmp_path / "journal.csv"
+    export.write_text("terminal_id,stan,type,amount_minor,state,time\n"
+                      "T0000001,000001,sale,1250,approved,2026-01-05T08:00:00\n"
+                      "T0000001,000002,sale,12.50,approved,2026-01-05T08:01:00\n")
+    runner = CliRunner()
+    command = ["lab", "reconcile", "--journal", str(export), "--run", str(tmp_path / "lab")]
+    result = runner.invoke(main, command)
+    assert result.exit_code == 2
+    assert f"{export}:3: amount_minor" in result.output
+    export.write_text("\n".join(export.read_text().splitlines()[:2]) + "\n")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "lab").iterdir()}
+    result = runner.invoke(main, command)
+    assert result.exit_code == 2
+    assert "damaged" in result.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "lab").iterdir()} == before
