@@ -43,7 +43,7 @@ def _address(text: str, option: str) -> tuple[str, int]:
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--printer", "printers", multiple=True, metavar="URL",
               help="A virtual printer: tcp://HOST:PORT or serial (a pseudo-terminal); "
-                   "repeat for more. Default: tcp://127.0.0.1:9100.")
+                   "repeat for more ('none': no printer). Default: tcp://127.0.0.1:9100.")
 @click.option("--acquirer", default="127.0.0.1:8583", show_default=True,
               help="HOST:PORT the acquirer listens on ('none': no acquirer).")
 @click.option("--control", default=DEFAULT_CONTROL, show_default=True,
