@@ -399,10 +399,11 @@ def _register_extensions() -> None:
     from terminal_sim.cli.audit_commands import audit
     from terminal_sim.cli.explore_commands import explore
     from terminal_sim.cli.harness_commands import campaign, replay
+    from terminal_sim.cli.lab_commands import lab
     from terminal_sim.cli.reporting_commands import explain, report, studio
 
-    for command in (acquirer, audit, campaign, explain, explore, printer, replay, report,
-                    studio):
+    for command in (acquirer, audit, campaign, explain, explore, lab, printer, replay,
+                    report, studio):
         main.add_command(command)
 
 

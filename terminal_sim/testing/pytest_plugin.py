@@ -15,6 +15,11 @@ fixture                what you get
 ``virtual_printer``    a :class:`~printer.virtual.VirtualPrinter` (python-escpos API)
 ``acquirer``           a :class:`~terminal_sim.acquirer.host.MockAcquirer` over an
                        in-memory ledger (``acquirer.ledger``)
+``pos_lab``            a running lab (:class:`~terminal_sim.lab.session.LabSession`: one
+                       TCP printer, the acquirer, the control API, all on free loopback
+                       ports, evidence under ``tmp_path/lab``): ``pos_lab.client`` adds
+                       faults, ``pos_lab.acquirer`` and ``pos_lab.printer()`` are what
+                       the application under test connects to; stopped afterwards
 =====================  ==================================================================
 
 ``simulation`` is a naive terminal with seed 0 unless told otherwise, by (first match)
@@ -64,6 +69,7 @@ if TYPE_CHECKING:
     from printer.virtual import VirtualPrinter
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.errors import ScenarioError
+    from terminal_sim.lab.session import LabSession
     from terminal_sim.scenario.loader import Scenario
     from terminal_sim.sim.session import Session
     from terminal_sim.sim.simulation import RunResult
@@ -189,6 +195,22 @@ def acquirer(request: pytest.FixtureRequest) -> Iterator[MockAcquirer]:
                         token_key=f"{derive_seed(seed, 'tokenization'):016x}")
     yield host
     ledger.close()
+
+
+@pytest.fixture
+def pos_lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabSession]:
+    """A lab for one test; ``@pytest.mark.terminal_sim(seed=..., printers=[...])``
+    chooses its seed and printers (``"tcp://127.0.0.1:0"``, ``"serial"``)."""
+    from terminal_sim.lab.lab import LabConfig
+    from terminal_sim.lab.session import LabSession
+
+    marker = request.node.get_closest_marker(MARKER)
+    options = marker.kwargs if marker is not None else {}
+    config = LabConfig(out=tmp_path / "lab",
+                       printers=tuple(options.get("printers", ("tcp://127.0.0.1:0",))),
+                       acquirer=("127.0.0.1", 0), seed=int(options.get("seed", 0)))
+    with LabSession(config) as session:
+        yield session
 
 
 # -- scenario files as tests -------------------------------------------------------------
