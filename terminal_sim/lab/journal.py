@@ -39,6 +39,7 @@ from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
 from terminal_sim.scenario.schema import FINDING_CODES
+from terminal_sim.stores.backoffice import BackOffice
 from terminal_sim.stores.journal import Journal
 
 REQUIRED = ("terminal_id", "stan", "type", "amount_minor", "state", "time")
@@ -237,6 +238,10 @@ def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[
         store.close()
     if (run_dir / "host.sqlite").is_file():
         shutil.copyfile(run_dir / "host.sqlite", out / "host.sqlite")
+    # the lab has no back office: an empty one, so the folder is a whole run directory
+    # that explain, audit and report read like any other
+    (out / "backoffice.sqlite").unlink(missing_ok=True)
+    BackOffice(out / "backoffice.sqlite").close()
     (out / "receipts.bin").write_bytes(b"".join(paper[t] for t in sorted(paper)))
     (out / "receipts.txt").write_text("".join(
         f"===== {r.ref} bytes {r.start_offset}-{r.end_offset}"
