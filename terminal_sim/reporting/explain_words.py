@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.base.money import format_amount
 from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.explain_text import ARTICLES, CATALOGUES, LANGUAGES
@@ -41,11 +41,7 @@ class RecordWords:
 
     @staticmethod
     def _money(amount: Any, currency: Any) -> str:
-        if isinstance(amount, int) and isinstance(currency, str) and currency in CURRENCIES:
-            return Money(amount, currency).format()
-        if isinstance(amount, int):
-            return str(amount)
-        return "?"
+        return format_amount(amount, currency, missing="?")
 
     def _article(self, word: str) -> str:
         plain, vowel = ARTICLES.get(self.lang, ("", ""))
