@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from terminal_sim.base.money import format_amount
+from terminal_sim.base.money import format_amount as _money
 from terminal_sim.reporting.explain import Narrator, format_virtual
 from terminal_sim.reporting.receipt_images import ReceiptArt
 from terminal_sim.reporting.run_view import RunView, Slip, finding_row_keys
@@ -115,19 +115,19 @@ class SnapshotBuilder:
     def books(view: RunView) -> dict[str, Any]:
         journal = [{"key": f"{r['terminal_id']}/{r['stan']}", "state": r["state"],
                     "cells": [r["stan"], r["type"], r["state"],
-                              format_amount(r["amount_minor"], r["currency"]), r.get("masked_pan", ""),
+                              _money(r["amount_minor"], r["currency"]), r.get("masked_pan", ""),
                               r.get("rrn", ""), _vt(r.get("synced_vt", -1))]}
                    for r in view.journal]
         host = [{"key": f"{r['terminal_id']}/{r['stan']}", "state": r["status"],
                  "cells": [r["stan"], r.get("mti_class", ""), r["type"], r["status"],
-                           r.get("response_code", ""), format_amount(r["amount_minor"], r["currency"]),
+                           r.get("response_code", ""), _money(r["amount_minor"], r["currency"]),
                            r.get("rrn", "")]}
                 for r in view.host]
         backoffice = None
         if view.backoffice is not None:
             backoffice = [{"key": f"{r['terminal_id']}/{r['stan']}", "state": r["state"],
                            "cells": [r["stan"], r["type"], r["state"],
-                                     format_amount(r["amount_minor"], r["currency"]),
+                                     _money(r["amount_minor"], r["currency"]),
                                      _vt(r.get("received_vt"))]}
                           for r in view.backoffice]
         return {"journal": journal[-MAX_ROWS:], "host": host[-MAX_ROWS:],
