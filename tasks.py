@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The two quickstart commands, on a fresh machine with only Python 3.11+ and pip.
 
-    python3 tasks.py demo   # run the showcase scenario and print its findings
+    python3 tasks.py demo   # a field failure under naive firmware, then under robust
     python3 tasks.py test   # lint, type-check, check the import layers, run every test
 
 and, after editing a translation (terminal_sim/locale/*/LC_MESSAGES/terminal_sim.po):
@@ -10,7 +10,8 @@ and, after editing a translation (terminal_sim/locale/*/LC_MESSAGES/terminal_sim
 
 Each creates ``.venv`` beside this file on first use (and refreshes it when
 pyproject.toml changes), installs terminal-sim into it with its test extras, then runs.
-Extra arguments after ``demo`` or ``test`` go to ``pos-sim run`` or ``pytest``.
+Extra arguments after ``demo`` or ``test`` go to ``pos-sim demo`` (``--scenario``,
+``--out``) or ``pytest``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-SHOWCASE = ROOT / "scenarios" / "happy-day.yaml"
 
 
 def _bin(name: str) -> Path:
@@ -56,8 +56,8 @@ def _run(args: list[str]) -> int:
 
 def demo(extra: list[str]) -> int:
     _ensure_env()
-    args = extra or [str(SHOWCASE), "--out", str(ROOT / "out" / "showcase")]
-    return _run([str(_bin("pos-sim")), "run", *args])
+    # the story: a seed scenario under naive, then under robust (terminal_sim/cli/demo_commands.py)
+    return _run([str(_bin("pos-sim")), "demo", *extra])
 
 
 def test(extra: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from terminal_sim.errors import ConfigurationError
 
@@ -54,3 +55,15 @@ class Money:
             return f"{sign}{value} {self.currency}"
         major, minor = divmod(value, 10**exponent)
         return f"{sign}{major}.{minor:0{exponent}d} {self.currency}"
+
+
+def format_amount(minor: Any, currency: Any, missing: str = "") -> str:
+    """An amount as a person reads it (``40.80 EUR``), from a record's minor units.
+
+    Whatever a report, an explanation or a console line shows of an amount goes through
+    here: a known currency in major units, an integer of an unknown currency as it is
+    and ``missing`` for no amount at all.
+    """
+    if isinstance(minor, int) and isinstance(currency, str) and currency in CURRENCIES:
+        return Money(minor, currency).format()
+    return str(minor) if isinstance(minor, int) else missing

@@ -6,10 +6,10 @@ command                                             what it does
 ``replay RUN_DIR [--scenario FILE] [--keep DIR]``   run the recorded scenario, seed and profile
                                                     again and compare every artifact byte for
                                                     byte (SQLite by its SQL dump)
-``campaign SCENARIO_OR_DIR --seeds 1-1000``         many seeds (swarm intensities), in a
+``campaign SCENARIO_OR_DIR --seeds 1-1000``         many seeds (``--swarm``: scaled faults), in a
 ``[--workers N | --cluster local:N|tcp://H:P]``     process pool or on Dask distributed;
 ``[--out DIR] [--resume] [--profile P]``            findings by code x fault x crash point;
-``[--no-swarm] [--keep-runs K] [--json]``           failing seeds kept as regressions with
+``[--swarm] [--keep-runs K] [--json]``              failing seeds kept as regressions with
                                                     the command that reproduces each;
                                                     resumable from OUT/campaign.sqlite
 ==================================================  ==========================================
@@ -105,8 +105,9 @@ def _live_replay_summary(result: Any) -> None:
               help="Continue the interrupted campaign in OUT/campaign.sqlite: run only the "
                    "seeds it has not finished (same arguments needed).")
 @click.option("--profile", type=str, help="Run every scenario under this firmware profile.")
-@click.option("--swarm/--no-swarm", default=True, show_default=True,
-              help="Scale each fault's intensities per seed (see terminal_sim.harness.campaign).")
+@click.option("--swarm/--no-swarm", default=False, show_default=True,
+              help="Scale each fault's intensities per seed (see terminal_sim.harness.swarm): "
+                   "a search for weaker and stronger faults, so exact expectations may fail.")
 @click.option("--keep-runs", type=click.IntRange(min=0), default=20, show_default=True,
               help="Write artifacts for this many failing seeds (replayable run dirs).")
 @click.option("--json", "as_json", is_flag=True, help="Print campaign.json instead of a table.")
@@ -203,7 +204,9 @@ def _table(data: dict[str, Any], regressions: list[dict[str, Any]]) -> None:
             click.echo(f"  {line}")
     click.echo(f"failing seeds: {data['failing']} of {data['runs']}"
                + (f" ({data['errors']} simulator errors)" if data["errors"] else ""))
-    for entry in regressions[:10]:
-        click.echo(f"  {entry['command']}    # {'; '.join(entry['why'])[:100]}")
+    for entry in regressions[:10]:  # whole reasons: a finding code is never cut short
+        why = list(entry["why"])
+        more = f"; ... {len(why) - 3} more" if len(why) > 3 else ""
+        click.echo(f"  {entry['command']}    # {'; '.join(why[:3])}{more}")
     if len(regressions) > 10:
         click.echo(f"  ... {len(regressions) - 10} more in regressions.json")

@@ -295,10 +295,10 @@ def _sweep_table(report: dict[str, Any]) -> None:
                f"{report['synchronous']}  crash points {report['crash_points']}  "
                f"runs {report['runs']}")
     width = max((len(k) for k in report["by_crash_point"]), default=10)
-    header = "".join(f" {c[:14]:>14}" for c in codes)
+    header = "".join(f" {c:>{len(c)}}" for c in codes)  # a column as wide as its code
     click.echo(f"{'dips at':<{width}}{header}")
     for point, row in report["by_crash_point"].items():
-        cells = "".join(f" {row.get(c, 0) or '.':>14}" for c in codes)
+        cells = "".join(f" {row.get(c, 0) or '.':>{len(c)}}" for c in codes)
         click.echo(f"{point:<{width}}{cells}")
     click.echo(f"findings: {report['findings'] or 'none'}")
     click.echo(f"forbidden: {report['forbidden']}  liveness failures: "
@@ -321,12 +321,13 @@ def recover(run_dir: Path, out_dir: Path | None) -> None:
     ORPHAN_AUTHORIZATION remains after recovery, 2 when RUN_DIR is damaged or
     incomplete (a source missing or unreadable: nothing is written then).
     """
+    from terminal_sim.base.money import format_amount
     from terminal_sim.harness.recover import recover as run_recovery
 
     result = run_recovery(run_dir, out_dir)
     for item in result.recovered:
         click.echo(f"{item['action']:<9} {item['terminal_id']} STAN {item['stan']} "
-                   f"({item['amount_minor']} {item['currency']}) from "
+                   f"({format_amount(item['amount_minor'], item['currency'])}) from "
                    f"{', '.join(item['sources'])}")
     if not result.recovered:
         click.echo("nothing to recover")
@@ -397,12 +398,13 @@ def _register_extensions() -> None:
     from printer.commands import printer
     from terminal_sim.cli.acquirer_commands import acquirer
     from terminal_sim.cli.audit_commands import audit
+    from terminal_sim.cli.demo_commands import demo
     from terminal_sim.cli.explore_commands import explore
     from terminal_sim.cli.harness_commands import campaign, replay
     from terminal_sim.cli.lab_commands import lab
     from terminal_sim.cli.reporting_commands import explain, report, studio
 
-    for command in (acquirer, audit, campaign, explain, explore, lab, printer, replay,
+    for command in (acquirer, audit, campaign, demo, explain, explore, lab, printer, replay,
                     report, studio):
         main.add_command(command)
 

@@ -16,9 +16,11 @@ the **failing seeds** as a regression list:
   written with every artifact, which ``pos-sim replay`` repeats byte for byte. Writing it
   is also a check: the run with artifacts must find what the run in memory found.
 
-**Swarm intensities** (on by default, :mod:`terminal_sim.harness.swarm`): each seed
-scales each fault by its own factor, so a campaign visits weaker and stronger versions of
-the scenario's faults rather than one fixed point.
+**Swarm intensities** (``swarm=True``; ``pos-sim campaign --swarm``, off by default on the
+command line, :mod:`terminal_sim.harness.swarm`): each seed scales each fault by its own
+factor, so a campaign visits weaker and stronger versions of the scenario's faults rather
+than one fixed point. A scenario's expectations are written for its own faults, so a
+swarm campaign is a search (its failing seeds are leads), not a check of the scenarios.
 
 The pool is a :class:`concurrent.futures.Executor` behind one seam: :func:`run_campaign`
 takes any executor (a cluster's: ``pos-sim campaign --cluster`` passes Dask's, from

@@ -1,6 +1,6 @@
 """Swarm intensities: a scenario's faults scaled by a factor of their own per seed.
 
-The campaign turns this on by default (Groce et al., "Swarm testing", ISSTA 2012): each
+``pos-sim campaign --swarm`` turns this on (Groce et al., "Swarm testing", ISSTA 2012): each
 seed scales each fault by its own factor, so a campaign visits weaker and stronger
 versions of the scenario's faults rather than one fixed point. The factor of fault
 number ``i`` named ``name`` for seed ``s`` is ``between(50, 200) / 100`` (0.50 to 2.00,

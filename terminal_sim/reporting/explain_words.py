@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.base.money import format_amount
 from terminal_sim.base.ranges import runs_text
 from terminal_sim.errors import ConfigurationError
 from terminal_sim.reporting.explain_text import ARTICLES, EN
@@ -91,11 +91,7 @@ class RecordWords:
 
     @staticmethod
     def _money(amount: Any, currency: Any) -> str:
-        if isinstance(amount, int) and isinstance(currency, str) and currency in CURRENCIES:
-            return Money(amount, currency).format()
-        if isinstance(amount, int):
-            return str(amount)
-        return "?"
+        return format_amount(amount, currency, missing="?")
 
     def _article(self, word: str) -> str:
         plain, vowel = ARTICLES

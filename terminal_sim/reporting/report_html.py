@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.base.money import format_amount
 from terminal_sim.reporting.explain import Narrator, Story, format_virtual
 from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
@@ -70,12 +70,6 @@ def h(value: Any) -> str:
 def ht(text: str) -> str:
     """HTML-escaped text for an element's content (quotes kept: they need no escaping there)."""
     return html.escape(text, quote=False)
-
-
-def _money(amount: Any, currency: Any) -> str:
-    if isinstance(amount, int) and isinstance(currency, str) and currency in CURRENCIES:
-        return Money(amount, currency).format()
-    return "" if amount is None else str(amount)
 
 
 class _Page:
@@ -339,7 +333,7 @@ class _Page:
         for key, label in fields:
             value = record.get(key)
             if key == "amount_minor":
-                value = _money(value, record.get("currency"))
+                value = format_amount(value, record.get("currency"))
             elif key.endswith("_vt") and isinstance(value, int) and value >= 0:
                 value = f"T+{format_virtual(value)}"
             if value not in ("", None, -1):

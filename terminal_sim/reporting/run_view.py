@@ -176,7 +176,9 @@ class RunView:
             for key in finding_row_keys(finding):
                 if key in rows and number not in rows[key].findings:
                     rows[key].findings.append(number)
-        return sorted(rows.values(), key=lambda r: (r.t, r.terminal_id, r.stan, r.key))
+        # paper of one moment in roll order, by number (#2 before #10), not as text
+        return sorted(rows.values(), key=lambda r: (r.t, r.terminal_id, r.stan,
+                                                    [s.paper.index for s in r.slips], r.key))
 
 
 def finding_row_keys(finding: dict[str, Any]) -> list[str]:

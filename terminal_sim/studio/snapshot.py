@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from terminal_sim.base.money import CURRENCIES, Money
+from terminal_sim.base.money import format_amount as _money
 from terminal_sim.reporting.explain import Narrator, format_virtual
 from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
@@ -31,12 +31,6 @@ BOOK_COLUMNS = {
     "host": ["STAN", "class", "type", "status", "RC", "amount", "RRN"],
     "backoffice": ["STAN", "type", "state", "amount", "received"],
 }
-
-
-def _money(amount: Any, currency: Any) -> str:
-    if isinstance(amount, int) and isinstance(currency, str) and currency in CURRENCIES:
-        return Money(amount, currency).format()
-    return ""
 
 
 def _vt(value: Any) -> str:

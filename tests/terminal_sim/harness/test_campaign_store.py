@@ -66,7 +66,7 @@ def test_resume_refuses_the_store_of_another_campaign(tmp_path: Path) -> None:
     out = tmp_path / "out"
     _run([str(SMALL), "--seeds", "1-2", "--workers", "1", "--out", str(out)])
     for other in (["--seeds", "1-3"], ["--seeds", "1-2", "--profile", "robust"],
-                  ["--seeds", "1-2", "--no-swarm"]):
+                  ["--seeds", "1-2", "--swarm"]):  # swarm is opt-in
         result = _run([str(SMALL), *other, "--workers", "1", "--out", str(out), "--resume"])
         assert result.exit_code == 2, result.output
         assert "holds another campaign" in result.output
