@@ -31,6 +31,7 @@ from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import AcquirerServer
 from terminal_sim.base.seeds import SeedTree, derive_seed
 from terminal_sim.errors import ConfigurationError, UsageError
+from terminal_sim.iso.framing import DEFAULT_FRAMING, Framing
 from terminal_sim.lab.faults import ACQUIRER, PRINTER, ActiveFault, FaultTable, LabFaultError
 from terminal_sim.lab.printers import LabPrinter, printer_targets
 from terminal_sim.lab.proxy import AcquirerFront, LabAcquirer, LoopThread
@@ -50,6 +51,8 @@ class LabConfig:
     seed: int = 0
     rules: OutcomeRules | None = None
     idle_timeout: float = 300.0
+    #: how the acquirer (and the proxy before it) cuts ISO 8583 messages out of TCP
+    framing: Framing = DEFAULT_FRAMING
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -116,11 +119,13 @@ class Lab:
                            token_key=f"{derive_seed(self.config.seed, 'tokenization'):016x}")
         host.table = self.table
         self._host = AcquirerServer(host, host="127.0.0.1", port=0,
-                                    idle_timeout=self.config.idle_timeout)
+                                    idle_timeout=self.config.idle_timeout,
+                                    framing=self.config.framing)
         self._loop = LoopThread("lab-acquirer")
         upstream = self._loop.run(self._host.start())
         self._front = AcquirerFront(upstream, self.table, host=address[0], port=address[1],
-                                    idle_timeout=self.config.idle_timeout)
+                                    idle_timeout=self.config.idle_timeout,
+                                    framing=self.config.framing)
         try:
             self.acquirer_address = self._loop.run(self._front.start())
         except OSError as exc:
@@ -243,7 +248,9 @@ class Lab:
         acquirer = (f"{self.acquirer_address[0]}:{self.acquirer_address[1]}"
                     if self.acquirer_address else None)
         return {"printers": {p.name: p.endpoint for p in self.printers},
-                "acquirer": acquirer, "seed": self.config.seed, "out": str(self.out),
+                "acquirer": acquirer,
+                "framing": self.config.framing.name if acquirer else None,
+                "seed": self.config.seed, "out": str(self.out),
                 **dict(self.config.extra)}
 
     def state(self) -> dict[str, Any]:
