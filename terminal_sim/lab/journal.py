@@ -37,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
@@ -171,7 +172,8 @@ def _reconcile(run_dir: Path, journal: list[dict[str, Any]], out: Path) -> dict[
     try:
         lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
         host = read_rows(run_dir / "host.sqlite",
-                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan"
+                         ) if (run_dir / "host.sqlite").exists() else []  # no acquirer
     except (OSError, ValueError, sqlite3.Error) as exc:
         raise ConfigurationError(f"{run_dir}: a damaged lab run directory: {exc}") from exc
     for row in host:
@@ -286,7 +288,9 @@ def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[
                           f"VALUES ({', '.join(':' + c for c in row)})", row)
     finally:
         store.close()
-    if (run_dir / "host.sqlite").is_file() and out.resolve() != run_dir.resolve():
+    if not (run_dir / "host.sqlite").is_file():
+        HostLedger(out / "host.sqlite").close()  # a lab without an acquirer: no ledger
+    elif out.resolve() != run_dir.resolve():
         shutil.copyfile(run_dir / "host.sqlite", out / "host.sqlite")
     (out / "receipts.bin").write_bytes(b"".join(paper[t] for t in sorted(paper)))
     (out / "receipts.txt").write_text("".join(

@@ -86,3 +86,14 @@ def test_a_reconciliation_is_a_run_directory_too(tmp_path: Path) -> None:
         read = runner.invoke(main, [*command, str(reconciled)])
         assert read.exit_code in (0, 1), read.output
     assert runner.invoke(main, ["replay", str(reconciled)]).exit_code == 2
+
+
+def test_a_lab_without_an_acquirer_is_a_run_directory(tmp_path: Path) -> None:
+    out = tmp_path / "lab"
+    config = LabConfig(out=out, printers=("tcp://127.0.0.1:0",), acquirer=None)
+    with LabSession(config) as lab:
+        lab.client.add_fault("printer-cover-open", close_s=60)
+    runner = CliRunner()
+    for command in ("explain", "audit", "report"):
+        result = runner.invoke(main, [command, str(out)])
+        assert result.exit_code == 0, (command, result.output)
