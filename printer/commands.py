@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from printer.control import MAX_RECEIVE_BUFFER, RECEIVE_BUFFER
 from printer.errors import PrinterConfigurationError
 
 if TYPE_CHECKING:
@@ -74,9 +75,15 @@ def printer() -> None:
 @click.option("--idle-timeout", "idle_timeout", type=click.FloatRange(0.01, 86_400),
               default=60.0, show_default=True,
               help="Seconds a connection may send nothing before it is closed.")
+@click.option("--receive-buffer", "receive_buffer",
+              type=click.IntRange(1, MAX_RECEIVE_BUFFER), default=RECEIVE_BUFFER,
+              show_default=True,
+              help="Bytes the printer keeps while offline (cover open, paper out), printed "
+                   "when it is back; beyond them it stops reading (TCP backpressure). "
+                   f"4096: Epson TM printers; at most {MAX_RECEIVE_BUFFER}.")
 def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, columns: int,
           chinese: bool, png: bool, roll_length: str, max_connections: int | None,
-          idle_timeout: float) -> None:
+          idle_timeout: float, receive_buffer: int) -> None:
     """Serve a simulated ESC/POS printer until SIGINT or SIGTERM.
 
     Status requests (DLE EOT, GS r) are answered from --paper and --cover, so
@@ -97,7 +104,8 @@ def serve(tcp: str | None, serial: bool, out: Path, paper: str, cover: str, colu
     _log_to_stderr()
     state = PrinterState(paper=paper, cover_open=cover == "open", roll_length=roll_dots)
     server = DeviceServer(sink, state=state, columns=columns, chinese_mode=chinese,
-                          max_connections=max_connections, idle_timeout=idle_timeout)
+                          max_connections=max_connections, idle_timeout=idle_timeout,
+                          receive_buffer=receive_buffer)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         server.stop()

@@ -3,7 +3,8 @@
 **Receive buffer.** A real printer that is offline (cover open, paper out, an error, the
 offline switch) still receives: bytes go to its receive buffer and print when it is back.
 :class:`ReceiveBuffer` holds them, in arrival order across every stream to the printer,
-up to ``limit`` bytes (4 KiB: Epson TM printers' receive buffer); beyond it the server
+up to ``limit`` bytes (4 KiB: Epson TM printers' receive buffer; ``pos-sim printer
+serve --receive-buffer``, at most :data:`MAX_RECEIVE_BUFFER`); beyond it the server
 stops reading (TCP backpressure: the client's ``send`` blocks, as against a real
 printer). Real-time status requests (``DLE EOT n``) are answered on receipt, even while
 held, as Epson printers do; the interpreter then does not answer them again when the
@@ -28,10 +29,13 @@ from typing import Any
 from printer.errors import PrinterConfigurationError
 from printer.state import PrinterState
 
-__all__ = ["RECEIVE_BUFFER", "STATE_FIELDS", "PrinterControl", "ReceiveBuffer", "StateControl",
-           "apply_changes", "check_changes"]
+__all__ = ["MAX_RECEIVE_BUFFER", "RECEIVE_BUFFER", "STATE_FIELDS", "PrinterControl",
+           "ReceiveBuffer", "StateControl", "apply_changes", "check_changes"]
 
 RECEIVE_BUFFER = 4096
+#: The largest receive buffer a printer may be given (``printer serve --receive-buffer``):
+#: real printers hold a few KiB; more only grows the memory one stalled client can pin.
+MAX_RECEIVE_BUFFER = 1 << 20
 _REALTIME = re.compile(rb"\x10\x04([\x01-\x04])")
 # What update_state may change (power_cycles, paper_used and revision are the printer's own)
 STATE_FIELDS = tuple(f.name for f in dataclasses.fields(PrinterState)
@@ -89,8 +93,9 @@ class StateControl:
             self._queue.append((dict(changes), done))
         return done
 
-    def schedule(self, at_byte: int, changes: dict[str, Any]) -> None:
-        """Apply ``changes`` when the printer has received ``at_byte`` bytes in all."""
+    def schedule(self, at_byte: int, changes: dict[str, Any]) -> int:
+        """Apply ``changes`` when the printer has received ``at_byte`` bytes in all;
+        returns the ticket that :meth:`cancel` takes."""
         check_changes(changes)
         if at_byte < 0:
             raise PrinterConfigurationError(f"at_byte must be >= 0, not {at_byte}")
@@ -98,6 +103,16 @@ class StateControl:
             self._order += 1
             self._scheduled.append((at_byte, self._order, dict(changes)))
             self._scheduled.sort(key=lambda item: (item[0], item[1]))
+            return self._order
+
+    def cancel(self, ticket: int) -> bool:
+        """Withdraw the scheduled change ``ticket``; False when it was applied already
+        (or never scheduled)."""
+        with self._lock:
+            kept = [item for item in self._scheduled if item[1] != ticket]
+            gone = len(kept) != len(self._scheduled)
+            self._scheduled = kept
+        return gone
 
     def take(self) -> list[tuple[dict[str, Any], threading.Event]]:
         """The queued changes, in order (the caller applies them, then sets the events)."""
@@ -123,8 +138,9 @@ class ReceiveBuffer:
     """Bytes received while the printer could not print, in arrival order."""
 
     def __init__(self, limit: int = RECEIVE_BUFFER) -> None:
-        if limit < 1:
-            raise PrinterConfigurationError("the receive buffer must hold at least 1 byte")
+        if not 1 <= limit <= MAX_RECEIVE_BUFFER:
+            raise PrinterConfigurationError(
+                f"the receive buffer holds 1 to {MAX_RECEIVE_BUFFER} bytes, not {limit}")
         self.limit = limit
         self.chunks: deque[tuple[Any, bytes]] = deque()  # (session, bytes)
         self.size = 0
@@ -211,12 +227,25 @@ class PrinterControl:
                     f"the printer did not take the state change within {timeout} s")
         return self.state.to_dict()
 
-    def schedule_state(self, at_byte: int, **changes: Any) -> None:
+    def schedule_state(self, at_byte: int, **changes: Any) -> int:
         """Apply ``changes`` (as :meth:`update_state`) once the printer has received
         ``at_byte`` bytes in all (:attr:`received`, every stream counted): the byte
-        after it is read only after the change. Safe from any thread."""
-        self.control.schedule(at_byte, changes)
+        after it is read only after the change. Safe from any thread. Returns a ticket
+        for :meth:`cancel_scheduled`."""
+        ticket = self.control.schedule(at_byte, changes)
         self._wake()
+        return ticket
+
+    def cancel_scheduled(self, ticket: int) -> bool:
+        """Withdraw the change :meth:`schedule_state` returned ``ticket`` for, if the
+        printer has not reached its byte yet: True when it was withdrawn (it will never
+        apply), False when it was applied already or the ticket is unknown. Safe from
+        any thread (the serve loop takes due changes under the same lock, so a change
+        is either withdrawn or applied, never both)."""
+        gone = self.control.cancel(ticket)
+        if gone:
+            self._wake()  # the read limit the withdrawn byte set is lifted
+        return gone
 
     @property
     def held(self) -> int:

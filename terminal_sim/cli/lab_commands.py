@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from terminal_sim.cli.acquirer_commands import FRAMINGS
 from terminal_sim.cli.exit_codes import EXIT_BAD_INPUT, EXIT_FAILED, cli_errors
 
 DEFAULT_CONTROL = "127.0.0.1:8474"
@@ -46,6 +47,12 @@ def _address(text: str, option: str) -> tuple[str, int]:
                    "repeat for more ('none': no printer). Default: tcp://127.0.0.1:9100.")
 @click.option("--acquirer", default="127.0.0.1:8583", show_default=True,
               help="HOST:PORT the acquirer listens on ('none': no acquirer).")
+@click.option("--framing", type=click.Choice(FRAMINGS), default=FRAMINGS[0],
+              show_default=True,
+              help="How the acquirer cuts ISO 8583 messages (as 'acquirer serve'): binary: "
+                   "2-byte length; tpdu: 2-byte length + 5-byte TPDU (answered with source "
+                   "and destination swapped); ascii: 4-digit ASCII length. Link faults act "
+                   "on whole frames of it.")
 @click.option("--control", default=DEFAULT_CONTROL, show_default=True,
               help="HOST:PORT of the control API (loopback unless --token).")
 @click.option("--token", default=None, envvar="POS_SIM_LAB_TOKEN",
@@ -59,7 +66,8 @@ def _address(text: str, option: str) -> tuple[str, int]:
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file of the acquirer's outcome rules.")
 @click.pass_context
-def lab(ctx: click.Context, printers: tuple[str, ...], acquirer: str, control: str,
+def lab(ctx: click.Context, printers: tuple[str, ...], acquirer: str, framing: str,
+        control: str,
         token: str | None, out: Path | None, script: Path | None, seed: int,
         rules_path: Path | None) -> None:
     """Virtual printers and a mock acquirer for a real POS application, with faults
@@ -69,13 +77,15 @@ def lab(ctx: click.Context, printers: tuple[str, ...], acquirer: str, control: s
     if out is None:
         raise click.UsageError("--out DIR is required to run a lab")
     with cli_errors():
-        _serve(printers or ("tcp://127.0.0.1:9100",), acquirer, control, token, out, script,
-               seed, rules_path)
+        _serve(printers or ("tcp://127.0.0.1:9100",), acquirer, framing, control, token, out,
+               script, seed, rules_path)
 
 
-def _serve(printers: tuple[str, ...], acquirer: str, control: str, token: str | None,
-           out: Path, script: Path | None, seed: int, rules_path: Path | None) -> None:
+def _serve(printers: tuple[str, ...], acquirer: str, framing: str, control: str,
+           token: str | None, out: Path, script: Path | None, seed: int,
+           rules_path: Path | None) -> None:
     from terminal_sim.acquirer.rules import load_rules
+    from terminal_sim.iso.framing import get_framing
     from terminal_sim.lab.lab import LabConfig
     from terminal_sim.lab.session import LabSession
 
@@ -83,7 +93,7 @@ def _serve(printers: tuple[str, ...], acquirer: str, control: str, token: str | 
     config = LabConfig(out=out, printers=tuple(p for p in printers if p != "none"),
                        acquirer=None if acquirer == "none" else _address(acquirer,
                                                                           "--acquirer"),
-                       seed=seed, rules=rules)
+                       seed=seed, rules=rules, framing=get_framing(framing))
     session = LabSession(config, control=_address(control, "--control"), token=token,
                          script=script)
     stop = threading.Event()
@@ -99,7 +109,7 @@ def _serve(printers: tuple[str, ...], acquirer: str, control: str, token: str | 
             for name, endpoint in about["printers"].items():
                 click.echo(f"printer {name}: {endpoint}")
             if about["acquirer"]:
-                click.echo(f"acquirer: {about['acquirer']}")
+                click.echo(f"acquirer: {about['acquirer']} ({about['framing']} framing)")
             click.echo(f"control: {session.control.url if session.control else ''}")
             click.echo(f"evidence: {out}")
             sys.stdout.flush()

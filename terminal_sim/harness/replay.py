@@ -28,6 +28,9 @@ there is covered here without a change.
 An artifact missing on one side is a difference too. Runs are never modified: the
 stores are opened read-only.
 
+A lab session (``report.json`` has a ``lab`` section: ``pos-sim lab --out`` or ``lab
+reconcile --out``) is refused (``ConfigurationError``, exit 2): the application that
+drove it is not ours to run again.
 A live run (``report.json`` has a ``live`` section) cannot be replayed byte for byte;
 its replay says so and runs the checks of :mod:`terminal_sim.harness.live_replay`
 instead (``ReplayResult.live``; each failed check is a :class:`Difference`).
@@ -138,6 +141,11 @@ def replay(run_dir: str | Path, *, scenario_path: str | Path | None = None,
     if not recorded.is_dir():
         raise ConfigurationError(f"{recorded} is not a directory")
     report = check_run_dir(recorded)  # a damaged recording is bad input, not a difference
+    if "lab" in report:
+        raise ConfigurationError(
+            f"{recorded} is a lab session (pos-sim lab): what a real application did "
+            "against the lab is not replayable; read it with pos-sim explain, audit or "
+            "report")
     try:
         seed = int(report["seed"])
         profile = str(report["profile"])

@@ -16,7 +16,10 @@ Who may call: a loopback client always (with a ``Host`` header naming a loopback
 address: no page elsewhere reaches it by DNS rebinding); any other client only when the
 lab has a token and the request carries it (``Authorization: Bearer TOKEN``), else
 ``403``. ``POST`` takes JSON only (``415`` otherwise: a form on another site cannot post
-one without the browser asking first). Served by the studio's
+one without the browser asking first), at most :data:`MAX_BODY` bytes (``413``
+beyond); JSON that does not parse, nests too deep or holds a number of more than
+4,300 digits is ``400``; the lab holds at most
+:data:`~terminal_sim.lab.faults.MAX_ACTIVE` faults (``400`` beyond). Served by the studio's
 :class:`~terminal_sim.base.http.BoundedHTTPServer`: a cap on threads, a timeout per
 request, rate-limited logs.
 """
@@ -43,6 +46,7 @@ from terminal_sim.lab.lab import Lab
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+MAX_ERROR = 300
 DEFAULT_MAX_CONNECTIONS = 16
 DEFAULT_REQUEST_TIMEOUT = 10.0
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]", "::1")
@@ -149,26 +153,34 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.headers.get("Content-Type", "").startswith("application/json"):
             self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
             return _NO_BODY
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
+        text = self.headers.get("Content-Length", "0").strip()
+        if not (text.isascii() and text.isdigit()):
             length = -1
-        if not 0 <= length <= MAX_BODY:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": "body too large or no length"})
+        else:  # 5,000 digits are not parsed (int() refuses them): too large all the same
+            length = int(text) if len(text) <= 18 else MAX_BODY + 1
+        if length < 0:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "Content-Length is not a length"})
+            return _NO_BODY
+        if length > MAX_BODY:
+            self.close_connection = True  # the body is not read: the stream is lost
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                       {"error": f"body of {length} bytes; at most {MAX_BODY}"})
             return _NO_BODY
         try:
             return json.loads(self.rfile.read(length) or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": f"not JSON: {exc}"})
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            # RecursionError: arrays or objects nested thousands deep
+            reason = "nested too deep" if isinstance(exc, RecursionError) else _short(exc)
+            self._json(HTTPStatus.BAD_REQUEST, {"error": f"not JSON: {reason}"})
             return _NO_BODY
 
     def _guarded(self, work: Callable[[], None]) -> None:
         try:
             work()
         except LabFaultError as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc), "field": exc.field})
+            self._json(HTTPStatus.BAD_REQUEST, {"error": _short(exc), "field": exc.field[:100]})
         except TerminalSimError as exc:
-            self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+            self._json(HTTPStatus.BAD_REQUEST, {"error": _short(exc)})
         except Exception:  # noqa: BLE001 - a bug: logged, and the client told so
             self.control.errors.error("lab: failed to answer %s", self.path[:200],
                                       exc_info=True)
@@ -222,7 +234,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.control.lab.remove_fault(fault_id):
             self._json(HTTPStatus.OK, {"removed": fault_id})
         else:
-            self._json(HTTPStatus.NOT_FOUND, {"error": f"no active fault {fault_id!r}"})
+            self._json(HTTPStatus.NOT_FOUND, {"error": f"no active fault {fault_id[:100]!r}"})
 
 
 _NO_BODY = object()
+
+
+def _short(error: Exception) -> str:
+    """An error's message, cut to :data:`MAX_ERROR` characters (a 60 kB name or a
+    4,000-digit number is not echoed back whole)."""
+    text = str(error)
+    return text if len(text) <= MAX_ERROR else f"{text[:MAX_ERROR]}... (cut)"

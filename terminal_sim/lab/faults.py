@@ -52,6 +52,8 @@ from terminal_sim.plugins.registry import fault_class
 
 PRINTER = "printer"
 ACQUIRER = "acquirer"
+#: Active faults a lab holds at most (a client posting in a loop cannot grow it further)
+MAX_ACTIVE = 256
 
 _MTI = Param(str, None, "MTI to act on (a reply matches its request's MTI too)",
              vocabulary="mti")
@@ -237,6 +239,10 @@ class FaultTable:
             ) -> ActiveFault:
         name, values = validate_fault(spec)
         with self._lock:
+            if len(self._faults) >= MAX_ACTIVE:
+                raise LabFaultError(f"name: the lab holds {MAX_ACTIVE} active faults, its "
+                                    "most; remove some (DELETE /faults/ID, POST /reset)",
+                                    "name")
             self._next += 1
             fault_id = f"f{self._next}"
             now = dt.datetime.now()

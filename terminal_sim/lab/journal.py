@@ -19,8 +19,11 @@ one transaction each:
 printer, read back by the ESC/POS interpreter) and host ledger through the project's
 :class:`~terminal_sim.evidence.reconcile.Reconciler`, and writes a run directory of
 its own: ``report.json`` (the usual finding codes), ``report.html``, ``journal.sqlite``
-(the export, imported), ``host.sqlite`` (a copy), ``receipts.bin``/``receipts.txt``.
-The lab's run directory is only read.
+(the export, imported), ``backoffice.sqlite`` (empty: the lab sees no back office),
+``host.sqlite`` (a copy), ``receipts.bin``/``receipts.txt``, ``trace.jsonl`` (empty):
+the files every run directory has, so ``explain``, ``audit`` and ``report`` read it.
+The lab's run directory is only read. :func:`write_lab_run` writes the same files into
+the lab's own folder when it stops, with no journal.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.errors import ConfigurationError, ScenarioError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
@@ -148,10 +152,28 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
         raise ConfigurationError(f"{run_dir}: not a lab run directory (no lab.json); "
                                  "make one with: pos-sim lab --out DIR")
     journal = read_export(export)
+    if out.resolve() == run_dir.resolve():
+        raise ConfigurationError(f"--out {out}: the lab's run directory is evidence: "
+                                 "write the reconciliation beside it")
+    return _reconcile(run_dir, journal, out)
+
+
+def write_lab_run(run_dir: Path) -> dict[str, Any]:
+    """Make the lab's own folder a run directory (what ``explain``, ``audit`` and
+    ``report`` read): the paper and the host ledger reconciled with an empty journal
+    (the lab holds none of the application's records: ``pos-sim lab reconcile`` adds
+    them), ``report.json``, ``report.html``, ``journal.sqlite`` and ``backoffice.sqlite``
+    (empty), ``trace.jsonl`` (empty: the faults are in ``faults.jsonl``), and
+    ``receipts.bin``/``receipts.txt`` (the printed paper, by terminal)."""
+    return _reconcile(run_dir, [], run_dir)
+
+
+def _reconcile(run_dir: Path, journal: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     try:
         lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
         host = read_rows(run_dir / "host.sqlite",
-                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan")
+                         "SELECT * FROM transactions ORDER BY received_vt, terminal_id, stan"
+                         ) if (run_dir / "host.sqlite").exists() else []  # no acquirer
     except (OSError, ValueError, sqlite3.Error) as exc:
         raise ConfigurationError(f"{run_dir}: a damaged lab run directory: {exc}") from exc
     for row in host:
@@ -165,12 +187,42 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
         paper, receipts = lab_paper(run_dir, terminals)
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"{run_dir}/printers: a damaged job: {exc}") from exc
+    trace = fault_trace(run_dir)
     evidence = Evidence(receipts=receipts, journal=journal, host=host, backoffice=None,
-                        trace=[])
+                        trace=trace)
     findings = Reconciler(evidence).findings()
     report = _report(lab, evidence, findings, paper, run_dir)
-    _write(out, run_dir, report, journal, paper, receipts)
+    if out.resolve() == run_dir.resolve():
+        # the lab's own folder: ``pos-sim lab reconcile`` adds the application's journal
+        report.update(scenario="lab session", journal_export=None)
+    _write(out, run_dir, report, journal, paper, receipts, trace)
     return report
+
+
+def fault_trace(run_dir: Path) -> list[dict[str, Any]]:
+    """The faults the lab applied (``faults.jsonl``'s ``fired`` events) as the trace
+    records of a run (``kind: fault``, the terminal and STAN they hit), so the findings
+    and ``pos-sim explain`` name the fault behind a lost reply or a cut slip."""
+    path = run_dir / "faults.jsonl"
+    if not path.is_file():
+        return []
+    records: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a line torn by a kill
+        if not isinstance(event, dict) or event.get("event") != "fired":
+            continue
+        name = str(event.get("name", ""))
+        data: dict[str, Any] = {"fault": name, "effect": str(event.get("effect", name))}
+        if isinstance(event.get("stan"), str) and event["stan"]:
+            data["stan"] = event["stan"]
+        records.append({"id": len(records) + 1, "t": int(event.get("ms", 0) or 0),
+                        "kind": "fault", "name": name, "flow": "lab", "state": "",
+                        "terminal": str(event.get("terminal_id") or event.get("printer")
+                                        or ""), "data": data})
+    return records
 
 
 def _report(lab: dict[str, Any], evidence: Evidence, findings: list[Any],
@@ -212,16 +264,16 @@ def _report(lab: dict[str, Any], evidence: Evidence, findings: list[Any],
 
 
 def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[str, Any]],
-           paper: dict[str, bytes], receipts: list[PaperReceipt]) -> None:
+           paper: dict[str, bytes], receipts: list[PaperReceipt],
+           trace: list[dict[str, Any]]) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError(f"--out {out}: {exc.strerror or exc}") from exc
-    if out.resolve() == run_dir.resolve():
-        raise ConfigurationError(f"--out {out}: the lab's run directory is evidence: "
-                                 "write the reconciliation beside it")
-    for stale in ("journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"):
-        (out / stale).unlink(missing_ok=True)
+    for name in ("journal.sqlite", "backoffice.sqlite"):
+        for stale in (name, f"{name}-wal", f"{name}-shm"):
+            (out / stale).unlink(missing_ok=True)
+    BackOffice(out / "backoffice.sqlite").close()  # the lab sees no back office: empty
     store = Journal(out / "journal.sqlite")
     try:
         for record in journal:
@@ -236,7 +288,9 @@ def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[
                           f"VALUES ({', '.join(':' + c for c in row)})", row)
     finally:
         store.close()
-    if (run_dir / "host.sqlite").is_file():
+    if not (run_dir / "host.sqlite").is_file():
+        HostLedger(out / "host.sqlite").close()  # a lab without an acquirer: no ledger
+    elif out.resolve() != run_dir.resolve():
         shutil.copyfile(run_dir / "host.sqlite", out / "host.sqlite")
     # the lab has no back office: an empty one, so the folder is a whole run directory
     # that explain, audit and report read like any other
@@ -247,7 +301,9 @@ def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[
         f"===== {r.ref} bytes {r.start_offset}-{r.end_offset}"
         f"{' TRUNCATED' if r.truncated else ''} =====\n{r.text}\n" for r in receipts),
         encoding="utf-8")
-    (out / "trace.jsonl").write_text("", encoding="utf-8")
+    (out / "trace.jsonl").write_text("".join(
+        json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n" for record in trace),
+        encoding="utf-8")
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True,
                                                 ensure_ascii=False) + "\n", encoding="utf-8")
     from terminal_sim.reporting.report_html import write_report_html

@@ -9,8 +9,11 @@ and writes the run directory (``--out``) as it goes:
                        line each, with the lab's wall time and ms since the start
 ``host.sqlite``        the acquirer's ledger (the same schema as a run's)
 ``printers/NAME/``     each printer's filed jobs (``NNNN.bin/.txt``, ``index.jsonl``)
-``receipts.bin``       at stop: every printer's jobs in filing order, one stream
 ``evidence.json``      at stop: what ``GET /evidence`` answers
+``report.json`` ...    at stop: the files of a run directory, so ``pos-sim explain``,
+                       ``audit`` and ``report`` read it (the paper and the ledger
+                       reconciled with no journal: :func:`~terminal_sim.lab.journal.
+                       write_lab_run`); ``receipts.bin`` is the printed paper
 =====================  ==============================================================
 """
 
@@ -30,7 +33,8 @@ from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import AcquirerServer
 from terminal_sim.base.seeds import SeedTree, derive_seed
-from terminal_sim.errors import ConfigurationError, UsageError
+from terminal_sim.errors import ConfigurationError, TerminalSimError, UsageError
+from terminal_sim.iso.framing import DEFAULT_FRAMING, Framing
 from terminal_sim.lab.faults import ACQUIRER, PRINTER, ActiveFault, FaultTable, LabFaultError
 from terminal_sim.lab.printers import LabPrinter, printer_targets
 from terminal_sim.lab.proxy import AcquirerFront, LabAcquirer, LoopThread
@@ -50,6 +54,8 @@ class LabConfig:
     seed: int = 0
     rules: OutcomeRules | None = None
     idle_timeout: float = 300.0
+    #: how the acquirer (and the proxy before it) cuts ISO 8583 messages out of TCP
+    framing: Framing = DEFAULT_FRAMING
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -116,11 +122,13 @@ class Lab:
                            token_key=f"{derive_seed(self.config.seed, 'tokenization'):016x}")
         host.table = self.table
         self._host = AcquirerServer(host, host="127.0.0.1", port=0,
-                                    idle_timeout=self.config.idle_timeout)
+                                    idle_timeout=self.config.idle_timeout,
+                                    framing=self.config.framing)
         self._loop = LoopThread("lab-acquirer")
         upstream = self._loop.run(self._host.start())
         self._front = AcquirerFront(upstream, self.table, host=address[0], port=address[1],
-                                    idle_timeout=self.config.idle_timeout)
+                                    idle_timeout=self.config.idle_timeout,
+                                    framing=self.config.framing)
         try:
             self.acquirer_address = self._loop.run(self._front.start())
         except OSError as exc:
@@ -128,7 +136,7 @@ class Lab:
                                      f"{exc.strerror or exc}") from exc
 
     def stop(self) -> None:
-        """Stop every device, write ``receipts.bin`` and ``evidence.json``."""
+        """Stop every device, write ``evidence.json`` and the run directory's files."""
         if self.stopped:
             return
         self.stopped = True
@@ -154,10 +162,15 @@ class Lab:
             with self._trace_lock:
                 self._trace.close()
                 self._trace = None
-            self._write_paper()
             (self.out / "evidence.json").write_text(
                 json.dumps(self.evidence(), indent=2, sort_keys=True) + "\n",
                 encoding="utf-8")
+            from terminal_sim.lab.journal import write_lab_run
+
+            try:
+                write_lab_run(self.out)
+            except (TerminalSimError, OSError) as exc:  # the raw evidence is kept
+                log.error("lab: the run directory's report could not be written: %s", exc)
 
     def __enter__(self) -> Lab:
         return self.start()
@@ -243,7 +256,9 @@ class Lab:
         acquirer = (f"{self.acquirer_address[0]}:{self.acquirer_address[1]}"
                     if self.acquirer_address else None)
         return {"printers": {p.name: p.endpoint for p in self.printers},
-                "acquirer": acquirer, "seed": self.config.seed, "out": str(self.out),
+                "acquirer": acquirer,
+                "framing": self.config.framing.name if acquirer else None,
+                "seed": self.config.seed, "out": str(self.out),
                 **dict(self.config.extra)}
 
     def state(self) -> dict[str, Any]:
@@ -280,12 +295,3 @@ class Lab:
         return {"lab": self.describe(),
                 "printers": {p.name: p.jobs() for p in self.printers},
                 "host": self.host_rows(), "faults": self.fault_trace()}
-
-    def _write_paper(self) -> None:
-        """``receipts.bin``: every printer's filed jobs, in order, one stream."""
-        with open(self.out / "receipts.bin", "wb") as paper:
-            for printer in self.printers:
-                for entry in printer.jobs():
-                    name = entry.get("bin") or entry.get("file")
-                    if isinstance(name, str) and (printer.folder / name).exists():
-                        paper.write((printer.folder / name).read_bytes())

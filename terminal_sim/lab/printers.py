@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from printer.control import StateControl
 from printer.filing import ReceiptSink
 from printer.servers import DeviceServer
 from printer.state import PrinterState
@@ -36,23 +35,6 @@ def parse_printer(spec: str) -> tuple[str, tuple[str, int] | None]:
                              "free one) or serial (a pseudo-terminal)")
 
 
-class _CancellableControl(StateControl):
-    """The printer's queue of state changes, where a scheduled change can be withdrawn
-    (a ``printer-power-loss`` at byte N removed before the job came)."""
-
-    def schedule_cancellable(self, at_byte: int, changes: dict[str, Any]) -> int:
-        self.schedule(at_byte, changes)
-        with self._lock:
-            return self._order
-
-    def cancel(self, order: int) -> bool:
-        with self._lock:
-            kept = [item for item in self._scheduled if item[1] != order]
-            gone = len(kept) != len(self._scheduled)
-            self._scheduled = kept
-        return gone
-
-
 class LabPrinter:
     """One virtual printer of the lab, served on its own thread."""
 
@@ -64,10 +46,8 @@ class LabPrinter:
         self.state = PrinterState()
         self.sink = ReceiptSink(folder)
         self.server = DeviceServer(self.sink, state=self.state)
-        self.control = _CancellableControl()
-        self.server.control = self.control
         self._lock = threading.Lock()
-        self._cuts: dict[str, tuple[ActiveFault, int, int]] = {}  # id -> (fault, byte, order)
+        self._cuts: dict[str, tuple[ActiveFault, int, int]] = {}  # id -> (fault, byte, ticket)
         if address is not None:
             bound = self.server.listen_tcp(*address)
             self.endpoint = f"tcp://{bound[0]}:{bound[1]}"
@@ -133,14 +113,13 @@ class LabPrinter:
         if name == "printer-power-loss" and values.get("at_byte") is not None:
             at = self.server.received + values["at_byte"]
             with self._lock:
-                order = self.control.schedule_cancellable(at, {"powered": False})
-                self._cuts[fault.id] = (fault, at, order)
-            self._set()  # the serve loop looks at the schedule before it reads on
+                ticket = self.server.schedule_state(at, powered=False)
+                self._cuts[fault.id] = (fault, at, ticket)
 
             def undo_cut() -> None:
                 with self._lock:
                     armed = self._cuts.pop(fault.id, None)
-                if armed is None or not self.control.cancel(armed[2]):
+                if armed is None or not self.server.cancel_scheduled(armed[2]):
                     self._set(powered=True)  # it was cut: the power comes back
 
             return undo_cut

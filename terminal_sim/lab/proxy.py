@@ -9,6 +9,12 @@ twice, cut into pieces, corrupted, or the connection reset. ``acquirer-host-down
 refuses new connections (or swallows requests); ``acquirer-decline`` is decided by the
 host itself (:class:`LabAcquirer`), so its ledger books the decline it answered.
 
+The proxy cuts the streams with the lab's framing (:mod:`terminal_sim.iso.framing`:
+``binary``, ``tpdu``, ``ascii``; the host behind speaks the same one), so every fault
+acts on one whole frame of that framing, its length header and TPDU included: a slicer
+cuts anywhere in it, a corruption spares the header and the TPDU (the message is what
+is damaged), a duplicate repeats the frame byte for byte.
+
 Frames stay whole and in order per connection (a delay holds the frames behind it, as
 TCP does); a late or duplicated reply is written on its own. The first matching fault
 acts on a frame (faults do not stack here). Bounded like the host: a connection cap,
@@ -31,7 +37,7 @@ from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.guards import RateLimitedLog
 from terminal_sim.errors import ProtocolError
 from terminal_sim.iso import codec
-from terminal_sim.iso.framing import FrameDecoder, frame
+from terminal_sim.iso.framing import DEFAULT_FRAMING, Frame, Framing
 from terminal_sim.lab.faults import ACQUIRER, ActiveFault, FaultTable
 
 log = logging.getLogger(__name__)
@@ -114,8 +120,10 @@ class AcquirerFront:
 
     def __init__(self, upstream: tuple[str, int], table: FaultTable, *,
                  host: str = "127.0.0.1", port: int = 0, max_frame: int = 8192,
-                 idle_timeout: float = 300.0, max_connections: int = 256) -> None:
+                 idle_timeout: float = 300.0, max_connections: int = 256,
+                 framing: Framing = DEFAULT_FRAMING) -> None:
         self.upstream = upstream
+        self.framing = framing
         self.table = table
         self.host, self.port = host, port
         self.max_frame = max_frame
@@ -179,15 +187,15 @@ class AcquirerFront:
 
     async def _pump(self, pair: _Pair, source: asyncio.StreamReader,
                     sink: asyncio.StreamWriter, direction: str) -> None:
-        decoder = FrameDecoder(max_size=self.max_frame)
+        decoder = self.framing.decoder(max_size=self.max_frame)
         try:
             while True:
                 data = await asyncio.wait_for(source.read(READ_SIZE), self.idle_timeout)
                 if not data:
                     break
-                messages, error = decoder.split(data)
-                for message in messages:
-                    await self._carry(pair, sink, direction, message)
+                frames, error = decoder.split_frames(data)
+                for item in frames:
+                    await self._carry(pair, sink, direction, item)
                 if error is not None:
                     self._log.warning("lab acquirer: %s from %s: %s", direction, pair.peer,
                                       error)
@@ -196,8 +204,8 @@ class AcquirerFront:
             pair.abort()  # either side ending ends both: the host or the client is gone
 
     async def _carry(self, pair: _Pair, sink: asyncio.StreamWriter, direction: str,
-                     message: bytes) -> None:
-        mti, terminal_id, stan = peek(message)
+                     item: Frame) -> None:
+        mti, terminal_id, stan = peek(item.payload)
         self.counts["requests" if direction == "request" else "replies"] += 1
         mtis = (mti,) if direction == "request" else (mti, request_mti(mti))
         if direction == "request" and self._down(
@@ -207,7 +215,7 @@ class AcquirerFront:
             ACQUIRER, REQUEST_ONLY + REPLY_ONLY + BOTH_WAYS, terminal_id, mtis,
             f"on {direction} {mti}", accept=lambda f: _directed(f, direction),
             direction=direction, mti=mti, **({"stan": stan} if stan else {}))
-        data = frame(message)
+        data = self.framing.encode(item.payload, item.tpdu or None)
         if fault is None:
             await _write(sink, data, self.idle_timeout)
             return
@@ -240,7 +248,7 @@ class AcquirerFront:
         elif name == "link-corrupt":
             mangled = bytearray(data)
             for _ in range(values["bytes"]):
-                at = stream.between(2, len(data) - 1)
+                at = stream.between(self.framing.prefix_size, len(data) - 1)
                 mangled[at] = (mangled[at] + 1 + stream.below(255)) % 256
             await _write(sink, bytes(mangled), self.idle_timeout)
 

@@ -199,8 +199,10 @@ def acquirer(request: pytest.FixtureRequest) -> Iterator[MockAcquirer]:
 
 @pytest.fixture
 def pos_lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabSession]:
-    """A lab for one test; ``@pytest.mark.terminal_sim(seed=..., printers=[...])``
-    chooses its seed and printers (``"tcp://127.0.0.1:0"``, ``"serial"``)."""
+    """A lab for one test; ``@pytest.mark.terminal_sim(seed=..., printers=[...],
+    framing=...)`` chooses its seed, printers (``"tcp://127.0.0.1:0"``, ``"serial"``) and
+    the acquirer's framing (``"binary"``, ``"tpdu"``, ``"ascii"``)."""
+    from terminal_sim.iso.framing import get_framing
     from terminal_sim.lab.lab import LabConfig
     from terminal_sim.lab.session import LabSession
 
@@ -208,7 +210,8 @@ def pos_lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabSessi
     options = marker.kwargs if marker is not None else {}
     config = LabConfig(out=tmp_path / "lab",
                        printers=tuple(options.get("printers", ("tcp://127.0.0.1:0",))),
-                       acquirer=("127.0.0.1", 0), seed=int(options.get("seed", 0)))
+                       acquirer=("127.0.0.1", 0), seed=int(options.get("seed", 0)),
+                       framing=get_framing(options.get("framing")))
     with LabSession(config) as session:
         yield session
 

@@ -203,6 +203,21 @@ def test_a_state_change_scheduled_at_byte_n_holds_what_comes_after(run: Any) -> 
     assert printer.wait(lambda e: len(e) == 3, "second printed")[2]["held"] == "cover open"
 
 
+def test_a_cancelled_scheduled_change_never_applies(run: Any) -> None:
+    printer = run()
+    first = printer.server.schedule_state(len(RECEIPT), cover_open=True)
+    kept = printer.server.schedule_state(2 * len(RECEIPT), paper="near-end")
+    assert printer.server.cancel_scheduled(first) is True
+    assert printer.server.cancel_scheduled(first) is False  # withdrawn once only
+    with printer.connect() as sock:
+        sock.sendall(RECEIPT + RECEIPT)
+    entries = printer.wait(lambda e: len(e) == 2, "both printed")
+    assert [entry["held"] for entry in entries] == [None, None]
+    assert printer.server.state.cover_open is False
+    assert printer.server.state.paper == "near-end"  # the other ticket still applied
+    assert printer.server.cancel_scheduled(kept) is False  # applied: too late
+
+
 def test_power_lost_while_held_loses_the_receive_buffer_and_files_why(run: Any) -> None:
     printer = run(state=PrinterState(cover_open=True))
     with printer.connect() as sock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -136,6 +137,31 @@ def test_cover_open_is_offline_over_tcp(start: Any) -> None:
     p = _network(server.first_line)
     assert p.is_online() is False
     p.close()
+
+
+def test_receive_buffer_option_bounds_what_an_offline_printer_keeps(start: Any) -> None:
+    server = start("--tcp", "127.0.0.1:0", "--cover", "open", "--no-png",
+                   "--receive-buffer", "64")
+    host, port = server.first_line.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"A" * 200 + b"\n\x1dV\x00")
+        server.receipts(1)  # held
+        code, _ = server.stop()  # what the buffer held is filed unprinted
+    assert code == 0
+    lost = _index(server.out)[-1]
+    assert (lost["printed"], lost["bytes"]) == (False, 64)
+
+
+@pytest.mark.parametrize("size", ["0", "1048577", "many"])
+def test_receive_buffer_option_is_checked(tmp_path: Path, size: str) -> None:
+    from click.testing import CliRunner
+
+    from printer.commands import printer
+
+    result = CliRunner().invoke(printer, ["serve", "--out", str(tmp_path), "--tcp",
+                                          "127.0.0.1:0", "--receive-buffer", size])
+    assert result.exit_code == 2
+    assert "--receive-buffer" in result.output
 
 
 def test_serial_printer_on_the_pty(start: Any) -> None:

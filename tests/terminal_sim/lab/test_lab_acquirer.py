@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+from pathlib import Path
 
+import iso8583
 import pytest
+from iso8583.specs import default_ascii
 
 from terminal_sim.lab.session import LabSession
 from tests.terminal_sim.acquirer.wire import Wire
@@ -100,3 +104,65 @@ def test_host_down(pos_lab: LabSession, mode: str) -> None:
     pos_lab.client.remove_fault(fault["id"])
     assert WIRE.exchange(pos_lab.acquirer, WIRE.sale(stan="000052"))["39"] == "00"
     assert pos_lab.client.state()["acquirer"]["down"] is False
+
+
+# -- the framings: built here by hand, not with terminal_sim.iso.framing ------------------
+
+TPDU = bytes.fromhex("6000120034")
+
+
+def _framed(name: str, message: bytes) -> bytes:
+    if name == "ascii":
+        return f"{len(message):04d}".encode() + message
+    if name == "tpdu":
+        return len(TPDU + message).to_bytes(2, "big") + TPDU + message
+    return len(message).to_bytes(2, "big") + message
+
+
+def _read_framed(name: str, sock: socket.socket) -> tuple[bytes, bytes]:
+    """(TPDU or b"", message) of the next frame."""
+    if name == "ascii":
+        return b"", WIRE.recv_exact(sock, int(WIRE.recv_exact(sock, 4)))
+    size = int.from_bytes(WIRE.recv_exact(sock, 2), "big")
+    body = WIRE.recv_exact(sock, size)
+    return (body[:5], body[5:]) if name == "tpdu" else (b"", body)
+
+
+def _raw(fields: dict[str, str]) -> bytes:
+    return WIRE.frame(fields)[2:]  # pyiso8583's message, without Wire's binary header
+
+
+@pytest.mark.parametrize("framing", ["binary", "tpdu", "ascii"])
+def test_each_framing_carries_faults_on_whole_frames(tmp_path: Path, framing: str) -> None:
+    from terminal_sim.iso.framing import get_framing
+    from terminal_sim.lab.lab import LabConfig
+
+    config = LabConfig(out=tmp_path / "lab", printers=(), acquirer=("127.0.0.1", 0),
+                       framing=get_framing(framing))
+    with LabSession(config) as lab, WIRE.connect(lab.acquirer, timeout=10) as sock:
+        assert lab.client.describe()["framing"] == framing
+        # a request cut in pieces is put back together: the host answers it
+        lab.client.add_fault("link-slicer", pieces=5, gap_ms=5, direction="request", limit=1)
+        sock.sendall(_framed(framing, _raw(WIRE.sale(stan="000061"))))
+        tpdu, reply = _read_framed(framing, sock)
+        assert iso8583.decode(reply, default_ascii)[0]["39"] == "00"
+        assert tpdu == (bytes.fromhex("6000340012") if framing == "tpdu" else b"")
+        # a duplicated reply is the same whole frame twice
+        lab.client.add_fault("link-duplicate-reply", gap_ms=20, limit=1)
+        sock.sendall(_framed(framing, _raw(WIRE.sale(stan="000062"))))
+        first, second = _read_framed(framing, sock), _read_framed(framing, sock)
+        assert first == second
+        assert iso8583.decode(first[1], default_ascii)[0]["11"] == "000062"
+        # a corrupted reply keeps its length header and TPDU: the next frame still parses
+        lab.client.add_fault("link-corrupt", bytes=4, limit=1)
+        sock.sendall(_framed(framing, _raw(WIRE.sale(stan="000063"))))
+        tpdu, _ = _read_framed(framing, sock)
+        assert tpdu == (bytes.fromhex("6000340012") if framing == "tpdu" else b"")
+        sock.sendall(_framed(framing, _raw(WIRE.sale(stan="000064"))))
+        assert iso8583.decode(_read_framed(framing, sock)[1], default_ascii)[0]["11"] == \
+            "000064"
+        fired = [e["name"] for e in lab.lab.fault_trace() if e["event"] == "fired"]
+    assert fired == ["link-slicer", "link-duplicate-reply", "link-corrupt"]
+    stans = {row["stan"] for row in json.loads(
+        (tmp_path / "lab" / "evidence.json").read_text())["host"]}
+    assert stans == {"000061", "000062", "000063", "000064"}
