@@ -292,10 +292,6 @@ def _write(out: Path, run_dir: Path, report: dict[str, Any], journal: list[dict[
         HostLedger(out / "host.sqlite").close()  # a lab without an acquirer: no ledger
     elif out.resolve() != run_dir.resolve():
         shutil.copyfile(run_dir / "host.sqlite", out / "host.sqlite")
-    # the lab has no back office: an empty one, so the folder is a whole run directory
-    # that explain, audit and report read like any other
-    (out / "backoffice.sqlite").unlink(missing_ok=True)
-    BackOffice(out / "backoffice.sqlite").close()
     (out / "receipts.bin").write_bytes(b"".join(paper[t] for t in sorted(paper)))
     (out / "receipts.txt").write_text("".join(
         f"===== {r.ref} bytes {r.start_offset}-{r.end_offset}"
