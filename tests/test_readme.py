@@ -127,6 +127,10 @@ def test_the_example_scenario_meets_its_own_expectations() -> None:
         assert result.passed, result.report["expectations"]
 
 
+#: a README command that takes longer than this is stuck (or the README asks too much)
+COMMAND_TIMEOUT_S = 600
+
+
 def _fresh_clone(target: Path) -> Path:
     """The tracked files of this checkout (as they are now) and the running venv."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
@@ -151,14 +155,20 @@ def _fresh_clone(target: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # every command of the README, one after the other
 def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     clone = _fresh_clone(tmp_path / "clone")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     for command in readme_commands((clone / "README.md").read_text(encoding="utf-8")):
         if command.not_run is not None:
             continue
-        done = subprocess.run(["bash", "-c", command.text], cwd=clone, env=env,
-                              capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(["bash", "-c", command.text], cwd=clone, env=env,
+                                  capture_output=True, text=True, check=False,
+                                  timeout=COMMAND_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"README.md line {command.line}: {command.text}\n still running "
+                        f"after {COMMAND_TIMEOUT_S} s")
         assert done.returncode == command.exit_code, (
             f"README.md line {command.line}: {command.text}\n exit {done.returncode}, "
             f"README says {command.exit_code}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
