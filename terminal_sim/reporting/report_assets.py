@@ -176,9 +176,15 @@ REPORT_JS = r"""
       out.push('<text x="' + tx + '" y="' + (H - 6) + '" font-size="10" ' +
         'text-anchor="middle" fill="#9ca3af">T+' + fmt(t) + "</text>");
     }
+    // a mark per pixel and lane (a big day has tens of thousands: the first one stands for
+    // the others in its pixel; zooming in separates them)
+    var taken = {};
     data.spans.forEach(function (s) {
       if (s[3] < view[0] || s[2] > view[1]) { return; }
       var a = Math.max(x(s[2]), LEFT), b = Math.min(x(s[3]), W - 10);
+      var key = s[0] + "/" + Math.round(a);
+      if (b - a < 1 && taken[key]) { return; }
+      taken[key] = true;
       out.push('<rect class="span" x="' + a + '" y="' + bandTop[s[0]] + '" width="' +
         Math.max(b - a, 0.6) + '" height="' + BAND + '" fill="' + (data.colours[s[1]] || "#ddd")
         + '" data-info="' + esc(s[0] + " " + s[1] + " from " + wall(s[2]) + " (T+" + fmt(s[2])
@@ -186,7 +192,9 @@ REPORT_JS = r"""
     });
     items.forEach(function (it, i) {
       if (it[0] < view[0] || it[0] > view[1]) { return; }
-      var ty = laneTop + it[1] * LANE, tx = x(it[0]);
+      var ty = laneTop + it[1] * LANE, tx = x(it[0]), key = it[1] + ":" + Math.round(tx);
+      if (taken[key]) { return; }
+      taken[key] = true;
       out.push('<rect class="item" x="' + (tx - 1) + '" y="' + ty + '" width="2.4" height="' +
         (LANE - 5) + '" fill="' + laneColours[it[1] % laneColours.length] + '" data-id="' +
         it[2] + '" data-item="' + i + '"/>');

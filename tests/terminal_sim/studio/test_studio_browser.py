@@ -147,10 +147,22 @@ def test_a_report_opened_from_disk(browser: Any, artifacts: Path, nightly_run: P
     page.goto(report.resolve().as_uri())
     page.wait_for_selector("#tl-chart svg rect.item", timeout=TIMEOUT_MS)
     assert page.locator("#tl-chart svg path.mark").count() == 40  # every finding marked
-    images = page.locator(".ledger figure.slip img")
-    assert images.count() == 52
+    # the receipts behind findings are pictures; the others their text, a picture on request
+    behind = page.locator(".ledger tr.has-finding figure.slip")
+    assert behind.count() > 0
+    assert page.locator(".ledger tr.has-finding figure.slip img").count() == behind.count()
+    assert page.locator(".ledger figure.slip img").count() == behind.count()
+    assert page.locator(".ledger figure.slip pre.paper").count() == 52 - behind.count()
     assert page.evaluate("Array.from(document.images).every(i => i.complete && "
                          "i.naturalWidth > 500)")
+    text_slip = page.locator(".ledger figure.slip:has(pre.paper)").first
+    text_slip.locator("button.draw").click()
+    drawn = text_slip.locator("img")
+    assert drawn.count() == 1
+    assert drawn.is_visible()
+    assert page.evaluate("(f) => f.querySelector('img').naturalWidth > 200",
+                         text_slip.element_handle())
+    assert not text_slip.locator("pre.paper").is_visible()
     story = page.locator("article.story").first.inner_text()
     assert "20 blank slips" in story
     assert "spooler" in story
