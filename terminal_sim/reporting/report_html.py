@@ -1,8 +1,8 @@
 """``report.html``: one run on one page, for people who would rather look than read JSON.
 
-The page is self-contained: styles and script are inline, receipts are PNG ``data:``
-URIs, and nothing is loaded from a network, so it opens from disk in any browser and
-can be attached to a CI run. It shows
+The page is self-contained: styles and script are inline, receipts behind findings are
+PNG ``data:`` URIs, and nothing is loaded from a network, so it opens from disk in any
+browser and can be attached to a CI run. It shows
 
 * the verdict, the expectations and the counts;
 * the stories: each finding's causal chain in plain words (:mod:`terminal_sim.reporting.explain`),
@@ -15,9 +15,14 @@ can be attached to a CI run. It shows
   the rows behind findings are marked, and picking a finding lights its rows;
 * the whole trace, each record in words.
 
-Everything on the page is static HTML but the timeline and the highlighting, so it
-reads without script too. :func:`write_report_html` builds it from a run directory's
-artifacts (it can be regenerated any time) or from a :class:`RunResult` in memory.
+A day of thousands of sales stays quick to write and to open: only the receipts behind
+a finding are drawn as pictures (each other receipt is its own text, which the page's
+script draws as a picture on request, from the text: no bytes for it in the file); the
+paper-and-books table is paged (:data:`LEDGER_PAGE_ROWS` rows a page, every row shown
+without script); the trace is compact data (:mod:`terminal_sim.reporting.report_data`)
+from which the script draws the timeline and the trace table a page at a time.
+:func:`write_report_html` builds the page from a run directory's artifacts (it can be
+regenerated any time) or from a :class:`RunResult` in memory.
 """
 
 from __future__ import annotations
