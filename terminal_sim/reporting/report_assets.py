@@ -3,7 +3,7 @@ it loads nothing from a network). ``BASE_CSS`` is shared with the studio's page.
 
 from __future__ import annotations
 
-__all__ = ["BASE_CSS", "REPORT_CSS", "REPORT_JS"]
+__all__ = ["BASE_CSS", "NOSCRIPT_CSS", "REPORT_CSS", "REPORT_JS"]
 
 BASE_CSS = """
 :root{--ink:#1f2937;--muted:#6b7280;--line:#e5e7eb;--bad:#b91c1c;--bad-bg:#fef2f2;
@@ -72,12 +72,33 @@ body.only-findings .ledger tr.row:not(.has-finding){display:none}
 .trace td{font-size:12px}.trace tr.cited td{background:var(--bad-bg)}
 .trace tr.focus td{background:#fef3c7}
 footer{margin-top:32px;color:var(--muted);font-size:12px}
+.ledger .k{font-style:normal}
+.slip pre.paper{width:220px;margin:0;padding:6px 4px;background:var(--paper);
+border:1px solid #d6d3d1;box-shadow:0 1px 3px rgba(0,0,0,.15);font:9px/1.3 ui-monospace,
+SFMono-Regular,Menlo,monospace;overflow-x:auto;white-space:pre}
+.slip button.draw{font-size:11px;margin:2px 0}
+.pager{margin:6px 0}.pager .at{color:var(--muted);margin:0 8px}
+body.only-findings .ledger tbody.page[hidden]{display:table-row-group}
+body.only-findings .pager[data-table=ledger]{display:none}
+"""
+
+#: Without script every row of the paged tables is shown, and there is nothing to page.
+NOSCRIPT_CSS = """
+.ledger tbody.page[hidden]{display:table-row-group!important}
+.pager,.slip button.draw{display:none}
 """
 
 REPORT_JS = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("timeline-data").textContent);
+  var names = data.names;
+  var hostLane = data.lanes.map(function (l) { return l[0]; }).indexOf("host");
+  // timeline items: [t, lane, trace id (0: a host message), index into trace or host]
+  var items = data.trace.map(function (r, i) { return [r[1], r[4], r[0], i]; });
+  data.host.forEach(function (m, i) { items.push([m[0], hostLane, 0, i]); });
+  var traceAt = {};
+  data.trace.forEach(function (r, i) { traceAt[r[0]] = i; });
   var chart = document.getElementById("tl-chart");
   var info = document.getElementById("tl-info");
   var view = [0, data.end];
@@ -101,6 +122,27 @@ REPORT_JS = r"""
     var d = new Date(Date.parse(data.start) + ms);
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0")
       + (view[1] - view[0] < 600000 ? ":" + String(d.getSeconds()).padStart(2, "0") : "");
+  }
+  function two(n) { return String(n).padStart(2, "0"); }
+  function virtual(ms) {
+    var rest = ms % 1000;
+    return fmt(ms) + (rest ? "." + String(rest).padStart(3, "0") : "");
+  }
+  function when(ms) {
+    var out = "T+" + virtual(ms);
+    if (!data.start) { return out; }
+    var d = new Date(Date.parse(data.start.slice(0, 19) + "Z") + ms);
+    return d.getUTCFullYear() + "-" + two(d.getUTCMonth() + 1) + "-" + two(d.getUTCDate()) +
+      " " + two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + ":" +
+      two(d.getUTCSeconds()) + " " + out;
+  }
+  function itemInfo(it) {
+    if (it[2]) {
+      var r = data.trace[it[3]];
+      return when(r[1]) + " · " + names.texts[r[7]];
+    }
+    var m = data.host[it[3]];
+    return when(m[0]) + " · " + names.texts[m[2]];
   }
   function x(t) { return LEFT + (t - view[0]) / (view[1] - view[0]) * (W - LEFT - 10); }
 
@@ -134,20 +176,28 @@ REPORT_JS = r"""
       out.push('<text x="' + tx + '" y="' + (H - 6) + '" font-size="10" ' +
         'text-anchor="middle" fill="#9ca3af">T+' + fmt(t) + "</text>");
     }
+    // a mark per pixel and lane (a big day has tens of thousands: the first one stands for
+    // the others in its pixel; zooming in separates them)
+    var taken = {};
     data.spans.forEach(function (s) {
       if (s[3] < view[0] || s[2] > view[1]) { return; }
       var a = Math.max(x(s[2]), LEFT), b = Math.min(x(s[3]), W - 10);
+      var key = s[0] + "/" + Math.round(a);
+      if (b - a < 1 && taken[key]) { return; }
+      taken[key] = true;
       out.push('<rect class="span" x="' + a + '" y="' + bandTop[s[0]] + '" width="' +
         Math.max(b - a, 0.6) + '" height="' + BAND + '" fill="' + (data.colours[s[1]] || "#ddd")
         + '" data-info="' + esc(s[0] + " " + s[1] + " from " + wall(s[2]) + " (T+" + fmt(s[2])
         + ") to " + wall(s[3])) + '"/>');
     });
-    data.items.forEach(function (it) {
+    items.forEach(function (it, i) {
       if (it[0] < view[0] || it[0] > view[1]) { return; }
-      var ty = laneTop + it[1] * LANE, tx = x(it[0]);
+      var ty = laneTop + it[1] * LANE, tx = x(it[0]), key = it[1] + ":" + Math.round(tx);
+      if (taken[key]) { return; }
+      taken[key] = true;
       out.push('<rect class="item" x="' + (tx - 1) + '" y="' + ty + '" width="2.4" height="' +
         (LANE - 5) + '" fill="' + laneColours[it[1] % laneColours.length] + '" data-id="' +
-        it[2] + '" data-info="' + esc(it[4]) + '"/>');
+        it[2] + '" data-item="' + i + '"/>');
     });
     data.marks.forEach(function (m) {
       if (m[0] < view[0] || m[0] > view[1]) { return; }
@@ -172,7 +222,9 @@ REPORT_JS = r"""
   chart.addEventListener("mousedown", function (e) { dragFrom = tAt(e); });
   chart.addEventListener("mousemove", function (e) {
     var target = e.target;
-    if (target && target.getAttribute && target.getAttribute("data-info")) {
+    if (target && target.getAttribute && target.getAttribute("data-item")) {
+      info.textContent = itemInfo(items[+target.getAttribute("data-item")]);
+    } else if (target && target.getAttribute && target.getAttribute("data-info")) {
       info.textContent = target.getAttribute("data-info");
     }
     if (dragFrom !== null) {
@@ -190,7 +242,7 @@ REPORT_JS = r"""
     if (target.getAttribute("data-finding")) { focusFindings([+target.getAttribute(
       "data-finding")], true); }
     else if (target.getAttribute("data-id") && target.getAttribute("data-id") !== "0") {
-      var row = document.getElementById("ev-" + target.getAttribute("data-id"));
+      var row = reveal("ev-" + target.getAttribute("data-id"));
       if (row) { row.scrollIntoView({block: "center"}); flash([row]); }
     }
   });
@@ -217,7 +269,7 @@ REPORT_JS = r"""
     });
     flash(hit);
     var first = hit.filter(function (n) { return n.classList.contains("row"); })[0];
-    if (scroll && first) { first.scrollIntoView({block: "center"}); }
+    if (scroll && first) { reveal(first.id); first.scrollIntoView({block: "center"}); }
     var marks = data.marks.filter(function (m) { return want[m[1]]; });
     if (marks.length) {
       var lo = Math.min.apply(null, marks.map(function (m) { return m[0]; }));
@@ -240,6 +292,97 @@ REPORT_JS = r"""
   });
   document.getElementById("only-findings").addEventListener("change", function (e) {
     document.body.classList.toggle("only-findings", e.target.checked);
+  });
+
+  // -- paged tables: the ledger's rows wait in hidden <tbody> pages, the trace's in data
+  function Pager(table, count, size, show) {
+    var box = document.querySelector('.pager[data-table="' + table + '"]');
+    var self = {page: 0, pages: Math.max(1, Math.ceil(count / size))};
+    self.go = function (page) {
+      self.page = Math.max(0, Math.min(self.pages - 1, page));
+      show(self.page);
+      box.querySelector(".at").textContent = data.words.rows
+        .replace("{first}", count ? self.page * size + 1 : 0)
+        .replace("{last}", Math.min(count, (self.page + 1) * size))
+        .replace("{count}", count);
+      box.querySelector(".prev").disabled = self.page === 0;
+      box.querySelector(".next").disabled = self.page >= self.pages - 1;
+    };
+    box.querySelector(".prev").addEventListener("click", function () { self.go(self.page - 1); });
+    box.querySelector(".next").addEventListener("click", function () { self.go(self.page + 1); });
+    self.go(0);
+    return self;
+  }
+  var bodies = document.querySelectorAll(".ledger tbody.page");
+  var ledgerPager = Pager("ledger", document.querySelectorAll(".ledger tr.row").length,
+    data.ledger_page, function (page) {
+      bodies.forEach(function (b, i) { b.hidden = i !== page; });
+    });
+  var traceBody = document.getElementById("trace-rows");
+  function traceRow(r) {
+    var state = names.states[r[3]], numbers = data.cited[r[0]] || "";
+    var point = names.points[r[6]];
+    return '<tr id="ev-' + r[0] + '"' + (numbers ? ' class="cited"' : "") +
+      ' data-findings="' + numbers + '"><td>' + r[0] + "</td><td>" + esc(when(r[1])) +
+      "</td><td>" + esc(names.terminals[r[2]]) + '</td><td><span class="state s-' +
+      esc(state[0]) + '">' + esc(state[1]) + "</span></td><td>" + esc(names.lanes[r[4]]) +
+      "</td><td>" + esc(names.records[r[5]]) + (point ? "<br><small>" + esc(point) +
+      "</small>" : "") + "</td><td>" + esc(names.texts[r[7]]) + "</td></tr>";
+  }
+  var tracePager = Pager("trace", data.trace.length, data.page, function (page) {
+    traceBody.innerHTML = data.trace.slice(page * data.page, (page + 1) * data.page)
+      .map(traceRow).join("");
+  });
+  // the element of an id, its page shown first (a trace row is drawn when its page is)
+  function reveal(id) {
+    if (/^ev-/.test(id) && traceAt[id.slice(3)] !== undefined) {
+      var page = Math.floor(traceAt[id.slice(3)] / data.page);
+      if (page !== tracePager.page) { tracePager.go(page); }
+    }
+    var node = document.getElementById(id);
+    var body = node && node.closest && node.closest(".ledger tbody.page");
+    if (body && body.hidden) {
+      ledgerPager.go(Array.prototype.indexOf.call(bodies, body));
+    }
+    return node;
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest('a[href^="#"]');
+    if (!a) { return; }
+    var node = reveal(a.getAttribute("href").slice(1));
+    if (node) { e.preventDefault(); node.scrollIntoView({block: "center"}); flash([node]);
+      history.replaceState(null, "", a.getAttribute("href")); }
+  });
+  if (location.hash.length > 1) {
+    var target = reveal(location.hash.slice(1));
+    if (target) { target.scrollIntoView({block: "center"}); }
+  }
+  // -- a slip shown as its text, drawn as a picture on request (from the text: no data)
+  function drawSlip(pre) {
+    var lines = pre.textContent.split("\n"), px = 12, lh = 15;
+    var cols = Math.max(24, Math.max.apply(null, lines.map(function (l) { return l.length; })));
+    var canvas = document.createElement("canvas"), c = canvas.getContext("2d");
+    c.font = px + "px monospace";
+    var cw = c.measureText("M").width;
+    canvas.width = Math.ceil(cols * cw + 24);
+    canvas.height = lines.length * lh + 24;
+    c.fillStyle = "#fffdf7"; c.fillRect(0, 0, canvas.width, canvas.height);
+    c.fillStyle = "#111"; c.font = px + "px monospace"; c.textBaseline = "top";
+    lines.forEach(function (l, i) { c.fillText(l, 12, 12 + i * lh); });
+    var img = document.createElement("img");
+    img.src = canvas.toDataURL("image/png");
+    img.alt = pre.textContent;
+    return img;
+  }
+  document.querySelectorAll(".slip button.draw").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var fig = b.parentNode, pre = fig.querySelector("pre.paper");
+      var img = fig.querySelector("img");
+      if (!img) { img = drawSlip(pre); fig.insertBefore(img, pre); img.hidden = true; }
+      var picture = img.hidden;
+      img.hidden = !picture; pre.hidden = picture;
+      b.textContent = picture ? data.words.text : data.words.picture;
+    });
   });
   window.addEventListener("resize", draw);
   draw();

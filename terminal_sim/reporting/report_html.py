@@ -1,8 +1,8 @@
 """``report.html``: one run on one page, for people who would rather look than read JSON.
 
-The page is self-contained: styles and script are inline, receipts are PNG ``data:``
-URIs, and nothing is loaded from a network, so it opens from disk in any browser and
-can be attached to a CI run. It shows
+The page is self-contained: styles and script are inline, receipts behind findings are
+PNG ``data:`` URIs, and nothing is loaded from a network, so it opens from disk in any
+browser and can be attached to a CI run. It shows
 
 * the verdict, the expectations and the counts;
 * the stories: each finding's causal chain in plain words (:mod:`terminal_sim.reporting.explain`),
@@ -15,9 +15,14 @@ can be attached to a CI run. It shows
   the rows behind findings are marked, and picking a finding lights its rows;
 * the whole trace, each record in words.
 
-Everything on the page is static HTML but the timeline and the highlighting, so it
-reads without script too. :func:`write_report_html` builds it from a run directory's
-artifacts (it can be regenerated any time) or from a :class:`RunResult` in memory.
+A day of thousands of sales stays quick to write and to open: only the receipts behind
+a finding are drawn as pictures (each other receipt is its own text, which the page's
+script draws as a picture on request, from the text: no bytes for it in the file); the
+paper-and-books table is paged (:data:`LEDGER_PAGE_ROWS` rows a page, every row shown
+without script); the trace is compact data (:mod:`terminal_sim.reporting.report_data`)
+from which the script draws the timeline and the trace table a page at a time.
+:func:`write_report_html` builds the page from a run directory's artifacts (it can be
+regenerated any time) or from a :class:`RunResult` in memory.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from terminal_sim.base.money import format_amount
 from terminal_sim.reporting.explain import Narrator, Story, format_virtual
 from terminal_sim.reporting.i18n import Catalogue
 from terminal_sim.reporting.receipt_images import ReceiptArt
-from terminal_sim.reporting.report_assets import BASE_CSS, REPORT_CSS, REPORT_JS
+from terminal_sim.reporting.report_assets import BASE_CSS, NOSCRIPT_CSS, REPORT_CSS, REPORT_JS
+from terminal_sim.reporting.report_data import page_data, page_data_json
 from terminal_sim.reporting.run_view import (
     LedgerRow,
     RunView,
@@ -41,7 +47,7 @@ from terminal_sim.reporting.run_view import (
     load_run_dir,
     view_of_result,
 )
-from terminal_sim.reporting.timeline import LANES, lane_of, state_spans
+from terminal_sim.reporting.timeline import LANES
 from terminal_sim.scenario.schema import FINDING_CODES
 
 if TYPE_CHECKING:
@@ -50,6 +56,10 @@ if TYPE_CHECKING:
 __all__ = ["REPORT_NAME", "render_report_html", "write_report_html"]
 
 REPORT_NAME = "report.html"
+
+#: Rows of the paper-and-books table the page shows at once (the rest wait, hidden, for
+#: the page's script to page to them; without script they are all shown).
+LEDGER_PAGE_ROWS = 100
 
 #: Colours of the lifecycle states (bands on the timeline, pills in tables).
 STATE_COLOURS = {
@@ -86,11 +96,6 @@ class _Page:
         self.finding_stories: list[Story] = [self.narrator.story(n)
                                              for n in range(1, len(self.findings) + 1)]
         self.stories = self.narrator.stories()
-        # trace id -> finding numbers whose chain or evidence cites it
-        self.cited: dict[int, list[int]] = {}
-        for number, finding in enumerate(self.findings, start=1):
-            for ident in finding.get("trace_ids") or []:
-                self.cited.setdefault(int(ident), []).append(number)
 
     def when(self, t: int | None) -> str:
         if t is None:
@@ -113,7 +118,8 @@ class _Page:
             '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
             "img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">",
             f"<title>{h(title)}</title>",
-            f"<style>{BASE_CSS}{REPORT_CSS}</style></head><body>",
+            f"<style>{BASE_CSS}{REPORT_CSS}</style>",
+            f"<noscript><style>{NOSCRIPT_CSS}</style></noscript></head><body>",
             self._header(report),
             f'<nav class="toc"><a href="#stories">{_("Stories")}</a><a href="#findings">'
             f'{_("Findings")}</a><a href="#timeline">{_("Timeline")}</a><a href="#ledger">'
@@ -126,7 +132,7 @@ class _Page:
             "<footer>" + ht(_("terminal-sim · every time is virtual time since the start of "
                              "the run (T+h:mm:ss), with the calendar time it stands for"))
             + "</footer>",
-            f'<script type="application/json" id="timeline-data">{self._timeline_json()}'
+            f'<script type="application/json" id="timeline-data">{self._data_json()}'
             "</script>",
             f"<script>{self._script()}</script>",
             "</body></html>",
@@ -272,56 +278,35 @@ class _Page:
                    "record.")) + "</p></noscript></section>"
         )
 
-    def _timeline_json(self) -> str:
-        lanes = [key for key, _ in LANES]
-        items = []
-        for record in self.view.trace:
-            items.append([record["t"], lanes.index(lane_of(record)), record["id"],
-                          record.get("terminal") or "",
-                          f"{self.when(record['t'])} · {self.narrator.describe(record)}"])
-        for message in self.view.host_messages:
-            items.append([message["vt"], lanes.index("host"), 0, message["terminal_id"],
-                          f"{self.when(message['vt'])} · "
-                          + self._("host {direction} {mti} STAN {stan}",
-                                   direction=self._state(message["direction"]),
-                                   mti=message["mti"], stan=message["stan"])
-                          + (self._(" response {rc}", rc=message["response_code"])
-                             if message.get("response_code") else "")])
-        spans = state_spans(self.view.trace, self.view.virtual_ms)
-        marks = []
-        for number, story in enumerate(self.finding_stories, start=1):
-            if story.diverged_t is not None:
-                marks.append([story.diverged_t, number, self.findings[number - 1]["code"],
-                              story.diverged_id or 0])
-        data = {
-            "end": max(self.view.virtual_ms, 1),
-            "start": self.view.start.isoformat() if self.view.start else None,
-            "lanes": [[key, self._(label)] for key, label in LANES],
-            "terminals": sorted({span[0] for span in spans}),
-            "colours": STATE_COLOURS,
-            "items": items,
-            "spans": [list(span) for span in spans],
-            "marks": marks,
-        }
-        # "</" must not end the script element early
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    def _data_json(self) -> str:
+        data = page_data(self.view, self.narrator, self._, self.finding_stories,
+                         STATE_COLOURS, self._state)
+        data["ledger_page"] = LEDGER_PAGE_ROWS
+        return page_data_json(data)
 
     # -- paper and books side by side ---------------------------------------------------------
 
-    def _slip_html(self, slip: Slip) -> str:
+    def _slip_html(self, slip: Slip, *, picture: bool) -> str:
+        """The slip as a picture (``picture``: behind a finding) or as its own text, which
+        the page's script draws as a picture on request."""
         _ = self._
         flags = []
         if slip.paper.blank:
             flags.append(_("blank"))
         if slip.paper.truncated:
             flags.append(_("cut off"))
-        if not slip.exact:
+        if picture and not slip.exact:
             flags.append(_("drawn from its text"))
         when = _(" · printed {when}", when=self.when(slip.t)) if slip.t is not None else ""
         caption = f"{slip.ref}{when}" + (f" · {_(', ').join(flags)}" if flags else "")
-        alt = slip.paper.text or (_("blank slip") if slip.paper.blank else _("slip"))
-        return (f'<figure class="slip" id="slip-{h(slip.ref.replace("#", "-"))}">'
-                f'<img src="{self.art.data_uri(slip.receipt)}" alt="{h(alt)}">'
+        ident = h(slip.ref.replace("#", "-"))
+        if picture:
+            alt = slip.paper.text or (_("blank slip") if slip.paper.blank else _("slip"))
+            paper = f'<img src="{self.art.data_uri(slip.receipt)}" alt="{h(alt)}">'
+        else:
+            paper = (f'<pre class="paper">{ht(slip.paper.text)}</pre><button type="button" '
+                     f'class="draw">{ht(_("paper as picture"))}</button>')
+        return (f'<figure class="slip" id="slip-{ident}">{paper}'
                 f"<figcaption>{h(caption)}</figcaption></figure>")
 
     def _cells(self, record: dict[str, Any] | None, fields: Iterable[tuple[str, str]],
@@ -337,7 +322,7 @@ class _Page:
             elif key.endswith("_vt") and isinstance(value, int) and value >= 0:
                 value = f"T+{format_virtual(value)}"
             if value not in ("", None, -1):
-                lines.append(f"<div><span class=k>{h(self._(label))}</span> {h(value)}</div>")
+                lines.append(f"<i class=k>{h(self._(label))}</i> {h(value)}<br>")
         return "".join(lines)
 
     def _ledger_row(self, row: LedgerRow) -> str:
@@ -345,7 +330,8 @@ class _Page:
                          f'href="#finding-{n}">#{n} {h(self.findings[n - 1]["code"])}</a>'
                          for n in row.findings)
         _ = self._
-        paper = "".join(self._slip_html(s) for s in row.slips) or \
+        paper = "".join(self._slip_html(s, picture=bool(row.findings))
+                        for s in row.slips) or \
             f'<div class="absent">{ht(_("no receipt"))}</div>'
         journal = self._cells(row.journal, (("stan", "STAN"), ("amount_minor", "amount"),
                                             ("masked_pan", "card"), ("rrn", "RRN"),
@@ -384,9 +370,13 @@ class _Page:
                + ht(_("only rows with findings")) + "</label></p>",
                '<table class="ledger"><thead><tr>'
                + "".join(f"<th>{ht(_(head))}</th>" for head in heads)
-               + "</tr></thead><tbody>"]
-        out += [self._ledger_row(row) for row in self.rows]
-        out.append("</tbody></table></section>")
+               + "</tr></thead>"]
+        for first in range(0, len(self.rows), LEDGER_PAGE_ROWS):
+            hidden = " hidden" if first else ""  # the page's script pages through them
+            out.append(f'<tbody class="page"{hidden}>')
+            out += [self._ledger_row(row) for row in self.rows[first:first + LEDGER_PAGE_ROWS]]
+            out.append("</tbody>")
+        out.append(f'</table>{self._pager("ledger")}</section>')
         return "\n".join(out)
 
     # -- words of values -----------------------------------------------------------------------
@@ -395,9 +385,6 @@ class _Page:
         """A lifecycle, journal or host state as a reader says it (the page keeps the
         identifier in its class names)."""
         return self._.in_context("state", state) if state else state
-
-    def _lane(self, lane: str) -> str:
-        return self._.in_context("lane", lane)
 
     def _cause(self, cause: dict[str, Any]) -> str:
         text = self._("{fault} ({effect})", fault=cause.get("fault"),
@@ -417,33 +404,24 @@ class _Page:
 
     # -- the trace ----------------------------------------------------------------------------
 
+    def _pager(self, table: str) -> str:
+        _ = self._
+        return (f'<p class="pager" data-table="{table}"><button type="button" class="prev">'
+                f'{ht(_("previous"))}</button> <span class="at"></span> <button type="button" '
+                f'class="next">{ht(_("next"))}</button></p>')
+
     def _trace(self) -> str:
         _ = self._
         heads = ("id", "time", "terminal", "state", "lane", "record", "what happened")
-        out = [f'<section id="trace"><h2>{ht(_("Trace"))}</h2>',
-               '<p class="hint">' + ht(_("{count} records of trace.jsonl, in words. Records "
-                                         "behind a finding are marked.",
-                                         count=len(self.view.trace))) + "</p>",
-               '<table class="trace"><thead><tr>'
-               + "".join(f"<th>{ht(_(head))}</th>" for head in heads)
-               + "</tr></thead><tbody>"]
-        for record in self.view.trace:
-            ident = record["id"]
-            cited = self.cited.get(ident, [])
-            cls = ' class="cited"' if cited else ""
-            numbers = " ".join(str(n) for n in cited)
-            state = record.get("state") or ""
-            point = record.get("crash_point") or ""
-            out.append(
-                f'<tr id="ev-{ident}"{cls} data-findings="{numbers}"><td>{ident}</td>'
-                f"<td>{h(self.when(record['t']))}</td><td>{h(record.get('terminal'))}</td>"
-                f'<td><span class="state s-{h(state)}">{h(self._state(state))}</span></td>'
-                f"<td>{h(self._lane(lane_of(record)))}</td><td>{h(record['kind'])} "
-                f"{h(record['name'])}"
-                + (f"<br><small>{h(point)}</small>" if point else "")
-                + f"</td><td>{h(self.narrator.describe(record))}</td></tr>")
-        out.append("</tbody></table></section>")
-        return "\n".join(out)
+        return (f'<section id="trace"><h2>{ht(_("Trace"))}</h2><p class="hint">'
+                + ht(_("{count} records of trace.jsonl, in words. Records behind a finding "
+                       "are marked.", count=len(self.view.trace))) + "</p>"
+                '<table class="trace"><thead><tr>'
+                + "".join(f"<th>{ht(_(head))}</th>" for head in heads)
+                + f'</tr></thead><tbody id="trace-rows"></tbody></table>{self._pager("trace")}'
+                "<noscript><p>" + ht(_("The trace table is drawn by script; trace.jsonl beside "
+                                       "this page holds every record.")) + "</p></noscript>"
+                "</section>")
 
 
 def render_report_html(view: RunView, *, lang: str = "en") -> str:

@@ -27,9 +27,11 @@ import datetime as dt
 import json
 import re
 import sqlite3
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,19 +64,43 @@ class NotARunDirectory(ConfigurationError):
     """A directory that ``pos-sim run`` did not write (or that is damaged)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Slip:
-    """One receipt off a printer: what reconciliation read, and what to draw."""
+    """One receipt off a printer: what reconciliation read, and what to draw.
+
+    What to draw (:attr:`receipt`, :attr:`exact`) is read again from the printer's bytes
+    only when asked: a page that shows most slips as their text never pays for it.
+    """
 
     paper: PaperReceipt
-    receipt: Receipt  # the elements to draw
-    exact: bool  # drawn from the printer's own bytes (False: from the text alone)
     print_id: int | None = None  # the trace record that sent its bytes to the printer
     t: int | None = None  # when, in virtual ms
+    stream: bytes = field(default=b"", repr=False, compare=False)  # its terminal's bytes
+    on_roll: Receipt | None = field(default=None, repr=False, compare=False)  # a live roll's
 
     @property
     def ref(self) -> str:
         return self.paper.ref
+
+    @property
+    def receipt(self) -> Receipt:
+        """The elements to draw."""
+        return self._drawing[0]
+
+    @property
+    def exact(self) -> bool:
+        """Drawn from the printer's own bytes (False: from the text alone)."""
+        return self._drawing[1]
+
+    @cached_property
+    def _drawing(self) -> tuple[Receipt, bool]:
+        receipt = self.on_roll if self.on_roll is not None else _elements_from_bytes(
+            self.stream, self.paper)
+        if receipt is not None:
+            return receipt, True
+        from terminal_sim.reporting.receipt_images import text_receipt
+
+        return text_receipt(self.paper.text, truncated=self.paper.truncated), False
 
 
 @dataclass
@@ -219,13 +245,13 @@ def print_records(trace: Iterable[dict[str, Any]]) -> dict[str, list[tuple[int, 
 
 def _printed_by(entries: list[tuple[int, int, int]], paper: PaperReceipt
                 ) -> tuple[int | None, int | None]:
-    """The last print job that started inside this receipt's bytes: it made the paper."""
-    best: tuple[int, int, int] | None = None
-    for entry in entries:
-        if paper.start_offset <= entry[0] < max(paper.end_offset, paper.start_offset + 1):
-            best = entry if best is None or entry[1] > best[1] else best
-    if best is None:
+    """The last print job that started inside this receipt's bytes: it made the paper.
+    ``entries`` are sorted by byte offset (:func:`print_records`)."""
+    first = bisect_left(entries, (paper.start_offset,))
+    end = bisect_left(entries, (max(paper.end_offset, paper.start_offset + 1),))
+    if first >= end:
         return None, None
+    best = max(entries[first:end], key=lambda entry: entry[1])
     return best[1], best[2]
 
 
@@ -250,24 +276,16 @@ def _elements_from_bytes(stream: bytes, paper: PaperReceipt) -> Receipt | None:
 def _slips(papers: Iterable[PaperReceipt], streams: dict[str, bytes],
            trace: list[dict[str, Any]], devices: dict[str, list[Receipt]] | None = None
            ) -> list[Slip]:
-    from terminal_sim.reporting.receipt_images import text_receipt
-
     printed = print_records(trace)
     slips = []
     for paper in papers:
-        receipt: Receipt | None = None
-        exact = True
+        on_roll: Receipt | None = None
         if devices is not None and paper.terminal_id in devices:
-            on_roll = devices[paper.terminal_id]
-            if paper.index - 1 < len(on_roll):
-                receipt = on_roll[paper.index - 1]
-        if receipt is None and paper.terminal_id in streams:
-            receipt = _elements_from_bytes(streams[paper.terminal_id], paper)
-        if receipt is None:
-            receipt = text_receipt(paper.text, truncated=paper.truncated)
-            exact = False
+            roll = devices[paper.terminal_id]
+            if paper.index - 1 < len(roll):
+                on_roll = roll[paper.index - 1]
         print_id, t = _printed_by(printed.get(paper.terminal_id, []), paper)
-        slips.append(Slip(paper, receipt, exact, print_id, t))
+        slips.append(Slip(paper, print_id, t, streams.get(paper.terminal_id, b""), on_roll))
     return slips
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import json
 import re
 import string
 from pathlib import Path
@@ -135,6 +136,13 @@ def test_report_html_in_chinese_has_no_english_word(name: str, scenario_runs: Ru
     page = render_report_html(view, lang="zh-CN")
     assert '<html lang="zh-CN">' in page
     assert english_words(visible_text(page), identifiers(view)) == []
+    # the words the page's script shows: the trace table, the timeline, the pager
+    blob = page.split('id="timeline-data">', 1)[1].split("</script>", 1)[0]
+    data = json.loads(blob)
+    shown = [*data["names"]["texts"], *(label for _, label in data["names"]["states"]),
+             *data["names"]["lanes"], *data["words"].values()]
+    text = re.sub(r"\{[a-z]+\}", "", "\n".join(shown))  # the script fills in {fields}
+    assert english_words(text, identifiers(view)) == []
     assert english_words(explain_text(view, lang="zh-CN"), identifiers(view)) == []
     for number in range(1, min(len(view.findings), 3) + 1):  # the headline of one finding
         assert english_words(explain_text(view, finding=number, lang="zh-CN"),

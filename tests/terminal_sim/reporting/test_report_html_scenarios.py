@@ -44,8 +44,14 @@ def test_report_of_each_scenario(name: str, scenario_runs: dict[str, tuple[Path,
     assert "<link" not in html
     assert "@import" not in html
 
+    # receipts behind a finding are pictures, the others their own text (drawn on request)
     images = IMAGE.findall(html)
-    assert len(images) == len(result.evidence.receipts)  # every receipt, drawn once
+    texts = html.count('<pre class="paper">')
+    assert len(images) + texts == len(result.evidence.receipts)  # every receipt, once
+    for row in re.findall(r'<tr id="row-[^"]*" class="row has-finding".*?</tr>', html,
+                          re.DOTALL):
+        assert '<pre class="paper">' not in row
+        assert row.count("<figure") == row.count('<img src="data:image/png')
     for encoded in images[:3]:
         picture = Image.open(io.BytesIO(base64.b64decode(encoded)))
         assert picture.format == "PNG"
@@ -107,11 +113,13 @@ def test_the_timeline_has_its_lanes_and_marks(
     data = json.loads(blob.group(1))
     lanes = [lane for lane, _ in data["lanes"]]
     assert {"iso", "paper", "fault", "power", "journal"} <= set(lanes)
-    used = {lanes[item[1]] for item in data["items"]}
-    assert {"iso", "paper", "fault", "power", "journal", "host"} <= used
+    used = {lanes[row[4]] for row in data["trace"]}
+    assert {"iso", "paper", "fault", "power", "journal"} <= used
+    assert data["host"]  # the host's messages, on the host lane
     assert {span[1] for span in data["spans"]} >= {"idle", "off"}
     # each finding is marked where its paper and books part: the power dip after the print
     assert len(data["marks"]) == 3
-    print_t = min(item[0] for item in data["items"] if "APPROVED" in item[4]
-                  and "STAN 000005" in item[4])
+    texts = data["names"]["texts"]
+    print_t = min(row[1] for row in data["trace"] if "APPROVED" in texts[row[7]]
+                  and "STAN 000005" in texts[row[7]])
     assert {mark[0] for mark in data["marks"]} == {print_t}

@@ -147,10 +147,22 @@ def test_a_report_opened_from_disk(browser: Any, artifacts: Path, nightly_run: P
     page.goto(report.resolve().as_uri())
     page.wait_for_selector("#tl-chart svg rect.item", timeout=TIMEOUT_MS)
     assert page.locator("#tl-chart svg path.mark").count() == 40  # every finding marked
-    images = page.locator(".ledger figure.slip img")
-    assert images.count() == 52
+    # the receipts behind findings are pictures; the others their text, a picture on request
+    behind = page.locator(".ledger tr.has-finding figure.slip")
+    assert behind.count() > 0
+    assert page.locator(".ledger tr.has-finding figure.slip img").count() == behind.count()
+    assert page.locator(".ledger figure.slip img").count() == behind.count()
+    assert page.locator(".ledger figure.slip pre.paper").count() == 52 - behind.count()
     assert page.evaluate("Array.from(document.images).every(i => i.complete && "
                          "i.naturalWidth > 500)")
+    text_slip = page.locator(".ledger figure.slip:has(pre.paper)").first
+    text_slip.locator("button.draw").click()
+    drawn = text_slip.locator("img")
+    assert drawn.count() == 1
+    assert drawn.is_visible()
+    assert page.evaluate("(f) => f.querySelector('img').naturalWidth > 200",
+                         text_slip.element_handle())
+    assert not text_slip.locator("pre.paper").is_visible()
     story = page.locator("article.story").first.inner_text()
     assert "20 blank slips" in story
     assert "spooler" in story
@@ -181,3 +193,29 @@ def test_replay_reaches_the_blank_slips(browser: Any, artifacts: Path,
         assert problems == []
     finally:
         studio.stop()
+
+
+@pytest.mark.slow
+def test_a_big_report_pages_its_rows(browser: Any, tmp_path: Path) -> None:
+    """A 250-sale day: receipts as text, the ledger and the trace a page at a time."""
+    from terminal_sim.harness.run import run_scenario
+    from tests.terminal_sim.reporting.test_report_html_big_day import scaled_day
+
+    run_scenario(scaled_day(250), out_dir=tmp_path / "run")
+    page = browser.new_page()
+    problems = _watch(page)
+    page.goto((tmp_path / "run" / "report.html").resolve().as_uri())
+    page.wait_for_selector("#trace-rows tr", timeout=TIMEOUT_MS)
+    visible = page.locator(".ledger tr.row:visible")
+    assert visible.count() == 100
+    assert page.locator("#trace-rows tr").count() == 200
+    assert page.locator("#ev-201").count() == 0
+    page.click('.pager[data-table="ledger"] button.next')
+    assert visible.count() == 100
+    assert page.locator(".ledger tr.row").nth(100).is_visible()
+    assert not page.locator(".ledger tr.row").first.is_visible()
+    page.click('.pager[data-table="trace"] button.next')
+    assert page.locator("#ev-201").is_visible()
+    page.click("#only-findings")  # no findings on a happy day: no row left
+    assert visible.count() == 0
+    assert problems == []
