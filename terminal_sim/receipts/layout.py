@@ -195,6 +195,10 @@ def _amount(value: str) -> tuple[int | None, str]:
     return (-units if sign else units), currency
 
 
+_FIELD_OF_KEY = {"terminal": "terminal_id", "merchant": "merchant_id", "date": "printed_at",
+                 "card": "masked_pan", "auth": "approval_code", "response": "response_code"}
+
+
 def read_slip(text: str) -> SlipFacts:
     """Parse the text of a printed slip; fields that are not on paper stay empty."""
     values: dict[str, Any] = {}
@@ -202,7 +206,7 @@ def read_slip(text: str) -> SlipFacts:
     by_label = {v: k for k, v in LABELS.items()}
     after_rule = 0
     for line in lines:
-        if line and set(line) == {"-"}:
+        if line and not line.strip("-"):  # a rule: dashes only
             after_rule += 1
             continue
         if line.startswith("*** ") and line.endswith(" ***"):
@@ -218,11 +222,7 @@ def read_slip(text: str) -> SlipFacts:
             if key == "amount":
                 values["amount_minor"], values["currency"] = _amount(value)
             elif key is not None:
-                field_name = {
-                    "terminal": "terminal_id", "merchant": "merchant_id", "date": "printed_at",
-                    "card": "masked_pan", "auth": "approval_code", "response": "response_code",
-                }.get(key, key)
-                values[field_name] = value
+                values[_FIELD_OF_KEY.get(key, key)] = value
             continue
         if after_rule == 2 and line and "outcome" not in values:
             values["outcome"] = line
