@@ -6,7 +6,7 @@ where ``step`` is the event that started the batch or the effect just done.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from terminal_sim.base.cards import Card
@@ -110,7 +110,11 @@ class JournalEntry:
     sent_at: str = ""
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        # a flat record of str and int: no recursive ``asdict`` (it deep-copies each value)
+        return {name: getattr(self, name) for name in _ENTRY_FIELDS}
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(JournalEntry))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,19 @@ cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.wri
 then scans the text character by character for a character the page cannot encode
 (every code page encodes ASCII as itself) and encodes it character by character into
 exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
-:func:`_text` sends those bytes itself, in the same single ``_raw`` call; the first text
-of a job (which selects the code page), non-ASCII text, a disabled or unknown encoder and
-printer classes that override ``text()`` still go through python-escpos. The bytes are
-identical (``tests/terminal_sim/receipts/test_layout_fast_text.py`` checks it).
+:func:`_text` sends those bytes itself, in the same single ``_raw`` call. Before the first
+text of a job python-escpos sorts every code page to pick one; which page it picks for
+ASCII depends only on the pages it used before, so the choice is remembered per encoder
+and its ``ESC t`` sent the way python-escpos sends it. Non-ASCII text, a disabled or
+unknown encoder and printer classes that override ``text()`` still go through
+python-escpos. The bytes are identical
+(``tests/terminal_sim/receipts/test_layout_fast_text.py`` checks it).
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -63,22 +67,55 @@ def _escpos_text_method() -> Any:
     return escpos_module().Escpos.text
 
 
-def _plain_text_ok(device: Any) -> bool:
-    """Does ``device.text`` do what python-escpos's ``Escpos.text`` does, with a code page
-    already selected and the encoder switching pages as needed (not disabled)?"""
+def _escpos_magic(device: Any) -> Any:
+    """The encoder of ``device`` when ``device.text`` is python-escpos's ``Escpos.text``
+    with its encoder switching pages as needed (not disabled); else None."""
     if getattr(type(device), "text", None) is not _escpos_text_method():
-        return False
+        return None
     magic = getattr(device, "magic", None)
-    return magic is not None and magic.encoding is not None and not magic.disabled
+    return magic if magic is not None and not magic.disabled else None
+
+
+#: per python-escpos ``Encoder``: the page ``find_suitable_encoding`` picks for an ASCII
+#: character, by the set of pages used before. That set is all the choice reads: it sorts
+#: the pages (used ones first) and takes the first that encodes the character, and every
+#: page that loads encodes ASCII (``Encoder.can_encode``).
+_ASCII_PAGE: weakref.WeakKeyDictionary[Any, dict[frozenset[str], str]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _select_ascii_page(magic: Any) -> bool:
+    """What ``MagicEncode.write`` does before the first ASCII text of a job (no page
+    selected): pick a page, note it used, send its ``ESC t`` command. False when no page
+    fits (python-escpos then writes its default symbol: left to it)."""
+    encoder = magic.encoder
+    chosen = _ASCII_PAGE.setdefault(encoder, {})
+    used = frozenset(encoder.used_encodings)
+    page = chosen.get(used)
+    if page is None:
+        page = encoder.find_suitable_encoding("A")  # notes the page used itself
+        if not page:
+            return False
+        chosen[used] = page
+    else:
+        encoder.used_encodings.add(page)
+    magic.write_with_encoding(page, None)  # the page change alone
+    return True
 
 
 def _text(device: Any, text: str) -> None:
     """``device.text(text)``, with 7-bit ASCII sent as its bytes once python-escpos has
-    selected a code page (see the module docstring: the bytes are the same)."""
-    if text.isascii() and _plain_text_ok(device):
-        write_raw(device, text.encode("ascii"))
-    else:
-        device.text(text)
+    selected a code page, and the page selection of a job's first ASCII text remembered
+    (see the module docstring: the bytes are the same)."""
+    if text.isascii():
+        magic = _escpos_magic(device)
+        if magic is not None and magic.encoding is not None:
+            write_raw(device, text.encode("ascii"))
+            return
+        if magic is not None and text and _select_ascii_page(magic):
+            write_raw(device, text.encode("ascii"))
+            return
+    device.text(text)
 
 
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
@@ -195,6 +232,10 @@ def _amount(value: str) -> tuple[int | None, str]:
     return (-units if sign else units), currency
 
 
+_FIELD_OF_KEY = {"terminal": "terminal_id", "merchant": "merchant_id", "date": "printed_at",
+                 "card": "masked_pan", "auth": "approval_code", "response": "response_code"}
+
+
 def read_slip(text: str) -> SlipFacts:
     """Parse the text of a printed slip; fields that are not on paper stay empty."""
     values: dict[str, Any] = {}
@@ -202,7 +243,7 @@ def read_slip(text: str) -> SlipFacts:
     by_label = {v: k for k, v in LABELS.items()}
     after_rule = 0
     for line in lines:
-        if line and set(line) == {"-"}:
+        if line and not line.strip("-"):  # a rule: dashes only
             after_rule += 1
             continue
         if line.startswith("*** ") and line.endswith(" ***"):
@@ -218,11 +259,7 @@ def read_slip(text: str) -> SlipFacts:
             if key == "amount":
                 values["amount_minor"], values["currency"] = _amount(value)
             elif key is not None:
-                field_name = {
-                    "terminal": "terminal_id", "merchant": "merchant_id", "date": "printed_at",
-                    "card": "masked_pan", "auth": "approval_code", "response": "response_code",
-                }.get(key, key)
-                values[field_name] = value
+                values[_FIELD_OF_KEY.get(key, key)] = value
             continue
         if after_rule == 2 and line and "outcome" not in values:
             values["outcome"] = line

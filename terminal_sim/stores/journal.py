@@ -15,6 +15,7 @@ and :meth:`TerminalJournal.power_loss` rolls exactly those back.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -85,6 +86,11 @@ _UPSERT = (
     f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 )
 SYNCHRONOUS = ("FULL", "NORMAL")
+#: the states a record syncs to the back office in
+FINAL_STATES = ("approved", "declined", "failed", "voided", "reversed")
+_FINAL = frozenset(FINAL_STATES)
+_UNSYNCED_WHERE = (f"terminal_id = ? AND synced_vt < 0 "
+                   f"AND state IN ({', '.join('?' for _ in FINAL_STATES)})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,11 @@ class Journal:
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
         self._synchronous = ""
+        #: per terminal: the final records not synced yet (stan -> updated_vt), read from
+        #: the file on first use and kept up to date by the writes of
+        #: :class:`TerminalJournal`: a sync round then costs what is unsynced, not what
+        #: the journal holds (an index in the file would change the file)
+        self._to_sync: dict[str, dict[str, int]] = {}
 
     def terminal(self, terminal_id: str, durability: Durability) -> TerminalJournal:
         """The journal as one terminal sees it, with that terminal's durability settings."""
@@ -143,6 +154,20 @@ class Journal:
             return self._db.execute(sql, params)
         except sqlite3.Error as exc:
             raise JournalError(f"journal {self.path}: {exc}") from exc
+
+    def to_sync(self, terminal_id: str) -> dict[str, int]:
+        """The final records of ``terminal_id`` not synced yet: stan -> updated_vt."""
+        index = self._to_sync.get(terminal_id)
+        if index is None:
+            cursor = self.execute(f"SELECT stan, updated_vt FROM records WHERE {_UNSYNCED_WHERE}",
+                                  (terminal_id, *FINAL_STATES))
+            index = {row["stan"]: row["updated_vt"] for row in cursor.fetchall()}
+            self._to_sync[terminal_id] = index
+        return index
+
+    def forget_to_sync(self, terminal_id: str) -> None:
+        """Records changed in ways the index does not follow: read it again when needed."""
+        self._to_sync.pop(terminal_id, None)
 
     def row(self, terminal_id: str, stan: str) -> dict[str, Any] | None:
         found = self.execute(
@@ -183,7 +208,9 @@ class TerminalJournal:
         if entry.terminal_id != self.terminal_id:
             raise JournalError(f"entry of {entry.terminal_id} given to {self.terminal_id}")
         self.journal.set_synchronous(self.durability.synchronous)
-        before = self.journal.row(entry.terminal_id, entry.stan)
+        # only a commit that a power loss can take back needs the row as it was
+        before = (self.journal.row(entry.terminal_id, entry.stan)
+                  if self.durability.synchronous == "NORMAL" else None)
         db = self.journal
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -192,6 +219,12 @@ class TerminalJournal:
         except JournalError:
             db.execute("ROLLBACK")
             raise
+        index = db._to_sync.get(self.terminal_id)  # noqa: SLF001  (kept by this module)
+        if index is not None:  # the upsert wrote synced_vt back to -1
+            if entry.state in _FINAL:
+                index[entry.stan] = entry.updated_vt
+            else:
+                index.pop(entry.stan, None)
         self._committed(_Undo((entry.terminal_id, entry.stan), before, now))
 
     def _committed(self, undo: _Undo) -> None:
@@ -222,6 +255,8 @@ class TerminalJournal:
         self.settle(now)
         lost = []
         db = self.journal
+        if self._unsynced:
+            db.forget_to_sync(self.terminal_id)
         for undo in reversed(self._unsynced):
             terminal_id, stan = undo.key
             if undo.table == "saf":
@@ -251,22 +286,41 @@ class TerminalJournal:
     # sync mark only makes a record sync twice (the back office upserts), and the model
     # is about what the journal *claims* to have recorded.
 
-    FINAL_STATES = ("approved", "declined", "failed", "voided", "reversed")
-
     def unsynced_rows(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Final records the back office has not acknowledged, oldest first."""
-        placeholders = ", ".join("?" for _ in self.FINAL_STATES)
+        """Final records the back office has not acknowledged, oldest first.
+
+        The oldest ``limit`` are picked from :meth:`Journal.to_sync` and read by key; should
+        a row read not be what the index says, the index is read again from the file and
+        the rows are selected the plain way.
+        """
+        index = self.journal.to_sync(self.terminal_id)
+        if not index or limit <= 0:
+            return []
+        oldest = heapq.nsmallest(limit, [(vt, stan) for stan, vt in index.items()])
+        stans = [stan for _, stan in oldest]
         cursor = self.journal.execute(
-            f"SELECT * FROM records WHERE terminal_id = ? AND synced_vt < 0 "
-            f"AND state IN ({placeholders}) ORDER BY updated_vt, stan LIMIT ?",
-            (self.terminal_id, *self.FINAL_STATES, limit))
+            f"SELECT * FROM records WHERE terminal_id = ? AND stan IN "
+            f"({', '.join('?' for _ in stans)})", (self.terminal_id, *stans))
+        found = {row["stan"]: dict(row) for row in cursor.fetchall()}
+        rows = [found.get(stan) for stan in stans]
+        if all(row is not None and row["updated_vt"] == vt and row["synced_vt"] < 0
+               and row["state"] in _FINAL for row, (vt, _) in zip(rows, oldest, strict=True)):
+            return [row for row in rows if row is not None]
+        self.journal.forget_to_sync(self.terminal_id)
+        self.journal.to_sync(self.terminal_id)
+        cursor = self.journal.execute(
+            f"SELECT * FROM records WHERE {_UNSYNCED_WHERE} ORDER BY updated_vt, stan LIMIT ?",
+            (self.terminal_id, *FINAL_STATES, limit))
         return [dict(r) for r in cursor.fetchall()]
 
     def mark_synced(self, stans: list[str], now: int) -> None:
+        index = self.journal._to_sync.get(self.terminal_id)  # noqa: SLF001
         for stan in stans:
             self.journal.execute(
                 "UPDATE records SET synced_vt = ? WHERE terminal_id = ? AND stan = ?",
                 (now, self.terminal_id, stan))
+            if index is not None:
+                index.pop(stan, None)
 
     def evict(self, capacity: int, *, unsynced_too: bool,
               open_batch_from_vt: int | None = None) -> list[dict[str, Any]]:
@@ -278,11 +332,13 @@ class TerminalJournal:
         ``open_batch_from_vt`` neither is a record of the open batch (finished at or
         after that virtual time): settlement counts from the journal.
         """
+        if capacity <= 0:  # no limit: nothing to count
+            return []
         count = self.journal.execute(
             "SELECT count(*) FROM records WHERE terminal_id = ?", (self.terminal_id,)
         ).fetchone()[0]
         excess = count - capacity
-        if capacity <= 0 or excess <= 0:
+        if excess <= 0:
             return []
         condition = "" if unsynced_too else "AND synced_vt >= 0 "
         params: tuple[Any, ...] = (self.terminal_id,)
@@ -295,9 +351,12 @@ class TerminalJournal:
         victims = [dict(r) for r in self.journal.execute(
             f"SELECT * FROM records WHERE terminal_id = ? AND state != 'pending' {condition}"
             "ORDER BY updated_vt, stan LIMIT ?", (*params, excess)).fetchall()]
+        index = self.journal._to_sync.get(self.terminal_id)  # noqa: SLF001
         for row in victims:
             self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
                                  (self.terminal_id, row["stan"]))
+            if index is not None:
+                index.pop(row["stan"], None)
         return victims
 
     # -- migration (a software update's schema change) -----------------------------------
@@ -320,6 +379,7 @@ class TerminalJournal:
         for stan in removed:  # one committed transaction per record, as the tool works
             self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
                                  (self.terminal_id, stan))
+        self.journal.forget_to_sync(self.terminal_id)
         return len(records) - len(removed), removed
 
     def backup(self) -> list[dict[str, Any]]:
@@ -341,6 +401,7 @@ class TerminalJournal:
                    f"VALUES ({', '.join(':' + c for c in columns)})")
             for row in restored:
                 self.journal.execute(sql, row)
+            self.journal.forget_to_sync(self.terminal_id)
         return [row["stan"] for row in restored]
 
     # -- store and forward -------------------------------------------------------------
