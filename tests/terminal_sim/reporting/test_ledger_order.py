@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from terminal_sim.evidence.sources import PaperReceipt
 from terminal_sim.receipts.layout import read_slip
-from terminal_sim.reporting.receipt_images import text_receipt
 from terminal_sim.reporting.run_view import RunView, Slip
 
 
@@ -12,7 +11,7 @@ def _blank(index: int) -> Slip:
     paper = PaperReceipt(terminal_id="T0000002", index=index, text="", truncated=False,
                          blank=True, start_offset=index * 10, end_offset=index * 10 + 9,
                          facts=read_slip(""))
-    return Slip(paper, text_receipt(""), exact=False, t=29_100_000)
+    return Slip(paper, t=29_100_000)
 
 
 def test_paper_of_one_moment_sorts_by_number_not_as_text() -> None:
