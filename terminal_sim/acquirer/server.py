@@ -122,8 +122,7 @@ class AcquirerServer:
         self.port = port
         self.max_frame = max_frame
         self.framing = framing
-        # live: the real local wall clock at start, then monotonic time at speed 1 (the
-        # one place the acquirer reads real time; simulated runs hand it virtual time)
+        # live: real wall clock at start, then monotonic (simulated runs: virtual time)
         self.clock: Clock = clock or ScaledClock(dt.datetime.now().replace(microsecond=0))
         self.backlog = backlog
         self.grace_s = grace_s
