@@ -36,12 +36,11 @@ class WatchedLedger(HostLedger):
 def test_no_reply_before_its_commit_is_synced(
         tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer]) -> None:
     ledger = WatchedLedger(tmp_path / "host.sqlite")
-    with ServerThread(host_factory(ledger)) as running:
-        with wire.connect(running.address) as sock:
-            ledger.terminal = sock
-            for n in range(1, 4):
-                sock.sendall(wire.frame(wire.sale(stan=f"{n:06d}")))
-                assert wire.read(sock)["39"] == "00"
+    with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
+        ledger.terminal = sock
+        for n in range(1, 4):
+            sock.sendall(wire.frame(wire.sale(stan=f"{n:06d}")))
+            assert wire.read(sock)["39"] == "00"
     ledger.close()
     # one sync per sale at least, and each before the terminal had any reply
     assert len(ledger.received_before_sync) >= 3
