@@ -25,6 +25,7 @@ a time.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,6 +119,8 @@ class HostLedger:
         self.path = str(path)
         self._depth = 0
         self._closed = False
+        self._wal_fd: int | None = None  # set by defer_sync(): the WAL file, for sync()
+        self._deferred = False
         try:
             # the acquirer's server threads share the connection; atomic() serialises them
             self._db = open_read_write(self.path, journal_mode="WAL", synchronous="FULL",
@@ -176,6 +179,39 @@ class HostLedger:
             if self._db.in_transaction:  # leave no half-open transaction behind
                 self._db.execute("ROLLBACK")
             raise JournalError(f"host ledger {self.path}: commit failed: {exc}") from exc
+
+    def defer_sync(self) -> bool:
+        """Let commits skip their sync: the caller makes them durable with :meth:`sync`
+        before it lets anyone know (a server's pipelined group commit). False, and
+        nothing changed, for an in-memory ledger: there is nothing to sync."""
+        if self.path == ":memory:" or self._closed:
+            return False
+        # WAL + NORMAL: a commit writes its frames to the WAL without syncing it; sync()
+        # then does what FULL would have done at the commit (sync the WAL)
+        self._execute("PRAGMA synchronous=NORMAL")
+        self._deferred = True
+        return True
+
+    def sync(self) -> None:
+        """Make every commit made so far durable (fsync of the WAL file).
+
+        Touches no SQLite connection: a server calls it from a worker thread while its
+        event loop goes on with the next group of messages.
+        """
+        if not self._deferred:
+            return
+        try:
+            if self._wal_fd is None:
+                self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+                # the WAL's directory entry must survive as well as its contents
+                directory = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
+            os.fsync(self._wal_fd)
+        except OSError as exc:
+            raise JournalError(f"host ledger {self.path}: sync failed: {exc}") from exc
 
     # -- writing -------------------------------------------------------------------------
 
@@ -318,7 +354,12 @@ class HostLedger:
         if self._closed:
             return
         self._closed = True
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         try:
+            if self._deferred:
+                self._db.execute("PRAGMA synchronous=FULL")
             if self.path != ":memory:":
                 busy = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                 if busy:

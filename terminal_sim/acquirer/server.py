@@ -6,9 +6,9 @@ into messages (the ``framing``'s :class:`~terminal_sim.iso.framing.FrameDecoder`
 processing task, the only writer of the ledger:
 
 * **group commit**: the processor takes every message waiting, processes each in its
-  own savepoint and commits the group once (one ``synchronous=FULL`` sync for many
-  terminals); the replies are written only after that commit, so a reply never
-  announces what the ledger could still lose.
+  own savepoint and commits the group once; the replies are written only after that
+  commit is durable, so a reply never announces what the ledger could still lose; the
+  sync runs on a thread while the next group is processed (:mod:`~.durable`).
 * **the server never dies of input**: a message that does not decode gets the host's
   format-error reply (or none); a bad length header (zero, or above ``max_frame``)
   cannot be resynchronised, so the messages before it are answered and the connection
@@ -43,9 +43,10 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from terminal_sim.acquirer.durable import SyncedReplies, Work
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock, ScaledClock
 from terminal_sim.base.guards import RateLimitedLog, affordable_connections
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 #: a bigger announced length is a broken or hostile peer, not a message.
 DEFAULT_MAX_FRAME = 8192
 READ_SIZE = 65536
-_SETTLE_TURNS = 8
 #: Connections served at once, unless the descriptor limit allows fewer.
 DEFAULT_MAX_CONNECTIONS = 1000
 #: Seconds a connection may stay silent (or leave a frame unfinished, or not read its
@@ -94,13 +94,6 @@ class _Connection:
     busy: bool = False
 
 
-@dataclass(eq=False)
-class _Work:
-    payload: bytes
-    peer: str
-    answer: asyncio.Future[bytes | None] = field(repr=False)
-
-
 class AcquirerServer:
     """An asyncio TCP server in front of one ``MockAcquirer``."""
 
@@ -129,8 +122,7 @@ class AcquirerServer:
         self.port = port
         self.max_frame = max_frame
         self.framing = framing
-        # live: the real local wall clock at start, then monotonic time at speed 1 (the
-        # one place the acquirer reads real time; simulated runs hand it virtual time)
+        # live: real wall clock at start, then monotonic (simulated runs: virtual time)
         self.clock: Clock = clock or ScaledClock(dt.datetime.now().replace(microsecond=0))
         self.backlog = backlog
         self.grace_s = grace_s
@@ -143,8 +135,9 @@ class AcquirerServer:
         self._flusher: asyncio.Task[None] | None = None
         self._adopting: set[asyncio.Task[None]] = set()
         self._serving: set[asyncio.Task[None]] = set()
-        self._queue: asyncio.Queue[_Work] | None = None
+        self._queue: asyncio.Queue[Work] | None = None
         self._processor: asyncio.Task[None] | None = None
+        self._replies = SyncedReplies(acquirer.ledger, self._log, self._count_failures)
         self._connections: dict[int, _Connection] = {}
         self._closing = False
         self._address: tuple[str, int] | None = None
@@ -159,6 +152,7 @@ class AcquirerServer:
     async def start(self) -> tuple[str, int]:
         """Bind and start accepting; an ``OSError`` when the address cannot be bound."""
         self._queue = asyncio.Queue()
+        self._replies.start()
         self._processor = asyncio.create_task(self._process(), name="acquirer-processor")
         try:
             family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
@@ -167,6 +161,7 @@ class AcquirerServer:
                                             backlog=self.backlog)
         except OSError:
             self._processor.cancel()
+            await self._replies.stop()
             raise
         listener.setblocking(False)
         self._listener = listener
@@ -217,6 +212,7 @@ class AcquirerServer:
         if self._processor is not None:
             self._processor.cancel()
             await asyncio.gather(self._processor, return_exceptions=True)
+        await self._replies.stop()
         self._log.flush()
         logging.getLogger(MockAcquirer.__module__).removeFilter(self._log)
         log.info("acquirer stopped: %s", self.stats)
@@ -284,7 +280,8 @@ class AcquirerServer:
                     peer: str) -> bytes | None:
         """The next bytes; ``None`` when the peer stayed silent for ``idle_timeout``."""
         try:
-            return await asyncio.wait_for(reader.read(READ_SIZE), self.idle_timeout)
+            async with asyncio.timeout(self.idle_timeout):  # no task per read, as wait_for
+                return await reader.read(READ_SIZE)
         except TimeoutError:
             self.stats.idle_closed += 1
             what = (f"a frame unfinished ({decoder.pending} bytes)" if decoder.pending
@@ -326,8 +323,10 @@ class AcquirerServer:
                     out = self.framing.replies(frames, answers)
                     if out:
                         writer.write(out)
-                        # a peer that does not read its replies cannot hold us for ever
-                        await asyncio.wait_for(writer.drain(), self.idle_timeout)
+                        if writer.transport.get_write_buffer_size():
+                            # a peer that does not read its replies cannot hold us for ever
+                            async with asyncio.timeout(self.idle_timeout):
+                                await writer.drain()
                         self.stats.replies += sum(answer is not None for answer in answers)
                 conn.busy = False
                 if error is not None:
@@ -354,7 +353,7 @@ class AcquirerServer:
         if self._queue is None:
             raise UsageError("the server is not started")
         loop = asyncio.get_running_loop()
-        work = [_Work(message, peer, loop.create_future()) for message in messages]
+        work = [Work(message, peer, loop.create_future()) for message in messages]
         for item in work:
             self._queue.put_nowait(item)
         return [await item.answer for item in work]
@@ -370,11 +369,9 @@ class AcquirerServer:
             while not queue.empty():
                 group.append(queue.get_nowait())
             answers = self._process_group(group)
-            for item, answer in zip(group, answers, strict=True):
-                if not item.answer.done():  # its connection may have been cancelled
-                    item.answer.set_result(answer)
+            self._replies.committed(group, answers)  # released once durable
 
-    def _process_group(self, group: list[_Work]) -> list[bytes | None]:
+    def _process_group(self, group: list[Work]) -> list[bytes | None]:
         acquirer = self.acquirer
         answers: list[bytes | None] = []
         try:
@@ -390,7 +387,10 @@ class AcquirerServer:
         self.stats.commits += 1
         return answers
 
-    def _handle_one(self, item: _Work) -> bytes | None:
+    def _count_failures(self, lost: int) -> None:
+        self.stats.failures += lost
+
+    def _handle_one(self, item: Work) -> bytes | None:
         self.stats.messages += 1
         try:
             return self.acquirer.handle(item.payload, self.clock.now(), self.clock.wall())
