@@ -65,10 +65,8 @@ sys.path.insert(0, str(BENCH))
 
 import floor  # noqa: E402  (bench/floor.py, next to this file)
 
-SECTIONS = ("sales", "compression", "memory", "campaign", "explore", "tcp", "interpreter",
+SECTIONS = ("sales", "compression", "memory", "campaign", "explore", "host", "interpreter",
             "report")
-
-SECTIONS = ("sales", "compression", "memory", "campaign", "explore", "host", "interpreter")
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
 MIB = 1024 * 1024
 
@@ -583,11 +581,8 @@ def report_rows(size: Sizes) -> list[Row]:
 
 MEASURES: dict[str, Callable[[Sizes], list[Row]]] = {
     "sales": sales_rows, "compression": compression_rows, "memory": memory_rows,
-    "campaign": campaign_rows, "explore": explore_rows, "tcp": tcp_rows,
-    "interpreter": interpreter_rows, "report": report_rows,
-
     "campaign": campaign_rows, "explore": explore_rows, "host": host_rows,
-    "interpreter": interpreter_rows,
+    "interpreter": interpreter_rows, "report": report_rows,
 }
 
 
