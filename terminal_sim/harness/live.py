@@ -47,6 +47,34 @@ def parse_acquirer_url(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
+def last_trace_id(path: Path, *, chunk: int = 1 << 16) -> int:
+    """The id of the last whole line of a trace (0: none), read from the end of the file:
+    ids only grow, and a restarted terminal must not reread every earlier boot's lines.
+    A line torn by a kill (the last one, or lines before a torn one) is skipped."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed below)
+    except FileNotFoundError:
+        return 0
+    with handle:
+        end = handle.seek(0, 2)
+        tail = b""
+        while end > 0:
+            start = max(0, end - chunk)
+            handle.seek(start)
+            tail = handle.read(end - start) + tail
+            end = start
+            lines = tail.split(b"\n")
+            # the first piece may be the end of a line that began before this chunk
+            for line in reversed(lines if start == 0 else lines[1:]):
+                try:
+                    return int(json.loads(line)["id"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # torn by a kill, or empty
+            if start > 0:
+                tail = lines[0]
+    return 0
+
+
 @dataclass(frozen=True)
 class LiveOptions:
     """How a live terminal runs."""
@@ -106,13 +134,7 @@ class LiveSimulation(Simulation):
             raise ConfigurationError("live mode needs a run directory")
         out.mkdir(parents=True, exist_ok=True)
         trace_path = out / "trace.jsonl"
-        last = 0
-        if trace_path.exists():
-            for line in trace_path.read_text(encoding="utf-8").splitlines():
-                try:
-                    last = max(last, int(json.loads(line)["id"]))
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line torn by a kill
+        last = last_trace_id(trace_path)
         self._trace_file = open(trace_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.trace = Trace(self._trace_file, first_id=last + 1)
         self.journal = Journal(self._path("journal.sqlite"))
