@@ -27,7 +27,11 @@ skipping any of it:
   any other; only the interpreter's start and the imports are shared;
 * the receipt roll is read by one interpreter that is fed only the bytes appended since
   the last look (:class:`EvidenceReader`): the same stream, so the same receipts as
-  reading the whole file again, which the loop checks once at its end.
+  reading the whole file again, which the loop checks once at its end;
+* the checks of a cycle run on a snapshot taken while the recovered terminal waits (the
+  ledger and the journal copied with SQLite's backup, the roll's length noted), in a
+  thread, while the terminal sells and until the next boot has recovered: one check in
+  flight at a time, every one of them waited for.
 """
 
 from __future__ import annotations
@@ -36,10 +40,13 @@ import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -49,6 +56,7 @@ from terminal_sim.errors import SimulationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.stores.sqlite import open_read_only
 
 SCENARIO = """\
 name: crash-loop
@@ -80,11 +88,13 @@ class Tally:
     violations: list[dict[str, Any]] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: of ``seconds``, the random waits before the kills (the part no speed-up removes)
+    kill_wait_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "cycles", "kills", "approved_at_host", "reversed_at_host", "receipts",
-            "journal_records", "findings", "seconds")} | {
+            "journal_records", "findings", "seconds", "kill_wait_s")} | {
             "violations": self.violations[:20], "violation_count": len(self.violations)}
 
 
@@ -107,12 +117,13 @@ class EvidenceReader:
         self._read = 0
         self._closed: list[PaperReceipt] = []
 
-    def receipts(self) -> list[PaperReceipt]:
+    def receipts(self, upto: int | None = None) -> list[PaperReceipt]:
+        """The roll, up to byte ``upto`` of the file (None: all of it now)."""
         path = self.run_dir / "receipts.bin"
         if path.exists():
             with open(path, "rb") as paper:
                 paper.seek(self._read)
-                added = paper.read()
+                added = paper.read(-1 if upto is None else max(0, upto - self._read))
             self._read += len(added)
             self._interpreter.feed(added)
         done, _ = self._interpreter.take()
@@ -123,8 +134,47 @@ class EvidenceReader:
                    for i, r in enumerate(self._interpreter.roll.receipts)]
         return self._closed + current
 
-    def read(self) -> Evidence:
-        return _evidence(self.receipts(), self.run_dir, self.host_ledger, [])
+    def snapshot(self) -> Snapshot:
+        """The evidence as it is now, copied (cheaply) to be read later."""
+        paper = self.run_dir / "receipts.bin"
+        return Snapshot(self, paper.stat().st_size if paper.exists() else 0,
+                        _copy(self.run_dir / "journal.sqlite"), _copy(self.host_ledger))
+
+
+def _copy(path: Path) -> sqlite3.Connection:
+    """An in-memory copy of the SQLite file at ``path`` (an empty one if it is absent)."""
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    copy.row_factory = sqlite3.Row
+    if path.exists():
+        with closing(open_read_only(path, timeout=10)) as source:
+            source.backup(copy)
+    return copy
+
+
+@dataclass
+class Snapshot:
+    """What :meth:`EvidenceReader.snapshot` took; :meth:`check` reads it (once)."""
+
+    reader: EvidenceReader
+    paper_bytes: int
+    journal: sqlite3.Connection
+    host: sqlite3.Connection
+
+    def _rows(self, db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+        try:
+            return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]
+        except sqlite3.OperationalError:  # not created yet
+            return []
+        finally:
+            db.close()
+
+    def check(self) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        host = self._rows(self.host, "transactions")
+        for row in host:
+            row.pop("reply", None)
+        return violations_of(Evidence(receipts=self.reader.receipts(self.paper_bytes),
+                                      journal=self._rows(self.journal, "records"),
+                                      host=host, backoffice=None, trace=[]))
 
 
 def _evidence(receipts: list[PaperReceipt], run_dir: Path, host_ledger: Path,
@@ -304,6 +354,18 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
                                str(ledger), "--seed", str(seed)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     terminals: _Terminals | None = None
+    checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crash-loop-check")
+    checking: tuple[int, Future[tuple[list[dict[str, Any]], dict[str, int]]]] | None = None
+
+    def checked() -> None:  # the previous cycle's checks, into the tally
+        nonlocal checking
+        if checking is not None:
+            number, future = checking
+            checking = None
+            bad, counts = future.result()
+            tally.violations.extend({"cycle": number, **item} for item in bad)
+            tally.findings = counts
+
     try:
         if server.stdout is None:  # Popen with PIPE always has one
             raise SimulationError("acquirer server has no stdout")
@@ -313,22 +375,25 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
             for cycle in range(1, cycles + 2):
                 last = cycle == cycles + 1
                 terminals.boot(cycle, last=last)
-                bad, counts = violations_of(reader.read())
-                for item in bad:
-                    tally.violations.append({"cycle": cycle, **item})
-                tally.findings = counts
+                snapshot = reader.snapshot()  # the recovered terminal waits: nothing moves
+                checked()
                 terminals.say("go")
+                checking = (cycle, checks.submit(snapshot.check))
                 if last:
                     terminals.finish(cycle)
+                    checked()
                     break
                 low, high = kill_after
-                time.sleep(low + stream.random() * (high - low))
+                wait = low + stream.random() * (high - low)
+                time.sleep(wait)
+                tally.kill_wait_s += wait
                 terminals.kill(cycle)
                 tally.kills += 1
                 tally.cycles = cycle
                 if on_cycle is not None:
                     on_cycle(cycle, tally)
     finally:
+        checks.shutdown(wait=True)
         if terminals is not None:
             terminals.close()
         server.send_signal(signal.SIGTERM)
@@ -345,4 +410,5 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
     tally.receipts = len(final.receipts)
     tally.journal_records = len(final.journal)
     tally.seconds = round(time.monotonic() - started, 1)
+    tally.kill_wait_s = round(tally.kill_wait_s, 1)
     return tally
