@@ -144,7 +144,6 @@ class EvidenceReader:
 def _copy(path: Path) -> sqlite3.Connection:
     """An in-memory copy of the SQLite file at ``path`` (an empty one if it is absent)."""
     copy = sqlite3.connect(":memory:", check_same_thread=False)
-    copy.row_factory = sqlite3.Row
     if path.exists():
         with closing(open_read_only(path, timeout=10)) as source:
             source.backup(copy)
@@ -162,7 +161,9 @@ class Snapshot:
 
     def _rows(self, db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
         try:
-            return [dict(row) for row in db.execute(f"SELECT * FROM {table}")]
+            cursor = db.execute(f"SELECT * FROM {table}")
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
         except sqlite3.OperationalError:  # not created yet
             return []
         finally:

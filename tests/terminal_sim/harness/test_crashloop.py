@@ -11,7 +11,6 @@ from terminal_sim.harness.crashloop import EvidenceReader
 from terminal_sim.harness.live import last_trace_id
 from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import load_scenario
-
 from tests.support import SMALL
 
 
