@@ -36,6 +36,7 @@ skipping any of it:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -46,7 +47,6 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -145,7 +145,7 @@ def _copy(path: Path) -> sqlite3.Connection:
     """An in-memory copy of the SQLite file at ``path`` (an empty one if it is absent)."""
     copy = sqlite3.connect(":memory:", check_same_thread=False)
     if path.exists():
-        with closing(open_read_only(path, timeout=10)) as source:
+        with contextlib.closing(open_read_only(path, timeout=10)) as source:
             source.backup(copy)
     return copy
 
@@ -291,6 +291,7 @@ class _Terminals:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         self.log = log
         self.pid = 0
+        self.running = False  # a child booted and not yet reported exited
         self.expect("ready", 0)
 
     def expect(self, word: str, cycle: int) -> list[str]:
@@ -312,21 +313,27 @@ class _Terminals:
     def boot(self, cycle: int, *, last: bool) -> None:
         self.say(f"boot {cycle}" + (" last" if last else ""))
         self.pid = int(self.expect("pid", cycle)[0])
+        self.running = True
         self.expect("recovered", cycle)
 
     def kill(self, cycle: int) -> None:
         os.kill(self.pid, signal.SIGKILL)
         pid, status = self.expect("exited", cycle)
+        self.running = False
         if int(pid) != self.pid or int(status) != -signal.SIGKILL:
             raise SimulationError(f"cycle {cycle}: terminal {self.pid} exited {status}, "
                                   "not killed")
 
     def finish(self, cycle: int) -> None:
         _, status = self.expect("exited", cycle)
+        self.running = False
         if status != "0":
             raise SimulationError(f"cycle {cycle}: the last terminal exited {status}")
 
     def close(self) -> None:
+        if self.running:  # the loop stopped early (an error, Ctrl-C): stop the terminal too
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
         if self.server.stdin is not None:
             self.server.stdin.close()
         try:
