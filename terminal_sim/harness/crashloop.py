@@ -294,10 +294,10 @@ class _Terminals:
         self.running = False  # a child booted and not yet reported exited
         self.expect("ready", 0)
 
-    def expect(self, word: str, cycle: int) -> list[str]:
+    def expect(self, word: str, cycle: int, timeout: float = 60) -> list[str]:
         if self.server.stdout is None:
             raise SimulationError("the terminals' fork server has no pipes")
-        answer = _read_line(self.server.stdout, 60).split()
+        answer = _read_line(self.server.stdout, timeout).split()
         if answer[:1] != [word]:
             self.log.flush()
             raise SimulationError(f"cycle {cycle}: terminal said {answer!r}, not {word!r} "
@@ -325,7 +325,9 @@ class _Terminals:
                                   "not killed")
 
     def finish(self, cycle: int) -> None:
-        _, status = self.expect("exited", cycle)
+        # the last boot closes the day and writes the run's report (report.html draws
+        # every receipt of every boot): a hang guard, not a time limit
+        _, status = self.expect("exited", cycle, timeout=900)
         self.running = False
         if status != "0":
             raise SimulationError(f"cycle {cycle}: the last terminal exited {status}")
