@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
@@ -47,10 +48,26 @@ def speed(seeds: int, rounds: int) -> None:
     """Pool and cluster take turns, ``rounds`` times each, on the same seeds: on a shared
     machine the load drifts, and alternating spreads the drift over both sides; the
     ratio reported is that of the median times."""
+    found = measure_speed(seeds, rounds)
+    pool_s, dask_s = found["pool_s"], found["dask_s"]
+    ratio = pool_s / dask_s
+    print(f"happy-day, {seeds} seeds, {rounds} alternating rounds: process pool (2 workers) "
+          f"{seeds / pool_s:.2f} seeds/s (median {pool_s:.1f} s of "
+          f"{', '.join(f'{t:.1f}' for t in found['pool_times'])}); --cluster local:2 "
+          f"{seeds / dask_s:.2f} seeds/s (median {dask_s:.1f} s of "
+          f"{', '.join(f'{t:.1f}' for t in found['dask_times'])}; cluster start "
+          f"{found['opened_s']:.1f} s apart); ratio {ratio:.2f}x (target >= 0.85x: "
+          f"{'met' if ratio >= 0.85 else 'NOT met'}); campaigns {found['same']}")
+
+
+def measure_speed(seeds: int, rounds: int, scenario: Path = HAPPY) -> dict[str, Any]:
+    """What :func:`speed` prints, as figures (``bench/run.py``'s campaign rows use it):
+    ``pool_s`` and ``dask_s`` (median wall seconds), their ``*_times``, ``opened_s``
+    (the cluster's start) and ``same`` ("identical" when every campaign agreed)."""
     from terminal_sim.harness.campaign import load_scenarios, run_campaign
     from terminal_sim.harness.cluster import open_cluster
 
-    scenarios = load_scenarios(HAPPY)
+    scenarios = load_scenarios(scenario)
     numbers = list(range(1, seeds + 1))
     pool_times: list[float] = []
     dask_times: list[float] = []
@@ -71,16 +88,9 @@ def speed(seeds: int, rounds: int) -> None:
             results.append(result.to_dict())
             result.close()
     same = "identical" if all(r == results[0] for r in results) else "DIFFERENT"
-    pool_s = statistics.median(pool_times)
-    dask_s = statistics.median(dask_times)
-    ratio = pool_s / dask_s
-    print(f"happy-day, {seeds} seeds, {rounds} alternating rounds: process pool (2 workers) "
-          f"{seeds / pool_s:.2f} seeds/s (median {pool_s:.1f} s of "
-          f"{', '.join(f'{t:.1f}' for t in pool_times)}); --cluster local:2 "
-          f"{seeds / dask_s:.2f} seeds/s (median {dask_s:.1f} s of "
-          f"{', '.join(f'{t:.1f}' for t in dask_times)}; cluster start {opened_s:.1f} s "
-          f"apart); ratio {ratio:.2f}x (target >= 0.85x: "
-          f"{'met' if ratio >= 0.85 else 'NOT met'}); campaigns {same}")
+    return {"pool_s": statistics.median(pool_times), "dask_s": statistics.median(dask_times),
+            "pool_times": pool_times, "dask_times": dask_times, "opened_s": opened_s,
+            "same": same}
 
 
 def memory(counts: list[int], extra: list[str]) -> None:

@@ -21,7 +21,8 @@ memory              bytes per terminal of a ``Simulation`` built with 1,000 and 
                     terminals (RSS growth, each in a fresh process; ``tracemalloc`` for the
                     breakdown), and of the ``TerminalFleet`` alone, against DESIGN's figures
 campaign            wall time of a campaign on 1 worker (in process) against 2 (a process
-                    pool): the speed-up
+                    pool): the speed-up; seeds/s of the pool, and of a Dask LocalCluster
+                    (``--cluster local:2``) against the pool (``bench/bench_cluster.py``)
 host                our TCP host (ledger on disk, durable; and in memory) against the peer
                     ISO 8583 host ``iso8583sim serve``, round trips/s at 1 and 20
                     connections, one load client (``bench/bench_host.py``)
@@ -31,6 +32,8 @@ report              a long day's ``report.html`` (one terminal, ``long_day`` sal
                     size, the time headless Chromium takes to open it (when Debian's
                     ``chromium`` and Playwright are there), and ``pos-sim run``'s work
                     (every artifact written) against the same day in memory
+crashloop           seconds per cycle of ``pos-sim crashloop`` (real processes, SIGKILL, the
+                    TCP host) against the random waits before the kills in the same run
 ==================  ======================================================================
 
 CPU-bound rows are timed in process CPU time (``time.process_time``) and the best of a
@@ -66,7 +69,7 @@ sys.path.insert(0, str(BENCH))
 import floor  # noqa: E402  (bench/floor.py, next to this file)
 
 SECTIONS = ("sales", "compression", "memory", "campaign", "explore", "host", "interpreter",
-            "report")
+            "report", "crashloop")
 HAPPY = ROOT / "scenarios" / "happy-day.yaml"
 MIB = 1024 * 1024
 
@@ -84,6 +87,8 @@ class Sizes:
     host_args: tuple[str, ...]
     interpreter_args: tuple[str, ...]
     explore_worlds: int = 30
+    cluster_seeds: int = 40
+    crash_cycles: int = 100
 
 
 FULL = Sizes(store=(10, 300), long_day=3000, repeats=3, floor_units=2000, busy_hours=12,
@@ -93,7 +98,8 @@ FULL = Sizes(store=(10, 300), long_day=3000, repeats=3, floor_units=2000, busy_h
 QUICK = Sizes(store=(4, 75), long_day=300, repeats=2, floor_units=300, busy_hours=3,
               memory=(1000, 10_000), campaign_seeds=8, campaign_sales=60,
               host_args=("--duration", "1", "--rounds", "1", "--connections", "1,20"),
-              interpreter_args=("--duration", "0.15", "--rounds", "1"), explore_worlds=4)
+              interpreter_args=("--duration", "0.15", "--rounds", "1"), explore_worlds=4,
+              cluster_seeds=8, crash_cycles=10)
 
 
 @dataclass
@@ -365,7 +371,34 @@ def campaign_rows(size: Sizes) -> list[Row]:
                  f"same aggregate on both: {same}; best of {size.repeats}",
                  f"CPU-seconds for the campaign: {cpu[1]:.2f} on 1 worker, {cpu[2]:.2f} on 2 "
                  f"(the pool adds {max(0.0, cpu[2] / cpu[1] - 1) * 100:.0f} %); CPUs busy "
-                 f"on average during the 2-worker run: {parallel:.2f} of 2"])]
+                 f"on average during the 2-worker run: {parallel:.2f} of 2"]),
+            Row("campaign", f"campaign seeds/s, local process pool (2 workers, "
+                            f"{size.campaign_sales} sales a seed)",
+                f"{len(seeds) / walls[2]:.2f} seeds/s",
+                f"1 worker in process {len(seeds) / walls[1]:.2f} seeds/s",
+                f"{speedup:.2f}x", notes=["wall time, the pool's start included"]),
+            _cluster_row(size)]
+
+
+def _cluster_row(size: Sizes) -> Row:
+    """Seeds/s on a Dask LocalCluster of 2 workers against the 2-worker process pool, the
+    same seeds (``bench/bench_cluster.py speed``'s measurement)."""
+    import bench_cluster
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return Row("campaign", "campaign seeds/s, --cluster local:2 (Dask)", "not measured",
+                   notes=["Dask is not installed: pip install 'terminal-sim[dask]'"])
+    seeds = size.cluster_seeds
+    found = bench_cluster.measure_speed(seeds, size.repeats)
+    pool, dask = seeds / found["pool_s"], seeds / found["dask_s"]
+    return Row("campaign", f"campaign seeds/s, --cluster local:2 (Dask), {seeds} seeds of "
+                           "happy-day.yaml", f"{dask:.2f} seeds/s",
+               f"process pool (2 workers) {pool:.2f} seeds/s", f"{dask / pool:.2f}x pool",
+               ">= 0.85x pool", dask / pool >= 0.85,
+               [f"median wall time of {size.repeats} alternating rounds; the cluster's start "
+                f"({found['opened_s']:.1f} s) apart; campaigns {found['same']}"])
 
 
 def explore_rows(size: Sizes) -> list[Row]:
@@ -579,10 +612,29 @@ def report_rows(size: Sizes) -> list[Row]:
     return rows
 
 
+def crashloop_rows(size: Sizes) -> list[Row]:
+    from terminal_sim.harness.crashloop import crash_loop
+
+    cycles = size.crash_cycles
+    with tempfile.TemporaryDirectory(prefix="bench-crashloop-") as work:
+        tally = crash_loop(cycles, Path(work), profile="robust", seed=1)
+    per_cycle = tally.seconds / cycles
+    waits = tally.kill_wait_s / cycles
+    projected = per_cycle * 1000
+    return [Row("crashloop", f"real-process crash loop, robust, {cycles} SIGKILL cycles",
+                f"{per_cycle:.3f} s/cycle (1,000 cycles: ~{projected:.0f} s)",
+                f"the random waits before the kills {waits:.3f} s/cycle",
+                f"{per_cycle / waits:.2f}x waits", "1,000 cycles < 600 s, 0 violations",
+                projected < 600 and not tally.violations,
+                [f"wall time; {tally.kills} kills, {len(tally.violations)} violations, "
+                 f"{tally.approved_at_host} approvals at the host, {tally.receipts} receipts; "
+                 "CI runs 1,000 (tests/terminal_sim/harness/test_live.py, slow)"])]
+
+
 MEASURES: dict[str, Callable[[Sizes], list[Row]]] = {
     "sales": sales_rows, "compression": compression_rows, "memory": memory_rows,
     "campaign": campaign_rows, "explore": explore_rows, "host": host_rows,
-    "interpreter": interpreter_rows, "report": report_rows,
+    "interpreter": interpreter_rows, "report": report_rows, "crashloop": crashloop_rows,
 }
 
 

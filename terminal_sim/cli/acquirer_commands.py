@@ -11,7 +11,6 @@ The group is attached to the main command by ``main.add_command(acquirer)``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -61,6 +60,8 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
           max_frame: int, max_connections: int, idle_timeout: float, framing: str,
           log_level: str) -> None:
     """Serve ISO 8583 in length frames until SIGINT or SIGTERM."""
+    import asyncio
+
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.acquirer.ledger import HostLedger
     from terminal_sim.acquirer.rules import OutcomeRules, load_rules

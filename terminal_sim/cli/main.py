@@ -124,17 +124,30 @@ def run(scenario: Path, seed: int | None, profile: str | None, out_dir: Path | N
 @click.option("--boot", type=click.IntRange(min=1), default=1)
 @click.option("--handshake", is_flag=True)
 @click.option("--no-sales", is_flag=True)
+@click.option("--fork-server", is_flag=True,
+              help="Load once, fork one terminal per 'boot N' line on stdin.")
 @_friendly_errors
 def live_terminal(scenario: Path, out_dir: Path, acquirer: str, profile: str, speed: float,
-                  boot: int, handshake: bool, no_sales: bool) -> None:
+                  boot: int, handshake: bool, no_sales: bool, fork_server: bool) -> None:
     """One boot of a live terminal process (the crash loop starts and kills these)."""
     from terminal_sim.harness.live import LiveOptions, LiveSimulation, parse_acquirer_url
     from terminal_sim.scenario.loader import load_scenario
 
-    options = LiveOptions(parse_acquirer_url(acquirer), speed=speed, boot=boot,
-                          handshake=handshake, sales=not no_sales,
-                          framing=_url_framing(acquirer))
-    LiveSimulation(load_scenario(scenario), out_dir, options, profile=profile).run()
+    loaded = load_scenario(scenario)
+    url = parse_acquirer_url(acquirer)
+
+    def run(number: int, last: bool) -> object:
+        options = LiveOptions(url, speed=speed, boot=number, handshake=handshake,
+                              sales=not last,
+                              framing=_url_framing(acquirer))
+        return LiveSimulation(loaded, out_dir, options, profile=profile).run()
+
+    if fork_server:
+        from terminal_sim.harness.crashloop import fork_server as serve
+
+        serve(run, sys.stdin, sys.stdout)
+    else:
+        run(boot, no_sales)
 
 
 def _url_framing(url: str) -> Framing | None:

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from terminal_sim.errors import ConfigurationError
-from terminal_sim.harness.campaign import default_workers
 
 __all__ = ["Cluster", "ClusterError", "ClusterSpec", "open_cluster", "parse_cluster"]
 
@@ -69,6 +68,9 @@ def parse_cluster(text: str) -> ClusterSpec:
     value = str(text).strip()
     local = _LOCAL.match(value)
     if local is not None:
+        # imported here: parsing --cluster (every command line) must not load the campaign
+        from terminal_sim.harness.campaign import default_workers
+
         count = int(local.group(1)) if local.group(1) is not None else default_workers()
         if count < 1:
             raise ConfigurationError(f"--cluster {value}: at least 1 worker")

@@ -15,18 +15,38 @@ checks the promises of the robust profile:
 Then it lets the terminal sell and kills it with SIGKILL after a random delay. The
 delays come from a seeded stream so a loop's schedule can be repeated; the moments
 they hit in the terminal's work cannot (this is real time), which is the point.
+
+A cycle costs what the terminal's boot and the checks cost, so both are cut without
+skipping any of it:
+
+* the terminal processes are forked from one loaded process (``pos-sim live-terminal
+  --fork-server``, :func:`fork_server`): it imports everything once (python-escpos
+  included, ~0.35 CPU-seconds a process would pay at every start), then, per ``boot N``
+  line, forks a child that opens the run directory, recovers and sells. The child is a
+  process of its own (its own journal connection, socket and files), SIGKILLed like
+  any other; only the interpreter's start and the imports are shared;
+* the receipt roll is read by one interpreter that is fed only the bytes appended since
+  the last look (:class:`EvidenceReader`): the same stream, so the same receipts as
+  reading the whole file again, which the loop checks once at its end;
+* the checks of a cycle run on a snapshot taken while the recovered terminal waits (the
+  ledger and the journal copied with SQLite's backup, the roll's length noted), in a
+  thread, while the terminal sells and until the next boot has recovered: one check in
+  flight at a time, every one of them waited for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -36,6 +56,7 @@ from terminal_sim.errors import SimulationError
 from terminal_sim.evidence.artifacts import read_rows
 from terminal_sim.evidence.reconcile import Reconciler
 from terminal_sim.evidence.sources import Evidence, PaperReceipt
+from terminal_sim.stores.sqlite import open_read_only
 
 SCENARIO = """\
 name: crash-loop
@@ -67,12 +88,106 @@ class Tally:
     violations: list[dict[str, Any]] = field(default_factory=list)
     findings: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: of ``seconds``, the random waits before the kills (the part no speed-up removes)
+    kill_wait_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in (
             "cycles", "kills", "approved_at_host", "reversed_at_host", "receipts",
-            "journal_records", "findings", "seconds")} | {
+            "journal_records", "findings", "seconds", "kill_wait_s")} | {
             "violations": self.violations[:20], "violation_count": len(self.violations)}
+
+
+class EvidenceReader:
+    """The evidence on disk after each boot; the roll is read incrementally.
+
+    ``printer.interpreter.parse`` of the whole of ``receipts.bin`` would cost more every
+    cycle (the roll only grows). This keeps one interpreter and feeds it what was appended
+    since the last read: an interpreter fed a stream in pieces reads what it reads from the
+    whole, and the receipt in progress (cut off by a kill) is shown truncated, as
+    ``parse`` closes it. Closed receipts are converted once.
+    """
+
+    def __init__(self, run_dir: Path, host_ledger: Path) -> None:
+        from printer.interpreter import EscPosInterpreter
+
+        self.run_dir = run_dir
+        self.host_ledger = host_ledger
+        self._interpreter = EscPosInterpreter()
+        self._read = 0
+        self._closed: list[PaperReceipt] = []
+
+    def receipts(self, upto: int | None = None) -> list[PaperReceipt]:
+        """The roll, up to byte ``upto`` of the file (None: all of it now)."""
+        path = self.run_dir / "receipts.bin"
+        if path.exists():
+            with open(path, "rb") as paper:
+                paper.seek(self._read)
+                added = paper.read(-1 if upto is None else max(0, upto - self._read))
+            self._read += len(added)
+            self._interpreter.feed(added)
+        done, _ = self._interpreter.take()
+        for receipt in done:
+            self._closed.append(PaperReceipt.from_receipt(
+                "T0000042", len(self._closed) + 1, receipt))
+        current = [PaperReceipt.from_receipt("T0000042", len(self._closed) + 1 + i, r)
+                   for i, r in enumerate(self._interpreter.roll.receipts)]
+        return self._closed + current
+
+    def snapshot(self) -> Snapshot:
+        """The evidence as it is now, copied (cheaply) to be read later."""
+        paper = self.run_dir / "receipts.bin"
+        return Snapshot(self, paper.stat().st_size if paper.exists() else 0,
+                        _copy(self.run_dir / "journal.sqlite"), _copy(self.host_ledger))
+
+
+def _copy(path: Path) -> sqlite3.Connection:
+    """An in-memory copy of the SQLite file at ``path`` (an empty one if it is absent)."""
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    if path.exists():
+        with contextlib.closing(open_read_only(path, timeout=10)) as source:
+            source.backup(copy)
+    return copy
+
+
+@dataclass
+class Snapshot:
+    """What :meth:`EvidenceReader.snapshot` took; :meth:`check` reads it (once)."""
+
+    reader: EvidenceReader
+    paper_bytes: int
+    journal: sqlite3.Connection
+    host: sqlite3.Connection
+
+    def _rows(self, db: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+        try:
+            cursor = db.execute(f"SELECT * FROM {table}")
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
+        except sqlite3.OperationalError:  # not created yet
+            return []
+        finally:
+            db.close()
+
+    def check(self) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        host = self._rows(self.host, "transactions")
+        for row in host:
+            row.pop("reply", None)
+        return violations_of(Evidence(receipts=self.reader.receipts(self.paper_bytes),
+                                      journal=self._rows(self.journal, "records"),
+                                      host=host, backoffice=None, trace=[]))
+
+
+def _evidence(receipts: list[PaperReceipt], run_dir: Path, host_ledger: Path,
+              trace: list[dict[str, Any]]) -> Evidence:
+    host = read_rows(host_ledger, "SELECT * FROM transactions")
+    for row in host:
+        row.pop("reply", None)
+    return Evidence(receipts=receipts,
+                    journal=read_rows(run_dir / "journal.sqlite", "SELECT * FROM records"),
+                    host=host,
+                    backoffice=None,  # the back office syncs on its own schedule
+                    trace=trace)
 
 
 def gather(run_dir: Path, host_ledger: Path, *, with_trace: bool = False) -> Evidence:
@@ -91,14 +206,7 @@ def gather(run_dir: Path, host_ledger: Path, *, with_trace: bool = False) -> Evi
                 trace.append(json.loads(line))
             except ValueError:
                 continue  # a line torn by a kill
-    host = read_rows(host_ledger, "SELECT * FROM transactions")
-    for row in host:
-        row.pop("reply", None)
-    return Evidence(receipts=receipts,
-                    journal=read_rows(run_dir / "journal.sqlite", "SELECT * FROM records"),
-                    host=host,
-                    backoffice=None,  # the back office syncs on its own schedule
-                    trace=trace)
+    return _evidence(receipts, run_dir, host_ledger, trace)
 
 
 def violations_of(evidence: Evidence) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -125,6 +233,120 @@ def _read_line(stream: IO[str], timeout: float) -> str:
     return stream.readline()
 
 
+def fork_server(boot: Callable[[int, bool], object], stdin: IO[str], stdout: IO[str]) -> None:
+    """The loop's terminal processes, forked from this one, one at a time.
+
+    Loads what a boot and a sale load (python-escpos, the printer's code pages), says
+    ``ready``, then for each ``boot N`` (or ``boot N last``: no sales) line forks a
+    child that says ``pid P``, runs ``boot(N, last)`` on this process's stdin and
+    stdout, and exits; this process waits for it and says ``exited P STATUS``. Other
+    lines (a ``go`` that a killed child never read) are skipped; end of input ends it.
+    """
+    import threading
+    import traceback
+
+    from printer.virtual import VirtualPrinter
+    from terminal_sim.acquirer.client import TcpAcquirerLink  # noqa: F401
+    from terminal_sim.sim.settle import Settlement  # noqa: F401
+
+    VirtualPrinter()  # python-escpos imported, the printer class and its code pages built
+    if threading.active_count() != 1:
+        raise SimulationError("the fork server must not run threads: a child would "
+                              "inherit their locks")
+    stdout.write("ready\n")
+    stdout.flush()
+    for line in stdin:
+        words = line.split()
+        if len(words) < 2 or words[0] != "boot" or not words[1].isdigit():
+            continue
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the terminal
+            code = 1
+            try:
+                stdout.write(f"pid {os.getpid()}\n")
+                stdout.flush()
+                boot(int(words[1]), words[2:] == ["last"])
+                code = 0
+            except Exception:  # noqa: BLE001  (reported, then the child exits 1)
+                traceback.print_exc()
+            finally:
+                stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)  # never back into this loop
+        _, status = os.waitpid(pid, 0)
+        stdout.write(f"exited {pid} {os.waitstatus_to_exitcode(status)}\n")
+        stdout.flush()
+
+
+class _Terminals:
+    """The loop's side of :func:`fork_server`."""
+
+    def __init__(self, scenario: Path, run_dir: Path, port: int, profile: str, speed: float,
+                 log: IO[str]) -> None:
+        self.server = subprocess.Popen(
+            [*_python(), "live-terminal", str(scenario), "--out", str(run_dir),
+             "--acquirer", f"tcp://127.0.0.1:{port}", "--profile", profile,
+             "--speed", str(speed), "--handshake", "--fork-server"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.log = log
+        self.pid = 0
+        self.running = False  # a child booted and not yet reported exited
+        self.expect("ready", 0)
+
+    def expect(self, word: str, cycle: int, timeout: float = 60) -> list[str]:
+        if self.server.stdout is None:
+            raise SimulationError("the terminals' fork server has no pipes")
+        answer = _read_line(self.server.stdout, timeout).split()
+        if answer[:1] != [word]:
+            self.log.flush()
+            raise SimulationError(f"cycle {cycle}: terminal said {answer!r}, not {word!r} "
+                                  f"(its errors: {getattr(self.log, 'name', 'stderr')})")
+        return answer[1:]
+
+    def say(self, line: str) -> None:
+        if self.server.stdin is None:
+            raise SimulationError("the terminals' fork server has no pipes")
+        self.server.stdin.write(line + "\n")
+        self.server.stdin.flush()
+
+    def boot(self, cycle: int, *, last: bool) -> None:
+        self.say(f"boot {cycle}" + (" last" if last else ""))
+        self.pid = int(self.expect("pid", cycle)[0])
+        self.running = True
+        self.expect("recovered", cycle)
+
+    def kill(self, cycle: int) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        pid, status = self.expect("exited", cycle)
+        self.running = False
+        if int(pid) != self.pid or int(status) != -signal.SIGKILL:
+            raise SimulationError(f"cycle {cycle}: terminal {self.pid} exited {status}, "
+                                  "not killed")
+
+    def finish(self, cycle: int) -> None:
+        # the last boot closes the day and writes the run's report (report.html draws
+        # every receipt of every boot): a hang guard, not a time limit
+        _, status = self.expect("exited", cycle, timeout=900)
+        self.running = False
+        if status != "0":
+            raise SimulationError(f"cycle {cycle}: the last terminal exited {status}")
+
+    def close(self) -> None:
+        if self.running:  # the loop stopped early (an error, Ctrl-C): stop the terminal too
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        if self.server.stdin is not None:
+            self.server.stdin.close()
+        try:
+            self.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.server.kill()
+            self.server.wait()
+        if self.server.stdout is not None:
+            self.server.stdout.close()
+
+
 def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "robust",
                speed: float = 300.0, kill_after: tuple[float, float] = (0.02, 0.6),
                on_cycle: Callable[[int, Tally], None] | None = None) -> Tally:
@@ -137,65 +359,66 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
     run_dir = workdir / "run"
     stream = SeedTree(seed).stream("crash-loop/kill-delays")
     tally = Tally()
+    reader = EvidenceReader(run_dir, ledger)
     server = subprocess.Popen([*_python(), "acquirer", "serve", "--port", "0", "--ledger",
                                str(ledger), "--seed", str(seed)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    terminals: _Terminals | None = None
+    checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crash-loop-check")
+    checking: tuple[int, Future[tuple[list[dict[str, Any]], dict[str, int]]]] | None = None
+
+    def checked() -> None:  # the previous cycle's checks, into the tally
+        nonlocal checking
+        if checking is not None:
+            number, future = checking
+            checking = None
+            bad, counts = future.result()
+            tally.violations.extend({"cycle": number, **item} for item in bad)
+            tally.findings = counts
+
     try:
         if server.stdout is None:  # Popen with PIPE always has one
             raise SimulationError("acquirer server has no stdout")
-        line = _read_line(server.stdout, 30)
-        port = int(line.strip().rsplit(":", 1)[1])
-        for cycle in range(1, cycles + 2):
-            last = cycle == cycles + 1
-            terminal = subprocess.Popen(
-                [*_python(), "live-terminal", str(scenario), "--out", str(run_dir),
-                 "--acquirer", f"tcp://127.0.0.1:{port}", "--profile", profile,
-                 "--speed", str(speed), "--boot", str(cycle), "--handshake",
-                 *(["--no-sales"] if last else [])],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True)
-            if terminal.stdout is None or terminal.stdin is None:
-                raise SimulationError("live terminal has no pipes")
-            try:
-                answer = _read_line(terminal.stdout, 60)
-            except TimeoutError:
-                terminal.kill()
-                raise
-            if answer.strip() != "recovered":
-                terminal.kill()
-                _, err = terminal.communicate(timeout=10)
-                raise SimulationError(f"cycle {cycle}: terminal did not boot: {err[-2000:]}")
-            bad, counts = violations_of(gather(run_dir, ledger))
-            for item in bad:
-                tally.violations.append({"cycle": cycle, **item})
-            tally.findings = counts
-            terminal.stdin.write("go\n")
-            terminal.stdin.flush()
-            if last:
-                terminal.stdin.close()
-                terminal.wait(timeout=120)
-                break
-            low, high = kill_after
-            time.sleep(low + stream.random() * (high - low))
-            os.kill(terminal.pid, signal.SIGKILL)
-            terminal.wait(timeout=30)
-            for pipe in (terminal.stdin, terminal.stdout, terminal.stderr):
-                if pipe is not None:
-                    pipe.close()
-            tally.kills += 1
-            tally.cycles = cycle
-            if on_cycle is not None:
-                on_cycle(cycle, tally)
+        port = int(_read_line(server.stdout, 30).strip().rsplit(":", 1)[1])
+        with open(workdir / "terminals.log", "w", encoding="utf-8") as log:
+            terminals = _Terminals(scenario, run_dir, port, profile, speed, log)
+            for cycle in range(1, cycles + 2):
+                last = cycle == cycles + 1
+                terminals.boot(cycle, last=last)
+                snapshot = reader.snapshot()  # the recovered terminal waits: nothing moves
+                checked()
+                terminals.say("go")
+                checking = (cycle, checks.submit(snapshot.check))
+                if last:
+                    terminals.finish(cycle)
+                    checked()
+                    break
+                low, high = kill_after
+                wait = low + stream.random() * (high - low)
+                time.sleep(wait)
+                tally.kill_wait_s += wait
+                terminals.kill(cycle)
+                tally.kills += 1
+                tally.cycles = cycle
+                if on_cycle is not None:
+                    on_cycle(cycle, tally)
     finally:
+        checks.shutdown(wait=True)
+        if terminals is not None:
+            terminals.close()
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
     final = gather(run_dir, ledger)
+    if final.receipts != reader.receipts():
+        raise SimulationError("the roll read piece by piece differs from the roll read "
+                              "whole: the cycles' checks read the wrong paper")
     tally.approved_at_host = sum(1 for r in final.host if r["status"] == "approved")
     tally.reversed_at_host = sum(1 for r in final.host if r["status"] == "reversed")
     tally.receipts = len(final.receipts)
     tally.journal_records = len(final.journal)
     tally.seconds = round(time.monotonic() - started, 1)
+    tally.kill_wait_s = round(tally.kill_wait_s, 1)
     return tally

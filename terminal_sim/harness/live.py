@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -67,6 +67,49 @@ def parse_acquirer_url(url: str) -> tuple[str, int]:
         raise ConfigurationError(f"acquirer URL {url!r}: expected tcp://HOST:PORT, "
                                  "e.g. tcp://127.0.0.1:8583")
     return parts.hostname, parts.port
+
+
+def last_trace_id(path: Path, *, chunk: int = 1 << 16) -> int:
+    """The id of the last whole line of a trace (0: none), read from the end of the file:
+    ids only grow, and a restarted terminal must not reread every earlier boot's lines.
+    A line torn by a kill (the last one, or lines before a torn one) is skipped."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115  (closed below)
+    except FileNotFoundError:
+        return 0
+    with handle:
+        end = handle.seek(0, 2)
+        tail = b""
+        while end > 0:
+            start = max(0, end - chunk)
+            handle.seek(start)
+            tail = handle.read(end - start) + tail
+            end = start
+            lines = tail.split(b"\n")
+            # the first piece may be the end of a line that began before this chunk
+            for line in reversed(lines if start == 0 else lines[1:]):
+                try:
+                    return int(json.loads(line)["id"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # torn by a kill, or empty
+            if start > 0:
+                tail = lines[0]
+    return 0
+
+
+def _notes(path: Path) -> Iterator[dict[str, Any]]:
+    """The trace's notes from its first line on, lazily: the first boot's note is near the
+    start, and whoever looks for it stops there (a restart must not reread every boot)."""
+    if not path.exists():
+        return
+    with open(path, "rb") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line torn by a kill
+            if isinstance(record, dict) and record.get("kind") == "note":
+                yield record
 
 
 @dataclass(frozen=True)
@@ -144,18 +187,8 @@ class LiveSimulation(Simulation):
             raise ConfigurationError("live mode needs a run directory")
         out.mkdir(parents=True, exist_ok=True)
         trace_path = out / "trace.jsonl"
-        last = 0
-        earlier = []
-        if trace_path.exists():
-            for line in trace_path.read_text(encoding="utf-8").splitlines():
-                try:
-                    record = json.loads(line)
-                    last = max(last, int(record["id"]))
-                except (ValueError, KeyError, TypeError):
-                    continue  # a line torn by a kill
-                if record.get("kind") == "note":
-                    earlier.append(record)
-        self._earlier_bases = first_boot_bases(earlier)
+        last = last_trace_id(trace_path)
+        self._earlier_bases = first_boot_bases(_notes(trace_path))
         self._trace_file = open(trace_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
         self.trace = Trace(self._trace_file, first_id=last + 1)
         self.journal = Journal(self._path("journal.sqlite"))

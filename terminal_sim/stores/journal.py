@@ -445,13 +445,14 @@ class TerminalJournal:
         return [_entry_of(dict(r)) for r in rows]
 
     def last_approved_sale(self) -> JournalEntry | None:
+        # the voided STANs as one list, not a subquery per sale (O(n^2) on a long journal:
+        # a restarted terminal runs this at every boot)
         found = self.journal.execute(
-            "SELECT * FROM records WHERE terminal_id = ? AND type = 'sale' "
-            "AND state = 'approved' AND NOT EXISTS (SELECT 1 FROM records AS v "
-            "WHERE v.terminal_id = records.terminal_id AND v.type = 'void' "
-            "AND v.state = 'approved' AND v.original_stan = records.stan) "
+            "SELECT * FROM records WHERE terminal_id = :t AND type = 'sale' "
+            "AND state = 'approved' AND stan NOT IN (SELECT original_stan FROM records "
+            "WHERE terminal_id = :t AND type = 'void' AND state = 'approved') "
             "ORDER BY updated_vt DESC, stan DESC LIMIT 1",
-            (self.terminal_id,),
+            {"t": self.terminal_id},
         ).fetchone()
         return _entry_of(dict(found)) if found is not None else None
 

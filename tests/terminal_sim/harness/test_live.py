@@ -79,14 +79,14 @@ def test_naive_terminal_loses_records_when_killed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-# a hang guard, not a time limit: 300 real process starts take 5-11 minutes on two
-# shared cores (bench/RESULTS.md); the suite's default of 600 s is too tight for them
+# a hang guard, not a time limit: 1,000 kills take 7-10 minutes on two cores (most of it
+# the random waits before each kill); the suite's default of 600 s is too tight for them
 @pytest.mark.timeout(1800)
-def test_robust_terminal_survives_300_kills(tmp_path: Path) -> None:
-    tally = crash_loop(300, tmp_path, profile="robust", seed=1)
-    assert tally.kills == 300
+def test_robust_terminal_survives_1000_kills(tmp_path: Path) -> None:
+    tally = crash_loop(1000, tmp_path, profile="robust", seed=1)
+    assert tally.kills == 1000
     assert tally.violations == [], tally.violations[:5]
-    assert tally.approved_at_host > 300  # it sold between the kills
+    assert tally.approved_at_host > 1000  # it sold between the kills
 
 
 # -- the run folder of a live run, its progress, and its STANs across runs ------------------
