@@ -59,8 +59,11 @@ def test_a_long_roll_leaves_little_for_the_collector_to_walk() -> None:
     receipts = interpreter.roll.receipts
     assert len(receipts) == 300
     assert receipts[7].lines[0] == "SHOP 7"
-    assert receipts[7].elements[0].style.bold
-    assert [run.text for run in receipts[7].elements[-1].runs] == ["A", "WIDE"]
+    first, last = receipts[7].elements[0], receipts[7].elements[-1]
+    assert isinstance(first, TextLine)
+    assert first.style.bold
+    assert isinstance(last, TextLine)
+    assert [run.text for run in last.runs] == ["A", "WIDE"]
 
 
 def test_iter_receipts_is_the_roll_one_at_a_time() -> None:
