@@ -20,11 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from printer.interpreter.codes import _new_tuple
 from printer.roll import Element, Receipt, RollWarning, Style, TextLine, TextRun
 
 __all__ = ["ReceiptShelf"]
-
-_new_tuple = tuple.__new__  # builds a TextRun without its Python-level __new__
 
 # (elements, start_offset, end_offset, cut, truncated, warnings)
 _Packed = tuple[tuple[Any, ...], int, int, "str | None", bool, tuple[RollWarning, ...]]
