@@ -13,6 +13,7 @@ member             meaning
 ``output``         every byte received, like ``Dummy.output``
 ``receipts``       the receipts on the roll as if the stream ended now: the cut ones plus the
                    one in progress, marked truncated (feeding can go on afterwards)
+``iter_receipts``  the same, built one at a time as they are read
 ``roll``           the whole :class:`~printer.roll.Roll` (warnings, drawer pulses, buzzer ...)
 ``state``          the :class:`~printer.state.PrinterState` faults act upon
 ``clear()``        forget output and roll, keep the printer's modes (a fresh roll of paper)
@@ -40,6 +41,7 @@ import contextlib
 import io
 import threading
 import types
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from printer.escpos_loader import escpos_module
@@ -173,6 +175,11 @@ class VirtualPrinter:
     def receipts(self) -> list[Receipt]:
         """The receipts as if the stream ended now (the one in progress truncated)."""
         return list(self._interpreter.roll.receipts)
+
+    def iter_receipts(self) -> Iterator[Receipt]:
+        """:attr:`receipts` one at a time, built as they are read (a long roll is kept
+        compactly; a reader that keeps none of them holds one receipt at a time)."""
+        return self._interpreter.iter_receipts()
 
     def clear(self) -> None:
         """Forget the output, the roll and unread replies; keep the printer's modes.

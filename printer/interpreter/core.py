@@ -9,6 +9,8 @@ main loop.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from printer.errors import EscPosError, PrinterConfigurationError
@@ -22,6 +24,7 @@ from printer.interpreter.codes import (
     _new_tuple,
 )
 from printer.interpreter.paper import element_dots
+from printer.interpreter.shelf import ReceiptShelf
 from printer.roll import (
     Buzz,
     DrawerPulse,
@@ -73,7 +76,7 @@ class InterpreterCore:
         self._skip = 0  # bytes of an oversize command still to discard
         self._out = bytearray()  # replies produced by the current feed()
         # what came out
-        self._receipts: list[Receipt] = []
+        self._receipts = ReceiptShelf()  # closed receipts, packed
         self._elements: list[Element] = []
         self._charged = 0  # elements of _elements whose paper a finite roll has counted
         self._receipt_start = 0
@@ -165,15 +168,26 @@ class InterpreterCore:
     @property
     def roll(self) -> Roll:
         """The roll as if the stream ended now (feeding can go on afterwards)."""
+        tail, extra = self._tail()
+        return self._make_roll([*self._receipts.receipts(), *tail], [*self._warnings, *extra])
+
+    def iter_receipts(self) -> Iterator[Receipt]:
+        """``roll.receipts`` one at a time: a reader that keeps none holds one at a time."""
+        tail, _ = self._tail()
+        return chain(iter(self._receipts), tail)
+
+    def _tail(self) -> tuple[list[Receipt], list[RollWarning]]:
+        """The receipt in progress, truncated (if any), and the end-of-stream warnings."""
         if self._state.revision != self._seen:
             self._sync_state(self._offset)
-        extra = self._end_of_stream_warnings()
-        receipts = list(self._receipts)
-        if self._elements:
-            warnings = tuple(self._warnings[self._receipt_warn :]) + tuple(extra)
-            receipts.append(Receipt(tuple(self._elements), self._receipt_start, self._offset,
-                                    None, True, warnings))
-        return self._make_roll(receipts, [*self._warnings, *extra])
+        extra = [RollWarning(self._line_offset, self._unprinted_reason())] if self._runs else []
+        if self._pending:
+            extra.append(RollWarning(self._pending_base, self._incomplete_reason()))
+        if not self._elements:
+            return [], extra
+        warnings = tuple(self._warnings[self._receipt_warn :]) + tuple(extra)
+        return [Receipt(tuple(self._elements), self._receipt_start, self._offset, None, True,
+                        warnings)], extra
 
     def finish(self) -> Roll:
         """End the stream and return the roll.
@@ -194,7 +208,7 @@ class InterpreterCore:
             self._notice(self._line_offset, self._unprinted_reason())
         self._clear_line()
         self._close(self._offset, None, True)
-        return self._make_roll(self._receipts, self._warnings)
+        return self._make_roll(self._receipts.receipts(), self._warnings)
 
     def take(self) -> tuple[list[Receipt], list[RollWarning]]:
         """Hand over the receipts closed so far and the warnings outside the receipt in
@@ -203,7 +217,7 @@ class InterpreterCore:
         What a long-lived stream (a server's connection) calls after each chunk to keep
         its memory bounded; ``roll`` afterwards shows only what came since.
         """
-        receipts, self._receipts = self._receipts, []
+        receipts = self._receipts.take()
         done = self._warnings[: self._receipt_warn]
         self._warnings = self._warnings[self._receipt_warn :]
         self._receipt_warn = 0
@@ -222,7 +236,7 @@ class InterpreterCore:
         self._pending.clear()
         self._need = self._skip = 0
         self._out.clear()
-        self._receipts = []
+        self._receipts = ReceiptShelf()
         self._elements = []
         self._charged = 0
         self._receipt_start = self._receipt_warn = 0
@@ -278,14 +292,6 @@ class InterpreterCore:
             suppressed_warnings=self._suppressed,
         )
 
-    def _end_of_stream_warnings(self) -> list[RollWarning]:
-        extra = []
-        if self._runs:
-            extra.append(RollWarning(self._line_offset, self._unprinted_reason()))
-        if self._pending:
-            extra.append(RollWarning(self._pending_base, self._incomplete_reason()))
-        return extra
-
     def _incomplete_reason(self) -> str:
         name = _command_name(self._pending, 0)
         if self._kanji and self._pending[0] >= 0x80:
@@ -310,8 +316,8 @@ class InterpreterCore:
             if self._state.roll_length is not None:
                 self._charge_paper()
             warnings = tuple(self._warnings[self._receipt_warn :])
-            self._receipts.append(Receipt(tuple(self._elements), self._receipt_start, end,
-                                          cut, truncated, warnings))
+            self._receipts.add(self._elements, self._receipt_start, end, cut, truncated,
+                               warnings)
             self._elements = []
             self._charged = 0
         self._receipt_start = end

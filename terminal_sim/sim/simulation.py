@@ -37,6 +37,7 @@ from typing import IO, Any
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.base.clock import VirtualClock
+from terminal_sim.base.heap import frozen_heap
 from terminal_sim.base.seeds import SeedTree, derive_seed
 from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
 from terminal_sim.core.profiles import Profile, get_profile
@@ -197,12 +198,13 @@ class Simulation:
 
     def run(self) -> RunResult:
         """Play the scenario to the end and reconcile; writes artifacts when asked."""
-        self.build()
-        try:
-            self.play()
-            return self.finish()
-        finally:
-            self.close_trace()
+        with frozen_heap():  # full collections walk the run's objects, not the imports
+            self.build()
+            try:
+                self.play()
+                return self.finish()
+            finally:
+                self.close_trace()
 
     def power_on(self, *, sync_until_ms: int | None = None) -> None:
         """Boot every terminal and start its sync agent (until ``sync_until_ms``, by
@@ -280,7 +282,9 @@ class Simulation:
         for terminal_id, node in self.nodes.items():
             device = node.ports.printer.device
             receipts_bin[terminal_id] = bytes(device.output)
-            for index, receipt in enumerate(device.receipts, start=1):
+            # one receipt at a time where the device can: a day's roll is not built at once
+            each = getattr(device, "iter_receipts", None)
+            for index, receipt in enumerate(each() if each else device.receipts, start=1):
                 receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
         return receipts_bin, receipts
 

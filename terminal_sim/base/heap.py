@@ -1,0 +1,38 @@
+"""The cyclic garbage collector during one simulated run: what was there before is frozen.
+
+A run (:meth:`terminal_sim.sim.simulation.Simulation.run`) allocates steadily and keeps
+much of it to the end (trace records, receipts, rows), so CPython's collector makes a few
+full collections in a long day. Each walks every tracked object of the process, most of
+them there before the run began: imported modules, classes, functions (~37,000 after
+the simulator's imports). :func:`frozen_heap` moves those into the collector's permanent
+generation for the run (``gc.freeze()``) and back when it ends (``gc.unfreeze()``), so a
+full collection walks only what the run made.
+
+It never changes what a run computes: objects are still freed by reference counting,
+and cyclic garbage made during the run is collected as before; only cycles among the
+objects that were already there wait until the run ends. It stays out of the way of
+whoever else tunes the collector: when objects are frozen already (a caller's
+``gc.freeze()``, an enclosing run, another thread's run) it does nothing, and it
+unfreezes only what it froze, in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["frozen_heap"]
+
+
+@contextmanager
+def frozen_heap() -> Iterator[bool]:
+    """Freeze the objects there now for the ``with`` block (True when it did)."""
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield False
+        return
+    gc.freeze()
+    try:
+        yield True
+    finally:
+        gc.unfreeze()
