@@ -94,6 +94,21 @@ def _trace_line(replacement: bytes) -> Damage:
     return damage
 
 
+def _trace_line_deleted(where: str) -> Damage:
+    """One whole line taken out (``sed -i Nd``): every other line still a JSON object."""
+    def damage(run: Path) -> None:
+        lines = (run / "trace.jsonl").read_bytes().splitlines(keepends=True)
+        del lines[{"first": 0, "middle": len(lines) // 2, "last": -1}[where]]
+        (run / "trace.jsonl").write_bytes(b"".join(lines))
+    return damage
+
+
+def _receipts_text_cut(run: Path) -> None:
+    """receipts.txt cut at a line end after its first receipt: still well-formed text."""
+    lines = (run / "receipts.txt").read_bytes().splitlines(keepends=True)
+    (run / "receipts.txt").write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
 def _trace_cut(run: Path) -> None:
     data = (run / "trace.jsonl").read_bytes()
     (run / "trace.jsonl").write_bytes(data[:-7])
@@ -129,6 +144,10 @@ DAMAGES: dict[str, tuple[str, Damage]] = {
     "trace-not-an-object": ("trace.jsonl", _trace_line(b"[1, 2, 3]\n")),
     "trace-not-utf8": ("trace.jsonl", _trace_line(b"{\"id\": \"\xff\xfe\"}\n")),
     "trace-cut": ("trace.jsonl", _trace_cut),
+    "trace-first-line-deleted": ("trace.jsonl", _trace_line_deleted("first")),
+    "trace-middle-line-deleted": ("trace.jsonl", _trace_line_deleted("middle")),
+    "trace-last-line-deleted": ("trace.jsonl", _trace_line_deleted("last")),
+    "receipts-text-cut": ("receipts.txt", _receipts_text_cut),
     "report-missing": ("report.json", _missing("report.json")),
     "report-truncated": ("report.json", _truncated("report.json")),
     "report-garbage": ("report.json", _garbled("report.json")),
