@@ -9,8 +9,9 @@ read-only *and* immutable (``file:...?mode=ro&immutable=1``: SQLite creates no `
 Any missing file, non-SQLite or damaged SQLite file (SQLite's ``quick_check``), missing
 table, line of the trace that is not a JSON object, trace whose ``id`` values do not run
 1, 2, 3, ... (a line deleted) or with fewer records than report.json counts,
-``report.json`` that is no run report, ``receipts.bin`` shorter than the printers' slices report.json names, or ``receipts.txt`` (when there) not
-ending with a newline or holding another number of receipts than report.json counts raises
+``report.json`` that is no run report, ``receipts.bin`` shorter than the printers'
+slices report.json names, or ``receipts.txt`` (when there) not ending with a newline
+or holding another number of receipts than report.json counts raises
 :class:`~terminal_sim.errors.StoreUnreadable` with one line naming the file.
 """
 
