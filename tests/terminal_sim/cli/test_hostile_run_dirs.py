@@ -335,3 +335,18 @@ def test_run_refuses_an_unusable_out(tmp_path: Path, where: str) -> None:
     assert str(out) in result.output
     assert "Traceback" not in result.output
     assert snapshot(tmp_path) == before
+
+
+def test_run_removes_the_staging_a_killed_run_left(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)  # a process that has exited: its PID is not alive
+    stale = tmp_path / f".run.partial-{dead}-0"
+    stale.mkdir()
+    (stale / "trace.jsonl").write_text("half\n", encoding="utf-8")
+    alive = tmp_path / f".run.partial-{os.getppid()}-0"  # a live process's staging stays
+    alive.mkdir()
+    other = tmp_path / f".other.partial-{dead}-0"  # another target's staging stays
+    other.mkdir()
+    assert _run(tmp_path / "run").exit_code in (0, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "run"])
