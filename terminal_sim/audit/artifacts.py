@@ -7,14 +7,18 @@ read-only *and* immutable (``file:...?mode=ro&immutable=1``: SQLite creates no `
 ``report.json`` is read only for the agreement check.
 
 Any missing file, non-SQLite or damaged SQLite file (SQLite's ``quick_check``), missing
-table, line of the trace that is not a JSON object, ``report.json`` that is no run report,
-or ``receipts.bin`` shorter than the printers' slices report.json names raises
+table, line of the trace that is not a JSON object, trace whose ``id`` values do not run
+1, 2, 3, ... (a line deleted) or with fewer records than report.json counts,
+``report.json`` that is no run report, ``receipts.bin`` shorter than the printers'
+slices report.json names, or ``receipts.txt`` (when there) not ending with a newline
+or holding another number of receipts than report.json counts raises
 :class:`~terminal_sim.errors.StoreUnreadable` with one line naming the file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,7 +153,7 @@ def _backoffice(path: Path) -> list[BookRow]:
                                   "currency FROM records ORDER BY terminal_id, stan")]
 
 
-def _trace(path: Path) -> list[dict[str, Any]]:
+def _trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     try:
         with path.open(encoding="utf-8") as lines:
@@ -162,9 +166,22 @@ def _trace(path: Path) -> list[dict[str, Any]]:
                     raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
                 if not isinstance(record, dict):
                     raise StoreUnreadable(f"{path}:{number}: not a JSON object")
+                want = len(records) + 1
+                got = record.get("id")
+                if type(got) is not int or got != want:
+                    raise StoreUnreadable(f"{path}:{number}: id {got!r}, {want} expected: "
+                                          "a line is missing or out of order")
                 records.append(record)
     except (OSError, UnicodeDecodeError) as exc:
         raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+    counted = report["counts"].get("trace_events") if isinstance(report.get("counts"),
+                                                                  dict) else None
+    # a live run counts only its last boot's events (its earlier boots are in the file too)
+    short = type(counted) is int and (len(records) < counted or (
+        len(records) != counted and "live" not in report))
+    if short:
+        raise StoreUnreadable(f"{path}: {len(records)} records, report.json counts "
+                              f"{counted} trace events: lines are missing")
     return records
 
 
@@ -197,6 +214,28 @@ def _paper(path: Path, report: dict[str, Any]) -> bytes:
     return paper
 
 
+#: A receipt's opening line in ``receipts.txt`` (``===== T1#2 bytes 0-566 TRUNCATED =====``).
+_HEADER = re.compile(rb"^===== [^ ]+#[0-9]+ bytes [0-9]+-[0-9]+( [A-Z]+)* =====$", re.M)
+
+
+def _receipts_text(path: Path, report: dict[str, Any]) -> None:
+    """``receipts.txt`` is not read for evidence, but a cut one is a damaged run."""
+    if not path.exists():
+        return
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+    if data and not data.endswith(b"\n"):
+        raise StoreUnreadable(f"{path}: cut (no newline at the end)")
+    counted = (report.get("counts") or {}).get("receipts") \
+        if isinstance(report.get("counts"), dict) else None
+    headers = sum(1 for _ in _HEADER.finditer(data))
+    if type(counted) is int and headers != counted:
+        raise StoreUnreadable(f"{path}: holds {headers} receipts, report.json counts {counted}")
+
+
 def read_run_dir(run_dir: str | Path) -> RunArtifacts:
     """The raw artifacts of ``run_dir``; changes nothing in it."""
     root = Path(run_dir)
@@ -209,5 +248,6 @@ def read_run_dir(run_dir: str | Path) -> RunArtifacts:
     host, messages = _host(root / "host.sqlite")
     journal, saf = _journal(root / "journal.sqlite")
     paper = _paper(root / "receipts.bin", report)
+    _receipts_text(root / "receipts.txt", report)
     return RunArtifacts(root, host, messages, journal, saf, _backoffice(root / "backoffice.sqlite"),
-                        _trace(root / "trace.jsonl"), paper, report)
+                        _trace(root / "trace.jsonl", report), paper, report)

@@ -16,12 +16,14 @@ studio's ``--out``) or a directory of its own (``recover``'s ``recovered/``):
 
 The new output is written into a hidden sibling (``.NAME.partial-XXXX``) and renamed into
 place only when complete, so a crash mid-run leaves the previous directory as it was
-(and a ``.partial`` sibling that the next run into the same parent may delete).
+(and a ``.NAME.partial-PID-N`` sibling: the next output into the same target removes
+those whose PID is no longer alive).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -94,6 +96,31 @@ def _sibling(target: Path, what: str) -> Path:
     raise FileExistsError(f"{target.parent}: no free name for .{target.name}.{what}-*")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, someone else's
+        return True
+    return True
+
+
+def remove_stale_staging(target: Path) -> None:
+    """Remove ``.TARGET.partial-PID-N`` directories beside ``target`` left by a run that
+    was killed (its PID no longer alive); nothing else is touched."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-([0-9]+)-[0-9]+")
+    try:
+        entries = sorted(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if found and entry.is_dir() and not entry.is_symlink() \
+                and int(found.group(1)) != os.getpid() and not _pid_alive(int(found.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -146,6 +173,7 @@ def output_dir(target: Path, kind: OutputKind, *, force: bool = False) -> Iterat
     previous = check_replaceable(target, kind, force=force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_staging(target)
         staging = _sibling(target, "partial")
     except OSError as exc:
         raise ConfigurationError(f"--out {target}: cannot be made ({exc.strerror})") from exc

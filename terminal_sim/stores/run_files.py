@@ -12,17 +12,23 @@ What is checked, per artifact:
 
 =====================  ==============================================================
 ``report.json``        a JSON object with ``findings`` (a list) and ``printers``
-``trace.jsonl``        UTF-8; every non-blank line a JSON object; ends with a newline
+``trace.jsonl``        UTF-8; every non-blank line a JSON object; ends with a newline;
+                       the ``id`` of the records runs 1, 2, 3, ... with no gap (a
+                       deleted line is a gap; a live run's boots continue the ids), as
+                       many records as report.json's ``counts.trace_events`` (a live
+                       run's: at least as many, it counts its last boot's)
 ``*.sqlite``           a file, no ``-wal`` beside it (a run not closed), SQLite's
                        ``quick_check`` passes, the tables the readers query exist
 ``receipts.bin``       a file at least as long as the printers' slices in report.json
-``receipts.txt``       (when there) UTF-8
+``receipts.txt``       (when there) UTF-8, ends with a newline, holds as many receipt
+                       headers as report.json's ``counts.receipts`` (when it says)
 =====================  ==============================================================
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -59,7 +65,7 @@ def read_report(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_trace(path: Path) -> None:
+def _check_trace(path: Path, report: dict[str, Any]) -> None:
     if not path.is_file():
         raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
     try:
@@ -68,6 +74,7 @@ def _check_trace(path: Path) -> None:
         raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
     if text and not text.endswith("\n"):
         raise StoreUnreadable(f"{path}: the last line is cut (no newline at the end)")
+    expected = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -77,6 +84,17 @@ def _check_trace(path: Path) -> None:
             raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
         if not isinstance(record, dict):
             raise StoreUnreadable(f"{path}:{number}: not a JSON object")
+        expected += 1
+        if record.get("id") != expected or isinstance(record.get("id"), bool):
+            raise StoreUnreadable(f"{path}:{number}: id {record.get('id')!r} where "
+                                  f"{expected} was expected (a line missing or out of order)")
+    counts = report.get("counts")
+    wanted = counts.get("trace_events") if isinstance(counts, dict) else None
+    if isinstance(wanted, int) and not isinstance(wanted, bool) and (
+            expected < wanted or (expected != wanted and "live" not in report)):
+        # a live run's report counts its last boot's events; the file holds every boot's
+        raise StoreUnreadable(f"{path}: {expected} records where report.json counts "
+                              f"{wanted} trace events (the end is missing)")
 
 
 def _check_store(path: Path, tables: tuple[str, ...]) -> None:
@@ -119,14 +137,31 @@ def check_run_dir(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise StoreUnreadable(f"{run_dir}: not a directory (give the --out of a pos-sim run)")
     report = read_report(run_dir / "report.json")
-    _check_trace(run_dir / "trace.jsonl")
+    _check_trace(run_dir / "trace.jsonl", report)
     for name, tables in STORES.items():
         _check_store(run_dir / name, tables)
     _check_paper(run_dir / "receipts.bin", report)
-    text = run_dir / "receipts.txt"
-    if text.exists():
-        try:
-            text.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StoreUnreadable(f"{text}: cannot be read as text ({exc})") from exc
+    _check_receipts_text(run_dir / "receipts.txt", report)
     return report
+
+
+#: The line that opens each receipt in ``receipts.txt``.
+_RECEIPT_HEADER = re.compile(r"^===== \S+#\d+ bytes \d+-\d+(?: [A-Z]+)* =====$", re.MULTILINE)
+
+
+def _check_receipts_text(path: Path, report: dict[str, Any]) -> None:
+    if not path.exists():
+        return
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreUnreadable(f"{path}: cannot be read as text ({exc})") from exc
+    if text and not text.endswith("\n"):
+        raise StoreUnreadable(f"{path}: the last line is cut (no newline at the end)")
+    counts = report.get("counts")
+    wanted = counts.get("receipts") if isinstance(counts, dict) else None
+    if isinstance(wanted, int) and not isinstance(wanted, bool):
+        found = len(_RECEIPT_HEADER.findall(text))
+        if found != wanted:
+            raise StoreUnreadable(f"{path}: {found} receipts where report.json counts "
+                                  f"{wanted} (cut short or changed)")

@@ -94,6 +94,21 @@ def _trace_line(replacement: bytes) -> Damage:
     return damage
 
 
+def _trace_line_deleted(where: str) -> Damage:
+    """One whole line taken out (``sed -i Nd``): every other line still a JSON object."""
+    def damage(run: Path) -> None:
+        lines = (run / "trace.jsonl").read_bytes().splitlines(keepends=True)
+        del lines[{"first": 0, "middle": len(lines) // 2, "last": -1}[where]]
+        (run / "trace.jsonl").write_bytes(b"".join(lines))
+    return damage
+
+
+def _receipts_text_cut(run: Path) -> None:
+    """receipts.txt cut at a line end after its first receipt: still well-formed text."""
+    lines = (run / "receipts.txt").read_bytes().splitlines(keepends=True)
+    (run / "receipts.txt").write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
 def _trace_cut(run: Path) -> None:
     data = (run / "trace.jsonl").read_bytes()
     (run / "trace.jsonl").write_bytes(data[:-7])
@@ -129,6 +144,10 @@ DAMAGES: dict[str, tuple[str, Damage]] = {
     "trace-not-an-object": ("trace.jsonl", _trace_line(b"[1, 2, 3]\n")),
     "trace-not-utf8": ("trace.jsonl", _trace_line(b"{\"id\": \"\xff\xfe\"}\n")),
     "trace-cut": ("trace.jsonl", _trace_cut),
+    "trace-first-line-deleted": ("trace.jsonl", _trace_line_deleted("first")),
+    "trace-middle-line-deleted": ("trace.jsonl", _trace_line_deleted("middle")),
+    "trace-last-line-deleted": ("trace.jsonl", _trace_line_deleted("last")),
+    "receipts-text-cut": ("receipts.txt", _receipts_text_cut),
     "report-missing": ("report.json", _missing("report.json")),
     "report-truncated": ("report.json", _truncated("report.json")),
     "report-garbage": ("report.json", _garbled("report.json")),
@@ -316,3 +335,18 @@ def test_run_refuses_an_unusable_out(tmp_path: Path, where: str) -> None:
     assert str(out) in result.output
     assert "Traceback" not in result.output
     assert snapshot(tmp_path) == before
+
+
+def test_run_removes_the_staging_a_killed_run_left(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead = int(done.stdout)  # a process that has exited: its PID is not alive
+    stale = tmp_path / f".run.partial-{dead}-0"
+    stale.mkdir()
+    (stale / "trace.jsonl").write_text("half\n", encoding="utf-8")
+    alive = tmp_path / f".run.partial-{os.getppid()}-0"  # a live process's staging stays
+    alive.mkdir()
+    other = tmp_path / f".other.partial-{dead}-0"  # another target's staging stays
+    other.mkdir()
+    assert _run(tmp_path / "run").exit_code in (0, 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other.name, "run"])

@@ -82,7 +82,12 @@ def test_what_is_not_a_run(tmp_path: Path, run_copy: Path) -> None:
     with pytest.raises(StoreUnreadable, match=r"journal\.sqlite: no such store file"):
         load_run_dir(tmp_path)  # a run without its books is not a run to tell
     (run_copy / "trace.jsonl").write_text("", encoding="utf-8")
-    view = load_run_dir(run_copy)  # an empty trace is still a run
+    with pytest.raises(StoreUnreadable, match=r"trace\.jsonl: 0 records"):
+        load_run_dir(run_copy)  # the report counts its events: an emptied trace is damage
+    report = json.loads((run_copy / "report.json").read_text(encoding="utf-8"))
+    report["counts"]["trace_events"] = 0
+    (run_copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    view = load_run_dir(run_copy)  # an empty trace is still a run (a lab's has none)
     assert view.start is not None
 
 
