@@ -21,7 +21,7 @@ fault gets (a card read, a crash point, a message, a print):
 ``nth``         only the n-th opportunity (1-based) fires, or a list of them
 ``probability`` each opportunity fires with this probability, drawn from the fault's
                 own seeded stream (adding a fault never perturbs the others)
-``limit``       fire at most this many times
+``limit``       fire at most this many times (1 or more)
 ==============  ==================================================================
 """
 
@@ -109,7 +109,7 @@ TRIGGER_PARAMS: dict[str, Param] = {
                    vocabulary="time"),
     "nth": Param((int, list), None, "only the n-th opportunity fires (or a list of them)"),
     "probability": Param(float, 1.0, "chance that an opportunity fires"),
-    "limit": Param(int, None, "fire at most this many times"),
+    "limit": Param(int, None, "fire at most this many times", low=1),
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from terminal_sim.cli.main import main
-from tests.support import SMALL
+from tests.support import SCENARIOS, SMALL
 
 
 def test_demo_tells_the_failure_and_its_fix(tmp_path: Path) -> None:
@@ -40,3 +41,28 @@ def test_demo_says_when_the_story_does_not_hold(tmp_path: Path) -> None:
                                        str(tmp_path / "demo")])
     assert result.exit_code == 1, result.output
     assert "the story does not hold" in result.output
+
+
+def test_demo_runs_from_any_folder_and_prints_commands_that_exist(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no scenarios/ here: the one beside the package is told
+    result = CliRunner().invoke(main, ["demo", "--out", "demo"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"scenario: {SMALL}"
+    assert lines[-2] == "  pos-sim explain demo/naive --finding 1"  # no .venv/bin here
+    assert lines[-1] == "  pos-sim studio --replay demo/naive"
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)  # a clone's venv: its command is named
+    (tmp_path / ".venv" / "bin" / "pos-sim").write_text("")
+    result = CliRunner().invoke(main, ["demo", "--out", "demo"])
+    assert result.output.splitlines()[-1] == "  .venv/bin/pos-sim studio --replay demo/naive"
+
+
+def test_demo_suggests_no_finding_that_is_not_there(tmp_path: Path) -> None:
+    happy = SCENARIOS / "happy-day.yaml"  # no findings under either firmware
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(main, ["demo", "--scenario", str(happy), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "the naive run shows no finding" in result.output
+    assert "--finding" not in result.output
+    assert result.output.splitlines()[-1].endswith(f"pos-sim studio --replay {out / 'naive'}")

@@ -37,6 +37,11 @@ def _non_loopback_address() -> str | None:
     ({"name": "printer-power-loss", "at_byte": -1}, "at_byte"),
     ({"name": "printer-cover-open", "printer": "p9"}, "printer"),
     ({"name": "link-slicer", "nth": 0}, "nth"),
+    ({"name": "acquirer-decline", "code": "ZZ", "limit": 2}, "code"),  # no code it knows
+    ({"name": "acquirer-decline", "code": "00"}, "code"),  # an approval is no decline
+    ({"name": "acquirer-decline", "code": "91", "limit": -5}, "limit"),  # would never fire
+    ({"name": "acquirer-decline", "limit": 0}, "limit"),
+    ({"name": "link-drop-reply", "limit": 0}, "limit"),
 ])
 def test_bad_faults_get_400_naming_the_field(pos_lab: LabSession, spec: dict[str, object],
                                               field: str) -> None:

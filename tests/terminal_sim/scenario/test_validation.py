@@ -76,6 +76,13 @@ def test_fault_times_before_the_start_are_errors(fault: str, field: str) -> None
     assert "before the start 08:00:00" in error.reason
 
 
+@pytest.mark.parametrize("limit", [0, -5])
+def test_a_limit_that_never_fires_is_an_error(limit: int) -> None:
+    error = error_of(HEAD + f"faults:\n  - name: link-drop-reply\n    limit: {limit}\n")
+    assert (error.path, error.line, error.field) == ("s.yaml", 13, "faults.0.limit")
+    assert f"{limit} is outside 1 to" in error.reason
+
+
 def test_fault_times_from_the_start_on_are_fine() -> None:
     scenario = parse_scenario(HEAD + 'faults:\n  - name: power-dip\n    time: "08:00"\n'
                               '  - name: maintenance-update\n    time: "26:00"\n'
