@@ -27,7 +27,9 @@ from terminal_sim.scenario.schema import FINDING_CODES
 from tests.support import ROOT
 
 README = ROOT / "README.md"
-_BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>[\w-]*)\n(?P<body>.*?)^```", re.S | re.M)
+# a fence may be indented (a block inside a list item)
+_BLOCK = re.compile(r"(?P<before>[^\n]*)\n[ \t]*```(?P<lang>[\w-]*)\n(?P<body>.*?)^[ \t]*```",
+                    re.S | re.M)
 _EXIT = re.compile(r"\[exit (\d+)\]\s*$")
 _NOT_RUN = re.compile(r"\[not run: ([^\]]+)\]\s*$")
 _BLOCK_NOT_RUN = re.compile(r"<!--\s*not run:\s*(.+?)\s*-->")
