@@ -242,6 +242,7 @@ def fork_server(boot: Callable[[int, bool], object], stdin: IO[str], stdout: IO[
     stdout, and exits; this process waits for it and says ``exited P STATUS``. Other
     lines (a ``go`` that a killed child never read) are skipped; end of input ends it.
     """
+    import faulthandler
     import threading
     import traceback
 
@@ -263,6 +264,9 @@ def fork_server(boot: Callable[[int, bool], object], stdin: IO[str], stdout: IO[
         pid = os.fork()
         if pid == 0:  # the terminal
             code = 1
+            # a terminal that never says what the loop waits for is sent SIGABRT: its
+            # threads' stacks then go to stderr (the loop's terminals.log)
+            faulthandler.enable(file=sys.stderr, all_threads=True)
             try:
                 stdout.write(f"pid {os.getpid()}\n")
                 stdout.flush()
@@ -297,12 +301,30 @@ class _Terminals:
     def expect(self, word: str, cycle: int, timeout: float = 60) -> list[str]:
         if self.server.stdout is None:
             raise SimulationError("the terminals' fork server has no pipes")
-        answer = _read_line(self.server.stdout, timeout).split()
+        try:
+            answer = _read_line(self.server.stdout, timeout).split()
+        except TimeoutError as exc:
+            raise SimulationError(f"cycle {cycle}: no {word!r} from the terminal within "
+                                  f"{timeout:g} s; where it was:\n{self.stacks()}") from exc
         if answer[:1] != [word]:
             self.log.flush()
             raise SimulationError(f"cycle {cycle}: terminal said {answer!r}, not {word!r} "
                                   f"(its errors: {getattr(self.log, 'name', 'stderr')})")
         return answer[1:]
+
+    def stacks(self) -> str:
+        """The stuck terminal's stacks (SIGABRT: faulthandler writes them to the log)."""
+        if not (self.running and self.pid):
+            return "(no terminal running)"
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGABRT)
+        time.sleep(1.0)
+        self.log.flush()
+        name = getattr(self.log, "name", None)
+        if not isinstance(name, str) or not os.path.exists(name):
+            return "(see the terminals' stderr)"
+        with open(name, encoding="utf-8", errors="replace") as written:
+            return written.read()[-6000:]
 
     def say(self, line: str) -> None:
         if self.server.stdin is None:

@@ -47,3 +47,27 @@ def test_last_trace_id_reads_the_end_and_skips_a_torn_line(tmp_path: Path) -> No
     assert last_trace_id(path, chunk=7) == 399  # lines longer than a chunk
     path.write_text(lines[0][:5], encoding="utf-8")
     assert last_trace_id(path) == 0
+
+
+def test_a_stuck_terminal_is_reported_with_where_it_was(tmp_path: Path) -> None:
+    # a terminal that never says "recovered": the loop's error carries its stacks
+    import subprocess
+    import sys
+    import types
+
+    from terminal_sim.harness.crashloop import _Terminals
+
+    log_path = tmp_path / "terminals.log"
+    with open(log_path, "w", encoding="utf-8") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import faulthandler, sys, time\n"
+             "faulthandler.enable(file=sys.stderr, all_threads=True)\n"
+             "def waiting_for_the_host():\n    print('up', flush=True)\n    time.sleep(60)\n"
+             "waiting_for_the_host()\n"],
+            stdout=subprocess.PIPE, stderr=log, text=True)
+        assert child.stdout is not None
+        assert child.stdout.readline() == "up\n"
+        stuck = types.SimpleNamespace(running=True, pid=child.pid, log=log)
+        stacks = _Terminals.stacks(stuck)  # type: ignore[arg-type]
+        child.wait(timeout=30)
+    assert "waiting_for_the_host" in stacks
