@@ -6,6 +6,7 @@ import csv
 import json
 import socket
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,18 @@ def _print_to_lab(endpoint: str, paper: bytes) -> None:
         conn.sendall(paper)
 
 
+def _printed(lab: LabSession, size: int) -> None:
+    """Wait until the lab's printer has read ``size`` bytes, printed them and filed the job
+    (its connection closed): a hang guard, not a time limit."""
+    for _ in range(1000):
+        printer = lab.client.state()["printers"][0]
+        if (printer["received"] >= size and not printer["held_bytes"]
+                and not printer["connections"]):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the lab's printer never filed the {size} bytes sent to it")
+
+
 @pytest.mark.parametrize("profile", ["robust", "naive"])
 def test_live_terminal_times_out_reverses_and_reconciles_like_the_simulation(
         tmp_path: Path, profile: str) -> None:
@@ -67,7 +80,9 @@ def test_live_terminal_times_out_reverses_and_reconciles_like_the_simulation(
         assert lab.client.faults() == []  # the one-shot fault is spent
         ledger = lab.client.evidence()["host"]
         # the application prints its slips on the lab's printer
-        _print_to_lab(lab.printer(), (out / "receipts.bin").read_bytes())
+        paper = (out / "receipts.bin").read_bytes()
+        _print_to_lab(lab.printer(), paper)
+        _printed(lab, len(paper))  # before the session ends: what it has not filed is lost
     sales = [r for r in ledger if r["type"] == "sale"]
     dropped = sales[0]
     trace = [json.loads(line) for line in (tmp_path / "lab" / "faults.jsonl").open()]
