@@ -65,15 +65,21 @@ def read_report(path: Path) -> dict[str, Any]:
     return data
 
 
-def _check_trace(path: Path, report: dict[str, Any]) -> None:
-    if not path.is_file():
-        raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
+def _whole_text(path: Path) -> str:
+    """A text artifact written line by line: UTF-8, and its last line whole."""
     try:
         text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise StoreUnreadable(f"{path}: cannot be read ({exc})") from exc
+        raise StoreUnreadable(f"{path}: cannot be read as text ({exc})") from exc
     if text and not text.endswith("\n"):
         raise StoreUnreadable(f"{path}: the last line is cut (no newline at the end)")
+    return text
+
+
+def _check_trace(path: Path, report: dict[str, Any]) -> None:
+    if not path.is_file():
+        raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
+    text = _whole_text(path)
     expected = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -152,12 +158,7 @@ _RECEIPT_HEADER = re.compile(r"^===== \S+#\d+ bytes \d+-\d+(?: [A-Z]+)* =====$",
 def _check_receipts_text(path: Path, report: dict[str, Any]) -> None:
     if not path.exists():
         return
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreUnreadable(f"{path}: cannot be read as text ({exc})") from exc
-    if text and not text.endswith("\n"):
-        raise StoreUnreadable(f"{path}: the last line is cut (no newline at the end)")
+    text = _whole_text(path)
     counts = report.get("counts")
     wanted = counts.get("receipts") if isinstance(counts, dict) else None
     if isinstance(wanted, int) and not isinstance(wanted, bool):
