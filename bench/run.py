@@ -32,8 +32,9 @@ report              a long day's ``report.html`` (one terminal, ``long_day`` sal
                     size, the time headless Chromium takes to open it (when Debian's
                     ``chromium`` and Playwright are there), and ``pos-sim run``'s work
                     (every artifact written) against the same day in memory
-crashloop           seconds per cycle of ``pos-sim crashloop`` (real processes, SIGKILL, the
-                    TCP host) against the random waits before the kills in the same run
+crashloop           ``pos-sim crashloop --cycles 1000 --profile robust`` (real processes,
+                    SIGKILL, the TCP host), whole (``--quick``: 10 cycles, scaled up), against
+                    the random waits before the kills in the same run
 ==================  ======================================================================
 
 CPU-bound rows are timed in process CPU time (``time.process_time``) and the best of a
@@ -88,7 +89,8 @@ class Sizes:
     interpreter_args: tuple[str, ...]
     explore_worlds: int = 30
     cluster_seeds: int = 40
-    crash_cycles: int = 100
+    # the issue's promise is about 1,000 cycles: the full run makes them all (~9 min)
+    crash_cycles: int = 1000
 
 
 FULL = Sizes(store=(10, 300), long_day=3000, repeats=3, floor_units=2000, busy_hours=12,
@@ -620,12 +622,16 @@ def crashloop_rows(size: Sizes) -> list[Row]:
         tally = crash_loop(cycles, Path(work), profile="robust", seed=1)
     per_cycle = tally.seconds / cycles
     waits = tally.kill_wait_s / cycles
-    projected = per_cycle * 1000
-    return [Row("crashloop", f"real-process crash loop, robust, {cycles} SIGKILL cycles",
-                f"{per_cycle:.3f} s/cycle (1,000 cycles: ~{projected:.0f} s)",
-                f"the random waits before the kills {waits:.3f} s/cycle",
+    # 1,000 cycles are measured whole; a shorter (--quick) run is scaled up, an estimate
+    # that flatters: the checks grow with the evidence
+    whole = cycles >= 1000
+    seconds = tally.seconds if whole else per_cycle * 1000
+    figure = (f"{tally.seconds:.0f} s for {cycles:,} cycles ({per_cycle:.3f} s/cycle)" if whole
+              else f"{per_cycle:.3f} s/cycle (1,000 cycles: ~{seconds:.0f} s, scaled up)")
+    return [Row("crashloop", f"real-process crash loop, robust, {cycles:,} SIGKILL cycles",
+                figure, f"the random waits before the kills {waits:.3f} s/cycle",
                 f"{per_cycle / waits:.2f}x waits", "1,000 cycles < 600 s, 0 violations",
-                projected < 600 and not tally.violations,
+                seconds < 600 and not tally.violations,
                 [f"wall time; {tally.kills} kills, {len(tally.violations)} violations, "
                  f"{tally.approved_at_host} approvals at the host, {tally.receipts} receipts; "
                  "CI runs 1,000 (tests/terminal_sim/harness/test_live.py, slow)"])]
