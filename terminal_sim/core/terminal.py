@@ -106,6 +106,9 @@ class TerminalCore:
         self.wall = dt.datetime(2000, 1, 1)
         self.outbox: list[Effect] = []
         self.ignored: str = ""
+        #: the fleet's fast way to fire an event (``TerminalFleet.fire``); None: the
+        #: library's ``trigger``
+        self.fire: Callable[[TerminalCore, Event], bool] | None = None
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -118,8 +121,10 @@ class TerminalCore:
         self.now, self.wall = now, wall
         self.outbox = []
         self.ignored = ""
+        fire = self.fire
         try:
-            fired = self.trigger(event.trigger, event=event)
+            fired = (fire(self, event) if fire is not None
+                     else self.trigger(event.trigger, event=event))
         except MachineError:
             fired = False
         if not fired:
