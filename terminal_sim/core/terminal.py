@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from transitions import EventData, MachineError
@@ -199,7 +199,7 @@ class TerminalCore:
             self.outbox += [WriteJournal(entry, "commit"), paper]
         else:
             # printed first, so the record says printed: the firmware believes it
-            self.outbox += [paper, WriteJournal(replace(entry, receipt="printed"), "commit")]
+            self.outbox += [paper, WriteJournal(entry.replaced(receipt="printed"), "commit")]
 
     def slip_of_entry(self, entry: JournalEntry, copy_label: str) -> Slip:
         """A slip rebuilt from a journal record (for reprints)."""

@@ -85,6 +85,11 @@ _UPSERT = (
     f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in _COLUMNS)})"
 )
+#: the same statement, bound by position to ``JournalEntry.values()`` (no dict per commit)
+_UPSERT_VALUES = (
+    f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
 SYNCHRONOUS = ("FULL", "NORMAL")
 #: the states a record syncs to the back office in
 FINAL_STATES = ("approved", "declined", "failed", "voided", "reversed")
@@ -221,7 +226,7 @@ class TerminalJournal:
         # one statement outside a transaction is one SQLite transaction of its own (the
         # connection autocommits): the same write as BEGIN, upsert, COMMIT, in a third of
         # the statements; a statement that fails rolls itself back
-        db.execute(_UPSERT, entry.as_row())
+        db.execute(_UPSERT_VALUES, entry.values())
         index = db._to_sync.get(self.terminal_id)  # noqa: SLF001  (kept by this module)
         if index is not None:  # the upsert wrote synced_vt back to -1
             if entry.state in _FINAL:
@@ -318,10 +323,16 @@ class TerminalJournal:
 
     def mark_synced(self, stans: list[str], now: int) -> None:
         index = self.journal._to_sync.get(self.terminal_id)  # noqa: SLF001
-        # one autocommitted UPDATE per record, as before, through one prepared statement
-        self.journal.execute_many(
-            "UPDATE records SET synced_vt = ? WHERE terminal_id = ? AND stan = ?",
-            [(now, self.terminal_id, stan) for stan in stans])
+        # one transaction for the batch (the marks are housekeeping, see above)
+        self.journal.execute("BEGIN")
+        try:
+            self.journal.execute_many(
+                "UPDATE records SET synced_vt = ? WHERE terminal_id = ? AND stan = ?",
+                [(now, self.terminal_id, stan) for stan in stans])
+            self.journal.execute("COMMIT")
+        except JournalError:
+            self.journal.execute("ROLLBACK")
+            raise
         if index is not None:
             for stan in stans:
                 index.pop(stan, None)
