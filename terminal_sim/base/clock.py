@@ -37,6 +37,8 @@ class VirtualClock:
     def __init__(self, epoch: _dt.datetime = DEFAULT_EPOCH) -> None:
         self.epoch = epoch
         self._now = 0
+        #: the last ``wall()`` and what it was computed from (asked ~5 times a sale)
+        self._wall = (epoch, 0, epoch)
 
     def now(self) -> int:
         return self._now
@@ -48,7 +50,11 @@ class VirtualClock:
         self._now = t_ms
 
     def wall(self) -> _dt.datetime:
-        return self.epoch + _dt.timedelta(milliseconds=self._now)
+        epoch, at, wall = self._wall
+        if at != self._now or epoch is not self.epoch:
+            wall = self.epoch + _dt.timedelta(milliseconds=self._now)
+            self._wall = (self.epoch, self._now, wall)
+        return wall
 
 
 class ScaledClock:

@@ -7,6 +7,7 @@ where ``step`` is the event that started the batch or the effect just done.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from terminal_sim.base.cards import Card
@@ -111,10 +112,24 @@ class JournalEntry:
 
     def as_row(self) -> dict[str, Any]:
         # a flat record of str and int: no recursive ``asdict`` (it deep-copies each value)
-        return {name: getattr(self, name) for name in _ENTRY_FIELDS}
+        return dict(zip(_ENTRY_FIELDS, _entry_values(self), strict=True))
+
+    def values(self) -> tuple[Any, ...]:
+        """The fields' values in field order (the journal's row, positionally)."""
+        return _entry_values(self)
+
+    def replaced(self, **changes: Any) -> JournalEntry:
+        """``dataclasses.replace(self, **changes)`` for this flat record, without its
+        per-field introspection (a sale makes one or two of these)."""
+        unknown = changes.keys() - _ENTRY_FIELD_SET
+        if unknown:
+            raise TypeError(f"JournalEntry has no field {sorted(unknown)[0]!r}")
+        return JournalEntry(**{**self.as_row(), **changes})
 
 
 _ENTRY_FIELDS = tuple(f.name for f in fields(JournalEntry))
+_ENTRY_FIELD_SET = frozenset(_ENTRY_FIELDS)
+_entry_values = attrgetter(*_ENTRY_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

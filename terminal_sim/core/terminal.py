@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from transitions import EventData, MachineError
@@ -106,6 +106,9 @@ class TerminalCore:
         self.wall = dt.datetime(2000, 1, 1)
         self.outbox: list[Effect] = []
         self.ignored: str = ""
+        #: the fleet's fast way to fire an event (``TerminalFleet.fire``); None: the
+        #: library's ``trigger``
+        self.fire: Callable[[TerminalCore, Event], bool] | None = None
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -118,8 +121,10 @@ class TerminalCore:
         self.now, self.wall = now, wall
         self.outbox = []
         self.ignored = ""
+        fire = self.fire
         try:
-            fired = self.trigger(event.trigger, event=event)
+            fired = (fire(self, event) if fire is not None
+                     else self.trigger(event.trigger, event=event))
         except MachineError:
             fired = False
         if not fired:
@@ -194,7 +199,7 @@ class TerminalCore:
             self.outbox += [WriteJournal(entry, "commit"), paper]
         else:
             # printed first, so the record says printed: the firmware believes it
-            self.outbox += [paper, WriteJournal(replace(entry, receipt="printed"), "commit")]
+            self.outbox += [paper, WriteJournal(entry.replaced(receipt="printed"), "commit")]
 
     def slip_of_entry(self, entry: JournalEntry, copy_label: str) -> Slip:
         """A slip rebuilt from a journal record (for reprints)."""

@@ -219,10 +219,20 @@ class FrameDecoder:
         After an error the decoder holds nothing: a byte stream with a bad header cannot
         be resynchronised, the connection has to go.
         """
-        self._buffer += data
-        frames: list[Frame] = []
         head = self.framing.header_size
         extra = TPDU_SIZE if self.framing.name == TPDU else 0
+        if not self._buffer and not extra and len(data) > head:
+            # the usual case: ``data`` is exactly one whole frame (no copy into the buffer)
+            try:
+                size = self.framing.announced(bytes(data[:head]), self._consumed,
+                                               self.max_size)
+            except FrameError:
+                size = -1  # the general way below reports it
+            if head + size == len(data):
+                self._consumed += len(data)
+                return [Frame(bytes(data[head:]), b"")], None
+        self._buffer += data
+        frames: list[Frame] = []
         while len(self._buffer) >= head:
             try:
                 size = self.framing.announced(bytes(self._buffer[:head]), self._consumed,

@@ -190,14 +190,15 @@ class HostRequest:
         return MESSAGE_TYPES.get(self.mti, self.mti)
 
     def to_fields(self) -> dict[str, str]:
+        transmitted = self.transmitted.strftime("%m%d%H%M%S")  # 12 and 13 are parts of it
         fields = {
             "t": self.mti,
             "3": _PROC_BY_KIND[self.kind],
             "4": f"{self.amount_minor:012d}",
-            "7": self.transmitted.strftime("%m%d%H%M%S"),
+            "7": transmitted,
             "11": self.stan,
-            "12": self.transmitted.strftime("%H%M%S"),
-            "13": self.transmitted.strftime("%m%d"),
+            "12": transmitted[4:],
+            "13": transmitted[:4],
             "22": self.entry_mode,
             "25": "00",
             "41": self.terminal_id,

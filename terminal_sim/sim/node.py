@@ -160,23 +160,24 @@ class TerminalNode:
             self.note("event_lost", trigger=event.trigger, reason="terminal is off")
             return
         core = self.core
+        clock = self._clock
+        trigger = event.trigger
         flight = core.current
-        flow = flight.kind if flight is not None else _FLOW_OF_TRIGGER.get(event.trigger, "idle")
-        effects = core.handle(event, self.clock.now(), self.clock.wall())
-        after = core.current
+        flow = flight.kind if flight is not None else _FLOW_OF_TRIGGER.get(trigger, "idle")
+        effects = core.handle(event, clock.now(), clock.wall())
         # records of one transaction share its sale id, so findings can follow the chain
-        context = flight or after
+        context = flight or core.current
         sale_id = context.sale_id if context is not None else None
-        point = f"{flow}/after:{event.trigger}" if effects else None
+        point = f"{flow}/after:{trigger}" if effects else None
         data = event.trace_data()
         if sale_id and "sale_id" not in data:
             data = {**data, "sale_id": sale_id}
-        self.trace.write(self.clock.now(), core.terminal_id, core.state, "event", event.trigger,
-                         flow=flow, crash_point=point, data=data or None)
+        self.trace.step(clock.now(), core.terminal_id, core.state, "event", trigger, flow,
+                        point, data)
         if core.ignored:
             self.note("ignored", reason=core.ignored)
         try:
-            if point is not None:
+            if point is not None and self.crash_observers:
                 self._crash_point(point)
             self._perform(flow, effects, sale_id)
         except PowerLost as cut:
@@ -195,63 +196,86 @@ class TerminalNode:
                                             entry.response_code, entry.stan)
                 elif entry.state == "failed":
                     self._customer_retries(entry.sale_id, "sale not completed")
-        if self.core.state == "idle" and self.backlog:
+        if core.state == "idle" and self.backlog:
             self.scheduler.after(NEXT_CUSTOMER_MS, self._serve_backlog)
 
     def _perform(self, flow: str, effects: list[Effect], sale_id: str | None) -> None:
         # what a port answered at once (print done, send failed): the core gets it after
         # the whole batch, as the next event, never in the middle of the batch
         outcome: Event | None = None
+        core = self.core
+        trace = self.trace
         for effect in effects:
-            point = f"{flow}/after:{effect.step}"
+            step = effect.step
+            point = f"{flow}/after:{step}"
             data = effect.trace_data()
             if sale_id and "sale_id" not in data:
                 data = {**data, "sale_id": sale_id}
             if isinstance(effect, PrintSlip):
                 data = {**data, "at_byte": self.ports.printer.position}
-            self.trace.write(self.clock.now(), self.core.terminal_id, self.core.state, "effect",
-                             effect.step, flow=flow, crash_point=point, data=data or None)
-            result = self._execute(effect, flow)
+            trace.step(self._clock.now(), core.terminal_id, core.state, "effect", step, flow,
+                       point, data)
+            run = _RUNNERS.get(type(effect))
+            result = run(self, effect, flow) if run is not None else self._execute(effect, flow)
             if result is not None:
                 outcome = result
-            self._crash_point(point)
+            if self.crash_observers:
+                self._crash_point(point)
         if outcome is not None:
             done = outcome
             self.scheduler.after(0, lambda: self.deliver(done))
 
-    def _execute(self, effect: Effect, flow: str) -> Event | None:
-        now = self.clock.now()
-        if isinstance(effect, ReadCard):
-            result = self.ports.reader.read(effect.card, now)
-            event = CardRead(effect.sale_id, result.card, result.reason)
-            self.scheduler.after(result.delay_ms, lambda: self.deliver(event))
-        elif isinstance(effect, SendToHost):
-            try:
-                self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
-            except Iso8583Error as exc:  # it never left: the core must not wait for a reply
-                return SendFailed(effect.request.stan, str(exc))
-        elif isinstance(effect, QueueReversal):
-            if self.saf is None:
-                raise SimulationError("this terminal has no store-and-forward agent")
-            self.saf.enqueue(effect.stan, effect.reason, effect.original)
-        elif isinstance(effect, StartTimer):
-            self._cancel(effect.timer)
-            delay = self._timer_delay(effect, now)
-            if delay is None:
-                return None
-            expired = TimerExpired(effect.timer, effect.token)
-            self.timers[effect.timer] = self.scheduler.after(
-                delay, lambda: self.deliver(expired))
-        elif isinstance(effect, CancelTimer):
-            self._cancel(effect.timer)
-        elif isinstance(effect, WriteJournal):
-            self.ports.journal.commit(effect.entry, now)
-        elif isinstance(effect, PrintSlip):
-            self._crash_point(f"{flow}/during:print")
-            return self.ports.printer.print(effect.slip)
-        else:  # a new effect type must be taught to the runtime, not ignored
-            raise SimulationError(f"no port performs {type(effect).__name__}")
+    # -- one method per effect type (``_RUNNERS``); each returns what the port answered
+    # at once, as the core's next event, or None
+
+    def _read_card(self, effect: ReadCard, _flow: str) -> Event | None:
+        result = self.ports.reader.read(effect.card, self._clock.now())
+        event = CardRead(effect.sale_id, result.card, result.reason)
+        self.scheduler.after(result.delay_ms, lambda: self.deliver(event))
         return None
+
+    def _send_to_host(self, effect: SendToHost, _flow: str) -> Event | None:
+        try:
+            self.ports.link.send(self.terminal_id, effect.request, self.on_reply)
+        except Iso8583Error as exc:  # it never left: the core must not wait for a reply
+            return SendFailed(effect.request.stan, str(exc))
+        return None
+
+    def _queue_reversal(self, effect: QueueReversal, _flow: str) -> Event | None:
+        if self.saf is None:
+            raise SimulationError("this terminal has no store-and-forward agent")
+        self.saf.enqueue(effect.stan, effect.reason, effect.original)
+        return None
+
+    def _start_timer(self, effect: StartTimer, _flow: str) -> Event | None:
+        self._cancel(effect.timer)
+        delay = self._timer_delay(effect, self._clock.now())
+        if delay is None:
+            return None
+        expired = TimerExpired(effect.timer, effect.token)
+        self.timers[effect.timer] = self.scheduler.after(delay, lambda: self.deliver(expired))
+        return None
+
+    def _cancel_timer(self, effect: CancelTimer, _flow: str) -> Event | None:
+        self._cancel(effect.timer)
+        return None
+
+    def _write_journal(self, effect: WriteJournal, _flow: str) -> Event | None:
+        self.ports.journal.commit(effect.entry, self._clock.now())
+        return None
+
+    def _print_slip(self, effect: PrintSlip, flow: str) -> Event | None:
+        self._crash_point(f"{flow}/during:print")
+        return self.ports.printer.print(effect.slip)
+
+    def _execute(self, effect: Effect, flow: str) -> Event | None:
+        """An effect whose exact type ``_RUNNERS`` does not list: a subclass of one of the
+        effect types, run as its base is; a new effect type must be taught to the
+        runtime, not ignored."""
+        for kind, run in _RUNNERS.items():
+            if isinstance(effect, kind):
+                return run(self, effect, flow)
+        raise SimulationError(f"no port performs {type(effect).__name__}")
 
     def _timer_delay(self, effect: StartTimer, now: int) -> int | None:
         """The reprint timer runs for the whole day and no longer: its last try is at
@@ -356,5 +380,16 @@ class TerminalNode:
             power_on()
         self.power_on()
 
+
+#: The method of :class:`TerminalNode` that performs each effect type.
+_RUNNERS: dict[type[Effect], Callable[[TerminalNode, Any, str], Event | None]] = {
+    ReadCard: TerminalNode._read_card,  # noqa: SLF001
+    SendToHost: TerminalNode._send_to_host,  # noqa: SLF001
+    QueueReversal: TerminalNode._queue_reversal,  # noqa: SLF001
+    StartTimer: TerminalNode._start_timer,  # noqa: SLF001
+    CancelTimer: TerminalNode._cancel_timer,  # noqa: SLF001
+    WriteJournal: TerminalNode._write_journal,  # noqa: SLF001
+    PrintSlip: TerminalNode._print_slip,  # noqa: SLF001
+}
 
 __all__ = ["CrashObserver", "Ports", "TerminalNode", "VoidRequested"]

@@ -175,7 +175,9 @@ class InProcessLink:
 
     def _at_host(self, connection: tuple[str, int], data: bytes) -> None:
         terminal_id = connection[0]
-        decoder = self._host_side.setdefault(connection, self.framing.decoder())
+        decoder = self._host_side.get(connection)
+        if decoder is None:
+            decoder = self._host_side[connection] = self.framing.decoder()
         try:
             frames = decoder.feed_frames(data)
         except ProtocolError as exc:
@@ -194,7 +196,9 @@ class InProcessLink:
 
     def _at_terminal(self, connection: tuple[str, int], data: bytes) -> None:
         terminal_id = connection[0]
-        decoder = self._terminal_side.setdefault(connection, self.framing.decoder())
+        decoder = self._terminal_side.get(connection)
+        if decoder is None:
+            decoder = self._terminal_side[connection] = self.framing.decoder()
         try:
             messages = decoder.feed(data)
         except ProtocolError as exc:

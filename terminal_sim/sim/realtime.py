@@ -53,7 +53,7 @@ class RealTimeScheduler(Scheduler):
             if self.ticker is not None:
                 self.ticker()
             self._drain_posted()
-            while queue_ and queue_[0].cancelled:
+            while queue_ and queue_[0][2].cancelled:
                 heapq.heappop(queue_)
             done = not queue_ or (until_quiet and self.quiet())
             if until is not None and self.clock.now() >= until:
@@ -62,7 +62,7 @@ class RealTimeScheduler(Scheduler):
                 if not self._wait_posted(self.clock.real_seconds(idle_grace_ms)):
                     break
                 continue
-            item = queue_[0]
+            item = queue_[0][2]
             due = item.at if until is None else min(item.at, until)
             wait = self.clock.real_seconds(due - self.clock.now())
             if wait > 0:

@@ -51,3 +51,27 @@ class Trace:
         if self._sink is not None:
             self._sink.write(_ENCODER.encode(record) + "\n")
         return self._next_id
+
+    def step(self, t: int, terminal: str, state: str, kind: str, name: str, flow: str,
+             crash_point: str | None, data: dict[str, Any] | None) -> int:
+        """An event or effect record: ``write(..., flow=, crash_point=, data=data or
+        None)`` with its arguments in place (the effect loop's one call per step)."""
+        self._next_id += 1
+        record: dict[str, Any] = {
+            "id": self._next_id,
+            "t": t,
+            "terminal": terminal,
+            "state": state,
+            "kind": kind,
+            "name": name,
+            "flow": flow,
+        }
+        if crash_point is not None:
+            record["crash_point"] = crash_point
+        if data:
+            record["data"] = data
+        if self._keep:
+            self.records.append(record)
+        if self._sink is not None:
+            self._sink.write(_ENCODER.encode(record) + "\n")
+        return self._next_id

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS records (
 """
 _COLUMNS = ("terminal_id", "stan", "type", "state", "amount_minor", "currency", "rrn",
             "approval_code", "masked_pan")
+_UPSERT = (f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}, received_vt) "
+           f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?)")
 
 
 class BackOffice:
@@ -47,11 +49,7 @@ class BackOffice:
     def receive(self, rows: list[dict[str, Any]], now: int) -> bool:
         """Store a batch in one transaction; True is the acknowledgement."""
         self._db.execute("BEGIN")
-        for row in rows:
-            self._db.execute(
-                f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}, received_vt) "
-                f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?)",
-                (*(row[c] for c in _COLUMNS), now))
+        self._db.executemany(_UPSERT, [(*(row[c] for c in _COLUMNS), now) for row in rows])
         self._db.execute("COMMIT")
         return True
 
