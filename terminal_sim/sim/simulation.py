@@ -282,8 +282,10 @@ class Simulation:
         for terminal_id, node in self.nodes.items():
             device = node.ports.printer.device
             receipts_bin[terminal_id] = bytes(device.output)
-            # one receipt at a time where the device can: a day's roll is not built at once
-            each = getattr(device, "iter_receipts", None)
+            # each receipt's text where the device gives it (no receipt objects built), else
+            # one receipt at a time where it can: a day's roll is not built at once
+            each = getattr(device, "iter_receipt_texts", None) or getattr(
+                device, "iter_receipts", None)
             for index, receipt in enumerate(each() if each else device.receipts, start=1):
                 receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
         return receipts_bin, receipts
