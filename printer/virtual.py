@@ -13,7 +13,8 @@ member             meaning
 ``output``         every byte received, like ``Dummy.output``
 ``receipts``       the receipts on the roll as if the stream ended now: the cut ones plus the
                    one in progress, marked truncated (feeding can go on afterwards)
-``iter_receipts``  the same, built one at a time as they are read
+``iter_receipts``  the same, built one at a time as they are read; ``iter_receipt_texts()``
+                   gives only their text, offsets and flags, without building them
 ``roll``           the whole :class:`~printer.roll.Roll` (warnings, drawer pulses, buzzer ...)
 ``state``          the :class:`~printer.state.PrinterState` faults act upon
 ``clear()``        forget output and roll, keep the printer's modes (a fresh roll of paper)
@@ -46,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from printer.escpos_loader import escpos_module
 from printer.interpreter import CodePages, EscPosInterpreter
+from printer.interpreter.shelf import ReceiptText
 from printer.roll import Receipt, Roll
 from printer.state import PrinterState
 
@@ -180,6 +182,11 @@ class VirtualPrinter:
         """:attr:`receipts` one at a time, built as they are read (a long roll is kept
         compactly; a reader that keeps none of them holds one receipt at a time)."""
         return self._interpreter.iter_receipts()
+
+    def iter_receipt_texts(self) -> Iterator[ReceiptText]:
+        """:attr:`receipts` as their text (offsets, cut, ``truncated``, ``text``,
+        ``is_blank``), read off the kept lines without building the receipts."""
+        return self._interpreter.iter_receipt_texts()
 
     def clear(self) -> None:
         """Forget the output, the roll and unread replies; keep the printer's modes.

@@ -21,10 +21,9 @@ from printer.interpreter.codes import (
     MAX_COMMAND_BYTES,
     MAX_WARNINGS,
     _command_name,
-    _new_tuple,
 )
 from printer.interpreter.paper import element_dots
-from printer.interpreter.shelf import ReceiptShelf
+from printer.interpreter.shelf import PackedLine, ReceiptShelf, ReceiptText
 from printer.roll import (
     Buzz,
     DrawerPulse,
@@ -35,8 +34,6 @@ from printer.roll import (
     RollWarning,
     StatusReply,
     Style,
-    TextLine,
-    TextRun,
 )
 from printer.state import PrinterState
 
@@ -77,7 +74,7 @@ class InterpreterCore:
         self._out = bytearray()  # replies produced by the current feed()
         # what came out
         self._receipts = ReceiptShelf()  # closed receipts, packed
-        self._elements: list[Element] = []
+        self._elements: list[Element | PackedLine] = []  # text lines packed by the shelf
         self._charged = 0  # elements of _elements whose paper a finite roll has counted
         self._receipt_start = 0
         self._receipt_warn = 0
@@ -176,6 +173,12 @@ class InterpreterCore:
         tail, _ = self._tail()
         return chain(iter(self._receipts), tail)
 
+    def iter_receipt_texts(self) -> Iterator[ReceiptText]:
+        """What :meth:`iter_receipts` gives, as :class:`ReceiptText` (offsets, cut,
+        ``truncated``, ``text``, ``is_blank``): read off the kept lines, no receipt built."""
+        tail, _ = self._tail()
+        return chain(self._receipts.texts(), map(ReceiptText.of, tail))
+
     def _tail(self) -> tuple[list[Receipt], list[RollWarning]]:
         """The receipt in progress, truncated (if any), and the end-of-stream warnings."""
         if self._state.revision != self._seen:
@@ -186,8 +189,8 @@ class InterpreterCore:
         if not self._elements:
             return [], extra
         warnings = tuple(self._warnings[self._receipt_warn :]) + tuple(extra)
-        return [Receipt(tuple(self._elements), self._receipt_start, self._offset, None, True,
-                        warnings)], extra
+        return [Receipt(tuple(map(self._receipts.unpack, self._elements)), self._receipt_start,
+                        self._offset, None, True, warnings)], extra
 
     def finish(self) -> Roll:
         """End the stream and return the roll.
@@ -306,8 +309,8 @@ class InterpreterCore:
         """Count the paper of the elements printed since the last count (a finite roll)."""
         elements = self._elements
         if self._charged < len(elements):
-            spacing = self._line_spacing
-            self._state.use_paper(sum(element_dots(element, spacing)
+            spacing, unpack = self._line_spacing, self._receipts.unpack
+            self._state.use_paper(sum(element_dots(unpack(element), spacing)
                                       for element in elements[self._charged :]))
             self._charged = len(elements)
 
@@ -324,7 +327,7 @@ class InterpreterCore:
         self._receipt_warn = len(self._warnings)
         self._merge_column = False
 
-    def _append(self, element: Element) -> None:
+    def _append(self, element: Element | PackedLine) -> None:
         self._merge_column = False
         self._elements.append(element)
 
@@ -424,14 +427,8 @@ class InterpreterCore:
     # -- the line buffer and the cut ----------------------------------------------------
 
     def _commit(self, wrapped: bool) -> None:
-        runs = self._runs
-        if len(runs) == 1:
-            text, style = runs[0]
-            line_runs: tuple[TextRun, ...] = (_new_tuple(TextRun, (text, style)),)
-        else:
-            line_runs = tuple(TextRun(t, s) for t, s in runs)
-            text = "".join(run.text for run in line_runs)
-        self._append(TextLine(self._line_offset, text, self._align, line_runs, wrapped))
+        self._append(self._receipts.pack_runs(self._line_offset, self._runs, self._align,
+                                              wrapped))
         self._clear_line()
 
     def _clear_line(self) -> None:

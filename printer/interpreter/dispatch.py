@@ -20,13 +20,12 @@ from printer.interpreter.codes import (
     _GS_PAREN_SETTINGS,
     _PREFIXES,
     _command_name,
-    _new_tuple,
 )
 from printer.interpreter.graphics import GraphicsCommands
 from printer.interpreter.status import StatusCommands
 from printer.interpreter.symbols import SymbolCommands
 from printer.interpreter.text import TextCommands
-from printer.roll import Buzz, Feed, Roll, TextLine, TextRun
+from printer.roll import Buzz, Feed, Roll
 
 _Handler = Callable[..., Any]  # an unbound command method: (self, buf, i, offset)
 
@@ -57,6 +56,7 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
         i = 0
         search = _CONTROL.search
         charmap_decode = codecs.charmap_decode
+        fixed = _FIXED
         if self._deselected:
             i = self._run_deselected(buf, 0, base)
             if self._deselected:
@@ -75,15 +75,13 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
                     if table is None:
                         table = self._load_table()
                     text = charmap_decode(buf[i:j], None, table)[0]
-                    style = self._style
-                    if style is None:
-                        style = self._make_style()
+                    style = self._style or self._make_style()  # a Style is never false
                     if (j < n and buf[j] == 0x0A and not self._runs and not self._line_graphics
                             and len(text) * self._cw <= self._limit):
                         # The common case, a whole line and its LF: print it directly.
                         self._merge_column = False
-                        self._elements.append(TextLine(base + i, text, self._align,
-                                                       (_new_tuple(TextRun, (text, style)),)))
+                        self._elements.append((base + i, text, self._align,
+                                               self._receipts.index(style), False))
                         i = j + 1
                         continue
                     self._put(text, base + i)
@@ -95,6 +93,13 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
                 i += 1
                 continue
             if b in _PREFIXES:
+                # a whole command of fixed length, the common case, runs here; the rest
+                # (incomplete, unknown, of variable length, deselecting) in _command
+                spec = fixed.get(buf[i : i + 2])
+                if spec is not None and spec[0] <= n - i:
+                    spec[1](self, buf, i, base + i)
+                    i += spec[0]
+                    continue
                 i = self._command(buf, i, base)
                 if self._need:
                     return i
@@ -311,6 +316,10 @@ def _command_table() -> dict[int, tuple[int, _Handler]]:
 
 
 _COMMANDS = _command_table()
+#: the commands of fixed length by their first two bytes, but ESC = (which may deselect
+#: the printer): the main loop runs these itself when the whole command is there
+_FIXED = {bytes((key >> 8, key & 0xFF)): spec for key, spec in _COMMANDS.items()
+          if spec[0] and key != _ESC << 8 | 0x3D}
 
 
 def parse(data: bytes, strict: bool = False, **options: Any) -> Roll:

@@ -19,7 +19,7 @@ from printer.interpreter.codes import (
     _intl_table,
 )
 from printer.interpreter.core import InterpreterCore
-from printer.roll import Style, TextLine
+from printer.roll import Style
 
 
 class TextCommands(InterpreterCore):
@@ -112,7 +112,7 @@ class TextCommands(InterpreterCore):
         elif self._line_graphics:
             self._line_graphics = False  # the LF printed a line of bit image
         else:
-            self._append(TextLine(offset, "", self._align))
+            self._append((offset, "", self._align, (), False))  # an empty line, packed
 
     def _tab(self, offset: int) -> None:
         if self._style is None:

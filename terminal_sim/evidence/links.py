@@ -21,48 +21,80 @@ def _keys(record: dict[str, Any]) -> list[LinkKey]:
     data = record.get("data") or {}
     terminal = record["terminal"]
     keys = []
-    for stan in [*(data.get("stans") or []), data.get("stan")]:
-        if stan:
-            keys.append((terminal, "stan", stan))
-    if data.get("sale_id"):
-        keys.append((terminal, "sale", data["sale_id"]))
-    for job in [*(data.get("jobs_damaged") or []), data.get("job_id")]:
-        if job is not None:
-            keys.append((terminal, "job", job))
-    if data.get("at_byte") is not None:
-        keys.append((terminal, "byte", data["at_byte"]))
+    get = data.get  # one pass of plain lookups: this runs for every record of a day
+    stans = get("stans")
+    if stans:
+        for stan in stans:
+            if stan:
+                keys.append((terminal, "stan", stan))
+    stan = get("stan")
+    if stan:
+        keys.append((terminal, "stan", stan))
+    sale_id = get("sale_id")
+    if sale_id:
+        keys.append((terminal, "sale", sale_id))
+    jobs = get("jobs_damaged")
+    if jobs:
+        for job in jobs:
+            if job is not None:
+                keys.append((terminal, "job", job))
+    job = get("job_id")
+    if job is not None:
+        keys.append((terminal, "job", job))
+    at_byte = get("at_byte")
+    if at_byte is not None:
+        keys.append((terminal, "byte", at_byte))
     return keys
 
 
 class TraceLinks:
-    """The trace records of a run, indexed by the keys that link them."""
+    """The trace records of a run, indexed by the keys that link them.
+
+    The index by key is built on the first question that needs it (a finding's trace
+    ids, a STAN's sale id), from the records as they were given: a day without findings
+    asks none, and pays for one pass over its trace (the retries), not for the index.
+    """
 
     def __init__(self, trace: list[dict[str, Any]]) -> None:
-        self._by_key: dict[LinkKey, list[int]] = defaultdict(list)
+        self._trace = tuple(trace)  # the records given: the index is of these
+        self._index: dict[LinkKey, list[int]] | None = None
         self._records: dict[int, dict[str, Any]] = {}
         #: (terminal, sale id of a cashier's retry) -> the sale id of the first attempt
         self._retry_of: dict[tuple[str, str], str] = {}
-        for record in trace:
-            if not isinstance(record.get("data"), dict):
+        records = self._records
+        for record in self._trace:
+            data = record.get("data")
+            if not isinstance(data, dict):
                 continue
-            ident = record["id"]
-            if record["data"].get("retry_of") and record["data"].get("sale_id"):
-                self._retry_of[(record["terminal"], record["data"]["sale_id"])] = str(
-                    record["data"]["retry_of"])
-            self._records[ident] = record
-            for key in _keys(record):
-                self._by_key[key].append(ident)
+            retry_of = data.get("retry_of")
+            if retry_of and data.get("sale_id"):
+                self._retry_of[(record["terminal"], data["sale_id"])] = str(retry_of)
+            records[record["id"]] = record
+
+    @property
+    def _by_key(self) -> dict[LinkKey, list[int]]:
+        """Record ids by the keys they carry (built once, on first use)."""
+        if self._index is None:
+            by_key: dict[LinkKey, list[int]] = defaultdict(list)
+            for record in self._trace:
+                if isinstance(record.get("data"), dict):
+                    ident = record["id"]
+                    for key in _keys(record):
+                        by_key[key].append(ident)
+            self._index = by_key
+        return self._index
 
     def _linked(self, seeds: list[LinkKey]) -> list[int]:
         """Records sharing a seed key, then records sharing their stan/sale/job keys."""
+        by_key = self._by_key
         first: set[int] = set()
         for key in seeds:
-            first.update(self._by_key.get(key, []))
+            first.update(by_key.get(key, []))
         found = set(first)
         for ident in first:
             for key in _keys(self._records[ident]):
                 if key[1] != "byte":
-                    found.update(self._by_key.get(key, []))
+                    found.update(by_key.get(key, []))
         return sorted(found)
 
     def ids(self, terminal_id: str, stan: str) -> list[int]:

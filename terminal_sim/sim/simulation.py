@@ -37,7 +37,7 @@ from typing import IO, Any
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.base.clock import VirtualClock
-from terminal_sim.base.heap import frozen_heap
+from terminal_sim.base.heap import freeze_more, frozen_heap
 from terminal_sim.base.seeds import SeedTree, derive_seed
 from terminal_sim.core.lifecycle import TerminalCore, TerminalFleet
 from terminal_sim.core.profiles import Profile, get_profile
@@ -119,6 +119,7 @@ class Simulation:
         #: virtual time is counted from the scenario's start; faults speak in time of day
         self.start_of_day_ms = ((start.hour * 60 + start.minute) * 60 + start.second) * 1000
         self.horizon_ms = 0
+        self._heap_frozen = False  # run() froze the objects there before it (frozen_heap)
 
     # -- building the world --------------------------------------------------------------
 
@@ -198,12 +199,14 @@ class Simulation:
 
     def run(self) -> RunResult:
         """Play the scenario to the end and reconcile; writes artifacts when asked."""
-        with frozen_heap():  # full collections walk the run's objects, not the imports
+        with frozen_heap() as froze:  # full collections walk the run's objects, not the imports
+            self._heap_frozen = froze
             self.build()
             try:
                 self.play()
                 return self.finish()
             finally:
+                self._heap_frozen = False
                 self.close_trace()
 
     def power_on(self, *, sync_until_ms: int | None = None) -> None:
@@ -282,8 +285,10 @@ class Simulation:
         for terminal_id, node in self.nodes.items():
             device = node.ports.printer.device
             receipts_bin[terminal_id] = bytes(device.output)
-            # one receipt at a time where the device can: a day's roll is not built at once
-            each = getattr(device, "iter_receipts", None)
+            # each receipt's text where the device gives it (no receipt objects built), else
+            # one receipt at a time where it can: a day's roll is not built at once
+            each = getattr(device, "iter_receipt_texts", None) or getattr(
+                device, "iter_receipts", None)
             for index, receipt in enumerate(each() if each else device.receipts, start=1):
                 receipts.append(PaperReceipt.from_receipt(terminal_id, index, receipt))
         return receipts_bin, receipts
@@ -297,6 +302,7 @@ class Simulation:
             self.close_trace()
 
     def _reconcile_and_write(self) -> RunResult:
+        freeze_more(self._heap_frozen)  # a full collection here walks what the end makes
         receipts_bin, receipts = self._paper()
         evidence = Evidence(receipts=receipts, journal=self.journal.rows(),
                             host=self._host_rows(), backoffice=self.backoffice.rows(),

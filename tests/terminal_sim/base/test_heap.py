@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from terminal_sim.base.heap import frozen_heap
+from terminal_sim.base.heap import freeze_more, frozen_heap
 
 
 @pytest.fixture(autouse=True)
@@ -53,3 +53,38 @@ def test_a_run_leaves_nothing_frozen() -> None:
         gc.callbacks.pop()
     assert gc.get_freeze_count() == 0
     assert max(seen) > 0  # the run's collections ran with the imports frozen
+
+
+def test_freeze_more_freezes_what_came_since_inside_a_block_that_froze() -> None:
+    with frozen_heap() as froze:
+        before = gc.get_freeze_count()
+        made: list[list[int]] = [[] for _ in range(1000)]  # tracked by the collector
+        freeze_more(froze)
+        assert gc.get_freeze_count() >= before + len(made)
+    assert gc.get_freeze_count() == 0
+    freeze_more(False)  # outside such a block: nothing
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_end_of_a_run_walks_only_what_it_makes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from terminal_sim.harness.run import run_scenario
+    from terminal_sim.scenario.loader import load_scenario
+    from terminal_sim.sim.simulation import Simulation
+    from tests.support import SCENARIOS
+
+    seen: dict[str, int] = {}
+    play, paper = Simulation.play, Simulation._paper  # noqa: SLF001
+
+    def spy_play(self: Simulation) -> None:
+        seen["play"] = gc.get_freeze_count()
+        play(self)
+
+    def spy_paper(self: Simulation) -> object:
+        seen["end"] = gc.get_freeze_count()
+        return paper(self)
+
+    monkeypatch.setattr(Simulation, "play", spy_play)
+    monkeypatch.setattr(Simulation, "_paper", spy_paper)
+    run_scenario(load_scenario(SCENARIOS / "happy-day.yaml"))
+    assert seen["end"] > seen["play"] > 0  # the day's objects frozen before the end
+    assert gc.get_freeze_count() == 0
