@@ -252,8 +252,9 @@ class TerminalNode:
         delay = self._timer_delay(effect, self._clock.now())
         if delay is None:
             return None
-        expired = TimerExpired(effect.timer, effect.token)
-        self.timers[effect.timer] = self.scheduler.after(delay, lambda: self.deliver(expired))
+        timer, token = effect.timer, effect.token  # the event is made if the timer expires
+        self.timers[timer] = self.scheduler.after(
+            delay, lambda: self.deliver(TimerExpired(timer, token)))
         return None
 
     def _cancel_timer(self, effect: CancelTimer, _flow: str) -> Event | None:

@@ -34,42 +34,31 @@ class Trace:
     def write(self, t: int, terminal: str, state: str, kind: str, name: str,
               **data: Any) -> int:
         """Append one record; returns its id."""
-        self._next_id += 1
-        record: dict[str, Any] = {
-            "id": self._next_id,
-            "t": t,
-            "terminal": terminal,
-            "state": state,
-            "kind": kind,
-            "name": name,
-        }
+        record = self._head(t, terminal, state, kind, name)
         for key, value in data.items():
             if value is not None:
                 record[key] = value
-        if self._keep:
-            self.records.append(record)
-        if self._sink is not None:
-            self._sink.write(_ENCODER.encode(record) + "\n")
-        return self._next_id
+        return self._add(record)
 
     def step(self, t: int, terminal: str, state: str, kind: str, name: str, flow: str,
              crash_point: str | None, data: dict[str, Any] | None) -> int:
         """An event or effect record: ``write(..., flow=, crash_point=, data=data or
         None)`` with its arguments in place (the effect loop's one call per step)."""
-        self._next_id += 1
-        record: dict[str, Any] = {
-            "id": self._next_id,
-            "t": t,
-            "terminal": terminal,
-            "state": state,
-            "kind": kind,
-            "name": name,
-            "flow": flow,
-        }
+        record = self._head(t, terminal, state, kind, name)
+        record["flow"] = flow
         if crash_point is not None:
             record["crash_point"] = crash_point
         if data:
             record["data"] = data
+        return self._add(record)
+
+    def _head(self, t: int, terminal: str, state: str, kind: str, name: str
+              ) -> dict[str, Any]:
+        self._next_id += 1
+        return {"id": self._next_id, "t": t, "terminal": terminal, "state": state,
+                "kind": kind, "name": name}
+
+    def _add(self, record: dict[str, Any]) -> int:
         if self._keep:
             self.records.append(record)
         if self._sink is not None:
