@@ -3,87 +3,83 @@
 With a ledger file, :meth:`HostLedger.defer_sync` lets a commit write the WAL without
 syncing it. :class:`SyncedReplies` then syncs it on a worker thread (one sync for every
 group committed since the last one began) while the event loop goes on reading and
-processing the next group, and releases a group's replies only when a sync that began
-after its commit has ended: no reply announces what the ledger could still lose. An
-in-memory ledger has nothing to sync: its replies are released at once.
+processing the next group, and hands a group's replies to its ``deliver`` callback only
+when a sync that began after its commit has ended: no reply announces what the ledger
+could still lose. An in-memory ledger has nothing to sync: its replies are delivered at
+once. Everything runs in callbacks of the event loop (no task, no event per group).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.base.guards import RateLimitedLog
 
-
-@dataclass(eq=False)
-class Work:
-    """One message waiting for the processor, and the future its connection awaits."""
-
-    payload: bytes
-    peer: str
-    answer: asyncio.Future[bytes | None] = field(repr=False)
+#: What a group holds per message (the server's connection and frame): opaque here.
+Item = TypeVar("Item")
+#: ``deliver(group, answers)``: hand each message its answer (``None``: no reply).
+Deliver = Callable[[list[Item], list[bytes | None]], None]
 
 
-def release(group: list[Work], answers: list[bytes | None]) -> None:
-    """Hand each message of ``group`` its answer (``None``: no reply)."""
-    for item, answer in zip(group, answers, strict=True):
-        if not item.answer.done():  # its connection may have been cancelled
-            item.answer.set_result(answer)
-
-
-class SyncedReplies:
-    """Holds committed groups until their commit is durable, then releases their replies."""
+class SyncedReplies(Generic[Item]):
+    """Holds committed groups until their commit is durable, then delivers their replies."""
 
     def __init__(self, ledger: HostLedger, log: RateLimitedLog,
-                 on_failure: Callable[[int], None]) -> None:
+                 on_failure: Callable[[int], None], deliver: Deliver[Item]) -> None:
         self.ledger = ledger
         self._log = log
         self._on_failure = on_failure
-        self._task: asyncio.Task[None] | None = None
-        self._unsynced: list[tuple[list[Work], list[bytes | None]]] = []
-        self._committed = asyncio.Event()
-        self._stopping = False
+        self._deliver = deliver
+        self._deferred = False
+        self._waiting: list[tuple[list[Item], list[bytes | None]]] = []  # for the next sync
+        self._syncing: list[tuple[list[Item], list[bytes | None]]] = []  # in the running one
+        self._running: asyncio.Future[None] | None = None
 
     def start(self) -> None:
         """Defer the ledger's syncs to this; nothing to do for an in-memory ledger."""
-        if self.ledger.defer_sync():
-            self._task = asyncio.create_task(self._run(), name="acquirer-sync")
+        self._deferred = self.ledger.defer_sync()
 
-    def committed(self, group: list[Work], answers: list[bytes | None]) -> None:
+    @property
+    def pending(self) -> int:
+        """Messages committed whose replies wait for a sync."""
+        return sum(len(group) for group, _ in (*self._syncing, *self._waiting))
+
+    def committed(self, group: list[Item], answers: list[bytes | None]) -> None:
         """``group`` is committed: its replies leave once that is durable."""
-        if self._task is None:
-            release(group, answers)
+        if not self._deferred:
+            self._deliver(group, answers)
             return
-        self._unsynced.append((group, answers))
-        self._committed.set()
+        self._waiting.append((group, answers))
+        if self._running is None:
+            self._begin()
 
     async def stop(self) -> None:
-        """Sync and release what was committed (those replies are owed), then end."""
-        if self._task is not None:
-            self._stopping = True
-            self._committed.set()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Wait until what was committed is synced and delivered (those replies are owed)."""
+        while self._running is not None:
+            await asyncio.wait([self._running])
+            await asyncio.sleep(0)  # the done callback runs (and may begin the next sync)
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            if not self._unsynced:
-                if self._stopping:
-                    return
-                self._committed.clear()
-                await self._committed.wait()
-                continue
-            done, self._unsynced = self._unsynced, []
-            try:
-                await loop.run_in_executor(None, self.ledger.sync)
-            except Exception:  # noqa: BLE001 - logged with its traceback
-                lost = sum(len(group) for group, _ in done)
-                self._log.error("ledger sync failed: %d messages left unanswered", lost,
-                                exc_info=True)
-                self._on_failure(lost)
-                done = [(group, [None] * len(group)) for group, _ in done]
-            for group, answers in done:
-                release(group, answers)
+    def _begin(self) -> None:
+        self._syncing, self._waiting = self._waiting, []
+        running = asyncio.get_running_loop().run_in_executor(None, self.ledger.sync)
+        self._running = running
+        running.add_done_callback(self._synced)
+
+    def _synced(self, running: asyncio.Future[None]) -> None:
+        done, self._syncing = self._syncing, []
+        self._running = None
+        try:
+            running.result()
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001 - logged, traceback too
+            lost = sum(len(group) for group, _ in done)
+            self._log.error("ledger sync failed: %d messages left unanswered", lost,
+                            exc_info=True)
+            self._on_failure(lost)
+            done = [(group, [None] * len(group)) for group, _ in done]
+        if self._waiting:  # committed while this sync ran: the next sync is theirs
+            self._begin()
+        for group, answers in done:
+            self._deliver(group, answers)

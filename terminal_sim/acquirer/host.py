@@ -67,7 +67,7 @@ import logging
 from typing import Any
 
 from terminal_sim.acquirer import checks, settlement
-from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.ledger import UNKNOWN_ORIGINAL, HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
 from terminal_sim.base.cards import mask_pan, token_for
@@ -361,7 +361,7 @@ class MockAcquirer:
             target_stan, target_class = request.stan, message_class(MTI_FINANCIAL)
         original = self.ledger.find(terminal_id, target_stan, target_class)
         if original is None:
-            status = "unknown-original"
+            status = UNKNOWN_ORIGINAL
             self._note = f"original {target_stan} unknown: remembered"
         elif original["type"] in ("sale", "void", "refund") and original["status"] in (
                 "approved", "unanswered"):

@@ -105,8 +105,13 @@ _TXN_COLUMNS = (
 )
 _TXN_DEFAULTS: dict[str, Any] = {"original_data": "", "reason": "", "batch": 1}
 
-_INSERT = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
-           f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
+_INTO = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
+         f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
+_INSERT = "INSERT " + _INTO
+_REPLACE = "INSERT OR REPLACE " + _INTO
+
+#: Status of a reversal that found nothing to reverse (a tombstone).
+UNKNOWN_ORIGINAL = "unknown-original"
 
 #: Statuses of a sale or refund that no longer stand, counted as reversed in totals.
 _REVERSED = ("voided", "reversed")
@@ -129,6 +134,12 @@ class HostLedger:
             self._migrate()
             self._db.executescript(INDEXES_AND_VIEWS)
             row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
+            # (terminal id, original STAN) of every reversal that found nothing to reverse,
+            # so that an arriving sale looks for one only when one may exist
+            self._tombstones: set[tuple[str, str]] | None = {
+                (str(r[0]), str(r[1])) for r in self._db.execute(
+                    "SELECT terminal_id, original_stan FROM transactions "
+                    "WHERE type = 'reversal' AND status = ?", (UNKNOWN_ORIGINAL,))}
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open host ledger {self.path}: {exc}") from exc
         self._seq = int(row[0])  # a reopened ledger continues its message numbering
@@ -153,24 +164,32 @@ class HostLedger:
         only, so a server can commit a group of messages at once (one sync for many)
         without one bad message taking the others' writes with it.
         """
-        depth = self._depth
-        name = f"s{depth}"
-        self._execute(f"SAVEPOINT {name}" if depth else "BEGIN IMMEDIATE")
-        self._depth = depth + 1
+        self.begin()
         done = False
         try:
             yield
             done = True
         finally:  # whatever interrupted the block propagates unchanged after the rollback
-            self._depth = depth
-            if depth:
-                if not done:
-                    self._execute(f"ROLLBACK TO {name}")
-                self._execute(f"RELEASE {name}")
-            elif not done:
-                self._execute("ROLLBACK")
-            else:
-                self._commit()
+            self.finish(done)
+
+    def begin(self) -> None:
+        """Open a transaction, or a savepoint inside the open one (:meth:`atomic`'s start;
+        a server that keeps a group open across callbacks calls it itself)."""
+        depth = self._depth
+        self._execute(f"SAVEPOINT s{depth}" if depth else "BEGIN IMMEDIATE")
+        self._depth = depth + 1
+
+    def finish(self, ok: bool) -> None:
+        """Close what :meth:`begin` opened: commit (release) when ``ok``, else roll back."""
+        depth = self._depth = self._depth - 1
+        if depth:
+            if not ok:
+                self._execute(f"ROLLBACK TO s{depth}")
+            self._execute(f"RELEASE s{depth}")
+        elif not ok:
+            self._execute("ROLLBACK")
+        else:
+            self._commit()
 
     def _commit(self) -> None:
         try:
@@ -229,12 +248,24 @@ class HostLedger:
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
         """Insert a transaction; ``replace`` overwrites the row with the same key."""
-        verb = "INSERT OR REPLACE " if replace else "INSERT "
-        self._execute(verb + _INSERT,
+        self._execute(_REPLACE if replace else _INSERT,
                       tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS))
+        if txn["status"] == UNKNOWN_ORIGINAL and self._tombstones is not None:
+            self._tombstones.add((txn["terminal_id"], txn["original_stan"]))
+
+    def may_hold_tombstone(self, terminal_id: str, original_stan: str) -> bool:
+        """False when no reversal of ``terminal_id`` for ``original_stan`` was recorded
+        ``unknown-original`` (True may be wrong: one rolled back, or since resolved)."""
+        tombstones = self._tombstones
+        return tombstones is None or (terminal_id, original_stan) in tombstones
+
+    def _status_changed(self, status: object) -> None:
+        if status == UNKNOWN_ORIGINAL:  # which row is not known here: look every time
+            self._tombstones = None
 
     def set_status(self, terminal_id: str, stan: str, mti_class: str, status: str,
                    vt: int) -> None:
+        self._status_changed(status)
         self._execute(
             "UPDATE transactions SET status = ?, updated_vt = ? "
             "WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
@@ -247,6 +278,7 @@ class HostLedger:
         unknown = [name for name in changes if name not in _TXN_COLUMNS]
         if unknown:
             raise ConfigurationError(f"unknown transaction column(s) {', '.join(unknown)}")
+        self._status_changed(changes.get("status"))
         names = [*changes, "updated_vt"]
         self._execute(
             f"UPDATE transactions SET {', '.join(f'{n} = ?' for n in names)} "
