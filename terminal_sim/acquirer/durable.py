@@ -5,8 +5,11 @@ syncing it. :class:`SyncedReplies` then syncs it on a worker thread (one sync fo
 group committed since the last one began) while the event loop goes on reading and
 processing the next group, and hands a group's replies to its ``deliver`` callback only
 when a sync that began after its commit has ended: no reply announces what the ledger
-could still lose. An in-memory ledger has nothing to sync: its replies are delivered at
-once. Everything runs in callbacks of the event loop (no task, no event per group).
+could still lose. While a sync runs, the server keeps its group open
+(:meth:`SyncedReplies.when_idle`) and commits it when the sync ends: its replies could
+not leave earlier anyway, and one commit then carries everything that arrived meanwhile.
+An in-memory ledger has nothing to sync: its replies are delivered at once. Everything
+runs in callbacks of the event loop (no task, no event per group).
 """
 
 from __future__ import annotations
@@ -37,10 +40,21 @@ class SyncedReplies(Generic[Item]):
         self._waiting: list[tuple[list[Item], list[bytes | None]]] = []  # for the next sync
         self._syncing: list[tuple[list[Item], list[bytes | None]]] = []  # in the running one
         self._running: asyncio.Future[None] | None = None
+        self._when_idle: Callable[[], None] | None = None
 
     def start(self) -> None:
         """Defer the ledger's syncs to this; nothing to do for an in-memory ledger."""
         self._deferred = self.ledger.defer_sync()
+
+    @property
+    def busy(self) -> bool:
+        """A sync is running: a commit now would wait for the next one anyway."""
+        return self._running is not None
+
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the running sync has ended (the server commits its
+        group then: one commit per sync, as large as the sync's duration allows)."""
+        self._when_idle = callback
 
     @property
     def pending(self) -> int:
@@ -79,7 +93,10 @@ class SyncedReplies(Generic[Item]):
                             exc_info=True)
             self._on_failure(lost)
             done = [(group, [None] * len(group)) for group, _ in done]
-        if self._waiting:  # committed while this sync ran: the next sync is theirs
+        hook, self._when_idle = self._when_idle, None
+        if hook is not None:  # the group held open while this sync ran: committed now
+            hook()
+        if self._waiting and self._running is None:  # committed meanwhile: the next sync
             self._begin()
         for group, answers in done:
             self._deliver(group, answers)

@@ -357,6 +357,11 @@ class AcquirerServer:
         group, answers = self._group, self._answers
         if group is None:
             return
+        if self._group_open and self._replies.busy:
+            # a sync is running: these replies wait for the next one in any case, so the
+            # group stays open and takes what arrives meanwhile (one commit per sync)
+            self._replies.when_idle(self._commit_group)
+            return
         self._group, self._answers = None, []
         if self._group_open:
             self._group_open = False
