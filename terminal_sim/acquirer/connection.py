@@ -1,8 +1,9 @@
 """One TCP connection of the acquirer server, as an asyncio ``Protocol``.
 
 No task, stream or future per message: :meth:`HostConnection.data_received` cuts the
-bytes into frames and hands each to the server at once (processed in the ledger's open
-group transaction); the server delivers the replies with :meth:`HostConnection.send`
+bytes into frames and hands each to the server's
+:class:`~terminal_sim.acquirer.durable.GroupCommit` at once (processed in the ledger's
+open group transaction), which delivers the replies with :meth:`HostConnection.send`
 once their group is committed (and synced). The connection keeps what the server needs
 to be fair and to stay bounded:
 
@@ -38,6 +39,7 @@ class HostConnection(asyncio.Protocol):
     def __init__(self, server: AcquirerServer) -> None:
         self.server = server
         self.decoder = server.framing.decoder(max_size=server.max_frame)
+        self._take = server.group.take
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.owed = 0
@@ -98,7 +100,7 @@ class HostConnection(asyncio.Protocol):
 
     def pump(self) -> None:
         """Hand frames waiting in the backlog to the server, within the bound."""
-        backlog, take = self.backlog, self.server.take
+        backlog, take = self.backlog, self._take
         while backlog and self.owed < MAX_OWED and not self.write_blocked and not self.lost:
             self.owed += 1
             take(self, backlog.popleft())

@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.base.clock import Clock
 from terminal_sim.base.guards import RateLimitedLog
+from terminal_sim.errors import FrameError
+from terminal_sim.iso.framing import Frame, Framing
+
+if TYPE_CHECKING:
+    from terminal_sim.acquirer.connection import HostConnection
 
 #: What a group holds per message (the server's connection and frame): opaque here.
 Item = TypeVar("Item")
@@ -100,3 +108,143 @@ class SyncedReplies(Generic[Item]):
             self._begin()
         for group, answers in done:
             self._deliver(group, answers)
+
+
+@dataclass
+class ServerStats:
+    """Counters of a server's life, for logs and tests."""
+
+    connections: int = 0
+    messages: int = 0
+    replies: int = 0
+    frame_errors: int = 0
+    truncated: int = 0
+    failures: int = 0
+    commits: int = 0
+    refused: int = 0
+    idle_closed: int = 0
+    accept_errors: int = 0
+
+
+#: One message of a group: its connection and its frame.
+_Item = tuple["HostConnection", Frame]
+
+
+class GroupCommit:
+    """The open group transaction of a server: every message is processed the moment
+    its connection hands it over (:meth:`take`), the group is committed once the event
+    loop has run every callback ready with its first message, and the replies go back
+    through :class:`SyncedReplies` to each connection's :meth:`HostConnection.send`.
+
+    Messages run without a savepoint of their own; when one fails, the group is rolled
+    back and its earlier messages are processed again, each in a savepoint now, and so
+    is the rest of the group (:meth:`_isolate`): the failure costs that message its
+    reply and nobody else anything, and only failing groups pay for savepoints.
+    """
+
+    def __init__(self, acquirer: MockAcquirer, clock: Clock, framing: Framing,
+                 stats: ServerStats, log: RateLimitedLog) -> None:
+        self.acquirer = acquirer
+        self.clock = clock
+        self.framing = framing
+        self.stats = stats
+        self._log = log
+        self.replies: SyncedReplies[_Item] = SyncedReplies(
+            acquirer.ledger, log, self._count_failures, self._deliver)
+        self._group: list[_Item] | None = None
+        self._answers: list[bytes | None] = []
+        self._open = False  # the group's BEGIN succeeded
+        self._isolated = False  # its messages get savepoints (after one of them failed)
+
+    def take(self, conn: HostConnection, frame: Frame) -> None:
+        """Process one message of ``conn`` in the open group (the first one opens it)."""
+        group = self._group
+        if group is None:
+            group = self._group = []
+            self._answers = []
+            self._isolated = False
+            self._open = self._begin()
+            asyncio.get_running_loop().call_soon(self.commit)
+        group.append((conn, frame))
+        self.stats.messages += 1
+        self._answers.append(self._handle(frame.payload, conn.peer) if self._open else None)
+
+    def commit(self) -> None:
+        """Commit the open group (at once, or when the running sync ends); its replies
+        are delivered once the commit is durable."""
+        group, answers = self._group, self._answers
+        if group is None:
+            return
+        if self._open and self.replies.busy:
+            # a sync is running: these replies wait for the next one in any case, so the
+            # group stays open and takes what arrives meanwhile (one commit per sync)
+            self.replies.when_idle(self.commit)
+            return
+        self._group, self._answers = None, []
+        if self._open:
+            self._open = False
+            try:
+                self.acquirer.ledger.finish(True)  # one commit for the whole group
+                self.stats.commits += 1
+            # the commit failed: nothing of the group is durable, say nothing
+            except Exception:  # noqa: BLE001 - logged with its traceback
+                self._log.error("ledger commit failed: %d messages left unanswered",
+                                len(group), exc_info=True)
+                self.stats.failures += len(group)
+                answers = [None] * len(group)
+        else:
+            self.stats.failures += len(group)
+        self.replies.committed(group, answers)
+
+    def _begin(self) -> bool:
+        try:
+            self.acquirer.ledger.begin()
+        except Exception:  # noqa: BLE001 - logged with its traceback
+            self._log.error("ledger transaction failed to begin", exc_info=True)
+            return False
+        return True
+
+    def _handle(self, payload: bytes, peer: str) -> bytes | None:
+        clock = self.clock
+        try:
+            return self.acquirer.handle(payload, clock.now(), clock.wall(),
+                                        isolated=self._isolated)
+        except Exception:  # noqa: BLE001 - logged with its traceback
+            # the server never dies of input: a bug on one message costs that message
+            # its reply, not the other terminals their host
+            self._log.error("failed to process a message from %s", peer, exc_info=True)
+            self.stats.failures += 1
+            if not self._isolated:
+                self._isolate()
+            return None
+
+    def _isolate(self) -> None:
+        """Roll the group back and process its messages so far again, in savepoints."""
+        self._isolated = True
+        try:
+            self.acquirer.ledger.finish(False)
+        except Exception:  # noqa: BLE001 - logged with its traceback
+            self._log.error("ledger rollback failed", exc_info=True)
+        self.acquirer.forget_caches()
+        self._open = self._begin()
+        group, answers = self._group or [], self._answers
+        for index, (conn, frame) in enumerate(group[:len(answers)]):
+            answers[index] = self._handle(frame.payload, conn.peer) if self._open else None
+
+    def _deliver(self, group: list[_Item], answers: list[bytes | None]) -> None:
+        touched: dict[HostConnection, None] = {}
+        reply = self.framing.reply
+        for (conn, frame), answer in zip(group, answers, strict=True):
+            conn.owed -= 1
+            touched[conn] = None
+            if answer is not None and not conn.lost:
+                try:
+                    conn.out.append(reply(answer, frame))
+                except FrameError:  # a reply the framing cannot carry
+                    self._log.error("reply to %s cannot be framed", conn.peer, exc_info=True)
+                    self.stats.failures += 1
+        for conn in touched:
+            conn.send()
+
+    def _count_failures(self, lost: int) -> None:
+        self.stats.failures += lost

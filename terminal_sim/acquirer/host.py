@@ -144,9 +144,15 @@ class MockAcquirer:
         self._seal = False  # the message being handled carried a MAC: MAC the reply
         self.rejected = 0
 
-    def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
-        """Process one unframed ISO 8583 message; the reply bytes, or None for no reply."""
-        with self.ledger.atomic():
+    def handle(self, message: bytes, now: int, wall: dt.datetime, *,
+               isolated: bool = True) -> bytes | None:
+        """Process one unframed ISO 8583 message; the reply bytes, or None for no reply.
+
+        Inside a transaction the caller opened (a server's group), the message gets its
+        own savepoint; ``isolated=False`` saves it, and the caller then rolls back the
+        whole transaction if this raises (and calls :meth:`forget_caches`).
+        """
+        with self.ledger.atomic(savepoint=isolated):
             self._fields = {}
             try:
                 return self._dispatch(message, now, wall)
@@ -404,6 +410,10 @@ class MockAcquirer:
         return settlement.reconcile(self, request, now)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def forget_caches(self) -> None:
+        """Drop what is remembered of the ledger (open batches): after a rollback."""
+        self.batches.clear()
 
     def open_batch_of(self, terminal_id: str) -> int:
         batch = self.batches.get(terminal_id)

@@ -123,6 +123,7 @@ class HostLedger:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._depth = 0
+        self._marks: list[int] = []  # the message number at each begin(), for rollbacks
         self._closed = False
         self._wal_fd: int | None = None  # set by defer_sync(): the WAL file, for sync()
         self._deferred = False
@@ -157,13 +158,18 @@ class HostLedger:
             raise JournalError(f"host ledger {self.path}: {exc}") from exc
 
     @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self, *, savepoint: bool = True) -> Iterator[None]:
         """Everything inside is one commit.
 
         Nested uses are savepoints: an inner block that fails rolls back its own writes
         only, so a server can commit a group of messages at once (one sync for many)
-        without one bad message taking the others' writes with it.
+        without one bad message taking the others' writes with it. ``savepoint=False``
+        nests without one: the block is part of the open transaction, and whoever opened
+        that rolls it back if the block fails.
         """
+        if self._depth and not savepoint:
+            yield
+            return
         self.begin()
         done = False
         try:
@@ -177,11 +183,16 @@ class HostLedger:
         a server that keeps a group open across callbacks calls it itself)."""
         depth = self._depth
         self._execute(f"SAVEPOINT s{depth}" if depth else "BEGIN IMMEDIATE")
+        self._marks.append(self._seq)
         self._depth = depth + 1
 
     def finish(self, ok: bool) -> None:
-        """Close what :meth:`begin` opened: commit (release) when ``ok``, else roll back."""
+        """Close what :meth:`begin` opened: commit (release) when ``ok``, else roll back
+        (the message numbers it took are free again)."""
         depth = self._depth = self._depth - 1
+        mark = self._marks.pop()
+        if not ok:
+            self._seq = mark
         if depth:
             if not ok:
                 self._execute(f"ROLLBACK TO s{depth}")
@@ -189,7 +200,11 @@ class HostLedger:
         elif not ok:
             self._execute("ROLLBACK")
         else:
-            self._commit()
+            try:
+                self._commit()
+            except JournalError:
+                self._seq = mark
+                raise
 
     def _commit(self) -> None:
         try:

@@ -54,16 +54,15 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from terminal_sim.acquirer.connection import HostConnection
-from terminal_sim.acquirer.durable import SyncedReplies
+from terminal_sim.acquirer.durable import GroupCommit, ServerStats
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock, ScaledClock
 from terminal_sim.base.guards import RateLimitedLog, affordable_connections
 from terminal_sim.errors import ConfigurationError, FrameError, UsageError
-from terminal_sim.iso.framing import DEFAULT_FRAMING, Frame, Framing
+from terminal_sim.iso.framing import DEFAULT_FRAMING, Framing
 
 log = logging.getLogger(__name__)
 
@@ -81,25 +80,6 @@ ACCEPT_BACKOFF = (0.01, 1.0)
 #: Seconds between two looks at every connection for idleness (less for short timeouts),
 #: and between two flushes of the log's "similar errors suppressed" summary.
 SWEEP_INTERVAL = 0.25
-
-#: One message of a group: its connection and its frame.
-_Item = tuple[HostConnection, Frame]
-
-
-@dataclass
-class ServerStats:
-    """Counters of a server's life, for logs and tests."""
-
-    connections: int = 0
-    messages: int = 0
-    replies: int = 0
-    frame_errors: int = 0
-    truncated: int = 0
-    failures: int = 0
-    commits: int = 0
-    refused: int = 0
-    idle_closed: int = 0
-    accept_errors: int = 0
 
 
 class AcquirerServer:
@@ -143,13 +123,9 @@ class AcquirerServer:
         self._sweeper: asyncio.Task[None] | None = None
         self._adopting: set[asyncio.Task[None]] = set()
         self._unconnected = 0  # accepted, not yet connected to their protocol
-        self._replies: SyncedReplies[_Item] = SyncedReplies(
-            acquirer.ledger, self._log, self._count_failures, self._deliver)
+        self.group = GroupCommit(acquirer, self.clock, framing, self.stats, self._log)
         self._connections: dict[HostConnection, None] = {}
         self._drained: asyncio.Event | None = None  # set when the last connection closed
-        self._group: list[_Item] | None = None  # the open group transaction's messages
-        self._answers: list[bytes | None] = []
-        self._group_open = False  # its BEGIN succeeded
         self._closing = False
         self._address: tuple[str, int] | None = None
 
@@ -167,7 +143,7 @@ class AcquirerServer:
         listener = socket.create_server((self.host, self.port), family=family,
                                         backlog=self.backlog)
         listener.setblocking(False)
-        self._replies.start()
+        self.group.replies.start()
         self._drained = asyncio.Event()
         self._listener = listener
         # the host's own warnings (undecodable messages) share the budget of lines
@@ -209,8 +185,8 @@ class AcquirerServer:
                     conn.close(abort=True)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._drained.wait(), 1.0)
-        self._commit_group()  # nothing should be left open; if it is, it is committed
-        await self._replies.stop()
+        self.group.commit()  # nothing should be left open; if it is, it is committed
+        await self.group.replies.stop()
         self._log.flush()
         logging.getLogger(MockAcquirer.__module__).removeFilter(self._log)
         log.info("acquirer stopped: %s", self.stats)
@@ -320,82 +296,6 @@ class AcquirerServer:
         self._log.warning("connection from %s %s mid-frame: %d bytes of an incomplete "
                           "message dropped at byte %d", conn.peer, why, conn.decoder.pending,
                           conn.decoder.consumed)
-
-    # -- the group commit ----------------------------------------------------------------
-
-    def take(self, conn: HostConnection, frame: Frame) -> None:
-        """Process one message of ``conn`` in the open group (opened by the first one,
-        committed once the event loop has run every callback ready with it)."""
-        group = self._group
-        if group is None:
-            group = self._group = []
-            self._answers = []
-            try:
-                self.acquirer.ledger.begin()
-                self._group_open = True
-            except Exception:  # noqa: BLE001 - logged with its traceback
-                self._log.error("ledger transaction failed to begin", exc_info=True)
-                self._group_open = False
-            asyncio.get_running_loop().call_soon(self._commit_group)
-        group.append((conn, frame))
-        self.stats.messages += 1
-        self._answers.append(self._handle(frame.payload, conn.peer) if self._group_open
-                             else None)
-
-    def _handle(self, payload: bytes, peer: str) -> bytes | None:
-        clock = self.clock
-        try:
-            return self.acquirer.handle(payload, clock.now(), clock.wall())
-        except Exception:  # noqa: BLE001 - logged with its traceback
-            # the server never dies of input: a bug on one message (its savepoint rolled
-            # back) costs that message its reply, not the other terminals their host
-            self._log.error("failed to process a message from %s", peer, exc_info=True)
-            self.stats.failures += 1
-            return None
-
-    def _commit_group(self) -> None:
-        group, answers = self._group, self._answers
-        if group is None:
-            return
-        if self._group_open and self._replies.busy:
-            # a sync is running: these replies wait for the next one in any case, so the
-            # group stays open and takes what arrives meanwhile (one commit per sync)
-            self._replies.when_idle(self._commit_group)
-            return
-        self._group, self._answers = None, []
-        if self._group_open:
-            self._group_open = False
-            try:
-                self.acquirer.ledger.finish(True)  # one commit for the whole group
-                self.stats.commits += 1
-            # the commit failed: nothing of the group is durable, say nothing
-            except Exception:  # noqa: BLE001 - logged with its traceback
-                self._log.error("ledger commit failed: %d messages left unanswered",
-                                len(group), exc_info=True)
-                self.stats.failures += len(group)
-                answers = [None] * len(group)
-        else:
-            self.stats.failures += len(group)
-        self._replies.committed(group, answers)  # delivered once durable
-
-    def _deliver(self, group: list[_Item], answers: list[bytes | None]) -> None:
-        touched: dict[HostConnection, None] = {}
-        reply = self.framing.reply
-        for (conn, frame), answer in zip(group, answers, strict=True):
-            conn.owed -= 1
-            touched[conn] = None
-            if answer is not None and not conn.lost:
-                try:
-                    conn.out.append(reply(answer, frame))
-                except FrameError:  # a reply the framing cannot carry
-                    self._log.error("reply to %s cannot be framed", conn.peer, exc_info=True)
-                    self.stats.failures += 1
-        for conn in touched:
-            conn.send()
-
-    def _count_failures(self, lost: int) -> None:
-        self.stats.failures += lost
-
 
 async def serve(
     server: AcquirerServer,
