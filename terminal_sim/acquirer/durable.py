@@ -163,6 +163,7 @@ class GroupCommit:
             group = self._group = []
             self._answers = []
             self._isolated = False
+            self.acquirer.ledger.nested_savepoints = False
             self._open = self._begin()
             asyncio.get_running_loop().call_soon(self.commit)
         group.append((conn, frame))
@@ -181,6 +182,7 @@ class GroupCommit:
             self.replies.when_idle(self.commit)
             return
         self._group, self._answers = None, []
+        self.acquirer.ledger.nested_savepoints = True
         if self._open:
             self._open = False
             try:
@@ -207,8 +209,7 @@ class GroupCommit:
     def _handle(self, payload: bytes, peer: str) -> bytes | None:
         clock = self.clock
         try:
-            return self.acquirer.handle(payload, clock.now(), clock.wall(),
-                                        isolated=self._isolated)
+            return self.acquirer.handle(payload, clock.now(), clock.wall())
         except Exception:  # noqa: BLE001 - logged with its traceback
             # the server never dies of input: a bug on one message costs that message
             # its reply, not the other terminals their host
@@ -221,6 +222,7 @@ class GroupCommit:
     def _isolate(self) -> None:
         """Roll the group back and process its messages so far again, in savepoints."""
         self._isolated = True
+        self.acquirer.ledger.nested_savepoints = True
         try:
             self.acquirer.ledger.finish(False)
         except Exception:  # noqa: BLE001 - logged with its traceback

@@ -144,15 +144,15 @@ class MockAcquirer:
         self._seal = False  # the message being handled carried a MAC: MAC the reply
         self.rejected = 0
 
-    def handle(self, message: bytes, now: int, wall: dt.datetime, *,
-               isolated: bool = True) -> bytes | None:
+    def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
         """Process one unframed ISO 8583 message; the reply bytes, or None for no reply.
 
         Inside a transaction the caller opened (a server's group), the message gets its
-        own savepoint; ``isolated=False`` saves it, and the caller then rolls back the
-        whole transaction if this raises (and calls :meth:`forget_caches`).
+        own savepoint unless the caller turned them off
+        (:attr:`HostLedger.nested_savepoints`): it then rolls back the whole transaction
+        if this raises, and calls :meth:`forget_caches`.
         """
-        with self.ledger.atomic(savepoint=isolated):
+        with self.ledger.atomic():
             self._fields = {}
             try:
                 return self._dispatch(message, now, wall)

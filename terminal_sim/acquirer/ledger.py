@@ -124,6 +124,9 @@ class HostLedger:
         self.path = str(path)
         self._depth = 0
         self._marks: list[int] = []  # the message number at each begin(), for rollbacks
+        #: atomic() inside an open transaction makes a savepoint (off: a server's group
+        #: that rolls everything back when one message fails, then replays the others)
+        self.nested_savepoints = True
         self._closed = False
         self._wal_fd: int | None = None  # set by defer_sync(): the WAL file, for sync()
         self._deferred = False
@@ -158,16 +161,16 @@ class HostLedger:
             raise JournalError(f"host ledger {self.path}: {exc}") from exc
 
     @contextmanager
-    def atomic(self, *, savepoint: bool = True) -> Iterator[None]:
+    def atomic(self) -> Iterator[None]:
         """Everything inside is one commit.
 
         Nested uses are savepoints: an inner block that fails rolls back its own writes
         only, so a server can commit a group of messages at once (one sync for many)
-        without one bad message taking the others' writes with it. ``savepoint=False``
-        nests without one: the block is part of the open transaction, and whoever opened
-        that rolls it back if the block fails.
+        without one bad message taking the others' writes with it. With
+        :attr:`nested_savepoints` off, a nested block is just part of the open
+        transaction, and whoever opened that rolls it back if the block fails.
         """
-        if self._depth and not savepoint:
+        if self._depth and not self.nested_savepoints:
             yield
             return
         self.begin()
