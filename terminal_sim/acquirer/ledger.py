@@ -25,6 +25,7 @@ a time.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -104,6 +105,7 @@ _TXN_COLUMNS = (
     "original_stan", "reply", "received_vt", "updated_vt", "original_data", "reason", "batch",
 )
 _TXN_DEFAULTS: dict[str, Any] = {"original_data": "", "reason": "", "batch": 1}
+_ALL_COLUMNS = operator.itemgetter(*_TXN_COLUMNS)
 
 _INTO = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
          f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
@@ -257,17 +259,19 @@ class HostLedger:
         self._seq += 1
         # what a peer sent is kept with its control characters escaped: a message type
         # with a newline must not forge a line of the log, nor of an export of it
-        self._execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._seq, vt, direction, printable(mti, None), printable(terminal_id, None),
-             printable(stan, None), printable(response_code, None),
-             printable(detail, None)),
-        )
+        texts: tuple[str, ...] = (mti, terminal_id, stan, response_code, detail)
+        if not (mti + terminal_id + stan + response_code + detail).isprintable():
+            texts = tuple(printable(text, None) for text in texts)
+        self._execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (self._seq, vt, direction, *texts))
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
         """Insert a transaction; ``replace`` overwrites the row with the same key."""
-        self._execute(_REPLACE if replace else _INSERT,
-                      tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS))
+        try:
+            values = _ALL_COLUMNS(txn)
+        except KeyError:  # some left to their defaults
+            values = tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS)
+        self._execute(_REPLACE if replace else _INSERT, values)
         if txn["status"] == UNKNOWN_ORIGINAL and self._tombstones is not None:
             self._tombstones.add((txn["terminal_id"], txn["original_stan"]))
 
