@@ -192,6 +192,7 @@ class GroupCommit:
             except Exception:  # noqa: BLE001 - logged with its traceback
                 self._log.error("ledger commit failed: %d messages left unanswered",
                                 len(group), exc_info=True)
+                self.acquirer.forget_caches()  # a batch it closed is open again
                 self.stats.failures += len(group)
                 answers = [None] * len(group)
         else:
