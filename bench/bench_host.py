@@ -1,6 +1,7 @@
 """Our TCP host side by side with the peer ISO 8583 host simulator ``iso8583sim serve``.
 
     python bench/bench_host.py [--duration 10] [--rounds 3] [--connections 1,20]
+                               [--loop auto|asyncio|uvloop]
 
 Hosts, each its own process started the way a user starts it:
 
@@ -12,6 +13,9 @@ Hosts, each its own process started the way a user starts it:
 * ``ours (disk)``: ``pos-sim acquirer serve --ledger <tmp>/host.sqlite``: the ledger file
   in WAL mode with ``synchronous=FULL``, every reply sent only after its group commit.
 * ``ours (memory)``: the same with ``--ledger :memory:`` (SQLite in memory, no file).
+
+Ours run with ``--loop`` as given here (default ``auto``: uvloop when it is installed in
+this environment, the ``fast`` extra; the footer says which loop served).
 
 The same wire on both: our 0200 sale (ASCII fields, hex bitmap: iso8583sim's
 ``ascii-hex`` wire format) behind a 2-byte big-endian length (ours: ``binary`` framing,
@@ -82,7 +86,7 @@ class Host:
             self.process.wait()
 
 
-def start_host(name: str, peer: Path, workdir: Path) -> Host:
+def start_host(name: str, peer: Path, workdir: Path, loop: str = "auto") -> Host:
     port = free_port()
     if name == PEER:
         argv = [str(peer), "serve", "--port", str(port), "--format", "ascii-hex",
@@ -91,7 +95,7 @@ def start_host(name: str, peer: Path, workdir: Path) -> Host:
         ledger = ":memory:" if name.endswith("(memory)") else str(workdir / "host.sqlite")
         pos_sim = shutil.which("pos-sim", path=str(Path(sys.executable).parent)) or "pos-sim"
         argv = [pos_sim, "acquirer", "serve", "--port", str(port), "--ledger", ledger,
-                "--framing", "binary", "--log-level", "warning"]
+                "--framing", "binary", "--log-level", "warning", "--loop", loop]
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -157,6 +161,13 @@ async def drive(port: int, connections: int, duration: float, run: str) -> tuple
     return (sum(counts) - before) / elapsed, last[0]
 
 
+def served_loop(choice: str) -> str:
+    """The event loop ``pos-sim acquirer serve --loop choice`` runs on here."""
+    from terminal_sim.acquirer.loops import loop_factory
+
+    return loop_factory(choice)[0]
+
+
 def check_reply(name: str, sample: bytes) -> None:
     reply = codec.decode(sample)
     if (reply["t"], reply["39"]) != ("0210", "00"):
@@ -170,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="measurements per cell, hosts alternating; median shown")
     parser.add_argument("--connections", default="1,20", help="comma-separated counts")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="event loop of our host (pos-sim acquirer serve --loop)")
     parser.add_argument("--peer-venv", type=Path, default=BENCH / ".peer-venv",
                         help="virtual environment for iso8583sim (created on first use)")
     args = parser.parse_args(argv)
@@ -179,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-host-", dir=BENCH.parent) as tmp:
-        hosts = [start_host(name, peer, Path(tmp)) for name in HOSTS]
+        hosts = [start_host(name, peer, Path(tmp), args.loop) for name in HOSTS]
         try:
             for round_no in range(args.rounds):
                 for level_no, connections in enumerate(levels):
@@ -210,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after; "
           f"{time.perf_counter() - started:.0f} s in all")
     print("ours (disk): ledger file in a temporary directory under the repository, WAL, "
-          "synchronous=FULL; ours (memory): --ledger :memory:")
+          "synchronous=FULL; ours (memory): --ledger :memory:; our event loop: "
+          f"{served_loop(args.loop)}")
     return 0
 
 

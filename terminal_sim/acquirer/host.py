@@ -66,8 +66,8 @@ import datetime as dt
 import logging
 from typing import Any
 
-from terminal_sim.acquirer import checks, settlement
-from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer import checks, settlement, wirecodec
+from terminal_sim.acquirer.ledger import UNKNOWN_ORIGINAL, HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
 from terminal_sim.base.cards import mask_pan, token_for
@@ -145,7 +145,13 @@ class MockAcquirer:
         self.rejected = 0
 
     def handle(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
-        """Process one unframed ISO 8583 message; the reply bytes, or None for no reply."""
+        """Process one unframed ISO 8583 message; the reply bytes, or None for no reply.
+
+        Inside a transaction the caller opened (a server's group), the message gets its
+        own savepoint unless the caller turned them off
+        (:attr:`HostLedger.nested_savepoints`): it then rolls back the whole transaction
+        if this raises, and calls :meth:`forget_caches`.
+        """
         with self.ledger.atomic():
             self._fields = {}
             try:
@@ -154,7 +160,7 @@ class MockAcquirer:
                 return self._format_error(message, exc, now)
 
     def _dispatch(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
-        fields = self._fields = codec.decode(message)
+        fields = self._fields = wirecodec.decode(message)
         mac_ok = verify(message, fields)
         self._seal = mac_ok is not None
         if mac_ok is False:
@@ -220,7 +226,7 @@ class MockAcquirer:
                               request.currency, echo=checks.echo(request))
             note = f"retransmission of an approval now {seen['status']}: declined"
         elif stored:
-            reply = HostReply.from_fields(codec.decode(stored)).with_mti(
+            reply = HostReply.from_fields(wirecodec.decode(stored)).with_mti(
                 answer_mti, request.to_fields())
             note = "retransmission: original reply repeated"
         else:
@@ -281,7 +287,7 @@ class MockAcquirer:
 
     def _encode_fields(self, fields: dict[str, str]) -> bytes:
         """The wire bytes of a reply: MACed when the request carried a (valid) MAC."""
-        return mac_seal(fields) if self._seal else codec.encode(fields)
+        return mac_seal(fields) if self._seal else wirecodec.encode(fields)
 
     def _authorize(self, request: HostRequest, now: int, wall: dt.datetime,
                    seen: dict[str, Any] | None) -> HostReply | None:
@@ -361,7 +367,7 @@ class MockAcquirer:
             target_stan, target_class = request.stan, message_class(MTI_FINANCIAL)
         original = self.ledger.find(terminal_id, target_stan, target_class)
         if original is None:
-            status = "unknown-original"
+            status = UNKNOWN_ORIGINAL
             self._note = f"original {target_stan} unknown: remembered"
         elif original["type"] in ("sale", "void", "refund") and original["status"] in (
                 "approved", "unanswered"):
@@ -404,6 +410,10 @@ class MockAcquirer:
         return settlement.reconcile(self, request, now)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def forget_caches(self) -> None:
+        """Drop what is remembered of the ledger (open batches): after a rollback."""
+        self.batches.clear()
 
     def open_batch_of(self, terminal_id: str) -> int:
         batch = self.batches.get(terminal_id)

@@ -25,6 +25,7 @@ a time.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -104,9 +105,15 @@ _TXN_COLUMNS = (
     "original_stan", "reply", "received_vt", "updated_vt", "original_data", "reason", "batch",
 )
 _TXN_DEFAULTS: dict[str, Any] = {"original_data": "", "reason": "", "batch": 1}
+_ALL_COLUMNS = operator.itemgetter(*_TXN_COLUMNS)
 
-_INSERT = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
-           f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
+_INTO = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
+         f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
+_INSERT = "INSERT " + _INTO
+_REPLACE = "INSERT OR REPLACE " + _INTO
+
+#: Status of a reversal that found nothing to reverse (a tombstone).
+UNKNOWN_ORIGINAL = "unknown-original"
 
 #: Statuses of a sale or refund that no longer stand, counted as reversed in totals.
 _REVERSED = ("voided", "reversed")
@@ -118,6 +125,10 @@ class HostLedger:
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
         self._depth = 0
+        self._marks: list[int] = []  # the message number at each begin(), for rollbacks
+        #: atomic() inside an open transaction makes a savepoint (off: a server's group
+        #: that rolls everything back when one message fails, then replays the others)
+        self.nested_savepoints = True
         self._closed = False
         self._wal_fd: int | None = None  # set by defer_sync(): the WAL file, for sync()
         self._deferred = False
@@ -129,6 +140,12 @@ class HostLedger:
             self._migrate()
             self._db.executescript(INDEXES_AND_VIEWS)
             row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM messages").fetchone()
+            # (terminal id, original STAN) of every reversal that found nothing to reverse,
+            # so that an arriving sale looks for one only when one may exist
+            self._tombstones: set[tuple[str, str]] | None = {
+                (str(r[0]), str(r[1])) for r in self._db.execute(
+                    "SELECT terminal_id, original_stan FROM transactions "
+                    "WHERE type = 'reversal' AND status = ?", (UNKNOWN_ORIGINAL,))}
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open host ledger {self.path}: {exc}") from exc
         self._seq = int(row[0])  # a reopened ledger continues its message numbering
@@ -151,26 +168,48 @@ class HostLedger:
 
         Nested uses are savepoints: an inner block that fails rolls back its own writes
         only, so a server can commit a group of messages at once (one sync for many)
-        without one bad message taking the others' writes with it.
+        without one bad message taking the others' writes with it. With
+        :attr:`nested_savepoints` off, a nested block is just part of the open
+        transaction, and whoever opened that rolls it back if the block fails.
         """
-        depth = self._depth
-        name = f"s{depth}"
-        self._execute(f"SAVEPOINT {name}" if depth else "BEGIN IMMEDIATE")
-        self._depth = depth + 1
+        if self._depth and not self.nested_savepoints:
+            yield
+            return
+        self.begin()
         done = False
         try:
             yield
             done = True
         finally:  # whatever interrupted the block propagates unchanged after the rollback
-            self._depth = depth
-            if depth:
-                if not done:
-                    self._execute(f"ROLLBACK TO {name}")
-                self._execute(f"RELEASE {name}")
-            elif not done:
-                self._execute("ROLLBACK")
-            else:
+            self.finish(done)
+
+    def begin(self) -> None:
+        """Open a transaction, or a savepoint inside the open one (:meth:`atomic`'s start;
+        a server that keeps a group open across callbacks calls it itself)."""
+        depth = self._depth
+        self._execute(f"SAVEPOINT s{depth}" if depth else "BEGIN IMMEDIATE")
+        self._marks.append(self._seq)
+        self._depth = depth + 1
+
+    def finish(self, ok: bool) -> None:
+        """Close what :meth:`begin` opened: commit (release) when ``ok``, else roll back
+        (the message numbers it took are free again)."""
+        depth = self._depth = self._depth - 1
+        mark = self._marks.pop()
+        if not ok:
+            self._seq = mark
+        if depth:
+            if not ok:
+                self._execute(f"ROLLBACK TO s{depth}")
+            self._execute(f"RELEASE s{depth}")
+        elif not ok:
+            self._execute("ROLLBACK")
+        else:
+            try:
                 self._commit()
+            except JournalError:
+                self._seq = mark
+                raise
 
     def _commit(self) -> None:
         try:
@@ -220,21 +259,35 @@ class HostLedger:
         self._seq += 1
         # what a peer sent is kept with its control characters escaped: a message type
         # with a newline must not forge a line of the log, nor of an export of it
-        self._execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._seq, vt, direction, printable(mti, None), printable(terminal_id, None),
-             printable(stan, None), printable(response_code, None),
-             printable(detail, None)),
-        )
+        texts: tuple[str, ...] = (mti, terminal_id, stan, response_code, detail)
+        if not (mti + terminal_id + stan + response_code + detail).isprintable():
+            texts = tuple(printable(text, None) for text in texts)
+        self._execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (self._seq, vt, direction, *texts))
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
         """Insert a transaction; ``replace`` overwrites the row with the same key."""
-        verb = "INSERT OR REPLACE " if replace else "INSERT "
-        self._execute(verb + _INSERT,
-                      tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS))
+        try:
+            values = _ALL_COLUMNS(txn)
+        except KeyError:  # some left to their defaults
+            values = tuple(txn[c] if c in txn else _TXN_DEFAULTS[c] for c in _TXN_COLUMNS)
+        self._execute(_REPLACE if replace else _INSERT, values)
+        if txn["status"] == UNKNOWN_ORIGINAL and self._tombstones is not None:
+            self._tombstones.add((txn["terminal_id"], txn["original_stan"]))
+
+    def may_hold_tombstone(self, terminal_id: str, original_stan: str) -> bool:
+        """False when no reversal of ``terminal_id`` for ``original_stan`` was recorded
+        ``unknown-original`` (True may be wrong: one rolled back, or since resolved)."""
+        tombstones = self._tombstones
+        return tombstones is None or (terminal_id, original_stan) in tombstones
+
+    def _status_changed(self, status: object) -> None:
+        if status == UNKNOWN_ORIGINAL:  # which row is not known here: look every time
+            self._tombstones = None
 
     def set_status(self, terminal_id: str, stan: str, mti_class: str, status: str,
                    vt: int) -> None:
+        self._status_changed(status)
         self._execute(
             "UPDATE transactions SET status = ?, updated_vt = ? "
             "WHERE terminal_id = ? AND stan = ? AND mti_class = ?",
@@ -247,6 +300,7 @@ class HostLedger:
         unknown = [name for name in changes if name not in _TXN_COLUMNS]
         if unknown:
             raise ConfigurationError(f"unknown transaction column(s) {', '.join(unknown)}")
+        self._status_changed(changes.get("status"))
         names = [*changes, "updated_vt"]
         self._execute(
             f"UPDATE transactions SET {', '.join(f'{n} = ?' for n in names)} "

@@ -1,14 +1,19 @@
 """The mock acquirer over TCP: ISO 8583 in length frames, many terminals at once.
 
 One :class:`~terminal_sim.acquirer.host.MockAcquirer` sits behind an asyncio server (its
-own accept loop, 127.0.0.1 unless told otherwise). Each connection cuts its byte stream
-into messages (the ``framing``'s :class:`~terminal_sim.iso.framing.FrameDecoder`) for one
-processing task, the only writer of the ledger:
+own accept loop, 127.0.0.1 unless told otherwise). Each connection is an asyncio
+``Protocol`` (:class:`~terminal_sim.acquirer.connection.HostConnection`) that cuts its
+bytes into messages (the ``framing``'s :class:`~terminal_sim.iso.framing.FrameDecoder`)
+and hands each to the server the moment it is complete; everything runs on the event
+loop's thread, the only user of the ledger:
 
-* **group commit**: the processor takes every message waiting, processes each in its
-  own savepoint and commits the group once; the replies are written only after that
-  commit is durable, so a reply never announces what the ledger could still lose; the
-  sync runs on a thread while the next group is processed (:mod:`~.durable`).
+* **group commit**: the first message of a group opens the ledger's transaction and
+  schedules its commit (``call_soon``) for after every callback the event loop has ready
+  now, so the messages that arrived together, on all connections, are processed each in
+  its own savepoint and committed once. The replies are written only after that commit
+  is durable, so a reply never announces what the ledger could still lose; with a
+  ledger file the sync runs on a thread while the next group is processed
+  (:mod:`~.durable`), an in-memory ledger's replies are written right after the commit.
 * **the server never dies of input**: a message that does not decode gets the host's
   format-error reply (or none); a bad length header (zero, or above ``max_frame``)
   cannot be resynchronised, so the messages before it are answered and the connection
@@ -19,18 +24,24 @@ processing task, the only writer of the ledger:
   default 1,000, fewer when the process may open fewer files: the rest of the descriptor
   limit less a reserve for the ledger); a connection beyond is accepted and closed at
   once. A connection silent for ``idle_timeout`` seconds, a frame left unfinished that
-  long, or a reply the peer does not read for that long closes it. ``accept`` failing
-  for want of descriptors or memory (EMFILE and the like) backs off (10 ms doubling to
-  1 s) and tries again. Repeated per-connection messages go through a
+  long, or a reply the peer does not read for that long (the write buffer above its
+  high-water mark) closes it: one periodic sweep looks at every connection, there is no
+  timer per message. A connection stops reading while it is owed more than
+  :data:`~terminal_sim.acquirer.connection.MAX_OWED` replies or its peer does not read
+  them, so what it holds stays bounded. ``accept`` failing for want of descriptors or
+  memory (EMFILE and the like) backs off (10 ms doubling to 1 s) and tries again.
+  Repeated per-connection messages go through a
   :class:`~terminal_sim.base.guards.RateLimitedLog` (at most 10 lines a second, then
   "N similar errors suppressed"); what a peer sent is logged with controls escaped.
 * **clean shutdown** (:meth:`AcquirerServer.shutdown`, SIGINT/SIGTERM in :func:`serve`):
   stop accepting, stop reading, answer every message already read (up to ``grace_s``),
-  close every connection, then stop the processor: no message is processed without
-  its reply being written. Bytes not yet read are not received (their terminals time
-  out). The caller closes (checkpoints) the ledger afterwards.
+  close every connection: no message is processed without its reply being written.
+  Bytes not yet read are not received (their terminals time out). The caller closes
+  (checkpoints) the ledger afterwards.
 
 :class:`ServerThread` runs a server on its own event loop in a thread (tests, tools).
+:func:`~terminal_sim.acquirer.loops.loop_factory` picks the event loop of ``pos-sim
+acquirer serve``: uvloop when it is installed (the ``fast`` extra), else asyncio's own.
 """
 
 from __future__ import annotations
@@ -43,22 +54,21 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from terminal_sim.acquirer.durable import SyncedReplies, Work
+from terminal_sim.acquirer.connection import HostConnection
+from terminal_sim.acquirer.durable import GroupCommit, ServerStats
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.base.clock import Clock, ScaledClock
 from terminal_sim.base.guards import RateLimitedLog, affordable_connections
 from terminal_sim.errors import ConfigurationError, FrameError, UsageError
-from terminal_sim.iso.framing import DEFAULT_FRAMING, FrameDecoder, Framing
+from terminal_sim.iso.framing import DEFAULT_FRAMING, Framing
 
 log = logging.getLogger(__name__)
 
 #: Largest message the server accepts: ISO 8583 messages of this link are < 1 KiB, and
 #: a bigger announced length is a broken or hostile peer, not a message.
 DEFAULT_MAX_FRAME = 8192
-READ_SIZE = 65536
 #: Connections served at once, unless the descriptor limit allows fewer.
 DEFAULT_MAX_CONNECTIONS = 1000
 #: Seconds a connection may stay silent (or leave a frame unfinished, or not read its
@@ -67,31 +77,9 @@ DEFAULT_IDLE_TIMEOUT = 300.0
 #: Descriptors kept for the ledger (database, WAL, shared memory), stdio and the listener.
 FD_RESERVE = 24
 ACCEPT_BACKOFF = (0.01, 1.0)
-
-
-@dataclass
-class ServerStats:
-    """Counters of a server's life, for logs and tests."""
-
-    connections: int = 0
-    messages: int = 0
-    replies: int = 0
-    frame_errors: int = 0
-    truncated: int = 0
-    failures: int = 0
-    commits: int = 0
-    refused: int = 0
-    idle_closed: int = 0
-    accept_errors: int = 0
-
-
-@dataclass(eq=False)
-class _Connection:
-    peer: str
-    task: asyncio.Task[None] | None
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    busy: bool = False
+#: Seconds between two looks at every connection for idleness (less for short timeouts),
+#: and between two flushes of the log's "similar errors suppressed" summary.
+SWEEP_INTERVAL = 0.25
 
 
 class AcquirerServer:
@@ -132,13 +120,12 @@ class AcquirerServer:
         self._log = RateLimitedLog(log)
         self._listener: socket.socket | None = None
         self._acceptor: asyncio.Task[None] | None = None
-        self._flusher: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._adopting: set[asyncio.Task[None]] = set()
-        self._serving: set[asyncio.Task[None]] = set()
-        self._queue: asyncio.Queue[Work] | None = None
-        self._processor: asyncio.Task[None] | None = None
-        self._replies = SyncedReplies(acquirer.ledger, self._log, self._count_failures)
-        self._connections: dict[int, _Connection] = {}
+        self._unconnected = 0  # accepted, not yet connected to their protocol
+        self.group = GroupCommit(acquirer, self.clock, framing, self.stats, self._log)
+        self._connections: dict[HostConnection, None] = {}
+        self._drained: asyncio.Event | None = None  # set when the last connection closed
         self._closing = False
         self._address: tuple[str, int] | None = None
 
@@ -151,19 +138,13 @@ class AcquirerServer:
 
     async def start(self) -> tuple[str, int]:
         """Bind and start accepting; an ``OSError`` when the address cannot be bound."""
-        self._queue = asyncio.Queue()
-        self._replies.start()
-        self._processor = asyncio.create_task(self._process(), name="acquirer-processor")
-        try:
-            family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
-                                        flags=socket.AI_PASSIVE)[0][0]
-            listener = socket.create_server((self.host, self.port), family=family,
-                                            backlog=self.backlog)
-        except OSError:
-            self._processor.cancel()
-            await self._replies.stop()
-            raise
+        family = socket.getaddrinfo(self.host or None, self.port, type=socket.SOCK_STREAM,
+                                    flags=socket.AI_PASSIVE)[0][0]
+        listener = socket.create_server((self.host, self.port), family=family,
+                                        backlog=self.backlog)
         listener.setblocking(False)
+        self.group.replies.start()
+        self._drained = asyncio.Event()
         self._listener = listener
         # the host's own warnings (undecodable messages) share the budget of lines
         logging.getLogger(MockAcquirer.__module__).addFilter(self._log)
@@ -173,56 +154,69 @@ class AcquirerServer:
         # when descriptors run out, thousands a second, and never backs off for long
         self._acceptor = asyncio.create_task(self._accept_loop(listener),
                                              name="acquirer-acceptor")
-        self._flusher = asyncio.create_task(self._flush_loop(), name="acquirer-log")
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="acquirer-sweeper")
         log.info("acquirer listening on %s:%d (at most %d connections, idle timeout %g s)",
                  *self._address, self.max_connections, self.idle_timeout)
         return self._address
 
     async def shutdown(self) -> None:
-        """Stop accepting, answer what is in flight, close every connection."""
+        """Stop accepting, answer what was read, close every connection."""
         if self._closing:
             return
         self._closing = True
-        for task in (self._acceptor, self._flusher):
+        for task in (self._acceptor, self._sweeper):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if self._listener is not None:
             self._listener.close()  # connections still in the backlog are reset
-        if self._adopting:  # accepted, not yet handed their streams: let them register
+        if self._adopting:  # accepted, not yet connected to their protocol
             await asyncio.wait(list(self._adopting), timeout=self.grace_s)
-        for conn in list(self._connections.values()):
-            # read nothing more; what is already read is still answered, then the
-            # connection's loop sees the EOF (or the closing flag) and closes
-            transport = conn.writer.transport
-            if isinstance(transport, asyncio.ReadTransport):
-                transport.pause_reading()
-            conn.reader.feed_eof()
-        tasks = [c.task for c in self._connections.values() if c.task is not None]
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=self.grace_s)
-            if late:
+        for conn in list(self._connections):
+            # read nothing more; what is already read is still answered, then it closes
+            conn.end(shutdown=True)
+        if self._connections and self._drained is not None:
+            try:
+                await asyncio.wait_for(self._drained.wait(), self.grace_s)
+            except TimeoutError:
                 log.warning("%d connections still busy after %.1f s at shutdown: aborted",
-                            len(late), self.grace_s)
-                for conn in list(self._connections.values()):
-                    conn.writer.transport.abort()
-                _, late = await asyncio.wait(late, timeout=1.0)
-                for task in late:
-                    task.cancel()
-        if self._processor is not None:
-            self._processor.cancel()
-            await asyncio.gather(self._processor, return_exceptions=True)
-        await self._replies.stop()
+                            len(self._connections), self.grace_s)
+                for conn in list(self._connections):
+                    conn.close(abort=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._drained.wait(), 1.0)
+        self.group.commit()  # nothing should be left open; if it is, it is committed
+        await self.group.replies.stop()
         self._log.flush()
         logging.getLogger(MockAcquirer.__module__).removeFilter(self._log)
         log.info("acquirer stopped: %s", self.stats)
 
     # -- connections ---------------------------------------------------------------------
 
-    async def _flush_loop(self) -> None:
-        while True:  # a flood's summary once it stopped
-            await asyncio.sleep(0.25)
-            self._log.flush()
+    async def _sweep_loop(self) -> None:
+        """One periodic look at every connection: idle ones close; the log's summary."""
+        loop = asyncio.get_running_loop()
+        interval = min(SWEEP_INTERVAL, max(self.idle_timeout / 4, 0.01))
+        while True:
+            await asyncio.sleep(interval)
+            self._log.flush()  # a flood's summary once it stopped
+            now = loop.time()
+            for conn in list(self._connections):
+                if not conn.closed and conn.idle_for(now) >= self.idle_timeout:
+                    self._close_idle(conn)
+
+    def _close_idle(self, conn: HostConnection) -> None:
+        self.stats.idle_closed += 1
+        if conn.write_blocked:  # a peer that does not read its replies cannot hold us
+            self._log.info("closing connection from %s: it read no reply for %g s",
+                           conn.peer, self.idle_timeout)
+            conn.close(abort=True)
+            return
+        what = (f"a frame unfinished ({conn.decoder.pending} bytes)" if conn.decoder.pending
+                else "idle")
+        self._log.info("closing connection from %s: %s for %g s", conn.peer, what,
+                       self.idle_timeout)
+        conn.close()
 
     async def _accept(self, listener: socket.socket) -> tuple[socket.socket, Any]:
         accepting = asyncio.ensure_future(asyncio.get_running_loop().sock_accept(listener))
@@ -252,155 +246,56 @@ class AcquirerServer:
                 backoff = min(backoff * 2, ACCEPT_BACKOFF[1])
                 continue
             backoff = ACCEPT_BACKOFF[0]
-            if len(self._connections) + len(self._adopting) >= self.max_connections:
+            if len(self._connections) + self._unconnected >= self.max_connections:
                 self.stats.refused += 1
                 self._log.warning("refused a connection: %d open (at most %d)",
-                                  len(self._connections) + len(self._adopting),
+                                  len(self._connections) + self._unconnected,
                                   self.max_connections)
                 conn.close()
                 continue
+            self._unconnected += 1
             task = asyncio.create_task(self._adopt(conn))
             self._adopting.add(task)
             task.add_done_callback(self._adopting.discard)
 
     async def _adopt(self, conn: socket.socket) -> None:
         try:
-            reader, writer = await asyncio.open_connection(sock=conn)
+            await asyncio.get_running_loop().connect_accepted_socket(
+                lambda: HostConnection(self), conn)
         except OSError as exc:
+            self._unconnected -= 1
             conn.close()
             self._log.info("connection lost before it was served: %s", exc)
-            return
-        # its own task: shutdown waits for it among the connections
-        task = asyncio.create_task(self._serve_connection(reader, writer))
-        self._serving.add(task)
-        task.add_done_callback(self._serving.discard)
-        await asyncio.sleep(0)  # let it register before shutdown looks
 
-    async def _read(self, reader: asyncio.StreamReader, decoder: FrameDecoder,
-                    peer: str) -> bytes | None:
-        """The next bytes; ``None`` when the peer stayed silent for ``idle_timeout``."""
-        try:
-            async with asyncio.timeout(self.idle_timeout):  # no task per read, as wait_for
-                return await reader.read(READ_SIZE)
-        except TimeoutError:
-            self.stats.idle_closed += 1
-            what = (f"a frame unfinished ({decoder.pending} bytes)" if decoder.pending
-                    else "idle")
-            self._log.info("closing connection from %s: %s for %g s", peer, what,
-                           self.idle_timeout)
-            return None
-
-    async def _serve_connection(self, reader: asyncio.StreamReader,
-                                writer: asyncio.StreamWriter) -> None:
-        peername = writer.get_extra_info("peername")
-        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
-        conn = _Connection(peer, asyncio.current_task(), reader, writer)
-        key = id(conn)
-        self._connections[key] = conn
+    def connection_opened(self, conn: HostConnection) -> None:
+        """``conn`` is connected (its ``connection_made``)."""
+        self._connections[conn] = None
+        self._unconnected -= 1
         self.stats.connections += 1
-        decoder = self.framing.decoder(max_size=self.max_frame)
-        try:
-            while not self._closing:
-                try:
-                    data = await self._read(reader, decoder, peer)
-                except OSError as exc:
-                    self._log.info("connection from %s failed: %s", peer, exc)
-                    break
-                if data is None:
-                    break
-                if not data:
-                    if decoder.pending:
-                        self.stats.truncated += 1
-                        why = "closed at shutdown" if self._closing else "closed"
-                        self._log.warning("connection from %s %s mid-frame: %d bytes of an "
-                                          "incomplete message dropped at byte %d",
-                                          peer, why, decoder.pending, decoder.consumed)
-                    break
-                conn.busy = True
-                frames, error = decoder.split_frames(data)
-                if frames:
-                    answers = await self._submit([item.payload for item in frames], peer)
-                    out = self.framing.replies(frames, answers)
-                    if out:
-                        writer.write(out)
-                        if writer.transport.get_write_buffer_size():
-                            # a peer that does not read its replies cannot hold us for ever
-                            async with asyncio.timeout(self.idle_timeout):
-                                await writer.drain()
-                        self.stats.replies += sum(answer is not None for answer in answers)
-                conn.busy = False
-                if error is not None:
-                    self._frame_error(peer, error)
-                    break
-        except TimeoutError:
-            self.stats.idle_closed += 1
-            self._log.info("closing connection from %s: it read no reply for %g s", peer,
-                           self.idle_timeout)
-            writer.transport.abort()
-        except (ConnectionError, OSError) as exc:  # the peer went away while we wrote
-            self._log.info("connection from %s lost: %s", peer, exc)
-        finally:
-            self._connections.pop(key, None)
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):  # reset by the peer: closed
-                await writer.wait_closed()
+        if self._closing:
+            conn.end(shutdown=True)
 
-    def _frame_error(self, peer: str, error: FrameError) -> None:
+    def connection_closed(self, conn: HostConnection, exc: Exception | None) -> None:
+        """``conn`` is gone (its ``connection_lost``); ``exc`` when it failed."""
+        self._connections.pop(conn, None)
+        if exc is not None:  # reset by the peer, or a write that failed
+            self._log.info("connection from %s lost: %s", conn.peer, exc)
+        if not self._connections and self._closing and self._drained is not None:
+            self._drained.set()
+
+    def frame_error(self, conn: HostConnection, error: FrameError) -> None:
+        """A length header that cannot be resynchronised: what came before is answered,
+        then ``conn`` closes."""
         self.stats.frame_errors += 1
-        self._log.warning("closing connection from %s: %s", peer, error)
+        self._log.warning("closing connection from %s: %s", conn.peer, error)
 
-    async def _submit(self, messages: list[bytes], peer: str) -> list[bytes | None]:
-        if self._queue is None:
-            raise UsageError("the server is not started")
-        loop = asyncio.get_running_loop()
-        work = [Work(message, peer, loop.create_future()) for message in messages]
-        for item in work:
-            self._queue.put_nowait(item)
-        return [await item.answer for item in work]
-
-    # -- the one writer of the ledger ----------------------------------------------------
-
-    async def _process(self) -> None:
-        queue = self._queue
-        if queue is None:
-            raise UsageError("the server is not started")
-        while True:
-            group = [await queue.get()]
-            while not queue.empty():
-                group.append(queue.get_nowait())
-            answers = self._process_group(group)
-            self._replies.committed(group, answers)  # released once durable
-
-    def _process_group(self, group: list[Work]) -> list[bytes | None]:
-        acquirer = self.acquirer
-        answers: list[bytes | None] = []
-        try:
-            with acquirer.ledger.atomic():  # one commit for the whole group
-                for item in group:
-                    answers.append(self._handle_one(item))
-        # the commit failed: nothing of the group is durable, say nothing
-        except Exception:  # noqa: BLE001 - logged with its traceback
-            self._log.error("ledger commit failed: %d messages left unanswered", len(group),
-                            exc_info=True)
-            self.stats.failures += len(group)
-            return [None] * len(group)
-        self.stats.commits += 1
-        return answers
-
-    def _count_failures(self, lost: int) -> None:
-        self.stats.failures += lost
-
-    def _handle_one(self, item: Work) -> bytes | None:
-        self.stats.messages += 1
-        try:
-            return self.acquirer.handle(item.payload, self.clock.now(), self.clock.wall())
-        except Exception:  # noqa: BLE001 - logged with its traceback
-            # the server never dies of input: a bug on one message (its savepoint rolled
-            # back) costs that message its reply, not the other terminals their host
-            self._log.error("failed to process a message from %s", item.peer, exc_info=True)
-            self.stats.failures += 1
-            return None
-
+    def truncated(self, conn: HostConnection, *, shutdown: bool) -> None:
+        """``conn`` ended (or is closed at shutdown) with an incomplete frame."""
+        self.stats.truncated += 1
+        why = "closed at shutdown" if shutdown else "closed"
+        self._log.warning("connection from %s %s mid-frame: %d bytes of an incomplete "
+                          "message dropped at byte %d", conn.peer, why, conn.decoder.pending,
+                          conn.decoder.consumed)
 
 async def serve(
     server: AcquirerServer,
@@ -436,8 +331,11 @@ class ServerThread:
     through a second connection to its file.
     """
 
-    def __init__(self, acquirer: MockAcquirer, **options: Any) -> None:
+    def __init__(self, acquirer: MockAcquirer, *,
+                 loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+                 **options: Any) -> None:
         self.server = AcquirerServer(acquirer, **options)
+        self._loop_factory = loop_factory  # None: asyncio's own loop
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -475,7 +373,8 @@ class ServerThread:
         self.stop()
 
     def _run(self) -> None:
-        asyncio.run(self._main())
+        with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+            runner.run(self._main())
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()

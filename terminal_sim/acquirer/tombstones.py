@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.ledger import UNKNOWN_ORIGINAL, HostLedger
 from terminal_sim.iso.messages import HostRequest, message_class
 
 #: field 90's time when the reversal did not know the original's transmission time
@@ -28,7 +28,9 @@ def find_tombstone(ledger: HostLedger, request: HostRequest, now: int,
     transmission); without it, the reversal must have reached the host within ``ttl_ms``
     of host time.
     """
-    for reversal in ledger.reversals_of(request.terminal_id, request.stan, "unknown-original"):
+    if not ledger.may_hold_tombstone(request.terminal_id, request.stan):
+        return None  # no statement: the ledger knows where tombstones may be
+    for reversal in ledger.reversals_of(request.terminal_id, request.stan, UNKNOWN_ORIGINAL):
         named = reversal["original_data"]  # MTI(4) STAN(6) MMDDhhmmss(10), or ""
         if named and message_class(named[:4]) != message_class(request.mti):
             continue

@@ -22,6 +22,8 @@ from terminal_sim.errors import ConfigurationError, JournalError
 LOG_LEVELS = ("debug", "info", "warning", "error")
 #: the names of terminal_sim.iso.framing.FRAMINGS (the CLI imports no library at start-up)
 FRAMINGS = ("binary", "tpdu", "ascii")
+#: terminal_sim.acquirer.loops.LOOPS
+LOOPS = ("auto", "asyncio", "uvloop")
 
 acquirer = click.Group(
     "acquirer",
@@ -55,15 +57,20 @@ acquirer = click.Group(
               show_default=True,
               help="binary: 2-byte length; tpdu: 2-byte length + 5-byte TPDU (answered "
                    "with source and destination swapped); ascii: 4-digit ASCII length.")
+@click.option("--loop", "loop_name", type=click.Choice(LOOPS), default="auto",
+              show_default=True,
+              help="Event loop: uvloop when installed (auto; pip install 'terminal-sim[fast]'), "
+                   "or asyncio's own.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), default="info", show_default=True)
 def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None,
           max_frame: int, max_connections: int, idle_timeout: float, framing: str,
-          log_level: str) -> None:
+          loop_name: str, log_level: str) -> None:
     """Serve ISO 8583 in length frames until SIGINT or SIGTERM."""
     import asyncio
 
     from terminal_sim.acquirer.host import MockAcquirer
     from terminal_sim.acquirer.ledger import HostLedger
+    from terminal_sim.acquirer.loops import loop_factory
     from terminal_sim.acquirer.rules import OutcomeRules, load_rules
     from terminal_sim.acquirer.server import AcquirerServer
     from terminal_sim.acquirer.server import serve as serve_forever
@@ -74,6 +81,10 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
         rules = load_rules(rules_path) if rules_path is not None else OutcomeRules()
     except ConfigurationError as exc:
         raise click.BadParameter(str(exc), param_hint="--rules") from exc
+    try:
+        loop_used, factory = loop_factory(loop_name)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--loop") from exc
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     package_log = logging.getLogger("terminal_sim")
@@ -101,8 +112,10 @@ def serve(host: str, port: int, ledger: Path, seed: int, rules_path: Path | None
                 click.echo(f"listening on {bound_host}:{bound_port}")
                 sys.stdout.flush()
 
+            logging.getLogger("terminal_sim.acquirer").info("event loop: %s", loop_used)
             try:
-                asyncio.run(serve_forever(server, ready=ready))
+                with asyncio.Runner(loop_factory=factory) as runner:
+                    runner.run(serve_forever(server, ready=ready))
             except OSError as exc:
                 raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
         finally:

@@ -13,6 +13,7 @@ import pytest
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.loops import loop_factory
 from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import ServerThread
 from terminal_sim.base.seeds import SeedTree
@@ -40,11 +41,15 @@ def ledger_path(tmp_path: Path) -> Path:
     return tmp_path / "host.sqlite"
 
 
-@pytest.fixture
-def server(ledger_path: Path) -> Iterator[ServerThread]:
-    """A server on an ephemeral loopback port, with a file ledger, in a thread."""
+@pytest.fixture(params=["asyncio", "uvloop"])
+def server(ledger_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    """A server on an ephemeral loopback port, with a file ledger, in a thread; once on
+    asyncio's event loop, once on uvloop's (``pos-sim acquirer serve``'s when installed)."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop")
+    _, factory = loop_factory(request.param)
     ledger = HostLedger(ledger_path)
-    running = ServerThread(make_host(ledger), grace_s=5.0)
+    running = ServerThread(make_host(ledger), grace_s=5.0, loop_factory=factory)
     running.start()
     try:
         yield running

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.server import ServerThread
@@ -54,10 +56,13 @@ def test_an_in_memory_ledger_has_nothing_to_sync() -> None:
     ledger.close()
 
 
-def test_kill_9_loses_no_answered_sale(tmp_path: Path, wire: Wire) -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_kill_9_loses_no_answered_sale(tmp_path: Path, wire: Wire, loop: str) -> None:
     """SIGKILL amid traffic from 8 terminals: every sale answered is in the ledger."""
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
     ledger = tmp_path / "host.sqlite"
-    process, address = start_process(ledger)
+    process, address = start_process(ledger, "--loop", loop)
     answered: list[tuple[str, str]] = []
     enough = threading.Event()
 

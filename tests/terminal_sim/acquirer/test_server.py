@@ -22,6 +22,7 @@ import pytest
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import ServerThread
 from tests.terminal_sim.acquirer.wire import Wire
 
@@ -269,3 +270,38 @@ def test_subprocess_ledger_is_continued_after_a_restart(tmp_path: Path, wire: Wi
             process.communicate(timeout=EXIT_WAIT_S)
     assert rrns[0] != rrns[1]
     assert count_transactions(ledger) == 2
+
+
+class _PoisonRules(OutcomeRules):
+    """Raises on an amount ending in 66: a bug hit after the message was logged."""
+
+    def decide(self, *, terminal_id: str, pan: str, amount_minor: int,
+               mti: str = "0200") -> str:
+        if amount_minor % 100 == 66:
+            raise RuntimeError("a bug in the rules")
+        return super().decide(terminal_id=terminal_id, pan=pan, amount_minor=amount_minor,
+                              mti=mti)
+
+
+def test_a_message_that_fails_costs_its_reply_only(
+        tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer]) -> None:
+    """Messages of one group around a failing one are booked and answered; nothing of
+    the failing one is left in the ledger, and the message log has no hole."""
+    ledger = HostLedger(tmp_path / "host.sqlite")
+    with ServerThread(host_factory(ledger, rules=_PoisonRules())) as running, \
+            wire.connect(running.address) as sock:
+        sales = [wire.sale(stan="000001"), wire.sale(stan="000002", amount=1266),
+                 wire.sale(stan="000003"), wire.sale(stan="000004", amount=2266),
+                 wire.sale(stan="000005")]
+        sock.sendall(b"".join(wire.frame(sale) for sale in sales))  # one group, likely
+        replies = [wire.read(sock) for _ in range(3)]
+        assert [(r["11"], r["39"]) for r in replies] == [
+            ("000001", "00"), ("000003", "00"), ("000005", "00")]
+        assert len({r["38"] for r in replies}) == 3
+    assert running.server.stats.failures == 2
+    assert running.server.stats.replies == 3
+    stans = [row["stan"] for row in ledger.transactions()]
+    seqs = [row["seq"] for row in ledger.messages()]
+    ledger.close()
+    assert sorted(stans) == ["000001", "000003", "000005"]
+    assert seqs == list(range(1, 7))  # in and out of three sales

@@ -24,6 +24,7 @@ import pytest
 from iso8583.specs import default_ascii
 
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.loops import loop_factory
 from terminal_sim.acquirer.server import AcquirerServer, ServerThread
 from terminal_sim.base.guards import RateLimitedLog
 from tests.support import PRLIMIT_HOW, system_tool
@@ -54,12 +55,15 @@ def records() -> Iterator[Records]:
         logger.removeHandler(handler)
 
 
-@pytest.fixture
-def guarded(ledger_path: Path) -> Iterator[ServerThread]:
-    """A server with a short idle timeout and few connections."""
+@pytest.fixture(params=["asyncio", "uvloop"])
+def guarded(ledger_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    """A server with a short idle timeout and few connections, on either event loop."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop")
     ledger = HostLedger(ledger_path)
     running = ServerThread(make_host(ledger), idle_timeout=IDLE_TIMEOUT,
-                           max_connections=MAX_CONNECTIONS)
+                           max_connections=MAX_CONNECTIONS,
+                           loop_factory=loop_factory(request.param)[1])
     running.start()
     try:
         yield running
@@ -126,6 +130,48 @@ def test_a_message_type_with_newlines_is_escaped_in_the_log_and_the_ledger(
         kept = [row[0] for row in db.execute("SELECT mti FROM messages")]
     assert "0\\n\\x1b2" in kept
     assert not any("\n" in mti or "\x1b" in mti for mti in kept)
+
+
+def test_a_peer_that_floods_without_reading_is_closed_and_the_others_served(
+        guarded: ServerThread, wire: Wire, records: Records) -> None:
+    """Replies it never reads fill the write buffer: the server stops reading from it
+    (memory stays bounded), serves the others meanwhile, and closes it after the idle
+    timeout."""
+    batch = b"".join(wire.frame(wire.sale(stan=f"{n:06d}", terminal_id="F0000001"))
+                     for n in range(1, 501))
+    with socket.socket() as flooder:
+        flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills up soon
+        flooder.connect(guarded.address)
+        flooder.settimeout(0.05)
+        served = closed = False
+        deadline = time.monotonic() + 120  # a guard against a hang, not a time limit
+        while not closed and time.monotonic() < deadline:
+            try:
+                flooder.sendall(batch)
+            except TimeoutError:  # the server stopped reading: the others still get served
+                if not served:
+                    assert_served(guarded.address, wire)
+                    served = True
+            except OSError:  # reset: the server closed it
+                closed = True
+    assert served
+    assert closed
+    assert guarded.server.stats.idle_closed >= 1
+    assert any("read no reply" in m for m in records.messages())
+    assert_served(guarded.address, wire, records)
+
+
+def test_a_deep_pipeline_is_answered_in_order(guarded: ServerThread, wire: Wire) -> None:
+    """Far more messages in one write than a connection may be owed at once (64): the
+    rest wait read but unprocessed, and are answered in order once the first replies
+    are out."""
+    stans = [f"{n:06d}" for n in range(1, 1001)]
+    with wire.connect(guarded.address) as sock:
+        sock.sendall(b"".join(wire.frame(wire.sale(stan=s, terminal_id="P0000001"))
+                              for s in stans))
+        assert [wire.read(sock)["11"] for _ in stans] == stans
+    guarded.stop()
+    assert guarded.server.stats.replies == len(stans)
 
 
 class _ScarceServer(AcquirerServer):
