@@ -9,7 +9,6 @@ module          job
 ``server``      the host over TCP (asyncio): accept loop, idle sweep, clean shutdown
 ``connection``  one TCP connection as an asyncio ``Protocol``: frames, bounds, closing
 ``durable``     the group commit and the pipelined sync (no reply before its record)
-``wirecodec``   the host's one-pass ISO 8583 decode and encode (pyiso8583's results)
 ``loops``       the live host's event loop: uvloop when installed, else asyncio
 ``client``      the terminal's side over TCP: ``TcpAcquirerLink``, ``exchange``
 ``commands``    ``pos-sim acquirer serve`` (also ``python -m terminal_sim acquirer serve``)

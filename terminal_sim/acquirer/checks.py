@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from terminal_sim.acquirer import wirecodec
 from terminal_sim.acquirer.tombstones import apart_ms
 from terminal_sim.base.cards import token_for
 from terminal_sim.errors import Iso8583Error
+from terminal_sim.iso import codec
 from terminal_sim.iso.messages import REQUEST_ECHO, HostRequest, Outgoing
 from terminal_sim.iso.spec import RC_APPROVED, echo_of
 
@@ -100,6 +100,6 @@ def _stored_transmission(seen: dict[str, Any]) -> str | None:
     if not seen["reply"]:
         return None
     try:
-        return wirecodec.decode(bytes(seen["reply"])).get("7")
+        return codec.decode(bytes(seen["reply"])).get("7")
     except Iso8583Error:
         return None

@@ -66,7 +66,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from terminal_sim.acquirer import checks, settlement, wirecodec
+from terminal_sim.acquirer import checks, settlement
 from terminal_sim.acquirer.ledger import UNKNOWN_ORIGINAL, HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.acquirer.tombstones import find_tombstone
@@ -160,7 +160,7 @@ class MockAcquirer:
                 return self._format_error(message, exc, now)
 
     def _dispatch(self, message: bytes, now: int, wall: dt.datetime) -> bytes | None:
-        fields = self._fields = wirecodec.decode(message)
+        fields = self._fields = codec.decode(message)
         mac_ok = verify(message, fields)
         self._seal = mac_ok is not None
         if mac_ok is False:
@@ -226,7 +226,7 @@ class MockAcquirer:
                               request.currency, echo=checks.echo(request))
             note = f"retransmission of an approval now {seen['status']}: declined"
         elif stored:
-            reply = HostReply.from_fields(wirecodec.decode(stored)).with_mti(
+            reply = HostReply.from_fields(codec.decode(stored)).with_mti(
                 answer_mti, request.to_fields())
             note = "retransmission: original reply repeated"
         else:
@@ -287,7 +287,7 @@ class MockAcquirer:
 
     def _encode_fields(self, fields: dict[str, str]) -> bytes:
         """The wire bytes of a reply: MACed when the request carried a (valid) MAC."""
-        return mac_seal(fields) if self._seal else wirecodec.encode(fields)
+        return mac_seal(fields) if self._seal else codec.encode(fields)
 
     def _authorize(self, request: HostRequest, now: int, wall: dt.datetime,
                    seen: dict[str, Any] | None) -> HostReply | None:
