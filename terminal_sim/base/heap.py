@@ -20,6 +20,18 @@ the permanent generation as well: the end of a run (reconciliation) reads what t
 made and allocates much of its own, so a full collection came there once in each day
 of 3,000 sales measured, ~45 ms walking the whole day; after it, such a collection walks
 only what the end makes. The block's ``gc.unfreeze()`` returns everything.
+
+The same block raises the youngest generation's threshold to
+:data:`RUN_YOUNG_THRESHOLD` (CPython's default: 700) and puts it back at its end (unless it was
+changed inside the block: that change stays). A sale leaves ~20 tracked objects that
+live to the end of the run (trace records, rows, the roll's elements); each young
+collection moves the ones it finds alive to the middle generation, whose collections
+walk them again and move them on to the oldest, whose growth sets off a full collection.
+The store day (10 terminals x 300 sales) with 700: 273 young collections, 24 middle
+(~1 ms each), one full (~20 ms in the middle of the day), ~60-70 ms in all; with 50,000:
+3 young collections and no other, ~20 ms.
+Cyclic garbage still goes at the next young collection, after at most 50,000 net
+allocations of tracked objects (a few MB).
 """
 
 from __future__ import annotations
@@ -28,7 +40,10 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["freeze_more", "frozen_heap"]
+__all__ = ["RUN_YOUNG_THRESHOLD", "freeze_more", "frozen_heap"]
+
+#: the youngest generation's threshold inside :func:`frozen_heap` (at least this)
+RUN_YOUNG_THRESHOLD = 50_000
 
 
 @contextmanager
@@ -38,9 +53,14 @@ def frozen_heap() -> Iterator[bool]:
         yield False
         return
     gc.freeze()
+    threshold = gc.get_threshold()
+    ours = (max(threshold[0], RUN_YOUNG_THRESHOLD), *threshold[1:])
+    gc.set_threshold(*ours)
     try:
         yield True
     finally:
+        if gc.get_threshold() == ours:  # changed inside the block: that change stays
+            gc.set_threshold(*threshold)
         gc.unfreeze()
 
 

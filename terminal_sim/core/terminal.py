@@ -106,6 +106,8 @@ class TerminalCore:
         self.wall = dt.datetime(2000, 1, 1)
         self.outbox: list[Effect] = []
         self.ignored: str = ""
+        #: the last card's masked number and token, with the card and key they are of
+        self._card_memo: tuple[Card, str, tuple[str, str]] | None = None
         #: the fleet's fast way to fire an event (``TerminalFleet.fire``); None: the
         #: library's ``trigger``
         self.fire: Callable[[TerminalCore, Event], bool] | None = None
@@ -142,9 +144,25 @@ class TerminalCore:
         self.timer_seq += 1
         return self.timer_seq
 
+    def _card_keys(self, card: Card) -> tuple[str, str]:
+        """``(card.masked, token_for(card.pan, self.token_key))``, kept for the last card:
+        a transaction's records (its intent, its outcome) ask for the same card's."""
+        memo = self._card_memo
+        if memo is not None and memo[0] is card and memo[1] == self.token_key:
+            return memo[2]
+        keys = (card.masked, token_for(card.pan, self.token_key))
+        self._card_memo = (card, self.token_key, keys)
+        return keys
+
     def entry(self, flight: InFlight, state: str, **extra: Any) -> JournalEntry:
         card = flight.card
         original = flight.original
+        if card:
+            masked, token = self._card_keys(card)
+        elif original:
+            masked, token = original.masked_pan, original.card_token
+        else:
+            masked = token = ""
         return JournalEntry(
             terminal_id=self.terminal_id,
             stan=flight.stan,
@@ -153,9 +171,8 @@ class TerminalCore:
             state=state,
             amount_minor=flight.amount.minor,
             currency=flight.amount.currency,
-            masked_pan=card.masked if card else (original.masked_pan if original else ""),
-            card_token=token_for(card.pan, self.token_key) if card else (
-                original.card_token if original else ""),
+            masked_pan=masked,
+            card_token=token,
             created_vt=flight.started_vt,
             updated_vt=self.now,
             original_stan=original.stan if original else "",

@@ -13,7 +13,7 @@ cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.wri
 then scans the text character by character for a character the page cannot encode
 (every code page encodes ASCII as itself) and encodes it character by character into
 exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
-:func:`_text` sends those bytes itself, in the same single ``_raw`` call. Before the first
+:func:`_text_writer` sends those bytes itself, in the same single ``_raw`` call. Before the first
 text of a job python-escpos sorts every code page to pick one; which page it picks for
 ASCII depends only on the pages it used before, so the choice is remembered per encoder
 and its ``ESC t`` sent the way python-escpos sends it. Non-ASCII text, a disabled or
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,7 +35,7 @@ from printer.escpos_loader import escpos_module
 from terminal_sim.base.guards import printable
 from terminal_sim.base.money import Money
 from terminal_sim.core.slips import Slip
-from terminal_sim.receipts.device import job_device, write_raw
+from terminal_sim.receipts.device import job_device
 
 WIDTH = 32  # characters: fits a 58 mm roll in font A, and an 80 mm one with margin
 
@@ -56,7 +57,8 @@ _TITLES = {"sale": "SALE", "void": "VOID", "refund": "REFUND", "error": "CARD ER
 def _pair(label: str, value: str, width: int) -> str:
     # a value can come from the host (RRN, approval code): a control byte in it would be
     # an ESC/POS command to the printer (FS swallows the next line), so it is shown escaped
-    value = printable(value, None)
+    if not value.isprintable():
+        value = printable(value, None)
     left = f"{label}:"
     gap = max(1, width - len(left) - len(value))
     return f"{left}{' ' * gap}{value}\n"
@@ -103,19 +105,25 @@ def _select_ascii_page(magic: Any) -> bool:
     return True
 
 
-def _text(device: Any, text: str) -> None:
-    """``device.text(text)``, with 7-bit ASCII sent as its bytes once python-escpos has
-    selected a code page, and the page selection of a job's first ASCII text remembered
-    (see the module docstring: the bytes are the same)."""
-    if text.isascii():
-        magic = _escpos_magic(device)
-        if magic is not None and magic.encoding is not None:
-            write_raw(device, text.encode("ascii"))
-            return
-        if magic is not None and text and _select_ascii_page(magic):
-            write_raw(device, text.encode("ascii"))
-            return
-    device.text(text)
+def _text_writer(device: Any) -> Callable[[Any, str], None]:
+    """``device.text`` for the texts of one slip, with 7-bit ASCII sent as its bytes once
+    python-escpos has selected a code page, and the page selection of a job's first ASCII
+    text remembered (see the module docstring: the bytes are the same). Whether
+    python-escpos's own ``text()`` and encoder are in use is asked once per slip: nothing
+    a slip sends changes them."""
+    magic = _escpos_magic(device)
+    if magic is None:
+        return _escpos_text
+    raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: device.write_raw)
+
+    def text(device: Any, text: str) -> None:
+        if text.isascii() and (magic.encoding is not None
+                               or (text and _select_ascii_page(magic))):
+            raw(text.encode("ascii"))
+        else:
+            device.text(text)
+
+    return text
 
 
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
@@ -126,7 +134,7 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     ``fast_text=False`` sends every text through python-escpos's ``text()`` (the
     reference the fast path is checked against).
     """
-    text = _text if fast_text else _escpos_text
+    text = _text_writer(device) if fast_text else _escpos_text
     rule = "-" * width + "\n"
     device.set(align="center", bold=True, double_height=True, double_width=False)
     text(device, f"{slip.merchant_name[:width]}\n")
@@ -264,7 +272,7 @@ def read_slip(text: str) -> SlipFacts:
         if line.startswith("*** ") and line.endswith(" ***"):
             values["copy_label"] = line[4:-4]
             continue
-        labelled = _labelled(line)
+        labelled = _labelled(line) if ":" in line else None  # no colon: no label
         if labelled is not None:
             label, value = labelled
             if label in _KINDS and "kind" not in values:

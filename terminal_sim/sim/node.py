@@ -204,7 +204,8 @@ class TerminalNode:
         # the whole batch, as the next event, never in the middle of the batch
         outcome: Event | None = None
         core = self.core
-        trace = self.trace
+        record = self.trace.step
+        terminal_id = core.terminal_id
         for effect in effects:
             step = effect.step
             point = f"{flow}/after:{step}"
@@ -213,8 +214,7 @@ class TerminalNode:
                 data = {**data, "sale_id": sale_id}
             if isinstance(effect, PrintSlip):
                 data = {**data, "at_byte": self.ports.printer.position}
-            trace.step(self._clock.now(), core.terminal_id, core.state, "effect", step, flow,
-                       point, data)
+            record(self._clock.now(), terminal_id, core.state, "effect", step, flow, point, data)
             run = _RUNNERS.get(type(effect))
             result = run(self, effect, flow) if run is not None else self._execute(effect, flow)
             if result is not None:

@@ -169,9 +169,17 @@ class Cashier:
 
 
 def _approved_on_paper(node: TerminalNode, stan: str) -> bool:
-    """A complete slip reading APPROVED with ``stan`` is on this terminal's roll."""
-    for receipt in reversed(getattr(node.ports.printer.device, "receipts", [])):
-        if receipt.truncated:
+    """A complete slip reading APPROVED with ``stan`` is on this terminal's roll.
+
+    The roll is read as text where the device gives it (no receipt objects built on every
+    retry), and only a slip whose text holds ``stan`` is parsed: a slip whose STAN line
+    reads ``stan`` holds it.
+    """
+    device = node.ports.printer.device
+    each = getattr(device, "iter_receipt_texts", None)
+    roll = each() if each is not None else getattr(device, "receipts", [])
+    for receipt in roll:
+        if receipt.truncated or stan not in receipt.text:
             continue
         facts = read_slip(receipt.text)
         if facts.stan == stan and facts.approved:

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from terminal_sim.base.heap import freeze_more, frozen_heap
+from terminal_sim.base.heap import RUN_YOUNG_THRESHOLD, freeze_more, frozen_heap
 
 
 @pytest.fixture(autouse=True)
@@ -42,17 +42,52 @@ def test_leaves_a_callers_freeze_alone() -> None:
 def test_a_run_leaves_nothing_frozen() -> None:
     from terminal_sim.harness.run import run_scenario
     from terminal_sim.scenario.loader import load_scenario
+    from terminal_sim.sim.simulation import Simulation
     from tests.support import SCENARIOS
 
     seen: list[int] = []
+    play = Simulation.play
+
+    def play_and_collect(self: Simulation) -> None:
+        play(self)
+        gc.collect(0)  # a young collection during the run (a short day may make none)
+
     gc.callbacks.append(lambda phase, info: seen.append(gc.get_freeze_count()))
     try:
-        run_scenario(load_scenario(SCENARIOS / "happy-day.yaml"))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Simulation, "play", play_and_collect)
+            run_scenario(load_scenario(SCENARIOS / "happy-day.yaml"))
         gc.collect()
     finally:
         gc.callbacks.pop()
     assert gc.get_freeze_count() == 0
     assert max(seen) > 0  # the run's collections ran with the imports frozen
+
+
+def test_raises_the_young_threshold_for_the_block_and_puts_it_back() -> None:
+    before = gc.get_threshold()
+    with frozen_heap():
+        assert gc.get_threshold() == (max(before[0], RUN_YOUNG_THRESHOLD), *before[1:])
+    assert gc.get_threshold() == before
+    with pytest.raises(KeyError), frozen_heap():
+        raise KeyError("x")
+    assert gc.get_threshold() == before
+
+
+def test_leaves_the_threshold_alone_when_it_did_not_freeze_or_it_was_changed() -> None:
+    before = gc.get_threshold()
+    gc.freeze()
+    try:
+        with frozen_heap():
+            assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+    try:
+        with frozen_heap():
+            gc.set_threshold(1234, *before[1:])  # someone tunes the collector meanwhile
+        assert gc.get_threshold() == (1234, *before[1:])
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_freeze_more_freezes_what_came_since_inside_a_block_that_froze() -> None:
