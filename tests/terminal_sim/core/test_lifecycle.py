@@ -556,3 +556,22 @@ def test_every_table_row_is_taken(trigger: str, source: str, dest: str) -> None:
     fire(core, event)
     assert core.state == dest
     assert not core.ignored or core.ignored.startswith("late or stray reply")
+
+
+def test_a_core_in_a_fleet_carries_no_method_per_event() -> None:
+    """transitions binds ``core.<event>()`` and ``core.may_<event>()`` to every model by
+    default (two objects per event per terminal); the fleet binds none, and the cores are
+    still driven by name, also for an event added after they joined."""
+    fleet = TerminalFleet()
+    core = TerminalCore("T0000001", merchant_id="M1", merchant_name="SHOP",
+                        profile=get_profile("naive"), token_key="k")
+    fleet.add([core])
+    for trigger in fleet.machine.events:
+        assert not hasattr(core, trigger)
+        assert not hasattr(core, f"may_{trigger}")
+    assert core.trigger("power_on", event=PowerOn()) is True
+    assert core.state == "idle"
+    fleet.machine.add_transition("service_mode", "idle", "off")
+    assert not hasattr(core, "service_mode")
+    assert core.trigger("service_mode") is True
+    assert core.state == "off"
