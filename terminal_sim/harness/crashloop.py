@@ -226,11 +226,36 @@ def _python() -> list[str]:
     return [sys.executable, "-m", "terminal_sim"]
 
 
-def _read_line(stream: IO[str], timeout: float) -> str:
-    ready, _, _ = select.select([stream], [], [], timeout)
-    if not ready:
-        raise TimeoutError(f"no answer within {timeout} s")
-    return stream.readline()
+class LineReader:
+    """Lines from a child's pipe, each waited for at most ``timeout`` seconds.
+
+    It reads the descriptor itself (``os.read``) and keeps what follows the line in its
+    own buffer. ``select`` on a buffered file object followed by its ``readline`` lost
+    lines: when two lines came in one chunk (``pid P`` and ``recovered`` of a terminal
+    that recovered at once), ``readline`` took both into the file's buffer, returned
+    the first, and the next ``select`` waited for bytes that had already come (CI saw
+    a terminal "silent" for 60 s while it waited for its ``go``).
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._fd = stream.fileno()
+        self._buffer = b""
+
+    def readline(self, timeout: float) -> str:
+        """The next line (with its newline; what is left at end of input, without)."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([self._fd], [], [], max(0.0, remaining))
+            if not ready:
+                raise TimeoutError(f"no answer within {timeout} s")
+            chunk = os.read(self._fd, 65536)
+            if not chunk:  # end of input: the rest, as a file's readline gives it
+                rest, self._buffer = self._buffer, b""
+                return rest.decode("utf-8", errors="replace")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8", errors="replace") + "\n"
 
 
 def fork_server(boot: Callable[[int, bool], object], stdin: IO[str], stdout: IO[str]) -> None:
@@ -294,15 +319,16 @@ class _Terminals:
              "--speed", str(speed), "--handshake", "--fork-server"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         self.log = log
+        if self.server.stdout is None:
+            raise SimulationError("the terminals' fork server has no pipes")
+        self._lines = LineReader(self.server.stdout)  # the only reader of that pipe
         self.pid = 0
         self.running = False  # a child booted and not yet reported exited
         self.expect("ready", 0)
 
     def expect(self, word: str, cycle: int, timeout: float = 60) -> list[str]:
-        if self.server.stdout is None:
-            raise SimulationError("the terminals' fork server has no pipes")
         try:
-            answer = _read_line(self.server.stdout, timeout).split()
+            answer = self._lines.readline(timeout).split()
         except TimeoutError as exc:
             raise SimulationError(f"cycle {cycle}: no {word!r} from the terminal within "
                                   f"{timeout:g} s; where it was:\n{self.stacks()}") from exc
@@ -401,7 +427,7 @@ def crash_loop(cycles: int, workdir: Path, *, seed: int = 1, profile: str = "rob
     try:
         if server.stdout is None:  # Popen with PIPE always has one
             raise SimulationError("acquirer server has no stdout")
-        port = int(_read_line(server.stdout, 30).strip().rsplit(":", 1)[1])
+        port = int(LineReader(server.stdout).readline(30).strip().rsplit(":", 1)[1])
         with open(workdir / "terminals.log", "w", encoding="utf-8") as log:
             terminals = _Terminals(scenario, run_dir, port, profile, speed, log)
             for cycle in range(1, cycles + 2):

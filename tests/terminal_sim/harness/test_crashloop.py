@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from printer.interpreter import parse
 from terminal_sim.evidence.sources import PaperReceipt
-from terminal_sim.harness.crashloop import EvidenceReader
+from terminal_sim.harness.crashloop import EvidenceReader, LineReader
 from terminal_sim.harness.live import last_trace_id
 from terminal_sim.harness.run import run_scenario
 from terminal_sim.scenario.loader import load_scenario
@@ -71,3 +74,23 @@ def test_a_stuck_terminal_is_reported_with_where_it_was(tmp_path: Path) -> None:
         stacks = _Terminals.stacks(stuck)  # type: ignore[arg-type]
         child.wait(timeout=30)
     assert "waiting_for_the_host" in stacks
+
+
+def test_two_lines_in_one_chunk_are_both_read_without_waiting() -> None:
+    """A terminal that recovers at once writes ``pid P`` and ``recovered`` together: the
+    second line must come from the reader's buffer, not from a wait on the pipe (which
+    timed out before, the line already read into the file object's buffer)."""
+    read_fd, write_fd = os.pipe()
+    with os.fdopen(read_fd, encoding="utf-8") as stream:
+        lines = LineReader(stream)
+        os.write(write_fd, b"pid 42\nrecovered\npartial")
+        assert lines.readline(5) == "pid 42\n"
+        assert lines.readline(0.01) == "recovered\n"  # no wait: it is already here
+        with pytest.raises(TimeoutError):
+            lines.readline(0.05)  # "partial" has no newline yet
+        os.write(write_fd, b" line\n")
+        assert lines.readline(5) == "partial line\n"
+        os.write(write_fd, b"tail")
+        os.close(write_fd)
+        assert lines.readline(5) == "tail"  # end of input: the rest, as readline gives it
+        assert lines.readline(5) == ""
