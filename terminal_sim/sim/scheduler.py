@@ -22,8 +22,8 @@ from terminal_sim.errors import SimulationError
 class Scheduled:
     """A pending action; ``cancel()`` makes the scheduler skip it.
 
-    Ordered by (``at``, ``seq``). ``__lt__`` is written out: the heap compares items
-    on every push and pop, and the generated one builds two tuples per comparison.
+    Ordered by (``at``, ``seq``), as the scheduler runs them (its heap holds the
+    ``(at, seq, item)`` tuples and never compares items itself).
     """
 
     at: int
