@@ -44,19 +44,13 @@ class Trace:
              crash_point: str | None, data: dict[str, Any] | None) -> int:
         """An event or effect record: ``write(..., flow=, crash_point=, data=data or
         None)`` with its arguments in place (the effect loop's one call per step)."""
-        # ``_head`` and ``_add`` written out: two calls fewer for the ~10 records a sale
-        self._next_id = record_id = self._next_id + 1
-        record = {"id": record_id, "t": t, "terminal": terminal, "state": state,
-                  "kind": kind, "name": name, "flow": flow}
+        record = self._head(t, terminal, state, kind, name)
+        record["flow"] = flow
         if crash_point is not None:
             record["crash_point"] = crash_point
         if data:
             record["data"] = data
-        if self._keep:
-            self.records.append(record)
-        if self._sink is not None:
-            self._sink.write(_ENCODER.encode(record) + "\n")
-        return record_id
+        return self._add(record)
 
     def _head(self, t: int, terminal: str, state: str, kind: str, name: str
               ) -> dict[str, Any]:
