@@ -54,11 +54,19 @@ __all__ = [
 _DIGITS = re.compile(r"\d{13,19}")
 
 
+#: a digit's contribution when it is doubled (2 * d, minus 9 past 9), by its ASCII code
+_DOUBLED = bytes(48) + bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)) + bytes(198)
+
+
 def luhn_valid(number: str) -> bool:
     """True when ``number`` (digits only) passes the Luhn check."""
     if not number.isdigit():
         return False
-    total = 0
+    if number.isascii():  # the usual case, at a third of the loop's cost
+        codes = number.encode("ascii")
+        kept = codes[-1::-2]  # from the right: every other digit as it is
+        return (sum(kept) - 48 * len(kept) + sum(codes[-2::-2].translate(_DOUBLED))) % 10 == 0
+    total = 0  # other Unicode digits: as before, by their code points
     for index, char in enumerate(reversed(number)):
         digit = ord(char) - 48
         if index % 2 == 1:

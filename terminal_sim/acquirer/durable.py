@@ -1,8 +1,9 @@
 """The server's pipelined group commit: replies leave once their commit is durable.
 
 With a ledger file, :meth:`HostLedger.defer_sync` lets a commit write the WAL without
-syncing it. :class:`SyncedReplies` then syncs it on a worker thread (one sync for every
-group committed since the last one began) while the event loop goes on reading and
+syncing it. :class:`SyncedReplies` then has it synced by a helper process
+(:mod:`~terminal_sim.acquirer.wal_sync`; one sync for every group committed since the
+last one began) while the event loop goes on reading and
 processing the next group, and hands a group's replies to its ``deliver`` callback only
 when a sync that began after its commit has ended: no reply announces what the ledger
 could still lose. While a sync runs, the server keeps its group open
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.wal_sync import WalSyncProcess
 from terminal_sim.base.clock import Clock
 from terminal_sim.base.guards import RateLimitedLog
-from terminal_sim.errors import FrameError
+from terminal_sim.errors import FrameError, JournalError
 from terminal_sim.iso.framing import Frame, Framing
 
 if TYPE_CHECKING:
@@ -49,10 +51,24 @@ class SyncedReplies(Generic[Item]):
         self._syncing: list[tuple[list[Item], list[bytes | None]]] = []  # in the running one
         self._running: asyncio.Future[None] | None = None
         self._when_idle: Callable[[], None] | None = None
+        self._helper: WalSyncProcess | None = None
 
     def start(self) -> None:
-        """Defer the ledger's syncs to this; nothing to do for an in-memory ledger."""
+        """Defer the ledger's syncs to this; nothing to do for an in-memory ledger.
+
+        Syncs run in a helper process (:mod:`~terminal_sim.acquirer.wal_sync`); when it
+        cannot start, or dies, on a worker thread of the event loop (slower: it shares
+        the loop's GIL).
+        """
         self._deferred = self.ledger.defer_sync()
+        if self._deferred:
+            try:
+                helper = WalSyncProcess(self.ledger.wal_path)
+            except JournalError as exc:
+                self._log.error("%s: syncing on a thread instead", exc)
+                return
+            asyncio.get_running_loop().add_reader(helper.answers, self._answered)
+            self._helper = helper
 
     @property
     def busy(self) -> bool:
@@ -79,16 +95,54 @@ class SyncedReplies(Generic[Item]):
             self._begin()
 
     async def stop(self) -> None:
-        """Wait until what was committed is synced and delivered (those replies are owed)."""
+        """Wait until what was committed is synced and delivered (those replies are owed);
+        then end the sync helper."""
         while self._running is not None:
             await asyncio.wait([self._running])
             await asyncio.sleep(0)  # the done callback runs (and may begin the next sync)
+        self._drop_helper()
 
     def _begin(self) -> None:
         self._syncing, self._waiting = self._waiting, []
-        running = asyncio.get_running_loop().run_in_executor(None, self.ledger.sync)
+        loop = asyncio.get_running_loop()
+        helper = self._helper
+        if helper is not None:
+            # settled by _answered, which then calls _synced itself (no extra loop turn)
+            running: asyncio.Future[None] = loop.create_future()
+            self._running = running
+            try:
+                helper.ask()
+            except JournalError as exc:
+                self._drop_helper()
+                running.set_exception(exc)
+                loop.call_soon(self._synced, running)
+            return
+        running = loop.run_in_executor(None, self.ledger.sync)
         self._running = running
         running.add_done_callback(self._synced)
+
+    def _answered(self) -> None:
+        """The helper answered (or died): the running sync is done."""
+        helper, running = self._helper, self._running
+        if helper is None:
+            return
+        try:
+            helper.answer()
+        except JournalError as exc:
+            self._drop_helper()  # the next syncs run on a thread
+            if running is not None and not running.done():
+                running.set_exception(exc)
+                self._synced(running)
+            return
+        if running is not None and not running.done():
+            running.set_result(None)
+            self._synced(running)
+
+    def _drop_helper(self) -> None:
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            asyncio.get_running_loop().remove_reader(helper.answers)
+            helper.close()
 
     def _synced(self, running: asyncio.Future[None]) -> None:
         done, self._syncing = self._syncing, []

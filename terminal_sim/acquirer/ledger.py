@@ -28,9 +28,8 @@ import logging
 import operator
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from terminal_sim.base.guards import printable
@@ -110,6 +109,7 @@ _ALL_COLUMNS = operator.itemgetter(*_TXN_COLUMNS)
 _INTO = (f"INTO transactions ({', '.join(_TXN_COLUMNS)}) "
          f"VALUES ({', '.join('?' for _ in _TXN_COLUMNS)})")
 _INSERT = "INSERT " + _INTO
+_LOG_ROW = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _REPLACE = "INSERT OR REPLACE " + _INTO
 
 #: Status of a reversal that found nothing to reverse (a tombstone).
@@ -117,6 +117,30 @@ UNKNOWN_ORIGINAL = "unknown-original"
 
 #: Statuses of a sale or refund that no longer stand, counted as reversed in totals.
 _REVERSED = ("voided", "reversed")
+
+
+class _Atomic:
+    """:meth:`HostLedger.atomic`'s context manager, reentrant (a class: a generator-based
+    one costs every message a microsecond)."""
+
+    __slots__ = ("_began", "_ledger")
+
+    def __init__(self, ledger: HostLedger) -> None:
+        self._ledger = ledger
+        self._began: list[bool] = []  # per open block: did it begin a (sub)transaction
+
+    def __enter__(self) -> None:
+        ledger = self._ledger
+        began = ledger.savepoints_apply
+        if began:
+            ledger.begin()
+        self._began.append(began)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        # whatever interrupted the block propagates unchanged after the rollback
+        if self._began.pop():
+            self._ledger.finish(exc_type is None)
 
 
 class HostLedger:
@@ -130,7 +154,11 @@ class HostLedger:
         #: that rolls everything back when one message fails, then replays the others)
         self.nested_savepoints = True
         self._closed = False
+        self._atomic = _Atomic(self)
         self._wal_fd: int | None = None  # set by defer_sync(): the WAL file, for sync()
+        #: message log rows of the open transaction not yet written: they go in with one
+        #: statement just before it commits (a group of N messages: one, not 2N)
+        self._unwritten: list[tuple[Any, ...]] = []
         self._deferred = False
         try:
             # the acquirer's server threads share the connection; atomic() serialises them
@@ -162,8 +190,7 @@ class HostLedger:
         except sqlite3.Error as exc:
             raise JournalError(f"host ledger {self.path}: {exc}") from exc
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> _Atomic:
         """Everything inside is one commit.
 
         Nested uses are savepoints: an inner block that fails rolls back its own writes
@@ -172,16 +199,12 @@ class HostLedger:
         :attr:`nested_savepoints` off, a nested block is just part of the open
         transaction, and whoever opened that rolls it back if the block fails.
         """
-        if self._depth and not self.nested_savepoints:
-            yield
-            return
-        self.begin()
-        done = False
-        try:
-            yield
-            done = True
-        finally:  # whatever interrupted the block propagates unchanged after the rollback
-            self.finish(done)
+        return self._atomic
+
+    @property
+    def savepoints_apply(self) -> bool:
+        """An :meth:`atomic` block opened now begins a transaction or a savepoint."""
+        return not self._depth or self.nested_savepoints
 
     def begin(self) -> None:
         """Open a transaction, or a savepoint inside the open one (:meth:`atomic`'s start;
@@ -198,6 +221,9 @@ class HostLedger:
         mark = self._marks.pop()
         if not ok:
             self._seq = mark
+            unwritten = self._unwritten
+            while unwritten and unwritten[-1][0] > mark:  # logged inside what rolls back
+                unwritten.pop()
         if depth:
             if not ok:
                 self._execute(f"ROLLBACK TO s{depth}")
@@ -213,6 +239,7 @@ class HostLedger:
 
     def _commit(self) -> None:
         try:
+            self._write_log()
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._db.in_transaction:  # leave no half-open transaction behind
@@ -231,6 +258,11 @@ class HostLedger:
         self._deferred = True
         return True
 
+    @property
+    def wal_path(self) -> str:
+        """The ledger's WAL file (what :meth:`sync` syncs)."""
+        return f"{self.path}-wal"
+
     def sync(self) -> None:
         """Make every commit made so far durable (fsync of the WAL file).
 
@@ -241,7 +273,7 @@ class HostLedger:
             return
         try:
             if self._wal_fd is None:
-                self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+                self._wal_fd = os.open(self.wal_path, os.O_RDONLY)
                 # the WAL's directory entry must survive as well as its contents
                 directory = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
                 try:
@@ -262,8 +294,23 @@ class HostLedger:
         texts: tuple[str, ...] = (mti, terminal_id, stan, response_code, detail)
         if not (mti + terminal_id + stan + response_code + detail).isprintable():
             texts = tuple(printable(text, None) for text in texts)
-        self._execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (self._seq, vt, direction, *texts))
+        self._unwritten.append((self._seq, vt, direction, *texts))
+        if not self._depth:  # no transaction to ride with: written (and committed) now
+            self._write_log()
+
+    def _write_log(self) -> None:
+        """Write the message log rows held for the open transaction (or for none)."""
+        unwritten = self._unwritten
+        if unwritten:
+            rows = unwritten[:]
+            unwritten.clear()  # written now, or gone with the transaction if this fails
+            if len(rows) == 1:
+                self._execute(_LOG_ROW, rows[0])
+            else:
+                try:
+                    self._db.executemany(_LOG_ROW, rows)
+                except sqlite3.Error as exc:
+                    raise JournalError(f"host ledger {self.path}: {exc}") from exc
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
         """Insert a transaction; ``replace`` overwrites the row with the same key."""
@@ -351,6 +398,7 @@ class HostLedger:
         return out
 
     def messages(self) -> list[dict[str, Any]]:
+        self._write_log()  # read inside a transaction: what it logged so far included
         return [dict(r) for r in self._execute("SELECT * FROM messages ORDER BY seq")]
 
     def count(self) -> int:

@@ -70,7 +70,12 @@ class Stream:
 
     def token(self, alphabet: str, length: int) -> str:
         """A string of ``length`` characters drawn from ``alphabet``."""
-        return "".join(alphabet[self.below(len(alphabet))] for _ in range(length))
+        size = len(alphabet)
+        if size <= 0:
+            raise ConfigurationError(f"below() needs a positive bound, got {size}")
+        draw, last = self._random.random, size - 1
+        # below(size) for each character, inlined (the host draws one per approval)
+        return "".join([alphabet[min(int(draw() * size), last)] for _ in range(length)])
 
 
 class SeedTree:

@@ -100,6 +100,13 @@ def _require(fields: Mapping[str, str], *names: str) -> None:
             raise Iso8583Error("mandatory field missing", None, name)
 
 
+def mmddhhmmss(when: dt.datetime) -> str:
+    """Field 7's form of ``when`` (``strftime("%m%d%H%M%S")``, at a third of its cost)."""
+    # percent formatting: an f-string with format specs costs twice as much here
+    fields = (when.month, when.day, when.hour, when.minute, when.second)
+    return "%02d%02d%02d%02d%02d" % fields  # noqa: UP031
+
+
 def _transmitted(fields: Mapping[str, str], year: int) -> dt.datetime:
     """Field 7 (MMDDhhmmss) in ``year``; sliced by hand, strptime costs 10x more."""
     value = _digits(fields, "7", length=10)
@@ -190,7 +197,7 @@ class HostRequest:
         return MESSAGE_TYPES.get(self.mti, self.mti)
 
     def to_fields(self) -> dict[str, str]:
-        transmitted = self.transmitted.strftime("%m%d%H%M%S")  # 12 and 13 are parts of it
+        transmitted = mmddhhmmss(self.transmitted)  # 12 and 13 are parts of it
         fields = {
             "t": self.mti,
             "3": _PROC_BY_KIND[self.kind],
@@ -218,6 +225,14 @@ class HostRequest:
         if self.original is not None:
             fields["90"] = self.original.encode()
         return fields
+
+    def echoed(self) -> tuple[tuple[str, str], ...]:
+        """Fields 3, 7 and 42 of :meth:`to_fields` as a reply echoes them (those
+        well-formed: field 42 only when the merchant id fits its 15 characters), without
+        building the other fields (the host asks this of every request)."""
+        head = (("3", _PROC_BY_KIND[self.kind]), ("7", mmddhhmmss(self.transmitted)))
+        merchant = self.merchant_id.ljust(15)
+        return (*head, ("42", merchant)) if len(merchant) == 15 else head
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str], *, year: int) -> HostRequest:

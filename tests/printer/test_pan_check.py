@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from printer.errors import PrinterConfigurationError
 from printer.interpreter import parse
-from printer.pan_check import POLICIES, check_receipt, redact
+from printer.pan_check import POLICIES, check_receipt, luhn_valid, redact
 from terminal_sim.core.slips import Slip
 from terminal_sim.receipts.layout import render_job
 
@@ -125,3 +127,26 @@ def test_a_luhn_failing_number_on_a_slip_is_not_a_card_number() -> None:
                 "VISA", "000123", "600508000123", "A1B2C3", "00")
     text = parse(render_job(slip)).receipts[0].text
     assert check_receipt(text, policy="pci") == []
+
+
+def _luhn_by_check_digit(number: str) -> bool:
+    """ISO/IEC 7812-1 annex B's statement: the last digit is the check digit computed
+    over the others (double every second digit from the right, add the digits)."""
+    payload, check = number[:-1], int(number[-1])
+    total = 0
+    for position, char in enumerate(reversed(payload)):
+        doubled = int(char) * (2 if position % 2 == 0 else 1)
+        total += doubled // 10 + doubled % 10
+    return (10 - total % 10) % 10 == check
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=24))
+def test_luhn_valid_agrees_with_the_check_digit_definition(number: str) -> None:
+    assert luhn_valid(number) is _luhn_by_check_digit(number)
+
+
+@pytest.mark.parametrize(("text", "valid"), [
+    ("4111111111111111", True), ("4111111111111112", False), ("", False),
+    ("4111 1111 1111 1111", False), ("411111111111111x", False)])
+def test_luhn_valid_on_known_numbers_and_non_digits(text: str, valid: bool) -> None:
+    assert luhn_valid(text) is valid

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import select
 import signal
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from terminal_sim.acquirer import durable, wal_sync
 from terminal_sim.acquirer.host import MockAcquirer
 from terminal_sim.acquirer.ledger import HostLedger
 from terminal_sim.acquirer.server import ServerThread
+from terminal_sim.acquirer.wal_sync import WalSyncProcess
+from terminal_sim.errors import JournalError
 from tests.terminal_sim.acquirer.test_server import EXIT_WAIT_S, start_process
 from tests.terminal_sim.acquirer.wire import Wire
 
@@ -35,8 +40,98 @@ class WatchedLedger(HostLedger):
         super().sync()
 
 
-def test_no_reply_before_its_commit_is_synced(
-        tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer]) -> None:
+class GatedSyncProcess(WalSyncProcess):
+    """The real helper, except that it syncs and answers only once ``gate`` exists."""
+
+    gate: Path
+
+    def __init__(self, wal_path: str) -> None:
+        program = wal_sync.HELPER.replace(
+            "while os.read(0, 1):\n",
+            "import time\n"
+            "while os.read(0, 1):\n"
+            f"    while not os.path.exists({str(self.gate)!r}):\n"
+            "        time.sleep(0.01)\n")
+        if program == wal_sync.HELPER:
+            raise AssertionError("the helper program changed: update this test")
+        super().__init__(wal_path, program=program)
+
+
+def _alive(pid: int) -> bool:
+    """The process runs (a zombie waiting for its new parent counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _committed_sales(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return int(db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
+
+
+def test_no_reply_leaves_before_the_sync_helper_answers(
+        tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sale is committed at once; its reply waits for the helper's fsync."""
+    GatedSyncProcess.gate = tmp_path / "disk-answers"
+    monkeypatch.setattr(durable, "WalSyncProcess", GatedSyncProcess)
+    path = tmp_path / "host.sqlite"
+    ledger = HostLedger(path)
+    with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
+        sock.sendall(wire.frame(wire.sale(stan="000001")))
+        deadline = time.monotonic() + EXIT_WAIT_S
+        while _committed_sales(path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _committed_sales(path) == 1  # committed (in the WAL), not yet synced
+        readable, _, _ = select.select([sock], [], [], 0.3)
+        assert not readable  # no reply while the sync is outstanding
+        GatedSyncProcess.gate.touch()
+        assert wire.read(sock)["39"] == "00"
+    ledger.close()
+
+
+def test_a_dead_sync_helper_costs_its_group_the_replies_then_a_thread_syncs(
+        tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper dies with a sync outstanding: that sale gets no reply (its durability
+    is unknown), the server logs it and syncs on a thread from then on."""
+    GatedSyncProcess.gate = tmp_path / "never"
+    helpers: list[GatedSyncProcess] = []
+
+    def watched(wal_path: str) -> GatedSyncProcess:
+        helpers.append(GatedSyncProcess(wal_path))
+        return helpers[-1]
+
+    monkeypatch.setattr(durable, "WalSyncProcess", watched)
+    path = tmp_path / "host.sqlite"
+    ledger = WatchedLedger(path)
+    with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
+        ledger.terminal = sock
+        sock.sendall(wire.frame(wire.sale(stan="000001")))
+        deadline = time.monotonic() + EXIT_WAIT_S
+        while _committed_sales(path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(helpers[0].pid, signal.SIGKILL)
+        sock.sendall(wire.frame(wire.sale(stan="000002")))
+        reply = wire.read(sock)
+        assert (reply["11"], reply["39"]) == ("000002", "00")  # 000001 got none
+        assert running.server.stats.failures == 1
+    ledger.close()
+    # the thread synced the second sale, before its reply left
+    assert ledger.received_before_sync
+    assert not any(ledger.received_before_sync)
+    assert len(helpers) == 1
+
+
+def test_without_the_helper_a_thread_syncs_before_any_reply(
+        tmp_path: Path, wire: Wire, host_factory: Callable[..., MockAcquirer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def cannot_start(wal_path: str) -> WalSyncProcess:
+        raise JournalError(f"cannot start the WAL sync helper for {wal_path}")
+
+    monkeypatch.setattr(durable, "WalSyncProcess", cannot_start)
     ledger = WatchedLedger(tmp_path / "host.sqlite")
     with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
         ledger.terminal = sock
@@ -84,8 +179,16 @@ def test_kill_9_loses_no_answered_sale(tmp_path: Path, wire: Wire, loop: str) ->
         thread.start()
     try:
         enough.wait(EXIT_WAIT_S)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        helpers = [int(pid) for pid in children.read_text().split()]
         process.send_signal(signal.SIGKILL)
         process.wait(EXIT_WAIT_S)
+        # the WAL sync helper reads the end of its stdin and ends too: no orphan
+        deadline = time.monotonic() + EXIT_WAIT_S
+        while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert helpers
+        assert not any(_alive(pid) for pid in helpers)
     finally:
         if process.poll() is None:
             process.kill()

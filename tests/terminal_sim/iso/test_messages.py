@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from terminal_sim.errors import FrameError, Iso8583Error
 from terminal_sim.iso import codec, spec
 from terminal_sim.iso.framing import FrameDecoder, frame
 from terminal_sim.iso.messages import (
     MESSAGE_TYPES,
+    REQUEST_ECHO,
     HostReply,
     HostRequest,
     NetworkRequest,
@@ -23,6 +26,7 @@ from terminal_sim.iso.messages import (
     reply_mti,
     reversal_of,
 )
+from terminal_sim.iso.spec import echo_of
 
 WHEN = dt.datetime(2026, 1, 5, 8, 30, 15)
 LATER = dt.datetime(2026, 1, 5, 8, 30, 45)
@@ -171,3 +175,13 @@ def test_split_keeps_the_messages_before_a_bad_header() -> None:
     assert decoder.consumed == 10
     with pytest.raises(FrameError):
         FrameDecoder().feed(frame(b"ok") + b"\x00\x00")
+
+
+@given(kind=st.sampled_from(["sale", "void", "refund"]),
+       when=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31)),
+       merchant=st.text(alphabet="M0123456789 ", max_size=17))
+def test_echoed_is_what_a_reply_echoes_of_to_fields(kind: str, when: dt.datetime,
+                                                    merchant: str) -> None:
+    request = HostRequest("0200", kind, "000001", "T0000001", merchant, 1250, "EUR", when)
+    assert request.echoed() == tuple(echo_of(request.to_fields(), REQUEST_ECHO).items())
+    assert request.to_fields()["7"] == when.strftime("%m%d%H%M%S")
