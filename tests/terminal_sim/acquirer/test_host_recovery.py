@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from terminal_sim.acquirer.host import MockAcquirer
-from terminal_sim.acquirer.ledger import HostLedger
+from terminal_sim.acquirer.ledger import REVERSALS_OF_SQL, HostLedger
 from terminal_sim.acquirer.rules import NO_REPLY, OutcomeRules
 from terminal_sim.base.cards import token_for
 from terminal_sim.errors import JournalError
@@ -358,19 +358,46 @@ def test_a_message_is_one_commit_and_a_failing_savepoint_rolls_back_alone(
     ledger.close()
 
 
+#: The transactions table of the first ledgers.
+OLD_TRANSACTIONS = (
+    "CREATE TABLE transactions (terminal_id TEXT, stan TEXT, mti_class TEXT, "
+    "type TEXT, status TEXT, response_code TEXT, rrn TEXT, approval_code TEXT, "
+    "masked_pan TEXT, card_token TEXT, amount_minor INTEGER, currency TEXT, "
+    "original_stan TEXT, reply BLOB, received_vt INTEGER, updated_vt INTEGER, "
+    "PRIMARY KEY (terminal_id, stan, mti_class))")
+
+
 def test_an_old_ledger_file_gets_the_new_columns(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     with closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TABLE transactions (terminal_id TEXT, stan TEXT, mti_class TEXT, "
-                   "type TEXT, status TEXT, response_code TEXT, rrn TEXT, approval_code TEXT, "
-                   "masked_pan TEXT, card_token TEXT, amount_minor INTEGER, currency TEXT, "
-                   "original_stan TEXT, reply BLOB, received_vt INTEGER, updated_vt INTEGER, "
-                   "PRIMARY KEY (terminal_id, stan, mti_class))")
+        db.execute(OLD_TRANSACTIONS)
         db.commit()
     HostLedger(path).close()
     with closing(sqlite3.connect(path)) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(transactions)")}
     assert {"original_data", "reason", "batch"} <= columns
+
+
+def test_reversals_are_looked_up_through_an_index_sales_do_not_write(
+        tmp_path: Path) -> None:
+    """The (terminal, original STAN) index holds reversals only (a sale would add a
+    page to every group commit); a ledger from before loses its full index on open."""
+    path = tmp_path / "host.sqlite"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(OLD_TRANSACTIONS)
+        db.execute("CREATE INDEX transactions_original ON transactions "
+                   "(terminal_id, original_stan)")
+        db.commit()
+    ledger = HostLedger(path)
+    ledger.close()
+    with closing(sqlite3.connect(path)) as db:
+        indexes = {row[0]: row[1] for row in db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+        plan = " ".join(str(row[3]) for row in db.execute(
+            "EXPLAIN QUERY PLAN " + REVERSALS_OF_SQL, ("T0000001", "000001")))
+    assert "transactions_original" not in indexes
+    assert "WHERE type = 'reversal'" in indexes["transactions_reversals"]
+    assert "USING INDEX transactions_reversals" in plan
 
 
 def test_an_unopenable_ledger_is_a_journal_error(tmp_path: Path) -> None:
