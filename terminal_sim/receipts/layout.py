@@ -126,6 +126,53 @@ def _text_writer(device: Any) -> Callable[[Any, str], None]:
     return text
 
 
+#: the ``set()`` calls of a slip, by name. No font is given: python-escpos's ``set`` then
+#: reads nothing of its printer, and its bytes are a function of these arguments alone
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"align": "center", "bold": True, "double_height": True, "double_width": False},
+    "body": {"align": "left", "bold": False, "normal_textsize": True},
+    "centre bold": {"align": "center", "bold": True},
+    "left plain": {"align": "left", "bold": False},
+    "bold": {"bold": True},
+    "plain": {"bold": False},
+    "centre": {"align": "center"},
+    "left": {"align": "left"},
+}
+
+
+class _Capture:
+    """Takes what python-escpos's ``Escpos.set`` writes (``_raw`` is all it uses of a
+    printer when no font is given)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def _raw(self, msg: bytes) -> None:
+        self.data += msg
+
+
+@cache
+def style_bytes(name: str) -> bytes:
+    """The bytes python-escpos's ``set(**STYLES[name])`` writes, made by it once."""
+    capture = _Capture()
+    escpos_module().Escpos.set(capture, **STYLES[name])
+    return bytes(capture.data)
+
+
+def _style_writer(device: Any) -> Callable[[Any, str], None]:
+    """``device.set(**STYLES[name])`` for the styles of one slip: the bytes python-escpos
+    made for that call the first time, in one ``_raw`` call, when ``device.set`` is
+    python-escpos's own (a printer class that overrides it gets its calls)."""
+    if getattr(type(device), "set", None) is not escpos_module().Escpos.set:
+        return _escpos_set
+    raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: device.write_raw)
+
+    def style(_device: Any, name: str) -> None:
+        raw(style_bytes(name))
+
+    return style
+
+
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
     """Render ``slip`` on ``device`` (an ``escpos.Escpos``) and cut.
 
@@ -135,31 +182,32 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     reference the fast path is checked against).
     """
     text = _text_writer(device) if fast_text else _escpos_text
+    style = _style_writer(device) if fast_text else _escpos_set
     rule = "-" * width + "\n"
-    device.set(align="center", bold=True, double_height=True, double_width=False)
+    style(device, "title")
     text(device, f"{slip.merchant_name[:width]}\n")
-    device.set(align="left", bold=False, normal_textsize=True)
+    style(device, "body")
     text(device, _pair(LABELS["merchant"], slip.merchant_id, width)
          + _pair(LABELS["terminal"], slip.terminal_id, width)
          + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
          + rule)
     if slip.copy_label:
-        device.set(align="center", bold=True)
+        style(device, "centre bold")
         text(device, f"*** {slip.copy_label} ***\n")
-        device.set(align="left", bold=False)
+        style(device, "left plain")
     head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
     if slip.masked_pan:
         head += _pair(LABELS["card"], slip.masked_pan, width)
     text(device, head)
     if slip.amount_minor is not None and slip.currency:
-        device.set(bold=True)
+        style(device, "bold")
         text(device, _pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
                            width))
-        device.set(bold=False)
+        style(device, "plain")
     text(device, rule)
-    device.set(align="center", bold=True)
+    style(device, "centre bold")
     text(device, f"{slip.outcome[:width]}\n")
-    device.set(align="left", bold=False)
+    style(device, "left plain")
     tail = f"{slip.message[:width]}\n" if slip.message else ""
     if slip.approval_code:
         tail += _pair(LABELS["auth"], slip.approval_code, width)
@@ -171,16 +219,20 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
         tail += _pair(LABELS["stan"], slip.stan, width)
     if tail:
         text(device, tail)
-    device.set(align="center")  # native QR cannot be centred by qr(); alignment can
+    style(device, "centre")  # native QR cannot be centred by qr(); alignment can
     if slip.stan:
         device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
     text(device, "THANK YOU\n")
-    device.set(align="left")
+    style(device, "left")
     device.cut()
 
 
 def _escpos_text(device: Any, text: str) -> None:
     device.text(text)
+
+
+def _escpos_set(device: Any, name: str) -> None:
+    device.set(**STYLES[name])
 
 
 def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True) -> bytes:
