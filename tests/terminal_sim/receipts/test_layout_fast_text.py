@@ -85,7 +85,7 @@ def test_a_printer_with_its_own_set_method_is_honoured() -> None:
     class Logging(VirtualPrinter):
         def set(self, **arguments: Any) -> None:
             calls.append(arguments)
-            super().set(**arguments)
+            super().set(**arguments)  # type: ignore[misc]  # python-escpos, untyped
 
     slip = Slip("sale", "APPROVED", "CAFE", "M1", "T0000001", dt.datetime(2026, 1, 5),
                 1250, "EUR", stan="000001")
