@@ -310,32 +310,61 @@ _FIELD_OF_KEY = {"terminal": "terminal_id", "merchant": "merchant_id", "date": "
 _FIELD_OF_LABEL = {label: _FIELD_OF_KEY.get(key, key) for key, label in LABELS.items()}
 
 
+#: what a line of a slip says, by :func:`_read_line`: a field and its value, the kind of
+#: slip, the amount and currency, a rule, a plain line (the outcome after two rules), or
+#: nothing (an unknown label)
+_FIELD, _KIND, _AMOUNT_LINE, _RULE, _PLAIN, _NOTHING = range(6)
+_ReadLine = tuple[int, str, Any]
+#: stripped line -> :func:`_read_line` of it: most lines of a day's slips are the same
+#: few (labels with the merchant's, the terminal's, the card's values; rules; outcomes);
+#: emptied when it holds ``_READ_LINES_KEPT``
+_READ_LINES: dict[str, _ReadLine] = {}
+_READ_LINES_KEPT = 4096
+
+
+def _read_line(line: str) -> _ReadLine:
+    """What a stripped, non-empty line says (a pure function of it, kept)."""
+    if not line.strip("-"):  # a rule: dashes only
+        read: _ReadLine = (_RULE, "", None)
+    elif line.startswith("*** ") and line.endswith(" ***"):
+        read = (_FIELD, "copy_label", line[4:-4])
+    else:
+        labelled = _labelled(line) if ":" in line else None  # no colon: no label
+        if labelled is None:
+            read = (_PLAIN, line, None)
+        elif labelled[0] in _KINDS:
+            read = (_KIND, _KINDS[labelled[0]], None)
+        else:
+            field = _FIELD_OF_LABEL.get(labelled[0])
+            if field == "amount":
+                read = (_AMOUNT_LINE, "", _amount(labelled[1]))
+            else:
+                read = (_NOTHING, "", None) if field is None else (_FIELD, field, labelled[1])
+    if len(_READ_LINES) >= _READ_LINES_KEPT:
+        _READ_LINES.clear()
+    _READ_LINES[line] = read
+    return read
+
+
 def read_slip(text: str) -> SlipFacts:
     """Parse the text of a printed slip; fields that are not on paper stay empty."""
     values: dict[str, Any] = {}
     after_rule = 0
+    kept = _READ_LINES
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
-        if not line.strip("-"):  # a rule: dashes only
+        what, key, value = kept.get(line) or _read_line(line)
+        if what == _FIELD:
+            values[key] = value
+        elif what == _KIND:
+            if "kind" not in values:  # the first title says what the slip is
+                values["kind"] = key
+        elif what == _AMOUNT_LINE:
+            values["amount_minor"], values["currency"] = value
+        elif what == _RULE:
             after_rule += 1
-            continue
-        if line.startswith("*** ") and line.endswith(" ***"):
-            values["copy_label"] = line[4:-4]
-            continue
-        labelled = _labelled(line) if ":" in line else None  # no colon: no label
-        if labelled is not None:
-            label, value = labelled
-            if label in _KINDS and "kind" not in values:
-                values["kind"] = _KINDS[label]
-                continue
-            field = _FIELD_OF_LABEL.get(label)
-            if field == "amount":
-                values["amount_minor"], values["currency"] = _amount(value)
-            elif field is not None:
-                values[field] = value
-            continue
-        if after_rule == 2 and "outcome" not in values:
+        elif what == _PLAIN and after_rule == 2 and "outcome" not in values:
             values["outcome"] = line
     return SlipFacts(**values)
