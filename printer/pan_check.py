@@ -54,8 +54,22 @@ __all__ = [
 _DIGITS = re.compile(r"\d{13,19}")
 
 
+#: a digit -> the digit of its double's digit sum (what the Luhn check adds for it)
+_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_valid(number: str) -> bool:
     """True when ``number`` (digits only) passes the Luhn check."""
+    if number.isascii() and number.isdigit():
+        # the same sum in C: the digits from the last, every other one doubled
+        doubled = number[-2::-2].translate(_DOUBLED)
+        total = sum(number[::-2].encode()) + sum(doubled.encode()) - 48 * len(number)
+        return total % 10 == 0
+    return _luhn_digits(number)
+
+
+def _luhn_digits(number: str) -> bool:
+    """:func:`luhn_valid` digit by digit (any Unicode digits ``str.isdigit`` accepts)."""
     if not number.isdigit():
         return False
     total = 0
