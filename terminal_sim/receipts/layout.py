@@ -13,12 +13,14 @@ cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.wri
 then scans the text character by character for a character the page cannot encode
 (every code page encodes ASCII as itself) and encodes it character by character into
 exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
-:func:`_text_writer` sends those bytes itself, in the same single ``_raw`` call. Before the first
-text of a job python-escpos sorts every code page to pick one; which page it picks for
-ASCII depends only on the pages it used before, so the choice is remembered per encoder
-and its ``ESC t`` sent the way python-escpos sends it. Non-ASCII text, a disabled or
-unknown encoder and printer classes that override ``text()`` still go through
-python-escpos. The bytes are identical
+:class:`_SlipWriter` sends those bytes itself. Before the first text of a job
+python-escpos sorts every code page to pick one; which page it picks for ASCII depends
+only on the pages it used before, so the choice is remembered per encoder and its
+``ESC t`` sent the way python-escpos sends it. A style (``set()`` without a font) is the
+bytes python-escpos wrote for the same arguments the first time (:func:`style_bytes`).
+Such bytes are gathered and sent in one ``_raw`` call before python-escpos writes
+anything else. Non-ASCII text, a disabled or unknown encoder and printer classes that
+override ``text()`` or ``set()`` still go through python-escpos. The bytes are identical
 (``tests/terminal_sim/receipts/test_layout_fast_text.py`` checks it).
 """
 
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -105,27 +106,6 @@ def _select_ascii_page(magic: Any) -> bool:
     return True
 
 
-def _text_writer(device: Any) -> Callable[[Any, str], None]:
-    """``device.text`` for the texts of one slip, with 7-bit ASCII sent as its bytes once
-    python-escpos has selected a code page, and the page selection of a job's first ASCII
-    text remembered (see the module docstring: the bytes are the same). Whether
-    python-escpos's own ``text()`` and encoder are in use is asked once per slip: nothing
-    a slip sends changes them."""
-    magic = _escpos_magic(device)
-    if magic is None:
-        return _escpos_text
-    raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: device.write_raw)
-
-    def text(device: Any, text: str) -> None:
-        if text.isascii() and (magic.encoding is not None
-                               or (text and _select_ascii_page(magic))):
-            raw(text.encode("ascii"))
-        else:
-            device.text(text)
-
-    return text
-
-
 #: the ``set()`` calls of a slip, by name. No font is given: python-escpos's ``set`` then
 #: reads nothing of its printer, and its bytes are a function of these arguments alone
 STYLES: dict[str, dict[str, Any]] = {
@@ -159,18 +139,51 @@ def style_bytes(name: str) -> bytes:
     return bytes(capture.data)
 
 
-def _style_writer(device: Any) -> Callable[[Any, str], None]:
-    """``device.set(**STYLES[name])`` for the styles of one slip: the bytes python-escpos
-    made for that call the first time, in one ``_raw`` call, when ``device.set`` is
-    python-escpos's own (a printer class that overrides it gets its calls)."""
-    if getattr(type(device), "set", None) is not escpos_module().Escpos.set:
-        return _escpos_set
-    raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: device.write_raw)
+class _SlipWriter:
+    """The texts and styles of one slip on ``device``, the way python-escpos writes them.
 
-    def style(_device: Any, name: str) -> None:
-        raw(style_bytes(name))
+    With python-escpos's own ``text()`` and encoder in use (asked once per slip: nothing
+    a slip sends changes them), 7-bit ASCII goes out as its bytes once a code page is
+    selected, and the page selection of a job's first ASCII text is remembered (see the
+    module docstring); with python-escpos's own ``set()``, a style goes out as the bytes
+    it wrote for it once (:func:`style_bytes`). Those bytes are gathered and sent in one
+    ``_raw`` call before anything else reaches the device (:meth:`flush`: before every
+    python-escpos call and at the end), so the device receives the same bytes in the same
+    order. ``fast=False`` makes every call through python-escpos (the reference).
+    """
 
-    return style
+    __slots__ = ("_device", "_magic", "_parts", "_raw", "_sets")
+
+    def __init__(self, device: Any, fast: bool) -> None:
+        self._device = device
+        self._magic = _escpos_magic(device) if fast else None
+        self._sets = fast and getattr(type(device), "set", None) is escpos_module().Escpos.set
+        self._raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: write_raw)
+        self._parts: list[bytes] = []
+
+    def text(self, text: str) -> None:
+        magic = self._magic
+        if magic is not None and text.isascii() and magic.encoding is not None:
+            self._parts.append(text.encode("ascii"))
+            return
+        self.flush()  # python-escpos writes now (a page change, or the text itself)
+        if magic is not None and text.isascii() and text and _select_ascii_page(magic):
+            self._parts.append(text.encode("ascii"))
+        else:
+            self._device.text(text)
+
+    def style(self, name: str) -> None:
+        if self._sets:
+            self._parts.append(style_bytes(name))
+        else:
+            self.flush()
+            self._device.set(**STYLES[name])
+
+    def flush(self) -> None:
+        """Send what was gathered (before python-escpos writes, and at the end)."""
+        if self._parts:
+            self._raw(b"".join(self._parts))
+            self._parts.clear()
 
 
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
@@ -181,33 +194,32 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     ``fast_text=False`` sends every text through python-escpos's ``text()`` (the
     reference the fast path is checked against).
     """
-    text = _text_writer(device) if fast_text else _escpos_text
-    style = _style_writer(device) if fast_text else _escpos_set
+    out = _SlipWriter(device, fast_text)
+    text, style = out.text, out.style
     rule = "-" * width + "\n"
-    style(device, "title")
-    text(device, f"{slip.merchant_name[:width]}\n")
-    style(device, "body")
-    text(device, _pair(LABELS["merchant"], slip.merchant_id, width)
+    style("title")
+    text(f"{slip.merchant_name[:width]}\n")
+    style("body")
+    text(_pair(LABELS["merchant"], slip.merchant_id, width)
          + _pair(LABELS["terminal"], slip.terminal_id, width)
          + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
          + rule)
     if slip.copy_label:
-        style(device, "centre bold")
-        text(device, f"*** {slip.copy_label} ***\n")
-        style(device, "left plain")
+        style("centre bold")
+        text(f"*** {slip.copy_label} ***\n")
+        style("left plain")
     head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
     if slip.masked_pan:
         head += _pair(LABELS["card"], slip.masked_pan, width)
-    text(device, head)
+    text(head)
     if slip.amount_minor is not None and slip.currency:
-        style(device, "bold")
-        text(device, _pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
-                           width))
-        style(device, "plain")
-    text(device, rule)
-    style(device, "centre bold")
-    text(device, f"{slip.outcome[:width]}\n")
-    style(device, "left plain")
+        style("bold")
+        text(_pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(), width))
+        style("plain")
+    text(rule)
+    style("centre bold")
+    text(f"{slip.outcome[:width]}\n")
+    style("left plain")
     tail = f"{slip.message[:width]}\n" if slip.message else ""
     if slip.approval_code:
         tail += _pair(LABELS["auth"], slip.approval_code, width)
@@ -218,21 +230,15 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     if slip.stan:
         tail += _pair(LABELS["stan"], slip.stan, width)
     if tail:
-        text(device, tail)
-    style(device, "centre")  # native QR cannot be centred by qr(); alignment can
+        text(tail)
+    style("centre")  # native QR cannot be centred by qr(); alignment can
     if slip.stan:
+        out.flush()
         device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
-    text(device, "THANK YOU\n")
-    style(device, "left")
+    text("THANK YOU\n")
+    style("left")
+    out.flush()
     device.cut()
-
-
-def _escpos_text(device: Any, text: str) -> None:
-    device.text(text)
-
-
-def _escpos_set(device: Any, name: str) -> None:
-    device.set(**STYLES[name])
 
 
 def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True) -> bytes:
