@@ -26,6 +26,7 @@ override ``text()`` or ``set()`` still go through python-escpos. The bytes are i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import weakref
 from dataclasses import dataclass
@@ -63,6 +64,18 @@ def _pair(label: str, value: str, width: int) -> str:
     left = f"{label}:"
     gap = max(1, width - len(left) - len(value))
     return f"{left}{' ' * gap}{value}\n"
+
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def date_text(when: dt.datetime) -> str:
+    """``when.strftime(DATE_FORMAT)``: for a whole second of a year from 1000 on, without
+    a time zone, ``isoformat(" ")`` writes the same text in a third of the time."""
+    if (type(when) is dt.datetime and when.microsecond == 0 and when.tzinfo is None
+            and when.year >= 1000):
+        return when.isoformat(" ")
+    return when.strftime(DATE_FORMAT)
 
 
 @cache
@@ -202,7 +215,7 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     style("body")
     text(_pair(LABELS["merchant"], slip.merchant_id, width)
          + _pair(LABELS["terminal"], slip.terminal_id, width)
-         + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
+         + _pair(LABELS["date"], date_text(slip.printed_at), width)
          + rule)
     if slip.copy_label:
         style("centre bold")
