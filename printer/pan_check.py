@@ -54,19 +54,25 @@ __all__ = [
 _DIGITS = re.compile(r"\d{13,19}")
 
 
-#: a digit's contribution when it is doubled (2 * d, minus 9 past 9), by its ASCII code
-_DOUBLED = bytes(48) + bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)) + bytes(198)
+#: a digit -> the digit of its double's digit sum (what the Luhn check adds for it)
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 def luhn_valid(number: str) -> bool:
     """True when ``number`` (digits only) passes the Luhn check."""
+    if number.isascii() and number.isdigit():
+        # the same sum in C: the digits from the last, every other one doubled
+        doubled = number[-2::-2].translate(_DOUBLED)
+        total = sum(number[::-2].encode()) + sum(doubled.encode()) - 48 * len(number)
+        return total % 10 == 0
+    return _luhn_digits(number)
+
+
+def _luhn_digits(number: str) -> bool:
+    """:func:`luhn_valid` digit by digit (any Unicode digits ``str.isdigit`` accepts)."""
     if not number.isdigit():
         return False
-    if number.isascii():  # the usual case, at a third of the loop's cost
-        codes = number.encode("ascii")
-        kept = codes[-1::-2]  # from the right: every other digit as it is
-        return (sum(kept) - 48 * len(kept) + sum(codes[-2::-2].translate(_DOUBLED))) % 10 == 0
-    total = 0  # other Unicode digits: as before, by their code points
+    total = 0
     for index, char in enumerate(reversed(number)):
         digit = ord(char) - 48
         if index % 2 == 1:

@@ -46,6 +46,10 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
     ...) are warnings even in strict mode: the input is well-formed.
     """
 
+    #: whole ``GS ( k`` commands run from the main loop (False: through ``_command``,
+    #: the reference the tests hold it to)
+    symbols_inline = True
+
     def _run(self, buf: bytes, base: int) -> int:
         """Interpret ``buf`` (at stream offset ``base``); return how much was consumed.
 
@@ -66,14 +70,12 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
             if b >= 0x20:  # a run of text up to the next control byte
                 match = search(buf, i)
                 j = match.start() if match is not None else n
-                if self._kanji:
-                    k = self._kanji_text(buf, i, j, base, j == n)
+                if self._kanji or self._blocked is not None:
+                    k = self._other_text(buf, i, j, base)
                     if k < j:
                         return k
-                elif self._blocked is None:
-                    table = self._table
-                    if table is None:
-                        table = self._load_table()
+                else:
+                    table = self._table or self._load_table()  # a table is never empty
                     text = charmap_decode(buf[i:j], None, table)[0]
                     style = self._style or self._make_style()  # a Style is never false
                     if (j < n and buf[j] == 0x0A and not self._runs and not self._line_graphics
@@ -93,13 +95,22 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
                 i += 1
                 continue
             if b in _PREFIXES:
-                # a whole command of fixed length, the common case, runs here; the rest
-                # (incomplete, unknown, of variable length, deselecting) in _command
+                # a whole command of fixed length, the common case, runs here, and a
+                # whole GS ( k; the rest (incomplete, unknown, of variable length,
+                # deselecting) in _command
                 spec = fixed.get(buf[i : i + 2])
                 if spec is not None and spec[0] <= n - i:
                     spec[1](self, buf, i, base + i)
                     i += spec[0]
                     continue
+                if buf[i : i + 3] == b"\x1d(k" and i + 5 <= n and self.symbols_inline:
+                    # a whole GS ( k (a slip's QR code is five) goes to the symbol as
+                    # _command and _v_paren would send it
+                    end = i + 5 + (buf[i + 3] | buf[i + 4] << 8)
+                    if end - i - 5 <= self._max_command and end <= n:
+                        self._symbol(buf[i + 5 : end], base + i)
+                        i = end
+                        continue
                 i = self._command(buf, i, base)
                 if self._need:
                     return i
@@ -107,6 +118,14 @@ class EscPosInterpreter(TextCommands, GraphicsCommands, SymbolCommands, StatusCo
             self._control(b, base + i)
             i += 1
         return n
+
+    def _other_text(self, buf: bytes, i: int, j: int, base: int) -> int:
+        """Text ``buf[i:j]`` in double-byte mode, or while printing is blocked (then it is
+        dropped); the index up to which it was taken (less than ``j``: an incomplete
+        character waits for more bytes)."""
+        if self._kanji:
+            return self._kanji_text(buf, i, j, base, j == len(buf))
+        return j
 
     def _command(self, buf: bytes, i: int, base: int) -> int:
         """Run the command at ``buf[i]``; the index after it, or ``i`` with ``_need`` set

@@ -304,8 +304,10 @@ def settlement_out_of_balance(join: Join) -> list[Finding]:
     (a journal trimmed by eviction or a migration settles short)."""
     found = []
     for record in join.evidence.trace:
+        if record.get("name") != "totals_reply":  # (the name first: most records)
+            continue
         data = record.get("data") or {}
-        if record.get("name") != "totals_reply" or data.get("rc") in (None, "00"):
+        if data.get("rc") in (None, "00"):
             continue
         differences = data.get("differences") or {}
         found.append(Finding(

@@ -13,20 +13,22 @@ cost and no purpose: 7-bit ASCII once a code page is selected. ``MagicEncode.wri
 then scans the text character by character for a character the page cannot encode
 (every code page encodes ASCII as itself) and encodes it character by character into
 exactly ``text.encode("ascii")``, in one ``_raw`` call: ~90 % of a receipt's cost.
-:func:`_text_writer` sends those bytes itself, in the same single ``_raw`` call. Before the first
-text of a job python-escpos sorts every code page to pick one; which page it picks for
-ASCII depends only on the pages it used before, so the choice is remembered per encoder
-and its ``ESC t`` sent the way python-escpos sends it. Non-ASCII text, a disabled or
-unknown encoder and printer classes that override ``text()`` still go through
-python-escpos. The bytes are identical
+:class:`_SlipWriter` sends those bytes itself. Before the first text of a job
+python-escpos sorts every code page to pick one; which page it picks for ASCII depends
+only on the pages it used before, so the choice is remembered per encoder and its
+``ESC t`` sent the way python-escpos sends it. A style (``set()`` without a font) is the
+bytes python-escpos wrote for the same arguments the first time (:func:`style_bytes`).
+Such bytes are gathered and sent in one ``_raw`` call before python-escpos writes
+anything else. Non-ASCII text, a disabled or unknown encoder and printer classes that
+override ``text()`` or ``set()`` still go through python-escpos. The bytes are identical
 (``tests/terminal_sim/receipts/test_layout_fast_text.py`` checks it).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -62,6 +64,18 @@ def _pair(label: str, value: str, width: int) -> str:
     left = f"{label}:"
     gap = max(1, width - len(left) - len(value))
     return f"{left}{' ' * gap}{value}\n"
+
+
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def date_text(when: dt.datetime) -> str:
+    """``when.strftime(DATE_FORMAT)``: for a whole second of a year from 1000 on, without
+    a time zone, ``isoformat(" ")`` writes the same text in a third of the time."""
+    if (type(when) is dt.datetime and when.microsecond == 0 and when.tzinfo is None
+            and when.year >= 1000):
+        return when.isoformat(" ")
+    return when.strftime(DATE_FORMAT)
 
 
 @cache
@@ -105,25 +119,84 @@ def _select_ascii_page(magic: Any) -> bool:
     return True
 
 
-def _text_writer(device: Any) -> Callable[[Any, str], None]:
-    """``device.text`` for the texts of one slip, with 7-bit ASCII sent as its bytes once
-    python-escpos has selected a code page, and the page selection of a job's first ASCII
-    text remembered (see the module docstring: the bytes are the same). Whether
-    python-escpos's own ``text()`` and encoder are in use is asked once per slip: nothing
-    a slip sends changes them."""
-    magic = _escpos_magic(device)
-    if magic is None:
-        return _escpos_text
-    raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: device.write_raw)
+#: the ``set()`` calls of a slip, by name. No font is given: python-escpos's ``set`` then
+#: reads nothing of its printer, and its bytes are a function of these arguments alone
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"align": "center", "bold": True, "double_height": True, "double_width": False},
+    "body": {"align": "left", "bold": False, "normal_textsize": True},
+    "centre bold": {"align": "center", "bold": True},
+    "left plain": {"align": "left", "bold": False},
+    "bold": {"bold": True},
+    "plain": {"bold": False},
+    "centre": {"align": "center"},
+    "left": {"align": "left"},
+}
 
-    def text(device: Any, text: str) -> None:
-        if text.isascii() and (magic.encoding is not None
-                               or (text and _select_ascii_page(magic))):
-            raw(text.encode("ascii"))
+
+class _Capture:
+    """Takes what python-escpos's ``Escpos.set`` writes (``_raw`` is all it uses of a
+    printer when no font is given)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def _raw(self, msg: bytes) -> None:
+        self.data += msg
+
+
+@cache
+def style_bytes(name: str) -> bytes:
+    """The bytes python-escpos's ``set(**STYLES[name])`` writes, made by it once."""
+    capture = _Capture()
+    escpos_module().Escpos.set(capture, **STYLES[name])
+    return bytes(capture.data)
+
+
+class _SlipWriter:
+    """The texts and styles of one slip on ``device``, the way python-escpos writes them.
+
+    With python-escpos's own ``text()`` and encoder in use (asked once per slip: nothing
+    a slip sends changes them), 7-bit ASCII goes out as its bytes once a code page is
+    selected, and the page selection of a job's first ASCII text is remembered (see the
+    module docstring); with python-escpos's own ``set()``, a style goes out as the bytes
+    it wrote for it once (:func:`style_bytes`). Those bytes are gathered and sent in one
+    ``_raw`` call before anything else reaches the device (:meth:`flush`: before every
+    python-escpos call and at the end), so the device receives the same bytes in the same
+    order. ``fast=False`` makes every call through python-escpos (the reference).
+    """
+
+    __slots__ = ("_device", "_magic", "_parts", "_raw", "_sets")
+
+    def __init__(self, device: Any, fast: bool) -> None:
+        self._device = device
+        self._magic = _escpos_magic(device) if fast else None
+        self._sets = fast and getattr(type(device), "set", None) is escpos_module().Escpos.set
+        self._raw = device._raw  # noqa: SLF001 (the Escpos API for raw bytes: write_raw)
+        self._parts: list[bytes] = []
+
+    def text(self, text: str) -> None:
+        magic = self._magic
+        if magic is not None and text.isascii() and magic.encoding is not None:
+            self._parts.append(text.encode("ascii"))
+            return
+        self.flush()  # python-escpos writes now (a page change, or the text itself)
+        if magic is not None and text.isascii() and text and _select_ascii_page(magic):
+            self._parts.append(text.encode("ascii"))
         else:
-            device.text(text)
+            self._device.text(text)
 
-    return text
+    def style(self, name: str) -> None:
+        if self._sets:
+            self._parts.append(style_bytes(name))
+        else:
+            self.flush()
+            self._device.set(**STYLES[name])
+
+    def flush(self) -> None:
+        """Send what was gathered (before python-escpos writes, and at the end)."""
+        if self._parts:
+            self._raw(b"".join(self._parts))
+            self._parts.clear()
 
 
 def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool = True) -> None:
@@ -134,32 +207,32 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     ``fast_text=False`` sends every text through python-escpos's ``text()`` (the
     reference the fast path is checked against).
     """
-    text = _text_writer(device) if fast_text else _escpos_text
+    out = _SlipWriter(device, fast_text)
+    text, style = out.text, out.style
     rule = "-" * width + "\n"
-    device.set(align="center", bold=True, double_height=True, double_width=False)
-    text(device, f"{slip.merchant_name[:width]}\n")
-    device.set(align="left", bold=False, normal_textsize=True)
-    text(device, _pair(LABELS["merchant"], slip.merchant_id, width)
+    style("title")
+    text(f"{slip.merchant_name[:width]}\n")
+    style("body")
+    text(_pair(LABELS["merchant"], slip.merchant_id, width)
          + _pair(LABELS["terminal"], slip.terminal_id, width)
-         + _pair(LABELS["date"], slip.printed_at.strftime("%Y-%m-%d %H:%M:%S"), width)
+         + _pair(LABELS["date"], date_text(slip.printed_at), width)
          + rule)
     if slip.copy_label:
-        device.set(align="center", bold=True)
-        text(device, f"*** {slip.copy_label} ***\n")
-        device.set(align="left", bold=False)
+        style("centre bold")
+        text(f"*** {slip.copy_label} ***\n")
+        style("left plain")
     head = _pair(_TITLES.get(slip.kind, slip.kind.upper()), slip.scheme, width)
     if slip.masked_pan:
         head += _pair(LABELS["card"], slip.masked_pan, width)
-    text(device, head)
+    text(head)
     if slip.amount_minor is not None and slip.currency:
-        device.set(bold=True)
-        text(device, _pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(),
-                           width))
-        device.set(bold=False)
-    text(device, rule)
-    device.set(align="center", bold=True)
-    text(device, f"{slip.outcome[:width]}\n")
-    device.set(align="left", bold=False)
+        style("bold")
+        text(_pair(LABELS["amount"], Money(slip.amount_minor, slip.currency).format(), width))
+        style("plain")
+    text(rule)
+    style("centre bold")
+    text(f"{slip.outcome[:width]}\n")
+    style("left plain")
     tail = f"{slip.message[:width]}\n" if slip.message else ""
     if slip.approval_code:
         tail += _pair(LABELS["auth"], slip.approval_code, width)
@@ -170,17 +243,15 @@ def print_slip(device: Any, slip: Slip, *, width: int = WIDTH, fast_text: bool =
     if slip.stan:
         tail += _pair(LABELS["stan"], slip.stan, width)
     if tail:
-        text(device, tail)
-    device.set(align="center")  # native QR cannot be centred by qr(); alignment can
+        text(tail)
+    style("centre")  # native QR cannot be centred by qr(); alignment can
     if slip.stan:
+        out.flush()
         device.qr(f"TSIM:{slip.terminal_id}:{slip.stan}:{slip.rrn}", native=True, size=4)
-    text(device, "THANK YOU\n")
-    device.set(align="left")
+    text("THANK YOU\n")
+    style("left")
+    out.flush()
     device.cut()
-
-
-def _escpos_text(device: Any, text: str) -> None:
-    device.text(text)
 
 
 def render_job(slip: Slip | None, width: int = WIDTH, *, fast_text: bool = True) -> bytes:
@@ -258,32 +329,61 @@ _FIELD_OF_KEY = {"terminal": "terminal_id", "merchant": "merchant_id", "date": "
 _FIELD_OF_LABEL = {label: _FIELD_OF_KEY.get(key, key) for key, label in LABELS.items()}
 
 
+#: what a line of a slip says, by :func:`_read_line`: a field and its value, the kind of
+#: slip, the amount and currency, a rule, a plain line (the outcome after two rules), or
+#: nothing (an unknown label)
+_FIELD, _KIND, _AMOUNT_LINE, _RULE, _PLAIN, _NOTHING = range(6)
+_ReadLine = tuple[int, str, Any]
+#: stripped line -> :func:`_read_line` of it: most lines of a day's slips are the same
+#: few (labels with the merchant's, the terminal's, the card's values; rules; outcomes);
+#: emptied when it holds ``_READ_LINES_KEPT``
+_READ_LINES: dict[str, _ReadLine] = {}
+_READ_LINES_KEPT = 4096
+
+
+def _read_line(line: str) -> _ReadLine:
+    """What a stripped, non-empty line says (a pure function of it, kept)."""
+    if not line.strip("-"):  # a rule: dashes only
+        read: _ReadLine = (_RULE, "", None)
+    elif line.startswith("*** ") and line.endswith(" ***"):
+        read = (_FIELD, "copy_label", line[4:-4])
+    else:
+        labelled = _labelled(line) if ":" in line else None  # no colon: no label
+        if labelled is None:
+            read = (_PLAIN, line, None)
+        elif labelled[0] in _KINDS:
+            read = (_KIND, _KINDS[labelled[0]], None)
+        else:
+            field = _FIELD_OF_LABEL.get(labelled[0])
+            if field == "amount":
+                read = (_AMOUNT_LINE, "", _amount(labelled[1]))
+            else:
+                read = (_NOTHING, "", None) if field is None else (_FIELD, field, labelled[1])
+    if len(_READ_LINES) >= _READ_LINES_KEPT:
+        _READ_LINES.clear()
+    _READ_LINES[line] = read
+    return read
+
+
 def read_slip(text: str) -> SlipFacts:
     """Parse the text of a printed slip; fields that are not on paper stay empty."""
     values: dict[str, Any] = {}
     after_rule = 0
+    kept = _READ_LINES
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
-        if not line.strip("-"):  # a rule: dashes only
+        what, key, value = kept.get(line) or _read_line(line)
+        if what == _FIELD:
+            values[key] = value
+        elif what == _KIND:
+            if "kind" not in values:  # the first title says what the slip is
+                values["kind"] = key
+        elif what == _AMOUNT_LINE:
+            values["amount_minor"], values["currency"] = value
+        elif what == _RULE:
             after_rule += 1
-            continue
-        if line.startswith("*** ") and line.endswith(" ***"):
-            values["copy_label"] = line[4:-4]
-            continue
-        labelled = _labelled(line) if ":" in line else None  # no colon: no label
-        if labelled is not None:
-            label, value = labelled
-            if label in _KINDS and "kind" not in values:
-                values["kind"] = _KINDS[label]
-                continue
-            field = _FIELD_OF_LABEL.get(label)
-            if field == "amount":
-                values["amount_minor"], values["currency"] = _amount(value)
-            elif field is not None:
-                values[field] = value
-            continue
-        if after_rule == 2 and "outcome" not in values:
+        elif what == _PLAIN and after_rule == 2 and "outcome" not in values:
             values["outcome"] = line
     return SlipFacts(**values)

@@ -142,6 +142,9 @@ class Journal:
         #: :class:`TerminalJournal`: a sync round then costs what is unsynced, not what
         #: the journal holds (an index in the file would change the file)
         self._to_sync: dict[str, dict[str, int]] = {}
+        #: per terminal: the STANs it has records of, kept the same way (a commit that a
+        #: power loss can undo reads the row it replaces, and a new STAN has none)
+        self._kept: dict[str, set[str]] = {}
 
     def terminal(self, terminal_id: str, durability: Durability) -> TerminalJournal:
         """The journal as one terminal sees it, with that terminal's durability settings."""
@@ -177,8 +180,17 @@ class Journal:
         return index
 
     def forget_to_sync(self, terminal_id: str) -> None:
-        """Records changed in ways the index does not follow: read it again when needed."""
+        """Records changed in ways the indexes do not follow: read them again when needed."""
         self._to_sync.pop(terminal_id, None)
+        self._kept.pop(terminal_id, None)
+
+    def kept_row(self, terminal_id: str, stan: str) -> dict[str, Any] | None:
+        """:meth:`row`, with no query for a STAN the terminal has no record of."""
+        kept = self._kept.get(terminal_id)
+        if kept is None:
+            cursor = self.execute("SELECT stan FROM records WHERE terminal_id = ?", (terminal_id,))
+            kept = self._kept[terminal_id] = {row["stan"] for row in cursor.fetchall()}
+        return self.row(terminal_id, stan) if stan in kept else None
 
     def row(self, terminal_id: str, stan: str) -> dict[str, Any] | None:
         found = self.execute(
@@ -220,14 +232,17 @@ class TerminalJournal:
             raise JournalError(f"entry of {entry.terminal_id} given to {self.terminal_id}")
         self.journal.set_synchronous(self.durability.synchronous)
         # only a commit that a power loss can take back needs the row as it was
-        before = (self.journal.row(entry.terminal_id, entry.stan)
+        before = (self.journal.kept_row(entry.terminal_id, entry.stan)
                   if self.durability.synchronous == "NORMAL" else None)
         db = self.journal
         # one statement outside a transaction is one SQLite transaction of its own (the
         # connection autocommits): the same write as BEGIN, upsert, COMMIT, in a third of
         # the statements; a statement that fails rolls itself back
         db.execute(_UPSERT_VALUES, entry.values())
-        index = db._to_sync.get(self.terminal_id)  # noqa: SLF001  (kept by this module)
+        kept = db._kept.get(self.terminal_id)  # noqa: SLF001  (kept by this module)
+        if kept is not None:
+            kept.add(entry.stan)
+        index = db._to_sync.get(self.terminal_id)  # noqa: SLF001
         if index is not None:  # the upsert wrote synced_vt back to -1
             if entry.state in _FINAL:
                 index[entry.stan] = entry.updated_vt
@@ -366,12 +381,13 @@ class TerminalJournal:
         victims = [dict(r) for r in self.journal.execute(
             f"SELECT * FROM records WHERE terminal_id = ? AND state != 'pending' {condition}"
             "ORDER BY updated_vt, stan LIMIT ?", (*params, excess)).fetchall()]
-        index = self.journal._to_sync.get(self.terminal_id)  # noqa: SLF001
+        index = self.journal._to_sync.get(self.terminal_id, {})  # noqa: SLF001
+        kept = self.journal._kept.get(self.terminal_id, set())  # noqa: SLF001
         for row in victims:
             self.journal.execute("DELETE FROM records WHERE terminal_id = ? AND stan = ?",
                                  (self.terminal_id, row["stan"]))
-            if index is not None:
-                index.pop(row["stan"], None)
+            index.pop(row["stan"], None)
+            kept.discard(row["stan"])
         return victims
 
     # -- migration (a software update's schema change) -----------------------------------

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from printer.virtual import VirtualPrinter
 from terminal_sim.base.money import CURRENCIES
 from terminal_sim.core.slips import Slip
-from terminal_sim.receipts.layout import print_slip, render_job
+from terminal_sim.receipts.layout import STYLES, print_slip, render_job, style_bytes
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=40)  # no lone surrogates
 ASCII = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=32)
@@ -68,3 +68,31 @@ def test_a_printer_with_its_own_text_method_is_honoured() -> None:
                 1250, "EUR", stan="000001")
     print_slip(Logging(), slip)
     assert any("THANK YOU" in call for call in calls)
+
+
+def test_each_style_is_the_bytes_python_escpos_set_writes() -> None:
+    from escpos.printer import Dummy
+
+    for name, arguments in STYLES.items():
+        device = Dummy()
+        device.set(**arguments)
+        assert style_bytes(name) == device.output, name
+
+
+def test_a_printer_with_its_own_set_method_is_honoured() -> None:
+    calls: list[dict[str, Any]] = []
+
+    class Logging(VirtualPrinter):
+        def set(self, **arguments: Any) -> None:
+            calls.append(arguments)
+            super().set(**arguments)  # type: ignore[misc]  # python-escpos, untyped
+
+    slip = Slip("sale", "APPROVED", "CAFE", "M1", "T0000001", dt.datetime(2026, 1, 5),
+                1250, "EUR", stan="000001")
+    device = Logging()
+    print_slip(device, slip)
+    assert calls[0] == STYLES["title"]
+    assert len(calls) == 8
+    plain = VirtualPrinter()
+    print_slip(plain, slip)
+    assert device.output == plain.output
