@@ -307,17 +307,13 @@ class HostLedger:
 
     def _write_log(self) -> None:
         """Write the message log rows held for the open transaction (or for none)."""
-        unwritten = self._unwritten
-        if unwritten:
-            rows = unwritten[:]
-            unwritten.clear()  # written now, or gone with the transaction if this fails
-            if len(rows) == 1:
-                self._execute(_LOG_ROW, rows[0])
-            else:
-                try:
-                    self._db.executemany(_LOG_ROW, rows)
-                except sqlite3.Error as exc:
-                    raise JournalError(f"host ledger {self.path}: {exc}") from exc
+        rows = self._unwritten
+        if rows:
+            self._unwritten = []  # written now, or gone with the transaction if this fails
+            try:
+                self._db.executemany(_LOG_ROW, rows)
+            except sqlite3.Error as exc:
+                raise JournalError(f"host ledger {self.path}: {exc}") from exc
 
     def record(self, txn: dict[str, Any], *, replace: bool = False) -> None:
         """Insert a transaction; ``replace`` overwrites the row with the same key."""

@@ -61,7 +61,7 @@ def batch_totals(totals: wire.Totals) -> BatchTotals:
 def _original(ref: OriginalRef | None) -> wire.OriginalData | None:
     if ref is None:
         return None
-    sent = ref.sent_at.strftime("%m%d%H%M%S") if ref.sent_at is not None else UNKNOWN_SENT
+    sent = wire.mmddhhmmss(ref.sent_at) if ref.sent_at is not None else UNKNOWN_SENT
     return wire.OriginalData(ref.mti, ref.stan, sent)
 
 

@@ -308,7 +308,7 @@ def reversal_of(
         expiry="",
         rrn=rrn or original.rrn,
         original=OriginalData(original.mti, original.stan,
-                              original.transmitted.strftime("%m%d%H%M%S")),
+                              mmddhhmmss(original.transmitted)),
         reason=reason,
         approval_code="",
     )
@@ -393,7 +393,7 @@ class TotalsRequest:
     def to_fields(self) -> dict[str, str]:
         fields = {
             "t": self.mti,
-            "7": self.transmitted.strftime("%m%d%H%M%S"),
+            "7": mmddhhmmss(self.transmitted),
             "11": self.stan,
             "41": self.terminal_id,
             "42": self.merchant_id.ljust(15),
@@ -429,7 +429,7 @@ class NetworkRequest:
         return "network"
 
     def to_fields(self) -> dict[str, str]:
-        return {"t": self.mti, "7": self.transmitted.strftime("%m%d%H%M%S"),
+        return {"t": self.mti, "7": mmddhhmmss(self.transmitted),
                 "11": self.stan, "41": self.terminal_id, "70": self.code}
 
     def trace_data(self) -> dict[str, Any]:

@@ -66,6 +66,12 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def _wait_for_a_commit(path: Path) -> None:
+    deadline = time.monotonic() + EXIT_WAIT_S
+    while _committed_sales(path) == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _committed_sales(path: Path) -> int:
     with closing(sqlite3.connect(path)) as db:
         return int(db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
@@ -81,9 +87,7 @@ def test_no_reply_leaves_before_the_sync_helper_answers(
     ledger = HostLedger(path)
     with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
         sock.sendall(wire.frame(wire.sale(stan="000001")))
-        deadline = time.monotonic() + EXIT_WAIT_S
-        while _committed_sales(path) == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for_a_commit(path)
         assert _committed_sales(path) == 1  # committed (in the WAL), not yet synced
         readable, _, _ = select.select([sock], [], [], 0.3)
         assert not readable  # no reply while the sync is outstanding
@@ -110,9 +114,7 @@ def test_a_dead_sync_helper_costs_its_group_the_replies_then_a_thread_syncs(
     with ServerThread(host_factory(ledger)) as running, wire.connect(running.address) as sock:
         ledger.terminal = sock
         sock.sendall(wire.frame(wire.sale(stan="000001")))
-        deadline = time.monotonic() + EXIT_WAIT_S
-        while _committed_sales(path) == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_for_a_commit(path)
         os.kill(helpers[0].pid, signal.SIGKILL)
         sock.sendall(wire.frame(wire.sale(stan="000002")))
         reply = wire.read(sock)
