@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from terminal_sim.errors import JournalError
-from terminal_sim.stores.sqlite import open_read_write
+from terminal_sim.stores.sqlite import Synchronous, open_read_write
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -35,12 +35,19 @@ _UPSERT = (f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}, received_vt)
 
 
 class BackOffice:
-    """The merchant's records."""
+    """The merchant's records.
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    ``synchronous`` is SQLite's setting for every commit: ``FULL`` (the default) syncs
+    each batch it acknowledges; ``NORMAL`` (WAL) syncs at checkpoints and when the store
+    closes (:meth:`close` checkpoints everything into the database file), for an owner
+    that only lets anyone read the store after closing it (a simulated run).
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *,
+                 synchronous: Synchronous = "FULL") -> None:
         self.path = str(path)
         try:
-            self._db = open_read_write(self.path, journal_mode="WAL", synchronous="FULL",
+            self._db = open_read_write(self.path, journal_mode="WAL", synchronous=synchronous,
                                        rows_as_mappings=True)
             self._db.executescript(SCHEMA)
         except sqlite3.Error as exc:

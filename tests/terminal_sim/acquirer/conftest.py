@@ -6,6 +6,7 @@ directly, not with our codec or framing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +19,22 @@ from terminal_sim.acquirer.rules import OutcomeRules
 from terminal_sim.acquirer.server import ServerThread
 from terminal_sim.base.seeds import SeedTree
 from tests.terminal_sim.acquirer.wire import Wire
+from tests.terminal_sim.hostile import Records
+
+
+@pytest.fixture
+def records() -> Iterator[Records]:
+    """Every record the acquirer's loggers emit during the test (DEBUG and up)."""
+    handler = Records()
+    logger = logging.getLogger("terminal_sim.acquirer")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        logger.setLevel(previous)
+        logger.removeHandler(handler)
 
 
 @pytest.fixture

@@ -41,20 +41,6 @@ PROBE_TIMEOUT = 1.0  # "a normal client is served within 1 s"
 
 
 
-@pytest.fixture
-def records() -> Iterator[Records]:
-    handler = Records()
-    logger = logging.getLogger("terminal_sim.acquirer")
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.setLevel(previous)
-        logger.removeHandler(handler)
-
-
 @pytest.fixture(params=["asyncio", "uvloop"])
 def guarded(ledger_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
     """A server with a short idle timeout and few connections, on either event loop."""
