@@ -185,12 +185,23 @@ def count_sales(report: dict[str, Any]) -> int:
 def sales_rows(size: Sizes) -> list[Row]:
     from terminal_sim.harness.run import run_scenario
 
-    base = floor.measure(size.floor_units, size.repeats)
     run_scenario(scaled_day(50))  # imports, python-escpos code pages: not part of a day
     terminals, per_terminal = size.store
     store = scaled_day(per_terminal, terminals=terminals)
     sales = terminals * per_terminal
-    cpu, wall, result = timed(lambda: run_scenario(store), size.repeats)
+    # the floor and the store day in alternating rounds, the best of each kept: a slow
+    # spell of the machine (they last minutes on a shared host) then falls on both, not
+    # on one of the two sides of the ratio
+    base: floor.Floor | None = None
+    cpu, wall, result = float("inf"), float("inf"), None
+    for _ in range(size.repeats):
+        measured = floor.measure(size.floor_units, 1)
+        base = measured if base is None else base.best_of(measured)
+        cpu_r, wall_r, result = timed(lambda: run_scenario(store), 1)
+        if cpu_r < cpu:
+            cpu, wall = cpu_r, wall_r
+    if base is None or result is None:
+        raise RuntimeError("the sales section needs at least one repeat")
     if count_sales(result.report) < sales:
         raise RuntimeError("the benchmark day lost sales: it would flatter the figure")
     per_sale = cpu / sales * 1e6
@@ -203,7 +214,9 @@ def sales_rows(size: Sizes) -> list[Row]:
                 f"{ratio:.2f}x floor", ">= 2,000/s and <= 1.5x floor",
                 rate >= 2000 and ratio <= 1.5,
                 [f"a store's day: {terminals} terminals x {per_terminal} sales "
-                 f"(happy-day.yaml's workload)", f"floor: {parts}"])]
+                 f"(happy-day.yaml's workload)", f"floor: {parts}",
+                 f"CPU time; the floor and the day in {size.repeats} alternating rounds, "
+                 "the best of each"])]
     long_day = scaled_day(size.long_day)
     short = size.long_day // 10
     short_day = scaled_day(short)
