@@ -14,14 +14,24 @@ class Invariant:
 
     ``evidence`` lists the offending keys, each a dict naming ``terminal_id``, ``stan``,
     the amounts and what each source says; it is empty when the rule holds.
+    ``not_judged`` says why the rule was not checked (its evidence is not in the run:
+    a lab session's folder has no journal); such a rule neither holds nor fails.
     """
 
     name: str
     holds: bool
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    not_judged: str = ""
+
+    @classmethod
+    def unjudged(cls, name: str, why: str) -> Invariant:
+        return cls(name, True, [], why)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "holds": self.holds, "evidence": list(self.evidence)}
+        out = {"name": self.name, "holds": self.holds, "evidence": list(self.evidence)}
+        if self.not_judged:
+            out["not_judged"] = self.not_judged
+        return out
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ def audit(run_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(verdict.to_dict(), indent=2, sort_keys=True, ensure_ascii=False))
     else:
         for invariant in verdict.invariants:
-            mark = "holds" if invariant.holds else f"FAILS ({len(invariant.evidence)})"
+            mark = (f"not judged: {invariant.not_judged}" if invariant.not_judged
+                    else "holds" if invariant.holds else f"FAILS ({len(invariant.evidence)})")
             click.echo(f"{invariant.name:<30} {mark}")
             for entry in invariant.evidence[:3]:
                 key = f"{entry.get('terminal_id', '')}/{entry.get('stan') or '-'}"

@@ -34,6 +34,11 @@ code                       rule
 ``UNSYNCED_RECORD``        the journal has a final record the back office lacks
 =========================  ==============================================================
 
+Without the terminals' journal (``Evidence.journal_known`` False: a lab session, whose
+application keeps its own records) nothing is judged against the books: no
+``LOST_RECORD``, no ``STRAY_RECEIPT`` of a slip showing a STAN, no books-against-host
+``TOTALS_MISMATCH`` (the host's own out-of-balance answers still are).
+
 Voids and refunds count like sales in every rule; a finding about one says "refund" or
 "void" in its summary (a sale's summary keeps the words it always had).
 """

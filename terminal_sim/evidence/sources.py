@@ -48,10 +48,17 @@ class PaperReceipt:
 
 @dataclass
 class Evidence:
-    """Everything reconciliation joins."""
+    """Everything reconciliation joins.
+
+    ``backoffice`` is None when no back office ran. ``journal_known`` is False when the
+    terminals' journal is not known at all (a lab session: the application under test
+    keeps its own records, ``pos-sim lab reconcile`` brings them): an empty ``journal``
+    then says nothing, and nothing is judged against the books.
+    """
 
     receipts: list[PaperReceipt] = field(default_factory=list)
     journal: list[dict[str, Any]] = field(default_factory=list)
     host: list[dict[str, Any]] = field(default_factory=list)
     backoffice: list[dict[str, Any]] | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
+    journal_known: bool = True

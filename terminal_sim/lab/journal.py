@@ -160,15 +160,22 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
 
 def write_lab_run(run_dir: Path) -> dict[str, Any]:
     """Make the lab's own folder a run directory (what ``explain``, ``audit`` and
-    ``report`` read): the paper and the host ledger reconciled with an empty journal
-    (the lab holds none of the application's records: ``pos-sim lab reconcile`` adds
-    them), ``report.json``, ``report.html``, ``journal.sqlite`` and ``backoffice.sqlite``
-    (empty), ``trace.jsonl`` (empty: the faults are in ``faults.jsonl``), and
-    ``receipts.bin``/``receipts.txt`` (the printed paper, by terminal)."""
-    return _reconcile(run_dir, [], run_dir)
+    ``report`` read): the paper and the host ledger reconciled without a journal (the
+    lab holds none of the application's records: ``pos-sim lab reconcile`` adds them;
+    until then nothing is judged against the books, and ``report.json`` says
+    ``"journal_known": false``), ``report.json``, ``report.html``, ``journal.sqlite``
+    and ``backoffice.sqlite`` (empty), ``trace.jsonl`` (empty: the faults are in
+    ``faults.jsonl``), and ``receipts.bin``/``receipts.txt`` (the printed paper, by
+    terminal)."""
+    return _reconcile(run_dir, None, run_dir)
 
 
-def _reconcile(run_dir: Path, journal: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+def _reconcile(run_dir: Path, journal: list[dict[str, Any]] | None,
+               out: Path) -> dict[str, Any]:
+    """Reconcile the lab run in ``run_dir`` with ``journal`` (None: not known, the lab's
+    own folder) and write the result into ``out``."""
+    known = journal is not None
+    journal = journal if journal is not None else []
     try:
         lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
         host = read_rows(run_dir / "host.sqlite",
@@ -189,9 +196,11 @@ def _reconcile(run_dir: Path, journal: list[dict[str, Any]], out: Path) -> dict[
         raise ConfigurationError(f"{run_dir}/printers: a damaged job: {exc}") from exc
     trace = fault_trace(run_dir)
     evidence = Evidence(receipts=receipts, journal=journal, host=host, backoffice=None,
-                        trace=trace)
+                        trace=trace, journal_known=known)
     findings = Reconciler(evidence).findings()
     report = _report(lab, evidence, findings, paper, run_dir)
+    # what the auditor reads too: without the journal, nothing is judged against the books
+    report["journal_known"] = known
     if out.resolve() == run_dir.resolve():
         # the lab's own folder: ``pos-sim lab reconcile`` adds the application's journal
         report.update(scenario="lab session", journal_export=None)

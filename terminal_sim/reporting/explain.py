@@ -312,6 +312,10 @@ class Narrator(EvidenceWords):
         report = self.view.report
         fields = {"scenario": self.view.name, "seed": report.get("seed", "?"),
                   "profile": report.get("profile", "?")}
+        if report.get("journal_known") is False:  # a lab session's own folder
+            head = self.w("header", findings=len(self.view.findings),
+                          stories=len(stories), **fields) + self.period
+            return head + " " + self.w("no_journal") + self.period
         if not self.view.findings:
             return self.w("no_findings", **fields) + self.period
         return self.w("header", findings=len(self.view.findings), stories=len(stories),

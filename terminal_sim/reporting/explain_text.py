@@ -141,6 +141,8 @@ EN: dict[str, str] = {
               "{stories} story(ies)",
     "no_findings": "{scenario} (seed {seed}, profile {profile}): no findings: paper, "
                    "journal, host ledger and back office agree",
+    "no_journal": "The run has no journal (the application under test keeps it): nothing "
+                  "was judged against the books; pos-sim lab reconcile brings its export",
     "story_of": "Story {number} of {total}: {title}",
     "period": ".",
 }

@@ -202,3 +202,28 @@ def test_each_rule_finds_only_its_own_code() -> None:
         found = rule(join)
         assert found, code
         assert {f.code for f in found} == {code}
+
+
+def test_without_a_journal_nothing_is_judged_against_the_books() -> None:
+    """A lab session's folder: the application keeps its journal. The same evidence
+    with the journal known shows what would be (wrongly) claimed without the flag."""
+    out_of_balance = {"id": 9, "t": 100, "terminal": TID, "kind": "event",
+                      "name": "totals_reply", "data": {"rc": "95", "stan": "000009"}}
+    unreadable = "SHOP\nTID:  T0000001\n--------\nCARD ERROR:\n--------\nCARD UNREADABLE"
+    evidence = Evidence(
+        receipts=[paper(slip_text("000001")), paper(slip_text("000002", "DECLINED"), 2),
+                  paper(unreadable + "\nTHANK YOU", 3), paper("", 4),
+                  paper(slip_text("000005"), 5, truncated=True)],
+        host=[host("000001"), host("000002", "declined"), host("000003"),
+              host("000005")],
+        trace=[out_of_balance])
+    judged = sorted(codes(evidence))
+    assert {"LOST_RECORD", "STRAY_RECEIPT", "TOTALS_MISMATCH"} <= set(judged)
+    evidence.journal_known = False
+    unknown = Reconciler(evidence).findings()
+    # what the paper alone and the host alone say stays: the error slip and the blank
+    # slip are stray, the blank one blank, the cut one truncated, the host's 95 stands
+    assert sorted((f.code, f.stan) for f in unknown) == [
+        ("BLANK_RECEIPT", ""), ("STRAY_RECEIPT", ""), ("STRAY_RECEIPT", ""),
+        ("TOTALS_MISMATCH", ""), ("TRUNCATED_RECEIPT", "000005")]
+    assert "95" in next(f.summary for f in unknown if f.code == "TOTALS_MISMATCH")

@@ -83,6 +83,18 @@ def test_live_terminal_times_out_reverses_and_reconciles_like_the_simulation(
         paper = (out / "receipts.bin").read_bytes()
         _print_to_lab(lab.printer(), paper)
         _printed(lab, len(paper))  # before the session ends: what it has not filed is lost
+    # the lab's own folder: paper and ledger without the application's journal, so
+    # nothing is judged against the books (not: every approval a LOST_RECORD)
+    own = json.loads((tmp_path / "lab" / "report.json").read_text())
+    assert own["journal_known"] is False
+    assert not {"LOST_RECORD", "ORPHAN_AUTHORIZATION", "MISSING_RECEIPT"} & set(
+        own["findings_by_code"]), own["findings_by_code"]
+    assert [f for f in own["findings"] if f["code"] == "STRAY_RECEIPT" and f["stan"]] == []
+    audited = CliRunner().invoke(main, ["audit", str(tmp_path / "lab")])
+    assert audited.exit_code == 0, audited.output
+    assert "conservation                   not judged: the run has no journal" in (
+        audited.output)
+    assert "agrees with report.json: yes" in audited.output
     sales = [r for r in ledger if r["type"] == "sale"]
     dropped = sales[0]
     trace = [json.loads(line) for line in (tmp_path / "lab" / "faults.jsonl").open()]
