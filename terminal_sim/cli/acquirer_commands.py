@@ -147,6 +147,8 @@ def spec() -> None:
 
 
 def _doc(text: str | None) -> str:
-    """A module docstring without its first line, for the terminal."""
-    lines = (text or "").strip().splitlines()
+    """A module docstring without its first line, for the terminal (no reST markup)."""
+    from terminal_sim.cli.plain_doc import plain
+
+    lines = plain(text).splitlines()
     return "\n".join(lines[2:] if len(lines) > 2 else lines)

@@ -238,13 +238,12 @@ def faults_list() -> None:
 @_friendly_errors
 def faults_show(name: str) -> None:
     """Details of fault NAME: what it does and every parameter."""
-    import inspect
-
+    from terminal_sim.cli.plain_doc import plain
     from terminal_sim.plugins.registry import fault_class
 
     cls = fault_class(name)
     click.echo(f"{cls.name}: {cls.summary}\n")
-    click.echo(inspect.cleandoc(cls.__doc__ or ""))
+    click.echo(plain(cls.__doc__))
     click.echo("\nparameters:")
     for key, param in cls.all_params().items():
         kinds = param.kind if isinstance(param.kind, tuple) else (param.kind,)
