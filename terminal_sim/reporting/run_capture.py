@@ -19,8 +19,8 @@ from typing import Any
 
 from printer.capture import Capture
 from terminal_sim.receipts.layout import WIDTH
-from terminal_sim.reporting.run_view import NotARunDirectory, _read_trace
-from terminal_sim.stores.run_files import check_run_dir
+from terminal_sim.reporting.run_view import NotARunDirectory
+from terminal_sim.stores.run_files import read_checked_run_dir
 
 __all__ = ["run_captures"]
 
@@ -43,7 +43,8 @@ def run_captures(path: str | Path) -> list[Capture] | None:
         return None
     if not target.is_dir() and target.name != "receipts.bin":
         return None
-    report = check_run_dir(root)  # a damaged run is one line and exit 2
+    checked = read_checked_run_dir(root)  # a damaged run is one line and exit 2
+    report = checked.report
     printers = report.get("printers") if isinstance(report, dict) else None
     if not isinstance(printers, dict):
         raise NotARunDirectory(f"{root / 'report.json'}: no printers (where each printer's "
@@ -52,7 +53,7 @@ def run_captures(path: str | Path) -> list[Capture] | None:
         data = (root / "receipts.bin").read_bytes()
     except OSError as exc:
         raise NotARunDirectory(f"{root / 'receipts.bin'}: cannot be read ({exc})") from exc
-    changes = _changes(_read_trace(root / "trace.jsonl"))
+    changes = _changes(checked.trace)
     captures = []
     for terminal in sorted(printers):
         place = printers[terminal]

@@ -24,7 +24,6 @@ the rows it points at, so a page can show the four sources side by side.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sqlite3
 from bisect import bisect_left
@@ -39,7 +38,7 @@ from printer.roll import Receipt
 from terminal_sim.errors import ConfigurationError, StoreUnreadable
 from terminal_sim.evidence.sources import PaperReceipt
 from terminal_sim.reporting.timeline import PRINT_RECORDS
-from terminal_sim.stores.run_files import check_run_dir
+from terminal_sim.stores.run_files import read_checked_run_dir
 from terminal_sim.stores.sqlite import open_read_only
 
 if TYPE_CHECKING:
@@ -324,22 +323,6 @@ def _start_from_report(report: dict[str, Any]) -> dt.datetime | None:
     return None
 
 
-def _read_trace(path: Path) -> list[dict[str, Any]]:
-    records = []
-    try:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    try:
-                        records.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise NotARunDirectory(
-                            f"{path}:{number}: not a trace record ({exc.msg})") from exc
-    except OSError as exc:
-        raise NotARunDirectory(f"{path}: cannot be read ({exc})") from exc
-    return records
-
-
 def _sqlite_rows(path: Path, sql: str) -> list[dict[str, Any]] | None:
     """Rows of a query on an artifact, read-only; None when the file or table is absent."""
     if not path.is_file():
@@ -403,8 +386,9 @@ def load_run_dir(run_dir: str | Path) -> RunView:
     root = Path(run_dir)
     if not root.is_dir():
         raise NotARunDirectory(f"{root}: not a directory (give the --out of a pos-sim run)")
-    report = check_run_dir(root)  # a damaged or incomplete run: StoreUnreadable, the file named
-    trace = _read_trace(root / "trace.jsonl")
+    # a damaged or incomplete run: StoreUnreadable, the file named; the trace comes parsed
+    checked = read_checked_run_dir(root)
+    report, trace = checked.report, checked.trace
     from terminal_sim.receipts.layout import read_slip
 
     papers: list[PaperReceipt] = []

@@ -31,6 +31,7 @@ import json
 import re
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +77,13 @@ def _whole_text(path: Path) -> str:
     return text
 
 
-def _check_trace(path: Path, report: dict[str, Any]) -> None:
+def _check_trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trace's records, each checked (the reader that asked gets them parsed)."""
     if not path.is_file():
         raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
     text = _whole_text(path)
     expected = 0
+    records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -90,6 +93,7 @@ def _check_trace(path: Path, report: dict[str, Any]) -> None:
             raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
         if not isinstance(record, dict):
             raise StoreUnreadable(f"{path}:{number}: not a JSON object")
+        records.append(record)
         expected += 1
         if record.get("id") != expected or isinstance(record.get("id"), bool):
             raise StoreUnreadable(f"{path}:{number}: id {record.get('id')!r} where "
@@ -101,6 +105,7 @@ def _check_trace(path: Path, report: dict[str, Any]) -> None:
         # a live run's report counts its last boot's events; the file holds every boot's
         raise StoreUnreadable(f"{path}: {expected} records where report.json counts "
                               f"{wanted} trace events (the end is missing)")
+    return records
 
 
 def _check_store(path: Path, tables: tuple[str, ...]) -> None:
@@ -134,21 +139,35 @@ def _check_paper(path: Path, report: dict[str, Any]) -> None:
                               f"need {needed})")
 
 
+@dataclass(frozen=True)
+class CheckedRun:
+    """What :func:`read_checked_run_dir` read while checking: the report and the trace."""
+
+    report: dict[str, Any]
+    trace: list[dict[str, Any]]
+
+
 def check_run_dir(run_dir: Path) -> dict[str, Any]:
     """Check every artifact of ``run_dir`` a reader needs; returns its ``report.json``.
 
     Raises :class:`StoreUnreadable` with one line naming the first damaged or missing
     file. Creates and changes nothing.
     """
+    return read_checked_run_dir(run_dir).report
+
+
+def read_checked_run_dir(run_dir: Path) -> CheckedRun:
+    """:func:`check_run_dir`, keeping the trace it parsed to check it (a reader of the
+    trace need not parse it again: a 3,000-sale day's is 7 MB)."""
     if not run_dir.is_dir():
         raise StoreUnreadable(f"{run_dir}: not a directory (give the --out of a pos-sim run)")
     report = read_report(run_dir / "report.json")
-    _check_trace(run_dir / "trace.jsonl", report)
+    trace = _check_trace(run_dir / "trace.jsonl", report)
     for name, tables in STORES.items():
         _check_store(run_dir / name, tables)
     _check_paper(run_dir / "receipts.bin", report)
     _check_receipts_text(run_dir / "receipts.txt", report)
-    return report
+    return CheckedRun(report, trace)
 
 
 #: The line that opens each receipt in ``receipts.txt``.
