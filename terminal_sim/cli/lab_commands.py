@@ -220,10 +220,15 @@ def state(control: str, token: str | None) -> None:
 def reconcile(journal: Path, run_dir: Path, out: Path | None) -> None:
     """Join the application's journal with the lab's paper and host ledger through the
     project's reconciler: report.json and report.html with the usual finding codes."""
+    from terminal_sim.harness.out_dir import output_dir
+    from terminal_sim.harness.run import RUN_OUTPUT
     from terminal_sim.lab.journal import reconcile_lab
 
-    with cli_errors():
-        report = reconcile_lab(run_dir, journal, out or run_dir / "reconciled")
+    target = out or run_dir / "reconciled"
+    # a run directory like pos-sim run's --out: a previous one is replaced whole, any
+    # other non-empty directory refused, nothing left half-written
+    with cli_errors(), output_dir(target, RUN_OUTPUT) as staging:
+        report = reconcile_lab(run_dir, journal, target, into=staging)
     for finding in report["findings"]:
         click.echo(f"{finding['code']}\t{finding['terminal_id']}\t{finding['stan']}\t"
                    f"{finding['summary']}")

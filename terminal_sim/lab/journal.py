@@ -146,8 +146,11 @@ def lab_paper(run_dir: Path, terminals: list[str]) -> tuple[dict[str, bytes],
     return {k: bytes(v) for k, v in streams.items()}, receipts
 
 
-def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
-    """Reconcile ``export`` against the lab run in ``run_dir``; write into ``out``."""
+def reconcile_lab(run_dir: Path, export: Path, out: Path, *,
+                  into: Path | None = None) -> dict[str, Any]:
+    """Reconcile ``export`` against the lab run in ``run_dir`` for ``--out`` ``out``;
+    the files are written into ``into`` when given (the staging directory the command
+    swaps in at ``out`` once it is complete), else into ``out``."""
     if not (run_dir / "lab.json").is_file():
         raise ConfigurationError(f"{run_dir}: not a lab run directory (no lab.json); "
                                  "make one with: pos-sim lab --out DIR")
@@ -155,7 +158,7 @@ def reconcile_lab(run_dir: Path, export: Path, out: Path) -> dict[str, Any]:
     if out.resolve() == run_dir.resolve():
         raise ConfigurationError(f"--out {out}: the lab's run directory is evidence: "
                                  "write the reconciliation beside it")
-    return _reconcile(run_dir, journal, out)
+    return _reconcile(run_dir, journal, into or out)
 
 
 def write_lab_run(run_dir: Path) -> dict[str, Any]:

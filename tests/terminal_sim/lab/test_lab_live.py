@@ -144,3 +144,33 @@ def test_reconcile_names_a_bad_export_line_and_a_damaged_run(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert "damaged" in result.output
     assert {p.name: p.read_bytes() for p in (tmp_path / "lab").iterdir()} == before
+
+
+def test_reconcile_refuses_a_foreign_out_and_replaces_a_previous_one_whole(
+        tmp_path: Path) -> None:
+    """--out is a run directory like pos-sim run's: someone else's files are refused
+    (nothing written there), a previous reconciliation is replaced as a whole."""
+    lab_dir = tmp_path / "lab"
+    config = LabConfig(out=lab_dir, printers=("tcp://127.0.0.1:0",),
+                       acquirer=("127.0.0.1", 0))
+    with LabSession(config):
+        pass
+    export = tmp_path / "journal.csv"
+    export.write_text("terminal_id,stan,type,amount_minor,state,time\n"
+                      "T0000001,000001,sale,1250,approved,2026-01-05T08:00:00\n")
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("mine")
+    runner = CliRunner()
+    command = ["lab", "reconcile", "--journal", str(export), "--run", str(lab_dir)]
+    refused = runner.invoke(main, [*command, "--out", str(foreign)])
+    assert refused.exit_code == 2, refused.output
+    assert "not empty and not a previous run directory" in refused.output
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.txt"]
+    out = tmp_path / "reconciled"
+    assert runner.invoke(main, [*command, "--out", str(out)]).exit_code == 0
+    (out / "journal.sqlite-wal").write_bytes(b"")  # left by a previous output
+    assert runner.invoke(main, [*command, "--out", str(out)]).exit_code == 0
+    assert not (out / "journal.sqlite-wal").exists()  # replaced whole
+    assert (out / "report.json").is_file()
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
