@@ -68,7 +68,7 @@ def test(extra: list[str]) -> int:
     # the full check: lint, types and the import layers first, the test runner's verdict last
     checks = {
         "ruff": [str(_bin("ruff")), "check", "."],
-        "mypy": [str(_bin("mypy"))],  # terminal_sim, printer, faults, tests (pyproject.toml)
+        "mypy": [str(_bin("mypy"))],  # terminal_sim, printer, faults, tests, examples, bench
         "lint-imports": [str(_bin("lint-imports"))],  # the layer contracts (pyproject.toml)
     }
     failed = [name for name, command in checks.items() if _run(command) != 0]

@@ -34,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,7 +54,7 @@ def _slips(count: int) -> list[Slip]:
     ]
 
 
-def _rate(work: Callable[[int], None], duration: float) -> float:
+def _rate(work: Callable[[int], object], duration: float) -> float:
     """Receipts per second: ``work(i)`` handles receipt i; run for ``duration`` seconds."""
     done = 0
     start = time.perf_counter()
@@ -127,15 +128,28 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("the two ways of generating the English slip print different text")
 
     receipts = {lang: parse(jobs[lang][0]).receipts[0] for lang in jobs}
-    cells: dict[tuple[str, str], Callable[[int], None]] = {}
+    cells: dict[tuple[str, str], Callable[[int], object]] = {}
+
+    # one closure per cell, each over its own language's data (a function per kind of
+    # work: a lambda in the loop would see the loop's last language)
+    def generating(make: Callable[[Any], bytes]) -> Callable[[int], object]:
+        return lambda i: make(slips[i % 64])
+
+    def interpreting(read: Callable[[bytes], object],
+                     data: list[bytes]) -> Callable[[int], object]:
+        return lambda i: read(data[i % 64])
+
+    def rendering(receipt: Any) -> Callable[[int], object]:
+        return lambda _i: receipt_png_bytes(receipt)
+
     for lang in ("en", "zh"):
-        make, data = makers[lang], jobs[lang]
-        cells[(lang, "generate (our layout)")] = lambda i, m=make: m(slips[i % 64])
+        data = jobs[lang]
+        cells[(lang, "generate (our layout)")] = generating(makers[lang])
         if lang == "en":
-            cells[(lang, "generate (escpos text())")] = lambda i: generate_plain(slips[i % 64])
-        cells[(lang, "interpret (new parser)")] = lambda i, d=data: parse(d[i % 64])
-        cells[(lang, "interpret (stream)")] = lambda i, d=data: feed(d[i % 64])
-        cells[(lang, "render PNG")] = lambda i, r=receipts[lang]: receipt_png_bytes(r)
+            cells[(lang, "generate (escpos text())")] = generating(generate_plain)
+        cells[(lang, "interpret (new parser)")] = interpreting(parse, data)
+        cells[(lang, "interpret (stream)")] = interpreting(feed, data)
+        cells[(lang, "render PNG")] = rendering(receipts[lang])
 
     for work in cells.values():  # warm-up: code pages, fonts, caches
         _rate(work, 0.05)
