@@ -30,7 +30,7 @@ from terminal_sim.base.guards import RateLimitedLog
 from tests.support import PRLIMIT_HOW, system_tool
 from tests.terminal_sim.acquirer.conftest import make_host
 from tests.terminal_sim.acquirer.wire import Wire
-from tests.terminal_sim.hostile import Records, Stderr
+from tests.terminal_sim.hostile import Records, Stderr, flood_until_closed
 
 pytestmark = pytest.mark.hostile
 
@@ -125,21 +125,8 @@ def test_a_peer_that_floods_without_reading_is_closed_and_the_others_served(
     timeout."""
     batch = b"".join(wire.frame(wire.sale(stan=f"{n:06d}", terminal_id="F0000001"))
                      for n in range(1, 501))
-    with socket.socket() as flooder:
-        flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # fills up soon
-        flooder.connect(guarded.address)
-        flooder.settimeout(0.05)
-        served = closed = False
-        deadline = time.monotonic() + 120  # a guard against a hang, not a time limit
-        while not closed and time.monotonic() < deadline:
-            try:
-                flooder.sendall(batch)
-            except TimeoutError:  # the server stopped reading: the others still get served
-                if not served:
-                    assert_served(guarded.address, wire)
-                    served = True
-            except OSError:  # reset: the server closed it
-                closed = True
+    served, closed = flood_until_closed(guarded.address, batch,
+                                        lambda: assert_served(guarded.address, wire))
     assert served
     assert closed
     assert guarded.server.stats.idle_closed >= 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from terminal_sim.acquirer.server import ServerThread
 from terminal_sim.iso.framing import get_framing
 from tests.terminal_sim.acquirer.conftest import make_host
 from tests.terminal_sim.acquirer.wire import Wire
-from tests.terminal_sim.hostile import Records
+from tests.terminal_sim.hostile import Records, flood_until_closed
 
 pytestmark = pytest.mark.hostile
 
@@ -158,21 +157,8 @@ def test_a_flood_never_read_back_is_bounded_and_closed(
     serves the others meanwhile and closes it after the idle timeout."""
     running, frames = framed
     batch = b"".join(frames.sale(f"{n:06d}", terminal_id="F0000001") for n in range(1, 501))
-    with socket.socket() as flooder:
-        flooder.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        flooder.connect(running.address)
-        flooder.settimeout(0.05)
-        served = closed = False
-        deadline = time.monotonic() + 120  # a guard against a hang, not a time limit
-        while not closed and time.monotonic() < deadline:
-            try:
-                flooder.sendall(batch)
-            except TimeoutError:  # it stopped reading: the others are served meanwhile
-                if not served:
-                    assert_served(running, frames, records)
-                    served = True
-            except OSError:  # reset: the server closed it
-                closed = True
+    served, closed = flood_until_closed(running.address, batch,
+                                        lambda: assert_served(running, frames, records))
     assert served
     assert closed
     stats = running.server.stats

@@ -7,7 +7,6 @@ attack a normal client is served and the lab's loggers have recorded no tracebac
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import socket
@@ -21,7 +20,7 @@ import pytest
 from terminal_sim.lab.control import MAX_BODY, ControlServer
 from terminal_sim.lab.faults import MAX_ACTIVE
 from terminal_sim.lab.lab import Lab, LabConfig
-from tests.terminal_sim.hostile import Records
+from tests.terminal_sim.hostile import Records, http_request
 
 pytestmark = pytest.mark.hostile
 
@@ -55,17 +54,9 @@ def control(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ControlS
 def request(port: int, method: str, path: str, body: bytes | None = None, *,
             headers: dict[str, str] | None = None, timeout: float = 10.0,
             ) -> tuple[int, Any]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    sent = {"Content-Type": "application/json"} if body is not None else {}
-    sent.update(headers or {})
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        raw = response.read()
-    finally:
-        connection.close()
-    kind = response.getheader("Content-Type", "")
-    return response.status, json.loads(raw) if kind.startswith("application/json") else raw
+    status, parsed, _ = http_request(port, method, path, body, headers=headers,
+                                     timeout=timeout)
+    return status, parsed
 
 
 def assert_still_serving(server: ControlServer, records: Records) -> None:

@@ -28,7 +28,7 @@ import pytest
 from terminal_sim.studio.live import LiveTerminal
 from terminal_sim.studio.server import StudioServer
 from tests.support import PRLIMIT_HOW, system_tool
-from tests.terminal_sim.hostile import Records, Stderr
+from tests.terminal_sim.hostile import Records, Stderr, http_request
 
 pytestmark = pytest.mark.hostile
 
@@ -57,21 +57,7 @@ def studio() -> Iterator[tuple[StudioServer, Records]]:
         logger.setLevel(level)
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, *,
-            timeout: float = 10.0, headers: dict[str, str] | None = None,
-            ) -> tuple[int, Any, dict[str, str]]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    sent = {"Content-Type": "application/json"} if body is not None else {}
-    sent.update(headers or {})
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        raw = response.read()
-    finally:
-        connection.close()
-    kind = response.getheader("Content-Type", "")
-    parsed = json.loads(raw) if kind.startswith("application/json") else raw
-    return response.status, parsed, dict(response.getheaders())
+request = http_request
 
 
 def act(port: int, action: dict[str, Any] | bytes) -> tuple[int, Any]:
