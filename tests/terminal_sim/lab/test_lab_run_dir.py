@@ -59,6 +59,8 @@ def test_a_lab_session_is_a_run_directory(tmp_path: Path) -> None:
     assert "not judged: the run has no journal" in audited.output
     assert "agrees with report.json: yes" in audited.output
     assert runner.invoke(main, ["report", str(out)]).exit_code == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "not known: the application under test keeps it" in page  # not "0 records"
     replayed = runner.invoke(main, ["replay", str(out)])
     assert replayed.exit_code == 2
     assert "is a lab session (pos-sim lab)" in replayed.output
