@@ -87,3 +87,20 @@ def test_not_a_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["audit", str(tmp_path / "nothing")])
     assert result.exit_code == 2
     assert "not a directory" in result.output
+
+
+def test_a_report_claiming_no_journal_does_not_switch_the_books_checks_off(
+        run_dir: RunDir, tmp_path: Path) -> None:
+    """report.json may say ``journal_known: false`` (a lab session's own folder), but a
+    run whose journal holds records is judged all the same: a tampered report cannot
+    silence the auditor's invariants over the books."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir("power-dip-print-before-save", "naive"), copy)
+    report = json.loads((copy / "report.json").read_text(encoding="utf-8"))
+    report.update(journal_known=False, lab={"run": "forged"})
+    (copy / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    result = CliRunner().invoke(main, ["audit", str(copy), "--json"])
+    assert result.exit_code == 1, result.output
+    verdict = json.loads(result.output)
+    assert all("not_judged" not in invariant for invariant in verdict["invariants"])
+    assert not next(i for i in verdict["invariants"] if i["name"] == "conservation")["holds"]
