@@ -312,14 +312,12 @@ class Narrator(EvidenceWords):
         report = self.view.report
         fields = {"scenario": self.view.name, "seed": report.get("seed", "?"),
                   "profile": report.get("profile", "?")}
-        if report.get("journal_known") is False:  # a lab session's own folder
-            head = self.w("header", findings=len(self.view.findings),
-                          stories=len(stories), **fields) + self.period
-            return head + " " + self.w("no_journal") + self.period
-        if not self.view.findings:
+        unknown = self.view.journal_unknown  # "paper and books agree" would be untrue
+        if not self.view.findings and not unknown:
             return self.w("no_findings", **fields) + self.period
-        return self.w("header", findings=len(self.view.findings), stories=len(stories),
+        head = self.w("header", findings=len(self.view.findings), stories=len(stories),
                       **fields) + self.period
+        return head + (" " + self.w("no_journal") + self.period if unknown else "")
 
 
 

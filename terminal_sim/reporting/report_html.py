@@ -155,7 +155,7 @@ class _Page:
             (_("virtual time"), f"T+{format_virtual(self.view.virtual_ms)}"),
             (_("receipts"), counts.get("receipts", len(self.view.slips))),
             (_("journal records"), _("not known: the application under test keeps it")
-             if report.get("journal_known") is False  # a lab session's own folder
+             if self.view.journal_unknown
              else counts.get("journal_records", len(self.view.journal))),
             (_("host transactions"), counts.get("host_transactions", len(self.view.host))),
             (_("power cuts"), counts.get("power_cuts", "")),

@@ -150,6 +150,12 @@ class RunView:
         return list(self.report.get("findings", []))
 
     @property
+    def journal_unknown(self) -> bool:
+        """A lab session's own folder: the application under test keeps the journal
+        (report.json says so, and the run holds no journal record)."""
+        return self.report.get("journal_known") is False and not self.journal
+
+    @property
     def virtual_ms(self) -> int:
         last = self.trace[-1]["t"] if self.trace else 0
         return int(self.report.get("virtual_ms", last) or last)
