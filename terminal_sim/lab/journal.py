@@ -178,7 +178,7 @@ def _reconcile(run_dir: Path, journal: list[dict[str, Any]] | None,
     """Reconcile the lab run in ``run_dir`` with ``journal`` (None: not known, the lab's
     own folder) and write the result into ``out``."""
     known = journal is not None
-    journal = journal if journal is not None else []
+    journal = journal or []
     try:
         lab = json.loads((run_dir / "lab.json").read_text(encoding="utf-8"))
         host = read_rows(run_dir / "host.sqlite",

@@ -142,8 +142,9 @@ class Simulation:
         # The host's ledger and the back office sync once, when the run closes them
         # (a checkpoint into each file), not at every commit: only terminals lose power
         # in a run, so a sync per commit there protects nothing the run models, and it
-        # cost a 3,000-sale run on disk 0.36 ms a sale (bench/RESULTS.md, issue 19). The
-        # journal keeps its profile's settings: its durability is what the run models.
+        # cost a 3,000-sale run on disk 0.24 ms of CPU a sale (bench/RESULTS.md, issue
+        # 19). The journal keeps its profile's settings: its durability is what the run
+        # models.
         self.ledger = HostLedger(self._path("host.sqlite"))
         self.ledger.defer_sync()
         self.journal = Journal(self._path("journal.sqlite"))

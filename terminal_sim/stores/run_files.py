@@ -82,7 +82,6 @@ def _check_trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
     text = _whole_text(path)
-    expected = 0
     records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -94,16 +93,16 @@ def _check_trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(record, dict):
             raise StoreUnreadable(f"{path}:{number}: not a JSON object")
         records.append(record)
-        expected += 1
+        expected = len(records)  # ids run 1, 2, 3 ... in the file's order
         if record.get("id") != expected or isinstance(record.get("id"), bool):
             raise StoreUnreadable(f"{path}:{number}: id {record.get('id')!r} where "
                                   f"{expected} was expected (a line missing or out of order)")
     counts = report.get("counts")
     wanted = counts.get("trace_events") if isinstance(counts, dict) else None
     if isinstance(wanted, int) and not isinstance(wanted, bool) and (
-            expected < wanted or (expected != wanted and "live" not in report)):
+            len(records) < wanted or (len(records) != wanted and "live" not in report)):
         # a live run's report counts its last boot's events; the file holds every boot's
-        raise StoreUnreadable(f"{path}: {expected} records where report.json counts "
+        raise StoreUnreadable(f"{path}: {len(records)} records where report.json counts "
                               f"{wanted} trace events (the end is missing)")
     return records
 
