@@ -77,12 +77,14 @@ def _whole_text(path: Path) -> str:
     return text
 
 
-def _check_trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The trace's records, each checked (the reader that asked gets them parsed)."""
+def _check_trace(path: Path, report: dict[str, Any], *, keep: bool) -> list[dict[str, Any]]:
+    """Check the trace's records; with ``keep`` return them parsed (for a reader of the
+    trace), else an empty list (a caller that only checks holds one record at a time)."""
     if not path.is_file():
         raise StoreUnreadable(f"{path}: missing (not a finished run directory?)")
     text = _whole_text(path)
     records: list[dict[str, Any]] = []
+    count = 0
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -92,17 +94,18 @@ def _check_trace(path: Path, report: dict[str, Any]) -> list[dict[str, Any]]:
             raise StoreUnreadable(f"{path}:{number}: not a JSON line ({exc})") from exc
         if not isinstance(record, dict):
             raise StoreUnreadable(f"{path}:{number}: not a JSON object")
-        records.append(record)
-        expected = len(records)  # ids run 1, 2, 3 ... in the file's order
-        if record.get("id") != expected or isinstance(record.get("id"), bool):
+        count += 1  # ids run 1, 2, 3 ... in the file's order
+        if record.get("id") != count or isinstance(record.get("id"), bool):
             raise StoreUnreadable(f"{path}:{number}: id {record.get('id')!r} where "
-                                  f"{expected} was expected (a line missing or out of order)")
+                                  f"{count} was expected (a line missing or out of order)")
+        if keep:
+            records.append(record)
     counts = report.get("counts")
     wanted = counts.get("trace_events") if isinstance(counts, dict) else None
     if isinstance(wanted, int) and not isinstance(wanted, bool) and (
-            len(records) < wanted or (len(records) != wanted and "live" not in report)):
+            count < wanted or (count != wanted and "live" not in report)):
         # a live run's report counts its last boot's events; the file holds every boot's
-        raise StoreUnreadable(f"{path}: {len(records)} records where report.json counts "
+        raise StoreUnreadable(f"{path}: {count} records where report.json counts "
                               f"{wanted} trace events (the end is missing)")
     return records
 
@@ -152,16 +155,20 @@ def check_run_dir(run_dir: Path) -> dict[str, Any]:
     Raises :class:`StoreUnreadable` with one line naming the first damaged or missing
     file. Creates and changes nothing.
     """
-    return read_checked_run_dir(run_dir).report
+    return _checked(run_dir, keep_trace=False).report
 
 
 def read_checked_run_dir(run_dir: Path) -> CheckedRun:
     """:func:`check_run_dir`, keeping the trace it parsed to check it (a reader of the
     trace need not parse it again: a 3,000-sale day's is 7 MB)."""
+    return _checked(run_dir, keep_trace=True)
+
+
+def _checked(run_dir: Path, *, keep_trace: bool) -> CheckedRun:
     if not run_dir.is_dir():
         raise StoreUnreadable(f"{run_dir}: not a directory (give the --out of a pos-sim run)")
     report = read_report(run_dir / "report.json")
-    trace = _check_trace(run_dir / "trace.jsonl", report)
+    trace = _check_trace(run_dir / "trace.jsonl", report, keep=keep_trace)
     for name, tables in STORES.items():
         _check_store(run_dir / name, tables)
     _check_paper(run_dir / "receipts.bin", report)
